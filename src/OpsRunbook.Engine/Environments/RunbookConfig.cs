@@ -1,0 +1,183 @@
+using OpsRunbook.Engine.Health;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Environments;
+
+/// <summary>A loaded <c>runbook.json</c>: one system and its environments.</summary>
+public sealed class RunbookConfig
+{
+    /// <summary>The file it was read from.</summary>
+    public required string Path { get; init; }
+    /// <summary>The system's name (e.g. <c>paintbox</c>).</summary>
+    public required string System { get; init; }
+    /// <summary>Whether literal passwords were explicitly allowed in this file.</summary>
+    public bool AllowPlaintextSecrets { get; init; }
+    /// <summary>Environments by name (case-insensitive), in file order.</summary>
+    public required IReadOnlyList<EnvironmentConfig> Environments { get; init; }
+
+    /// <summary>Finds an environment or throws <see cref="RunbookConfigException"/> listing the known names.</summary>
+    public EnvironmentConfig GetEnvironment(string name)
+    {
+        var env = Environments.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
+        return env ?? throw new RunbookConfigException(
+            $"{Path}: there is no environment '{name}'. Known environments: {string.Join(", ", Environments.Select(e => e.Name))}.",
+            Path, null, "environments." + name);
+    }
+}
+
+/// <summary>One environment (production, staging, sandbox...).</summary>
+public sealed class EnvironmentConfig
+{
+    /// <summary>The environment's name.</summary>
+    public required string Name { get; init; }
+    /// <summary>The system it belongs to.</summary>
+    public required string System { get; init; }
+    /// <summary>HTTP(S) and TCP endpoints to check.</summary>
+    public IReadOnlyList<EndpointConfig> Endpoints { get; init; } = [];
+    /// <summary>PostgreSQL primary and replica, if any.</summary>
+    public DatabaseConfig? Database { get; init; }
+    /// <summary>Redis, if any.</summary>
+    public RedisConfig? Redis { get; init; }
+    /// <summary>Where backups go and how long they are kept.</summary>
+    public BackupConfig? Backup { get; init; }
+    /// <summary>The deployment platform.</summary>
+    public DeployConfig? Deploy { get; init; }
+    /// <summary>Threshold table: metric name → warning/critical.</summary>
+    public IReadOnlyDictionary<string, ThresholdConfig> Thresholds { get; init; } = new Dictionary<string, ThresholdConfig>();
+    /// <summary>Notification targets: kind (slack, teams, pagerduty) → webhook or key (always secret).</summary>
+    public IReadOnlyDictionary<string, SecretValue> Notify { get; init; } = new Dictionary<string, SecretValue>();
+
+    /// <summary>Every health-check target this environment defines: endpoints, then database primary/replica, then Redis.</summary>
+    public IReadOnlyList<HealthCheckTarget> GetHealthCheckTargets()
+    {
+        var targets = new List<HealthCheckTarget>();
+        foreach (var e in Endpoints)
+        {
+            targets.Add(new HealthCheckTarget
+            {
+                Name = e.Name,
+                Kind = e.Kind,
+                Address = ExpandUrl(e),
+                Environment = Name,
+                Conditions = e.Expect,
+                Timeout = e.Timeout,
+                DegradedAfter = e.DegradedAfter,
+                Method = e.Method,
+                SkipCertificateCheck = e.SkipCertificateCheck,
+                CaCertificatePath = e.CaCertificate,
+                Tags = e.Tags,
+            });
+        }
+        if (Database is { } db)
+        {
+            targets.Add(DataTarget("database", TargetKind.Postgres, db.Connection, "primary", db.Timeout, db.CaCertificate));
+            if (db.Replica is not null)
+            {
+                targets.Add(DataTarget("database-replica", TargetKind.Postgres, db.Replica, "replica", db.Timeout, db.CaCertificate));
+            }
+        }
+        if (Redis is { } redis)
+        {
+            targets.Add(DataTarget("redis", TargetKind.Redis, redis.Connection, null, redis.Timeout, redis.CaCertificate));
+        }
+        return targets;
+    }
+
+    private string ExpandUrl(EndpointConfig e)
+    {
+        try
+        {
+            return EnvTemplate.Expand(e.Url);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        {
+            throw new RunbookConfigException($"environment '{Name}', endpoint '{e.Name}': url: {ex.Message}", null, null, $"environments.{Name}.endpoints.{e.Name}.url", ex);
+        }
+    }
+
+    private HealthCheckTarget DataTarget(string name, TargetKind kind, SecretValue connection, string? role, TimeSpan? timeout, string? ca) => new()
+    {
+        Name = name,
+        Kind = kind,
+        Address = connection.Display,
+        Connection = connection,
+        ExpectedRole = role,
+        Environment = Name,
+        Timeout = timeout,
+        CaCertificatePath = ca,
+    };
+}
+
+/// <summary>An HTTP(S) or TCP endpoint with Gatus-style conditions.</summary>
+public sealed class EndpointConfig
+{
+    /// <summary>Name shown in results.</summary>
+    public required string Name { get; init; }
+    /// <summary>http://, https:// or tcp://host:port.</summary>
+    public required string Url { get; init; }
+    /// <summary>Http or Tcp, from the URL scheme.</summary>
+    public TargetKind Kind { get; init; } = TargetKind.Http;
+    /// <summary>Per-attempt timeout.</summary>
+    public TimeSpan? Timeout { get; init; }
+    /// <summary>Latency above which a passing check is Degraded.</summary>
+    public TimeSpan? DegradedAfter { get; init; }
+    /// <summary>HTTP method (GET by default).</summary>
+    public string Method { get; init; } = "GET";
+    /// <summary>Conditions such as <c>[STATUS] == 200</c>.</summary>
+    public IReadOnlyList<string> Expect { get; init; } = [];
+    /// <summary>Accept any TLS certificate (test endpoints only).</summary>
+    public bool SkipCertificateCheck { get; init; }
+    /// <summary>PEM file of a private CA that signs the endpoint's certificate.</summary>
+    public string? CaCertificate { get; init; }
+    /// <summary>Free-form tags for filtering.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
+
+/// <summary>PostgreSQL: primary connection and optional streaming replica.</summary>
+public sealed class DatabaseConfig
+{
+    /// <summary>Primary connection: a reference or a postgres:// URL / key=value string.</summary>
+    public required SecretValue Connection { get; init; }
+    /// <summary>Replica connection, if any.</summary>
+    public SecretValue? Replica { get; init; }
+    /// <summary>Per-attempt timeout.</summary>
+    public TimeSpan? Timeout { get; init; }
+    /// <summary>PEM file of the CA for sslmode=verify-ca/verify-full.</summary>
+    public string? CaCertificate { get; init; }
+}
+
+/// <summary>Redis connection.</summary>
+public sealed class RedisConfig
+{
+    /// <summary>A reference or a redis:// / rediss:// URL.</summary>
+    public required SecretValue Connection { get; init; }
+    /// <summary>Per-attempt timeout.</summary>
+    public TimeSpan? Timeout { get; init; }
+    /// <summary>PEM file of the CA that signs the server certificate (rediss://).</summary>
+    public string? CaCertificate { get; init; }
+}
+
+/// <summary>Backup destination and retention.</summary>
+public sealed class BackupConfig
+{
+    /// <summary>s3://bucket/prefix/ or a local directory.</summary>
+    public required string Destination { get; init; }
+    /// <summary>Keep backups this many days.</summary>
+    public int? RetentionDays { get; init; }
+    /// <summary>Keep at least this many backups.</summary>
+    public int? RetentionCount { get; init; }
+}
+
+/// <summary>The deployment platform and its settings.</summary>
+public sealed class DeployConfig
+{
+    /// <summary>fly, railway, compose or kubernetes.</summary>
+    public required string Provider { get; init; }
+    /// <summary>Provider settings that are not secret (app, project, service, namespace, file...).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+    /// <summary>API token, if the provider takes one.</summary>
+    public SecretValue? Token { get; init; }
+}
+
+/// <summary>A warning and a critical level for one metric.</summary>
+public sealed record ThresholdConfig(double? Warning, double? Critical);

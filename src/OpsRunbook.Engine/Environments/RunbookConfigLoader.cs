@@ -1,0 +1,522 @@
+using System.Text;
+using System.Text.Json;
+using OpsRunbook.Engine.Health;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Environments;
+
+/// <summary>
+/// Finds and reads <c>runbook.json</c>. Every problem is reported with file, line and field; unknown fields are
+/// errors (a typo must not silently drop a check); literal passwords are refused unless the file says
+/// <c>"allowPlaintextSecrets": true</c>, and are never echoed back.
+/// </summary>
+public static class RunbookConfigLoader
+{
+    /// <summary>The file name searched for in the current directory.</summary>
+    public const string FileName = "runbook.json";
+
+    /// <summary>The environment variable that points at a configuration file.</summary>
+    public const string ConfigVariable = "OPSRUNBOOK_CONFIG";
+
+    /// <summary>
+    /// The file to use: <paramref name="explicitPath"/>, else <c>$OPSRUNBOOK_CONFIG</c>, else <c>runbook.json</c>
+    /// in <paramref name="currentDirectory"/>. Throws saying all three places when none exists.
+    /// </summary>
+    public static string Locate(string? explicitPath, string currentDirectory, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        if (!string.IsNullOrWhiteSpace(explicitPath))
+        {
+            var full = System.IO.Path.GetFullPath(explicitPath, currentDirectory);
+            return File.Exists(full) ? full : throw new RunbookConfigException($"{full}: the configuration file does not exist.", full, null, null);
+        }
+        if (environment(ConfigVariable) is { Length: > 0 } fromEnv)
+        {
+            var full = System.IO.Path.GetFullPath(fromEnv, currentDirectory);
+            return File.Exists(full) ? full : throw new RunbookConfigException($"{full}: the file named by ${ConfigVariable} does not exist.", full, null, null);
+        }
+        var local = System.IO.Path.Combine(currentDirectory, FileName);
+        return File.Exists(local)
+            ? local
+            : throw new RunbookConfigException(
+                $"No runbook configuration found: pass -ConfigPath, set ${ConfigVariable}, or create {FileName} in {currentDirectory}.",
+                null, null, null);
+    }
+
+    /// <summary>Reads and validates a file.</summary>
+    public static RunbookConfig Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new RunbookConfigException($"{path}: cannot read the configuration file: {ex.Message}", path, null, null, ex);
+        }
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses configuration text; <paramref name="path"/> is used in messages.</summary>
+    public static RunbookConfig Parse(string json, string path)
+    {
+        var options = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, options);
+        }
+        catch (JsonException ex)
+        {
+            var line = (int)(ex.LineNumber ?? 0) + 1;
+            var col = (int)(ex.BytePositionInLine ?? 0) + 1;
+            throw new RunbookConfigException($"{path}:{line}:{col}: invalid JSON: {FirstSentence(ex.Message)}", path, line, null, ex);
+        }
+        using (doc)
+        {
+            var reader = new Reader(path, LineIndex.Build(json));
+            return reader.ReadRoot(doc.RootElement);
+        }
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    /// <summary>Maps field paths to the line they start on.</summary>
+    internal sealed class LineIndex
+    {
+        private readonly Dictionary<string, int> _lines = new(StringComparer.Ordinal);
+
+        public int? LineOf(string fieldPath)
+        {
+            // Walk up to the nearest field that has a recorded line.
+            var p = fieldPath;
+            while (p.Length > 0)
+            {
+                if (_lines.TryGetValue(p, out var line)) return line;
+                var cut = Math.Max(p.LastIndexOf('.'), p.LastIndexOf('['));
+                if (cut <= 0) break;
+                p = p[..cut];
+            }
+            return _lines.TryGetValue(p, out var l) ? l : null;
+        }
+
+        public static LineIndex Build(string json)
+        {
+            var index = new LineIndex();
+            var bytes = Encoding.UTF8.GetBytes(json);
+            var newlines = new List<int>();
+            for (var i = 0; i < bytes.Length; i++) if (bytes[i] == (byte)'\n') newlines.Add(i);
+            int LineAt(long offset)
+            {
+                var pos = newlines.BinarySearch((int)offset);
+                return (pos < 0 ? ~pos : pos) + 1;
+            }
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            var stack = new Stack<(string path, bool isArray, int next)>();
+            string? pendingName = null;
+            string Child()
+            {
+                if (stack.Count == 0) return "";
+                var (path, isArray, next) = stack.Pop();
+                string child;
+                if (isArray)
+                {
+                    child = $"{path}[{next}]";
+                    stack.Push((path, true, next + 1));
+                }
+                else
+                {
+                    child = path.Length == 0 ? pendingName! : path + "." + pendingName;
+                    stack.Push((path, false, next));
+                }
+                return child;
+            }
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.PropertyName:
+                        pendingName = reader.GetString();
+                        var (p, _, _) = stack.Peek();
+                        index._lines.TryAdd(p.Length == 0 ? pendingName! : p + "." + pendingName, LineAt(reader.TokenStartIndex));
+                        break;
+                    case JsonTokenType.StartObject:
+                    case JsonTokenType.StartArray:
+                        var childPath = Child();
+                        index._lines.TryAdd(childPath, LineAt(reader.TokenStartIndex));
+                        stack.Push((childPath, reader.TokenType == JsonTokenType.StartArray, 0));
+                        break;
+                    case JsonTokenType.EndObject:
+                    case JsonTokenType.EndArray:
+                        stack.Pop();
+                        break;
+                    default:
+                        index._lines.TryAdd(Child(), LineAt(reader.TokenStartIndex));
+                        break;
+                }
+            }
+            return index;
+        }
+    }
+
+    private sealed class Reader(string file, LineIndex lines)
+    {
+        private bool _allowPlaintext;
+
+        private RunbookConfigException Error(string field, string what)
+        {
+            var line = lines.LineOf(field);
+            var where = line is null ? file : $"{file}:{line}";
+            return new RunbookConfigException($"{where}: {field}: {what}", file, line, field);
+        }
+
+        public RunbookConfig ReadRoot(JsonElement root)
+        {
+            if (root.ValueKind != JsonValueKind.Object) throw Error("", "the file must contain a JSON object");
+            Known(root, "", "$schema", "system", "allowPlaintextSecrets", "environments");
+            _allowPlaintext = Bool(root, "", "allowPlaintextSecrets") ?? false;
+            var system = String(root, "", "system", required: true)!;
+            if (!root.TryGetProperty("environments", out var envs) || envs.ValueKind != JsonValueKind.Object)
+            {
+                throw Error("environments", "an object of environments is required, e.g. \"environments\": { \"production\": { ... } }");
+            }
+            var list = new List<EnvironmentConfig>();
+            foreach (var env in envs.EnumerateObject())
+            {
+                var envPath = "environments." + env.Name;
+                if (list.Any(e => string.Equals(e.Name, env.Name, StringComparison.OrdinalIgnoreCase)))
+                {
+                    throw Error(envPath, $"environment '{env.Name}' is defined twice (names are case-insensitive)");
+                }
+                list.Add(ReadEnvironment(env.Value, envPath, env.Name, system));
+            }
+            if (list.Count == 0) throw Error("environments", "define at least one environment");
+            return new RunbookConfig { Path = file, System = system, AllowPlaintextSecrets = _allowPlaintext, Environments = list };
+        }
+
+        private EnvironmentConfig ReadEnvironment(JsonElement e, string path, string name, string system)
+        {
+            RequireObject(e, path);
+            Known(e, path, "endpoints", "database", "redis", "backup", "deploy", "thresholds", "notify");
+            var endpoints = new List<EndpointConfig>();
+            if (e.TryGetProperty("endpoints", out var eps))
+            {
+                if (eps.ValueKind != JsonValueKind.Array) throw Error(path + ".endpoints", "must be an array of endpoints");
+                var i = 0;
+                foreach (var ep in eps.EnumerateArray())
+                {
+                    var epPath = $"{path}.endpoints[{i++}]";
+                    var endpoint = ReadEndpoint(ep, epPath);
+                    if (endpoints.Any(x => string.Equals(x.Name, endpoint.Name, StringComparison.OrdinalIgnoreCase)))
+                    {
+                        throw Error(epPath + ".name", $"endpoint name '{endpoint.Name}' is used twice in this environment");
+                    }
+                    endpoints.Add(endpoint);
+                }
+            }
+            return new EnvironmentConfig
+            {
+                Name = name,
+                System = system,
+                Endpoints = endpoints,
+                Database = e.TryGetProperty("database", out var db) ? ReadDatabase(db, path + ".database") : null,
+                Redis = e.TryGetProperty("redis", out var r) ? ReadRedis(r, path + ".redis") : null,
+                Backup = e.TryGetProperty("backup", out var b) ? ReadBackup(b, path + ".backup") : null,
+                Deploy = e.TryGetProperty("deploy", out var d) ? ReadDeploy(d, path + ".deploy") : null,
+                Thresholds = e.TryGetProperty("thresholds", out var t) ? ReadThresholds(t, path + ".thresholds") : new Dictionary<string, ThresholdConfig>(),
+                Notify = e.TryGetProperty("notify", out var n) ? ReadNotify(n, path + ".notify") : new Dictionary<string, SecretValue>(),
+            };
+        }
+
+        private EndpointConfig ReadEndpoint(JsonElement ep, string path)
+        {
+            RequireObject(ep, path);
+            Known(ep, path, "name", "url", "timeout", "degradedAfter", "method", "expect", "skipCertificateCheck", "caCertificate", "tags");
+            var name = String(ep, path, "name", required: true)!;
+            var url = String(ep, path, "url", required: true)!;
+            TargetKind kind;
+            try
+            {
+                kind = HealthCheckTarget.KindFromAddress(EnvTemplate.Sketch(url));
+            }
+            catch (ArgumentException ex)
+            {
+                throw Error(path + ".url", ex.Message);
+            }
+            if (kind is not (TargetKind.Http or TargetKind.Tcp))
+            {
+                throw Error(path + ".url", "endpoints are http://, https:// or tcp:// addresses; put databases under \"database\" and Redis under \"redis\"");
+            }
+            if (SecretValue.ContainsCredential(url) && !EnvTemplate.HasVariables(url) && !_allowPlaintext)
+            {
+                throw Error(path + ".url", "holds a password; endpoints are checked without credentials in the URL (or set \"allowPlaintextSecrets\": true for a throw-away sandbox)");
+            }
+            var expect = Strings(ep, path, "expect");
+            for (var i = 0; i < expect.Count; i++)
+            {
+                try
+                {
+                    Health.Conditions.ConditionParser.Parse(expect[i]);
+                }
+                catch (Health.Conditions.ConditionSyntaxException ex)
+                {
+                    throw Error($"{path}.expect[{i}]", ex.Message);
+                }
+            }
+            var method = String(ep, path, "method") ?? "GET";
+            if (kind == TargetKind.Http && !new[] { "GET", "HEAD", "POST", "OPTIONS" }.Contains(method.ToUpperInvariant()))
+            {
+                throw Error(path + ".method", $"'{method}' is not a health-check method; use GET, HEAD, POST or OPTIONS");
+            }
+            return new EndpointConfig
+            {
+                Name = name,
+                Url = url,
+                Kind = kind,
+                Timeout = DurationOf(ep, path, "timeout"),
+                DegradedAfter = DurationOf(ep, path, "degradedAfter"),
+                Method = method.ToUpperInvariant(),
+                Expect = expect,
+                SkipCertificateCheck = Bool(ep, path, "skipCertificateCheck") ?? false,
+                CaCertificate = String(ep, path, "caCertificate"),
+                Tags = Strings(ep, path, "tags"),
+            };
+        }
+
+        private DatabaseConfig ReadDatabase(JsonElement db, string path)
+        {
+            RequireObject(db, path);
+            Known(db, path, "connection", "replica", "timeout", "caCertificate");
+            return new DatabaseConfig
+            {
+                Connection = Secret(db, path, "connection", required: true)!,
+                Replica = Secret(db, path, "replica"),
+                Timeout = DurationOf(db, path, "timeout"),
+                CaCertificate = String(db, path, "caCertificate"),
+            };
+        }
+
+        private RedisConfig ReadRedis(JsonElement r, string path)
+        {
+            RequireObject(r, path);
+            Known(r, path, "connection", "timeout", "caCertificate");
+            return new RedisConfig
+            {
+                Connection = Secret(r, path, "connection", required: true)!,
+                Timeout = DurationOf(r, path, "timeout"),
+                CaCertificate = String(r, path, "caCertificate"),
+            };
+        }
+
+        private BackupConfig ReadBackup(JsonElement b, string path)
+        {
+            RequireObject(b, path);
+            Known(b, path, "destination", "retention");
+            int? days = null, count = null;
+            if (b.TryGetProperty("retention", out var ret))
+            {
+                RequireObject(ret, path + ".retention");
+                Known(ret, path + ".retention", "days", "count");
+                days = PositiveInt(ret, path + ".retention", "days");
+                count = PositiveInt(ret, path + ".retention", "count");
+            }
+            return new BackupConfig { Destination = String(b, path, "destination", required: true)!, RetentionDays = days, RetentionCount = count };
+        }
+
+        private static readonly Dictionary<string, string[]> DeploySettings = new(StringComparer.OrdinalIgnoreCase)
+        {
+            ["fly"] = ["app", "org", "region"],
+            ["railway"] = ["project", "service", "environment", "tokenKind"],
+            ["compose"] = ["file", "project", "service"],
+            ["kubernetes"] = ["context", "namespace", "deployment", "kubeconfig"],
+        };
+
+        private DeployConfig ReadDeploy(JsonElement d, string path)
+        {
+            RequireObject(d, path);
+            var provider = String(d, path, "provider", required: true)!;
+            if (!DeploySettings.TryGetValue(provider, out var keys))
+            {
+                throw Error(path + ".provider", $"'{provider}' is not a known provider; use one of {string.Join(", ", DeploySettings.Keys)}");
+            }
+            Known(d, path, ["provider", "token", .. keys]);
+            var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var k in keys)
+            {
+                if (String(d, path, k) is { } v) settings[k] = v;
+            }
+            return new DeployConfig { Provider = provider.ToLowerInvariant(), Settings = settings, Token = Secret(d, path, "token", alwaysSecret: true) };
+        }
+
+        private Dictionary<string, ThresholdConfig> ReadThresholds(JsonElement t, string path)
+        {
+            RequireObject(t, path);
+            var result = new Dictionary<string, ThresholdConfig>(StringComparer.OrdinalIgnoreCase);
+            foreach (var p in t.EnumerateObject())
+            {
+                var tp = path + "." + p.Name;
+                RequireObject(p.Value, tp);
+                Known(p.Value, tp, "warning", "critical");
+                var w = Number(p.Value, tp, "warning");
+                var c = Number(p.Value, tp, "critical");
+                if (w is null && c is null) throw Error(tp, "give a warning level, a critical level, or both");
+                result[p.Name] = new ThresholdConfig(w, c);
+            }
+            return result;
+        }
+
+        private Dictionary<string, SecretValue> ReadNotify(JsonElement n, string path)
+        {
+            RequireObject(n, path);
+            Known(n, path, "slack", "teams", "pagerduty");
+            var result = new Dictionary<string, SecretValue>(StringComparer.OrdinalIgnoreCase);
+            foreach (var p in n.EnumerateObject())
+            {
+                result[p.Name] = Secret(n, path, p.Name, alwaysSecret: true)!;
+            }
+            return result;
+        }
+
+        // ---- field helpers -------------------------------------------------------------------------------
+
+        private void RequireObject(JsonElement e, string path)
+        {
+            if (e.ValueKind != JsonValueKind.Object) throw Error(path, $"must be an object, not {Describe(e.ValueKind)}");
+        }
+
+        private void Known(JsonElement e, string path, params string[] names)
+        {
+            foreach (var p in e.EnumerateObject())
+            {
+                if (!names.Contains(p.Name, StringComparer.Ordinal))
+                {
+                    var field = path.Length == 0 ? p.Name : path + "." + p.Name;
+                    var near = names.FirstOrDefault(n => string.Equals(n, p.Name, StringComparison.OrdinalIgnoreCase))
+                        ?? names.OrderBy(n => Distance(n, p.Name)).First();
+                    throw Error(field, $"unknown field '{p.Name}' (did you mean '{near}'? allowed here: {string.Join(", ", names)})");
+                }
+            }
+        }
+
+        private string? String(JsonElement e, string path, string name, bool required = false)
+        {
+            var field = path.Length == 0 ? name : path + "." + name;
+            if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return required ? throw Error(field, "is required") : null;
+            }
+            if (v.ValueKind != JsonValueKind.String) throw Error(field, $"must be a string, not {Describe(v.ValueKind)}");
+            var s = v.GetString()!;
+            if (required && s.Trim().Length == 0) throw Error(field, "must not be empty");
+            return s;
+        }
+
+        private SecretValue? Secret(JsonElement e, string path, string name, bool required = false, bool alwaysSecret = false)
+        {
+            var field = path + "." + name;
+            if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return required ? throw Error(field, "is required (a reference such as env:DATABASE_URL or secret:aws:prod/db)") : null;
+            }
+            if (v.ValueKind != JsonValueKind.String) throw Error(field, $"must be a string, not {Describe(v.ValueKind)}");
+            var raw = v.GetString()!;
+            if (SecretReference.LooksLikeReference(raw))
+            {
+                if (!SecretReference.TryParse(raw, out _, out var problem)) throw Error(field, problem!);
+                return SecretValue.Parse(raw);
+            }
+            var value = SecretValue.Parse(raw);
+            var plaintext = value.IsPlaintextSecret || (alwaysSecret && !EnvTemplate.HasVariables(raw));
+            if (plaintext && !_allowPlaintext)
+            {
+                // Never echo the value: say where it is and what to do.
+                throw Error(field, "holds a plain-text secret. Move it to an environment variable or a secret store and write a reference " +
+                    "(env:NAME, secret:aws:ID[#key], vault:VAULT/NAME), or set \"allowPlaintextSecrets\": true at the top of the file for a throw-away sandbox");
+            }
+            return value;
+        }
+
+        private IReadOnlyList<string> Strings(JsonElement e, string path, string name)
+        {
+            var field = path + "." + name;
+            if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return [];
+            if (v.ValueKind != JsonValueKind.Array) throw Error(field, "must be an array of strings");
+            var list = new List<string>();
+            var i = 0;
+            foreach (var item in v.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.String) throw Error($"{field}[{i}]", $"must be a string, not {Describe(item.ValueKind)}");
+                list.Add(item.GetString()!);
+                i++;
+            }
+            return list;
+        }
+
+        private bool? Bool(JsonElement e, string path, string name)
+        {
+            if (!e.TryGetProperty(name, out var v)) return null;
+            return v.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw Error(path.Length == 0 ? name : path + "." + name, $"must be true or false, not {Describe(v.ValueKind)}"),
+            };
+        }
+
+        private double? Number(JsonElement e, string path, string name)
+        {
+            if (!e.TryGetProperty(name, out var v)) return null;
+            return v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw Error(path + "." + name, $"must be a number, not {Describe(v.ValueKind)}");
+        }
+
+        private int? PositiveInt(JsonElement e, string path, string name)
+        {
+            if (!e.TryGetProperty(name, out var v)) return null;
+            if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) && i > 0) return i;
+            throw Error(path + "." + name, "must be a whole number greater than 0");
+        }
+
+        private TimeSpan? DurationOf(JsonElement e, string path, string name)
+        {
+            var field = path + "." + name;
+            if (!e.TryGetProperty(name, out var v)) return null;
+            var text = v.ValueKind switch
+            {
+                JsonValueKind.String => v.GetString(),
+                JsonValueKind.Number => v.GetRawText(),
+                _ => throw Error(field, $"must be a duration such as \"5s\", not {Describe(v.ValueKind)}"),
+            };
+            if (!Duration.TryParse(text, out var d, out var problem)) throw Error(field, problem!);
+            if (d <= TimeSpan.Zero) throw Error(field, "must be greater than zero");
+            return d;
+        }
+
+        private static string Describe(JsonValueKind kind) => kind switch
+        {
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "an array",
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => "null",
+        };
+
+        private static int Distance(string a, string b)
+        {
+            a = a.ToLowerInvariant();
+            b = b.ToLowerInvariant();
+            var d = new int[a.Length + 1, b.Length + 1];
+            for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+            for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+            for (var i = 1; i <= a.Length; i++)
+                for (var j = 1; j <= b.Length; j++)
+                    d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            return d[a.Length, b.Length];
+        }
+    }
+}

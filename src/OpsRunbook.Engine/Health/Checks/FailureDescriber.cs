@@ -1,0 +1,73 @@
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using Npgsql;
+using OpsRunbook.Engine.Clients.Redis;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Health.Checks;
+
+/// <summary>Turns what went wrong while reaching a target into one readable sentence (no stack trace, no secret).</summary>
+internal static class FailureDescriber
+{
+    public static string Describe(Exception ex, HealthCheckTarget target)
+    {
+        var where = Where(target);
+        switch (ex)
+        {
+            case SecretResolutionException:
+            case ArgumentException:
+                return ex.Message;
+            case HttpRequestException http:
+                return http.HttpRequestError switch
+                {
+                    HttpRequestError.NameResolutionError => $"DNS lookup failed for {where}",
+                    HttpRequestError.ConnectionError => $"cannot connect to {where}: {Innermost(http).Message}",
+                    HttpRequestError.SecureConnectionError => $"TLS handshake with {where} failed: {Innermost(http).Message} (use -SkipCertificateCheck only for a test endpoint)",
+                    _ => $"HTTP request to {where} failed: {Innermost(http).Message}",
+                };
+            case PostgresException pg:
+                return pg.SqlState switch
+                {
+                    "28P01" or "28000" => $"PostgreSQL refused the login at {where}: {pg.MessageText} ({pg.SqlState}); check the user and password",
+                    "3D000" => $"PostgreSQL at {where}: {pg.MessageText} ({pg.SqlState})",
+                    _ => $"PostgreSQL error at {where}: {pg.MessageText} ({pg.SqlState})",
+                };
+            case NpgsqlException npg when npg.InnerException is SocketException se:
+                return Socket(se, where);
+            case NpgsqlException npg when npg.InnerException is AuthenticationException or IOException && npg.Message.Contains("SSL", StringComparison.OrdinalIgnoreCase):
+                return $"TLS with PostgreSQL at {where} failed: {Innermost(npg).Message}";
+            case NpgsqlException npg:
+                return $"PostgreSQL at {where}: {Innermost(npg).Message}";
+            case RedisServerException redis when redis.Kind is "WRONGPASS" or "NOAUTH" or "NOPERM":
+                return $"Redis at {where} refused: {redis.Message}; check the user and password";
+            case RedisServerException redis:
+                return $"Redis at {where} answered an error: {redis.Message}";
+            case AuthenticationException auth:
+                return $"TLS handshake with {where} failed: {auth.Message}";
+            case SocketException se:
+                return Socket(se, where);
+            case IOException io:
+                return $"connection to {where} broke: {Innermost(io).Message}";
+            default:
+                return $"{where}: {ex.GetType().Name}: {ex.Message}";
+        }
+    }
+
+    private static string Socket(SocketException se, string where) => se.SocketErrorCode switch
+    {
+        SocketError.ConnectionRefused => $"connection refused by {where} (nothing listening on that port?)",
+        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => $"DNS lookup failed for {where}",
+        SocketError.TimedOut => $"connecting to {where} timed out",
+        SocketError.NetworkUnreachable or SocketError.HostUnreachable => $"{where} is unreachable ({se.SocketErrorCode})",
+        _ => $"cannot connect to {where}: {se.Message}",
+    };
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null) ex = ex.InnerException;
+        return ex;
+    }
+
+    private static string Where(HealthCheckTarget target) => target.Connection?.Reference is not null ? target.Name : target.Address;
+}

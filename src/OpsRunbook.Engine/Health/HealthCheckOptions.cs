@@ -1,0 +1,35 @@
+namespace OpsRunbook.Engine.Health;
+
+/// <summary>How a session runs its checks.</summary>
+public sealed class HealthCheckOptions
+{
+    /// <summary>Default for <see cref="ThrottleLimit"/>: enough to check a large estate quickly, small enough not to look like an attack.</summary>
+    public const int DefaultThrottleLimit = 32;
+
+    /// <summary>How many checks run at once.</summary>
+    public int ThrottleLimit { get; init; } = DefaultThrottleLimit;
+
+    /// <summary>Per-attempt timeout for targets that set none; when <see cref="OverrideTimeout"/> it wins over theirs.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether <see cref="Timeout"/> replaces the targets' own timeouts (<c>-TimeoutSec</c> given).</summary>
+    public bool OverrideTimeout { get; init; }
+
+    /// <summary>Extra attempts for an Unhealthy outcome.</summary>
+    public int RetryCount { get; init; }
+
+    /// <summary>First delay between attempts; doubles each time (with jitter).</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Accept any TLS certificate for every target.</summary>
+    public bool SkipCertificateCheck { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the setting to fix.</summary>
+    public void Validate()
+    {
+        if (ThrottleLimit is < 1 or > 1024) throw new ArgumentException($"ThrottleLimit must be between 1 and 1024 (got {ThrottleLimit})");
+        if (Timeout <= TimeSpan.Zero) throw new ArgumentException("the timeout must be greater than zero");
+        if (RetryCount is < 0 or > 100) throw new ArgumentException($"RetryCount must be between 0 and 100 (got {RetryCount})");
+        if (RetryDelay < TimeSpan.Zero) throw new ArgumentException("the retry delay must not be negative");
+    }
+}

@@ -1,0 +1,75 @@
+using System.Collections.ObjectModel;
+
+namespace OpsRunbook.Engine.Health;
+
+/// <summary>The outcome of checking one target. A failed check is data: Status Unhealthy with a readable Reason.</summary>
+public sealed class HealthCheckResult
+{
+    /// <summary>The environment of the target, if any (binds to <c>-Environment</c> of the next cmdlet).</summary>
+    public string? Environment { get; init; }
+    /// <summary>What was checked (binds to <c>Invoke-HealthCheck -Target</c> to check it again).</summary>
+    public required HealthCheckTarget Target { get; init; }
+    /// <summary>The target's name.</summary>
+    public string Name => Target.Name;
+    /// <summary>How it was checked.</summary>
+    public TargetKind Kind => Target.Kind;
+    /// <summary>Healthy, Degraded or Unhealthy.</summary>
+    public required HealthStatus Status { get; init; }
+    /// <summary>Duration of the last attempt in milliseconds.</summary>
+    public double LatencyMs { get; init; }
+    /// <summary>Why it has this status, in words; never contains a secret.</summary>
+    public required string Reason { get; init; }
+    /// <summary>What the check learned (status code, server version, role, memory use...).</summary>
+    public IReadOnlyDictionary<string, object?> Data { get; init; } = ReadOnlyDictionary<string, object?>.Empty;
+    /// <summary>Each condition and whether it held.</summary>
+    public IReadOnlyList<ConditionResult> Conditions { get; init; } = [];
+    /// <summary>How many attempts were made (1 + retries used).</summary>
+    public int Attempts { get; init; } = 1;
+    /// <summary>When the check finished.</summary>
+    public DateTimeOffset CheckedAt { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Status} {Name}: {Reason}";
+}
+
+/// <summary>One condition and its outcome, in Gatus's words: <c>[STATUS] (503) == 200</c>.</summary>
+public sealed record ConditionResult(string Condition, bool Success, string Description);
+
+/// <summary>The worst-entry summary of a set of results (<c>-Summary</c>).</summary>
+public sealed class HealthReport
+{
+    /// <summary>The environment, when all entries share one.</summary>
+    public string? Environment { get; init; }
+    /// <summary>The worst entry's status; Healthy for an empty report.</summary>
+    public required HealthStatus Status { get; init; }
+    /// <summary>The results, worst first.</summary>
+    public required IReadOnlyList<HealthCheckResult> Entries { get; init; }
+    /// <summary>Wall-clock time from the first check's start to the last result.</summary>
+    public TimeSpan TotalDuration { get; init; }
+    /// <summary>Count of Healthy entries.</summary>
+    public int Healthy => Entries.Count(e => e.Status == HealthStatus.Healthy);
+    /// <summary>Count of Degraded entries.</summary>
+    public int Degraded => Entries.Count(e => e.Status == HealthStatus.Degraded);
+    /// <summary>Count of Unhealthy entries.</summary>
+    public int Unhealthy => Entries.Count(e => e.Status == HealthStatus.Unhealthy);
+    /// <summary>When the report was made.</summary>
+    public DateTimeOffset CheckedAt { get; init; }
+
+    /// <summary>Builds a report: status is the minimum (worst) of the entries, entries sorted worst first then by name.</summary>
+    public static HealthReport From(IEnumerable<HealthCheckResult> results, TimeSpan totalDuration, DateTimeOffset now)
+    {
+        var entries = results.OrderBy(r => r.Status).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        var envs = entries.Select(e => e.Environment).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return new HealthReport
+        {
+            Environment = envs.Count == 1 ? envs[0] : null,
+            Status = entries.Count == 0 ? HealthStatus.Healthy : entries.Min(e => e.Status),
+            Entries = entries,
+            TotalDuration = totalDuration,
+            CheckedAt = now,
+        };
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Status}: {Healthy} healthy, {Degraded} degraded, {Unhealthy} unhealthy";
+}

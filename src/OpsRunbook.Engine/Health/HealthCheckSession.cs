@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using OpsRunbook.Engine.Health.Checks;
+using OpsRunbook.Engine.Secrets;
+using Polly;
+using Polly.Retry;
+
+namespace OpsRunbook.Engine.Health;
+
+/// <summary>
+/// Runs health checks concurrently (at most ThrottleLimit at once) and hands out each result as soon as it is done.
+/// Targets can be submitted while earlier ones run, so a PowerShell pipeline streams: the cmdlet submits in
+/// ProcessRecord, writes whatever finished, and drains the rest in EndProcessing. A check that fails is a result
+/// (Unhealthy with a reason); only cancellation stops a session.
+/// </summary>
+public sealed class HealthCheckSession : IDisposable
+{
+    private static readonly Dictionary<TargetKind, ITargetCheck> Checks = new()
+    {
+        [TargetKind.Http] = new HttpCheck(),
+        [TargetKind.Tcp] = new TcpCheck(),
+        [TargetKind.Postgres] = new PostgresCheck(),
+        [TargetKind.Redis] = new RedisCheck(),
+    };
+
+    private readonly HealthCheckOptions _options;
+    private readonly CheckServices _services;
+    private readonly HttpClientCache _http = new();
+    private readonly SemaphoreSlim _throttle;
+    private readonly Channel<HealthCheckResult> _results = Channel.CreateUnbounded<HealthCheckResult>();
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly ResiliencePipeline<CheckOutcome> _retry;
+    private readonly Stopwatch _clock = new();
+    private int _pending;
+    private int _completing;
+
+    /// <summary>Starts a session; <paramref name="secrets"/> resolves database and Redis connections when they are checked.</summary>
+    public HealthCheckSession(HealthCheckOptions options, SecretResolver secrets)
+    {
+        options.Validate();
+        _options = options;
+        _services = new CheckServices(_http, secrets, secrets.Redactor, options.SkipCertificateCheck);
+        _throttle = new SemaphoreSlim(options.ThrottleLimit, options.ThrottleLimit);
+        _retry = options.RetryCount == 0
+            ? ResiliencePipeline<CheckOutcome>.Empty
+            : new ResiliencePipelineBuilder<CheckOutcome>()
+                .AddRetry(new RetryStrategyOptions<CheckOutcome>
+                {
+                    MaxRetryAttempts = options.RetryCount,
+                    Delay = options.RetryDelay,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result?.Status == HealthStatus.Unhealthy),
+                })
+                .Build();
+    }
+
+    /// <summary>Wall-clock time since the first submission.</summary>
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>Starts checking a target. Throws <see cref="ArgumentException"/> (what to fix) for a target that cannot be checked at all.</summary>
+    public void Submit(HealthCheckTarget target)
+    {
+        Validate(target);
+        if (Volatile.Read(ref _completing) != 0) throw new InvalidOperationException("the session no longer accepts targets");
+        if (!_clock.IsRunning) _clock.Start();
+        Interlocked.Increment(ref _pending);
+        _ = Task.Run(() => RunAndPublishAsync(target));
+    }
+
+    /// <summary>Takes a finished result without waiting.</summary>
+    public bool TryTakeResult(out HealthCheckResult result) => _results.Reader.TryRead(out result!);
+
+    /// <summary>Stops accepting targets and yields every remaining result as it completes (blocking the caller between results).</summary>
+    public IEnumerable<HealthCheckResult> CompleteAndDrain(CancellationToken cancellationToken = default)
+    {
+        Complete();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cancel.Token);
+        while (true)
+        {
+            while (_results.Reader.TryRead(out var r)) yield return r;
+            bool more;
+            try
+            {
+                more = _results.Reader.WaitToReadAsync(linked.Token).AsTask().GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+            if (!more) yield break;
+        }
+    }
+
+    /// <summary>Checks all <paramref name="targets"/> and yields results as they complete.</summary>
+    public async IAsyncEnumerable<HealthCheckResult> RunAsync(IEnumerable<HealthCheckTarget> targets,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        foreach (var t in targets) Submit(t);
+        Complete();
+        await foreach (var r in _results.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false)) yield return r;
+    }
+
+    /// <summary>Cancels every running check (Ctrl+C in PowerShell).</summary>
+    public void Cancel() => _cancel.Cancel();
+
+    /// <summary>Rejects targets that cannot be checked, saying what to fix.</summary>
+    public static void Validate(HealthCheckTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var kind = target.Kind;
+        switch (kind)
+        {
+            case TargetKind.Http when !Uri.TryCreate(target.Address, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"):
+                throw new ArgumentException($"target '{target.Name}': '{target.Address}' is not an http:// or https:// URL");
+            case TargetKind.Tcp:
+                TcpCheck.Parse(target.Address);
+                break;
+            case TargetKind.Postgres or TargetKind.Redis when target.Connection is null:
+                throw new ArgumentException($"target '{target.Name}': a {kind} target needs a Connection (a reference such as env:DATABASE_URL, or a URL)");
+        }
+        if (target.Timeout is { } t && t <= TimeSpan.Zero) throw new ArgumentException($"target '{target.Name}': the timeout must be greater than zero");
+        foreach (var c in target.Conditions) Conditions.ConditionParser.Parse(c);
+    }
+
+    private void Complete()
+    {
+        if (Interlocked.Exchange(ref _completing, 1) == 0 && Volatile.Read(ref _pending) == 0)
+        {
+            _results.Writer.TryComplete();
+        }
+    }
+
+    private async Task RunAndPublishAsync(HealthCheckTarget target)
+    {
+        try
+        {
+            var result = await CheckAsync(target).ConfigureAwait(false);
+            _results.Writer.TryWrite(result);
+        }
+        catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+        {
+            // Session cancelled: no result for this target.
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _pending) == 0 && Volatile.Read(ref _completing) != 0)
+            {
+                _results.Writer.TryComplete();
+            }
+        }
+    }
+
+    private async Task<HealthCheckResult> CheckAsync(HealthCheckTarget target)
+    {
+        var ct = _cancel.Token;
+        await _throttle.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var attempts = 0;
+            var timeout = _options.OverrideTimeout ? _options.Timeout : target.Timeout ?? _options.Timeout;
+            var outcome = await _retry.ExecuteAsync(async token =>
+            {
+                attempts++;
+                return await AttemptAsync(target, timeout, token).ConfigureAwait(false);
+            }, ct).ConfigureAwait(false);
+            var redactor = _services.Redactor;
+            return new HealthCheckResult
+            {
+                Environment = target.Environment,
+                Target = target,
+                Status = outcome.Status,
+                LatencyMs = Math.Round(outcome.LatencyMs, 3),
+                Reason = redactor.Scrub(outcome.Reason),
+                Data = outcome.Data,
+                Conditions = outcome.Conditions.Select(c => c with { Description = redactor.Scrub(c.Description) }).ToList(),
+                Attempts = attempts,
+                CheckedAt = DateTimeOffset.UtcNow,
+            };
+        }
+        finally
+        {
+            _throttle.Release();
+        }
+    }
+
+    private async Task<CheckOutcome> AttemptAsync(HealthCheckTarget target, TimeSpan timeout, CancellationToken sessionToken)
+    {
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(sessionToken);
+        attempt.CancelAfter(timeout);
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            return await Checks[target.Kind].RunAsync(target, _services, timeout, attempt.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!sessionToken.IsCancellationRequested && (ex is OperationCanceledException || IsTimeout(ex)) && attempt.IsCancellationRequested)
+        {
+            return CheckOutcome.Failed($"no answer from {Where(target)} within {Environments.Duration.Format(timeout)}", sw.Elapsed.TotalMilliseconds);
+        }
+        catch (Exception ex) when (!sessionToken.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            return CheckOutcome.Failed(FailureDescriber.Describe(ex, target), sw.Elapsed.TotalMilliseconds);
+        }
+    }
+
+    private static bool IsTimeout(Exception ex) => ex is TimeoutException || ex.InnerException is TimeoutException or OperationCanceledException;
+
+    private static string Where(HealthCheckTarget target) => target.Connection?.Reference is not null ? target.Name : target.Address;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _cancel.Cancel();
+        _http.Dispose();
+        _throttle.Dispose();
+        _cancel.Dispose();
+    }
+}

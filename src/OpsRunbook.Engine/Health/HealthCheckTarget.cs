@@ -1,0 +1,108 @@
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Health;
+
+/// <summary>
+/// Something to check. Built from an environment's configuration, from <c>-Uri</c>, or by hand
+/// (<c>[OpsRunbook.Engine.Health.HealthCheckTarget]@{ Name = 'api'; Address = 'https://...' }</c>).
+/// It carries no secret values: a database or Redis target holds a <see cref="SecretValue"/> reference.
+/// </summary>
+public sealed class HealthCheckTarget
+{
+    private string? _address;
+    private string? _name;
+    private TargetKind? _kind;
+
+    /// <summary>Name shown in results; defaults to the address.</summary>
+    public string Name { get => _name ?? Address; set => _name = value; }
+
+    /// <summary>URL (http, https, tcp, postgres, redis, rediss) or host:port for TCP. Never holds a password (see <see cref="Connection"/>).</summary>
+    public string Address
+    {
+        get => _address ?? Connection?.Display ?? "";
+        set => _address = value is null ? null : SecretValue.ContainsCredential(value)
+            ? throw new ArgumentException("an address must not contain a password; put credentials in Connection as a reference (env:NAME, secret:aws:ID, vault:VAULT/NAME)")
+            : value;
+    }
+
+    /// <summary>How the target is checked; inferred from the address scheme when not set.</summary>
+    public TargetKind Kind
+    {
+        get
+        {
+            if (_kind is { } kind) return kind;
+            if (_address is { Length: > 0 }) return KindFromAddress(_address);
+            // A literal connection URL says what it is; a reference (env:DATABASE_URL) does not, so Kind must be set.
+            return Connection is { Reference: null } literal ? KindFromAddress(literal.Display) : TargetKind.Http;
+        }
+        set => _kind = value;
+    }
+
+    /// <summary>The environment the target belongs to, if any.</summary>
+    public string? Environment { get; set; }
+
+    /// <summary>Connection for Postgres and Redis targets: a reference (<c>env:DATABASE_URL</c>) or a URL.</summary>
+    public SecretValue? Connection { get; set; }
+
+    /// <summary>Gatus-style conditions, all of which must hold: <c>[STATUS] == 200</c>, <c>[BODY].status == ok</c>.</summary>
+    public IReadOnlyList<string> Conditions { get; set; } = [];
+
+    /// <summary>Per-attempt timeout; the session default applies when null.</summary>
+    public TimeSpan? Timeout { get; set; }
+
+    /// <summary>A passing check slower than this is Degraded.</summary>
+    public TimeSpan? DegradedAfter { get; set; }
+
+    /// <summary>HTTP method, GET by default.</summary>
+    public string Method { get; set; } = "GET";
+
+    /// <summary>For databases: <c>primary</c> or <c>replica</c>; a server in the other role is Unhealthy.</summary>
+    public string? ExpectedRole { get; set; }
+
+    /// <summary>Accept any TLS certificate for this target.</summary>
+    public bool SkipCertificateCheck { get; set; }
+
+    /// <summary>PEM file of a private CA that signs the target's certificate.</summary>
+    public string? CaCertificatePath { get; set; }
+
+    /// <summary>Free-form tags.</summary>
+    public IReadOnlyList<string> Tags { get; set; } = [];
+
+    /// <inheritdoc />
+    public override string ToString() => Name == Address ? Name : $"{Name} ({Address})";
+
+    /// <summary>The kind a URL scheme means: http/https → Http, tcp → Tcp, postgres/postgresql → Postgres, redis/rediss → Redis; bare host:port → Tcp.</summary>
+    public static TargetKind KindFromAddress(string address)
+    {
+        var colon = address.IndexOf("://", StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            if (address.Contains('=', StringComparison.Ordinal)) return TargetKind.Postgres; // key=value connection string
+            return HostPort.TryParse(address, out _, out _) ? TargetKind.Tcp
+                : throw new ArgumentException($"'{address}' is not an address; write http(s)://host/path, tcp://host:port, postgres://host/db or redis://host:port");
+        }
+        return address[..colon].ToLowerInvariant() switch
+        {
+            "http" or "https" => TargetKind.Http,
+            "tcp" => TargetKind.Tcp,
+            "postgres" or "postgresql" => TargetKind.Postgres,
+            "redis" or "rediss" => TargetKind.Redis,
+            var s => throw new ArgumentException($"'{s}://' is not a scheme OpsRunbook checks; use http, https, tcp, postgres or redis"),
+        };
+    }
+}
+
+/// <summary>host:port parsing that understands [::1]:5432.</summary>
+public static class HostPort
+{
+    /// <summary>Splits <c>host:port</c> or <c>[v6]:port</c>.</summary>
+    public static bool TryParse(string text, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        var cut = text.LastIndexOf(':');
+        if (cut <= 0 || !int.TryParse(text.AsSpan(cut + 1), out port) || port is < 1 or > 65535) return false;
+        host = text[..cut].Trim('[', ']');
+        return host.Length > 0;
+    }
+}

@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+
+namespace OpsRunbook.Engine.Secrets;
+
+/// <summary>
+/// Remembers every secret value seen in a session and removes them from any text that leaves the Engine
+/// (reasons, error messages, verbose lines), together with credentials embedded in URLs and connection strings.
+/// </summary>
+public sealed class SecretRedactor
+{
+    /// <summary>What a removed secret is replaced with.</summary>
+    public const string Mask = "***";
+
+    private readonly ConcurrentDictionary<string, byte> _values = new(StringComparer.Ordinal);
+
+    /// <summary>Registers a value. Very short values (under 4 characters) are not registered: masking them would mangle ordinary text.</summary>
+    public void Add(string? value)
+    {
+        if (value is { Length: >= 4 })
+        {
+            _values.TryAdd(value, 0);
+            // URL-encoded forms appear in connection URLs and error messages.
+            var escaped = Uri.EscapeDataString(value);
+            if (escaped != value)
+            {
+                _values.TryAdd(escaped, 0);
+            }
+        }
+    }
+
+    /// <summary>Returns <paramref name="text"/> with every registered value and embedded credential masked.</summary>
+    public string Scrub(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return text ?? string.Empty;
+        }
+        // Longest first, so a value that contains another is masked whole.
+        foreach (var value in _values.Keys.OrderByDescending(v => v.Length))
+        {
+            if (text.Contains(value, StringComparison.Ordinal))
+            {
+                text = text.Replace(value, Mask, StringComparison.Ordinal);
+            }
+        }
+        return SecretValue.Redact(text);
+    }
+}

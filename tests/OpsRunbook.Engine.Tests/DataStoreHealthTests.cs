@@ -1,0 +1,158 @@
+using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Health;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Tests;
+
+/// <summary>PostgreSQL and Redis checks against the real primary, replica and Redis of tests/servers.sh.</summary>
+public class DataStoreHealthTests(TestServers servers)
+{
+    private SecretResolver Resolver() => new(environment: servers.Lookup);
+
+    private async Task<HealthCheckResult> Check(HealthCheckTarget target, HealthCheckOptions? options = null) =>
+        (await HealthCheckSessionTests.RunAll(options ?? new HealthCheckOptions(), Resolver(), target)).Single();
+
+    private static HealthCheckTarget Pg(string connection, string? role = null) =>
+        new() { Name = "db", Kind = TargetKind.Postgres, Connection = SecretValue.Parse(connection), ExpectedRole = role, Timeout = TimeSpan.FromSeconds(5) };
+
+    private static HealthCheckTarget Redis(string connection) =>
+        new() { Name = "cache", Kind = TargetKind.Redis, Connection = SecretValue.Parse(connection), Timeout = TimeSpan.FromSeconds(5) };
+
+    [Fact]
+    public async Task The_primary_is_healthy_and_reports_version_and_role()
+    {
+        var r = await Check(Pg("env:OPSRUNBOOK_DATABASE_URL", "primary"));
+        Assert.Equal(HealthStatus.Healthy, r.Status);
+        Assert.Equal("primary", r.Data["Role"]);
+        Assert.StartsWith("15.", (string)r.Data["ServerVersion"]!);
+        Assert.Equal("opsrunbook", r.Data["Database"]);
+        Assert.Contains("SELECT 1", r.Reason);
+    }
+
+    [Fact]
+    public async Task The_replica_is_a_replica_and_a_primary_where_a_replica_is_expected_is_unhealthy()
+    {
+        var replica = await Check(Pg("env:OPSRUNBOOK_REPLICA_DATABASE_URL", "replica"));
+        Assert.Equal(HealthStatus.Healthy, replica.Status);
+        Assert.Equal("replica", replica.Data["Role"]);
+        var wrong = await Check(Pg("env:OPSRUNBOOK_DATABASE_URL", "replica"));
+        Assert.Equal(HealthStatus.Unhealthy, wrong.Status);
+        Assert.Contains("expected a replica", wrong.Reason);
+    }
+
+    [Fact]
+    public async Task Sslmode_is_honoured()
+    {
+        var baseUrl = $"postgres://opsrunbook:{Uri.EscapeDataString(servers["OPSRUNBOOK_PG_PASSWORD"])}@localhost:{servers["OPSRUNBOOK_PG_PORT"]}/opsrunbook";
+        var verified = await Check(new HealthCheckTarget { Kind = TargetKind.Postgres, Connection = SecretValue.Parse(baseUrl + "?sslmode=verify-full&sslrootcert=" + servers["OPSRUNBOOK_CA_CERT"]) });
+        Assert.Equal(HealthStatus.Healthy, verified.Status);
+        Assert.Equal(true, verified.Data["Ssl"]);
+        var plain = await Check(new HealthCheckTarget { Kind = TargetKind.Postgres, Connection = SecretValue.Parse(baseUrl + "?sslmode=disable") });
+        Assert.Equal(HealthStatus.Healthy, plain.Status);
+        Assert.Equal(false, plain.Data["Ssl"]);
+        // verify-full without the CA: the server certificate is not trusted.
+        var untrusted = await Check(new HealthCheckTarget { Kind = TargetKind.Postgres, Connection = SecretValue.Parse(baseUrl + "?sslmode=verify-full") });
+        Assert.Equal(HealthStatus.Unhealthy, untrusted.Status);
+        Assert.DoesNotContain(servers["OPSRUNBOOK_PG_PASSWORD"], untrusted.Reason);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_is_unhealthy_and_never_shows_the_password()
+    {
+        var wrongPassword = "Wrong-" + Guid.NewGuid().ToString("N");
+        var url = $"postgres://opsrunbook:{wrongPassword}@127.0.0.1:{servers["OPSRUNBOOK_PG_PORT"]}/opsrunbook";
+        var r = await Check(new HealthCheckTarget { Name = "db", Kind = TargetKind.Postgres, Connection = SecretValue.Parse(url) });
+        Assert.Equal(HealthStatus.Unhealthy, r.Status);
+        Assert.Contains("password authentication failed", r.Reason);
+        Assert.DoesNotContain(wrongPassword, r.Reason);
+        Assert.DoesNotContain(wrongPassword, r.Target.Address);
+        Assert.DoesNotContain(wrongPassword, r.ToString());
+    }
+
+    [Fact]
+    public async Task A_stopped_database_port_is_unhealthy()
+    {
+        var r = await Check(new HealthCheckTarget { Kind = TargetKind.Postgres, Connection = SecretValue.Parse("postgres://u:pw12345@127.0.0.1:1/db") });
+        Assert.Equal(HealthStatus.Unhealthy, r.Status);
+        Assert.Contains("refused", r.Reason);
+        Assert.DoesNotContain("pw12345", r.Reason);
+    }
+
+    [Fact]
+    public async Task An_unset_reference_is_unhealthy_and_names_the_variable()
+    {
+        var r = await Check(Pg("env:OPSRUNBOOK_NOT_SET_ANYWHERE"));
+        Assert.Equal(HealthStatus.Unhealthy, r.Status);
+        Assert.Contains("OPSRUNBOOK_NOT_SET_ANYWHERE", r.Reason);
+    }
+
+    [Fact]
+    public async Task Redis_is_healthy_with_role_and_memory_use()
+    {
+        var r = await Check(Redis("env:OPSRUNBOOK_REDIS_URL"));
+        Assert.Equal(HealthStatus.Healthy, r.Status);
+        Assert.Equal("master", r.Data["Role"]);
+        Assert.Equal(64L * 1024 * 1024, r.Data["MaxMemoryBytes"]);
+        Assert.IsType<double>(r.Data["MemoryPercent"]);
+        Assert.Contains("PONG", r.Reason);
+    }
+
+    [Fact]
+    public async Task Redis_over_tls_with_the_private_ca()
+    {
+        var target = Redis("env:OPSRUNBOOK_REDIS_TLS_URL");
+        target.CaCertificatePath = servers["OPSRUNBOOK_CA_CERT"];
+        var r = await Check(target);
+        Assert.Equal(HealthStatus.Healthy, r.Status);
+        Assert.Equal(true, r.Data["Tls"]);
+        var untrusted = await Check(Redis("env:OPSRUNBOOK_REDIS_TLS_URL"));
+        Assert.Equal(HealthStatus.Unhealthy, untrusted.Status);
+        Assert.Contains("TLS", untrusted.Reason);
+    }
+
+    [Fact]
+    public async Task Redis_with_a_wrong_password_is_unhealthy_without_the_password()
+    {
+        var wrong = "nope-" + Guid.NewGuid().ToString("N");
+        var r = await Check(Redis($"redis://opsrunbook:{wrong}@127.0.0.1:{servers["OPSRUNBOOK_REDIS_PORT"]}"));
+        Assert.Equal(HealthStatus.Unhealthy, r.Status);
+        Assert.Contains("WRONGPASS", r.Reason);
+        Assert.DoesNotContain(wrong, r.Reason);
+    }
+
+    [Fact]
+    public async Task The_whole_sandbox_environment_is_healthy_and_no_result_carries_a_secret()
+    {
+        var config = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json"));
+        var targets = WithServerEnv(() => config.GetEnvironment("sandbox").GetHealthCheckTargets());
+        var results = await HealthCheckSessionTests.RunAll(new HealthCheckOptions(), Resolver(), [.. targets]);
+        Assert.Equal(targets.Count, results.Count);
+        Assert.All(results, r => Assert.True(r.Status == HealthStatus.Healthy, $"{r.Name}: {r.Status} {r.Reason}"));
+
+        var secrets = new[] { servers["OPSRUNBOOK_PG_PASSWORD"], servers["OPSRUNBOOK_REDIS_PASSWORD"] };
+        var text = System.Text.Json.JsonSerializer.Serialize(results.Select(r => new { r.Reason, r.Target.Address, Data = r.Data.ToDictionary(k => k.Key, v => v.Value?.ToString()), r.Conditions }));
+        foreach (var s in secrets) Assert.DoesNotContain(s, text);
+        // SCRAM never sends the password; the server log must not hold it either.
+        var log = File.ReadAllText(Path.Combine(servers["OPSRUNBOOK_SERVERS_DIR"], "pg", "primary.log"));
+        Assert.DoesNotContain(servers["OPSRUNBOOK_PG_PASSWORD"], log);
+    }
+
+    private IReadOnlyList<HealthCheckTarget> WithServerEnv(Func<IReadOnlyList<HealthCheckTarget>> build)
+    {
+        // Endpoint URLs expand ${OPSRUNBOOK_*} from the process environment, as they would in a shell that sourced servers.env.
+        var saved = new Dictionary<string, string?>();
+        foreach (var (k, v) in servers.Settings)
+        {
+            saved[k] = Environment.GetEnvironmentVariable(k);
+            Environment.SetEnvironmentVariable(k, v);
+        }
+        try
+        {
+            return build();
+        }
+        finally
+        {
+            foreach (var (k, v) in saved) Environment.SetEnvironmentVariable(k, v);
+        }
+    }
+}

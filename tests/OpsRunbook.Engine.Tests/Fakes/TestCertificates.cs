@@ -1,0 +1,43 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace OpsRunbook.Engine.Tests.Fakes;
+
+/// <summary>A private CA and a localhost server certificate made in memory; the CA is written to a PEM file for clients.</summary>
+public sealed class TestCertificates : IDisposable
+{
+    public TestCertificates()
+    {
+        using var caKey = RSA.Create(2048);
+        var caReq = new CertificateRequest("CN=OpsRunbook Unit Test CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caReq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caReq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        Ca = caReq.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+
+        using var leafKey = RSA.Create(2048);
+        var leafReq = new CertificateRequest("CN=localhost", leafKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("localhost");
+        san.AddIpAddress(IPAddress.Loopback);
+        leafReq.CertificateExtensions.Add(san.Build());
+        leafReq.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var signed = leafReq.Create(Ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), [1, 2, 3, 4, 5, 6, 7, 8]);
+        using var withKey = signed.CopyWithPrivateKey(leafKey);
+        Server = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+
+        CaPath = Path.Combine(Path.GetTempPath(), $"opsrunbook-ca-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(CaPath, Ca.ExportCertificatePem());
+    }
+
+    public X509Certificate2 Ca { get; }
+    public X509Certificate2 Server { get; }
+    public string CaPath { get; }
+
+    public void Dispose()
+    {
+        File.Delete(CaPath);
+        Server.Dispose();
+        Ca.Dispose();
+    }
+}

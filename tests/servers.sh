@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Starts and stops the real servers the OpsRunbook tests and the sandbox demo run against, on 127.0.0.1 and free
+# ports, in one folder:
+#   PostgreSQL 15 primary (pg_stat_statements, scram-sha-256, TLS) + a streaming replica
+#   Redis (a password for the default user, an ACL user, a TLS port, maxmemory set)
+#   s3rver (S3 emulator) with one bucket
+#   a small app with the health, metrics and JWKS endpoints of runbook 002
+# It installs what is missing (apt-get, npm) and writes every setting to DIR/servers.env (mode 600).
+# Passwords are random per start and never printed nor passed on a command line.
+#
+#   tests/servers.sh start [DIR]   start everything (DIR defaults to a new folder under /tmp); prints DIR/servers.env's path
+#   tests/servers.sh stop DIR      stop everything started in DIR and remove DIR
+#   tests/servers.sh install       only install prerequisites
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+log() { printf '[servers] %s\n' "$*" >&2; }
+die() { printf '[servers] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { [ "$(id -u)" = 0 ]; }
+
+pg_bin() {
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$d/initdb" ] && { echo "$d"; return; }
+  done
+}
+
+install_prereqs() {
+  local apt=()
+  [ -n "$(pg_bin)" ] || apt+=(postgresql postgresql-contrib)
+  command -v redis-server >/dev/null || apt+=(redis-server)
+  command -v redis-cli >/dev/null || apt+=(redis-tools)
+  command -v openssl >/dev/null || apt+=(openssl)
+  command -v node >/dev/null || apt+=(nodejs npm)
+  if [ ${#apt[@]} -gt 0 ]; then
+    as_root || die "missing ${apt[*]}; install them (apt-get install -y ${apt[*]}) or run as root"
+    log "installing ${apt[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt[@]}" >/dev/null
+  fi
+  # Debian's postgresql package may start a cluster of its own on 5432; ours never uses that port.
+  if [ ! -f "$here/servers/node_modules/s3rver/bin/s3rver.js" ]; then
+    log "installing s3rver (npm)"
+    (cd "$here/servers" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+
+free_port() {
+  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+random_secret() { openssl rand -hex 16; }
+
+wait_port() { # host port seconds
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+make_certs() { # dir
+  local d=$1
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=OpsRunbook Test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > "$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 30 \
+    -extfile "$d/server.ext" -out "$d/server.crt" >/dev/null 2>&1
+  chmod 600 "$d/server.key" "$d/ca.key"
+}
+
+start_postgres() { # dir
+  local d=$1 bin as_pg=()
+  bin=$(pg_bin)
+  [ -n "$bin" ] || die "PostgreSQL binaries not found under /usr/lib/postgresql"
+  if as_root; then as_pg=(runuser -u postgres --); fi
+  mkdir -p "$d/pg/sock"
+  cp "$d/certs/server.crt" "$d/certs/server.key" "$d/certs/ca.crt" "$d/pg/"
+  as_root && chown -R postgres:postgres "$d/pg" && chmod 755 "$d"
+  PG_PORT=$(free_port); PG_REPLICA_PORT=$(free_port)
+  "${as_pg[@]}" "$bin/initdb" -D "$d/pg/primary" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync >"$d/pg/initdb.log" 2>&1 \
+    || die "initdb failed: $(tail -5 "$d/pg/initdb.log")"
+  cat >> "$d/pg/primary/postgresql.conf" <<CONF
+port = $PG_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$d/pg/sock'
+shared_preload_libraries = 'pg_stat_statements'
+wal_level = replica
+max_wal_senders = 5
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+password_encryption = 'scram-sha-256'
+ssl = on
+ssl_cert_file = '$d/pg/server.crt'
+ssl_key_file = '$d/pg/server.key'
+ssl_ca_file = '$d/pg/ca.crt'
+logging_collector = off
+log_connections = on
+log_statement = 'ddl'
+CONF
+  cat > "$d/pg/primary/pg_hba.conf" <<HBA
+local all all trust
+host replication postgres 127.0.0.1/32 trust
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+HBA
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$d/pg/primary" -l "$d/pg/primary.log" -w -t 30 start >/dev/null \
+    || die "PostgreSQL primary did not start: $(tail -5 "$d/pg/primary.log")"
+  # The password goes through stdin, never a command line.
+  "${as_pg[@]}" "$bin/psql" -h "$d/pg/sock" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q -f - >/dev/null <<SQL
+SET log_statement = 'none';
+CREATE ROLE opsrunbook LOGIN PASSWORD '$PG_PASSWORD';
+CREATE DATABASE opsrunbook OWNER opsrunbook;
+\c opsrunbook
+CREATE EXTENSION pg_stat_statements;
+GRANT pg_read_all_stats, pg_signal_backend TO opsrunbook;
+SQL
+  "${as_pg[@]}" "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$d/pg/replica" -R -X stream -c fast >"$d/pg/basebackup.log" 2>&1 \
+    || die "pg_basebackup failed: $(tail -5 "$d/pg/basebackup.log")"
+  echo "port = $PG_REPLICA_PORT" >> "$d/pg/replica/postgresql.conf"
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$d/pg/replica" -l "$d/pg/replica.log" -w -t 30 start >/dev/null \
+    || die "PostgreSQL replica did not start: $(tail -5 "$d/pg/replica.log")"
+  PG_BIN=$bin
+}
+
+start_redis() { # dir
+  local d=$1
+  mkdir -p "$d/redis"
+  REDIS_PORT=$(free_port); REDIS_TLS_PORT=$(free_port)
+  # A config file, so no password appears in the process list.
+  cat > "$d/redis/redis.conf" <<CONF
+port $REDIS_PORT
+bind 127.0.0.1
+tls-port $REDIS_TLS_PORT
+tls-cert-file $d/certs/server.crt
+tls-key-file $d/certs/server.key
+tls-ca-cert-file $d/certs/ca.crt
+tls-auth-clients no
+save ""
+appendonly no
+daemonize yes
+dir $d/redis
+pidfile $d/redis/redis.pid
+logfile $d/redis/redis.log
+maxmemory 64mb
+maxmemory-policy allkeys-lru
+requirepass $REDIS_DEFAULT_PASSWORD
+user opsrunbook on >$REDIS_PASSWORD ~* &* +@all
+CONF
+  chmod 600 "$d/redis/redis.conf"
+  redis-server "$d/redis/redis.conf" || die "redis-server did not start: $(tail -5 "$d/redis/redis.log" 2>/dev/null)"
+  wait_port 127.0.0.1 "$REDIS_PORT" 10 || die "Redis is not listening on $REDIS_PORT: $(tail -5 "$d/redis/redis.log")"
+}
+
+start_s3rver() { # dir
+  local d=$1
+  mkdir -p "$d/s3"
+  S3_PORT=$(free_port)
+  NODE_OPTIONS=--openssl-legacy-provider nohup node "$here/servers/node_modules/s3rver/bin/s3rver.js" -d "$d/s3" -a 127.0.0.1 -p "$S3_PORT" \
+    --silent --configure-bucket opsrunbook-backups >"$d/s3.log" 2>&1 &
+  echo $! > "$d/s3.pid"
+  wait_port 127.0.0.1 "$S3_PORT" 20 || die "s3rver is not listening: $(tail -5 "$d/s3.log")"
+}
+
+start_app() { # dir
+  local d=$1
+  APP_PORT=$(free_port)
+  nohup node "$here/servers/sandbox-app.js" "$APP_PORT" >"$d/app.log" 2>&1 &
+  echo $! > "$d/app.pid"
+  wait_port 127.0.0.1 "$APP_PORT" 10 || die "sandbox app is not listening: $(tail -5 "$d/app.log")"
+}
+
+start() {
+  local d=${1:-}
+  install_prereqs
+  if [ -z "$d" ]; then d=$(mktemp -d /tmp/opsrunbook-servers.XXXXXX); fi
+  mkdir -p "$d/certs"
+  d=$(cd "$d" && pwd)
+  chmod 755 "$d"
+  PG_PASSWORD=$(random_secret); REDIS_PASSWORD=$(random_secret); REDIS_DEFAULT_PASSWORD=$(random_secret)
+  make_certs "$d/certs"
+  chmod 644 "$d/certs/ca.crt" "$d/certs/server.crt"
+  start_postgres "$d"
+  start_redis "$d"
+  start_s3rver "$d"
+  start_app "$d"
+  umask 077
+  cat > "$d/servers.env" <<ENV
+export OPSRUNBOOK_SERVERS_DIR='$d'
+export OPSRUNBOOK_PG_BIN='$PG_BIN'
+export OPSRUNBOOK_PG_HOST='127.0.0.1'
+export OPSRUNBOOK_PG_PORT='$PG_PORT'
+export OPSRUNBOOK_PG_REPLICA_PORT='$PG_REPLICA_PORT'
+export OPSRUNBOOK_PG_SOCKET='$d/pg/sock'
+export OPSRUNBOOK_PG_USER='opsrunbook'
+export OPSRUNBOOK_PG_PASSWORD='$PG_PASSWORD'
+export OPSRUNBOOK_PG_DATABASE='opsrunbook'
+export OPSRUNBOOK_DATABASE_URL='postgres://opsrunbook:$PG_PASSWORD@127.0.0.1:$PG_PORT/opsrunbook'
+export OPSRUNBOOK_REPLICA_DATABASE_URL='postgres://opsrunbook:$PG_PASSWORD@127.0.0.1:$PG_REPLICA_PORT/opsrunbook'
+export OPSRUNBOOK_REDIS_PORT='$REDIS_PORT'
+export OPSRUNBOOK_REDIS_TLS_PORT='$REDIS_TLS_PORT'
+export OPSRUNBOOK_REDIS_USER='opsrunbook'
+export OPSRUNBOOK_REDIS_PASSWORD='$REDIS_PASSWORD'
+export OPSRUNBOOK_REDIS_DEFAULT_PASSWORD='$REDIS_DEFAULT_PASSWORD'
+export OPSRUNBOOK_REDIS_URL='redis://opsrunbook:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0'
+export OPSRUNBOOK_REDIS_TLS_URL='rediss://opsrunbook:$REDIS_PASSWORD@localhost:$REDIS_TLS_PORT/0'
+export OPSRUNBOOK_CA_CERT='$d/certs/ca.crt'
+export OPSRUNBOOK_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
+export OPSRUNBOOK_S3_BUCKET='opsrunbook-backups'
+export OPSRUNBOOK_S3_ACCESS_KEY='S3RVER'
+export OPSRUNBOOK_APP_PORT='$APP_PORT'
+export OPSRUNBOOK_APP_URL='http://127.0.0.1:$APP_PORT'
+ENV
+  log "PostgreSQL primary 127.0.0.1:$PG_PORT, replica 127.0.0.1:$PG_REPLICA_PORT (user opsrunbook, TLS on)"
+  log "Redis 127.0.0.1:$REDIS_PORT, TLS $REDIS_TLS_PORT (ACL user opsrunbook)"
+  log "s3rver http://127.0.0.1:$S3_PORT (bucket opsrunbook-backups), app http://127.0.0.1:$APP_PORT"
+  log "settings, with the generated passwords: $d/servers.env (mode 600)"
+  echo "$d/servers.env"
+}
+
+stop() {
+  local d=${1:?usage: servers.sh stop DIR}
+  [ -d "$d" ] || return 0
+  local bin as_pg=()
+  bin=$(pg_bin)
+  if as_root; then as_pg=(runuser -u postgres --); fi
+  for p in "$d/app.pid" "$d/s3.pid" "$d/redis/redis.pid"; do
+    [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
+  done
+  for c in replica primary; do
+    [ -f "$d/pg/$c/postmaster.pid" ] && "${as_pg[@]}" "$bin/pg_ctl" -D "$d/pg/$c" -m immediate -w -t 20 stop >/dev/null 2>&1 || true
+  done
+  case "$d" in
+    /tmp/*) rm -rf "$d" ;;
+    *) log "left $d in place (only folders under /tmp are removed)" ;;
+  esac
+}
+
+case "${1:-}" in
+  start) start "${2:-}" ;;
+  stop) stop "${2:-}" ;;
+  install) install_prereqs ;;
+  *) echo "usage: $0 start [DIR] | stop DIR | install" >&2; exit 2 ;;
+esac
