@@ -15,6 +15,16 @@ public sealed class RunbookConfig
     /// <summary>Environments by name (case-insensitive), in file order.</summary>
     public required IReadOnlyList<EnvironmentConfig> Environments { get; init; }
 
+    /// <summary>Environments whose names match <paramref name="patterns"/>; a pattern without wildcards must match one.</summary>
+    public IReadOnlyList<EnvironmentConfig> FindEnvironments(IReadOnlyCollection<string>? patterns)
+    {
+        foreach (var p in patterns ?? [])
+        {
+            if (!NamePattern.HasWildcard(p)) GetEnvironment(p);
+        }
+        return Environments.Where(e => NamePattern.MatchesAny(e.Name, patterns)).ToList();
+    }
+
     /// <summary>Finds an environment or throws <see cref="RunbookConfigException"/> listing the known names.</summary>
     public EnvironmentConfig GetEnvironment(string name)
     {
@@ -46,6 +56,25 @@ public sealed class EnvironmentConfig
     public IReadOnlyDictionary<string, ThresholdConfig> Thresholds { get; init; } = new Dictionary<string, ThresholdConfig>();
     /// <summary>Notification targets: kind (slack, teams, pagerduty) → webhook or key (always secret).</summary>
     public IReadOnlyDictionary<string, SecretValue> Notify { get; init; } = new Dictionary<string, SecretValue>();
+
+    /// <summary>
+    /// The health-check targets this environment defines (endpoints, then database primary/replica, then Redis),
+    /// limited to names matching <paramref name="namePatterns"/>. A pattern without wildcards that matches nothing is an
+    /// error listing the names there are.
+    /// </summary>
+    public IReadOnlyList<HealthCheckTarget> GetHealthCheckTargets(IReadOnlyCollection<string>? namePatterns)
+    {
+        var all = GetHealthCheckTargets();
+        foreach (var p in namePatterns ?? [])
+        {
+            if (!NamePattern.HasWildcard(p) && !all.Any(t => string.Equals(t.Name, p, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new RunbookConfigException(
+                    $"environment '{Name}' has no health-check target '{p}'. Its targets: {string.Join(", ", all.Select(t => t.Name))}.", null, null, null);
+            }
+        }
+        return all.Where(t => NamePattern.MatchesAny(t.Name, namePatterns)).ToList();
+    }
 
     /// <summary>Every health-check target this environment defines: endpoints, then database primary/replica, then Redis.</summary>
     public IReadOnlyList<HealthCheckTarget> GetHealthCheckTargets()

@@ -43,6 +43,19 @@ public static class RunbookConfigLoader
                 null, null, null);
     }
 
+    /// <summary>Environment names for tab completion: never throws, returns none when no valid file is found.</summary>
+    public static IReadOnlyList<string> TryListEnvironmentNames(string? explicitPath, string currentDirectory)
+    {
+        try
+        {
+            return Load(Locate(explicitPath, currentDirectory)).Environments.Select(e => e.Name).ToList();
+        }
+        catch (RunbookConfigException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Reads and validates a file.</summary>
     public static RunbookConfig Load(string path)
     {

@@ -68,6 +68,20 @@ public sealed class HealthCheckTarget
     /// <summary>Free-form tags.</summary>
     public IReadOnlyList<string> Tags { get; set; } = [];
 
+    /// <summary>A target for a URL given on the command line (<c>-Uri</c>): http(s), tcp, postgres or redis.</summary>
+    public static HealthCheckTarget FromUri(Uri uri, IReadOnlyList<string>? conditions, string? environment)
+    {
+        var text = uri.OriginalString;
+        var kind = KindFromAddress(text);
+        if (kind is TargetKind.Postgres or TargetKind.Redis)
+        {
+            // The URL may carry a password: keep it only in Connection, show the redacted form.
+            var connection = SecretValue.Parse(text);
+            return new HealthCheckTarget { Name = connection.Display, Kind = kind, Connection = connection, Conditions = conditions ?? [], Environment = environment };
+        }
+        return new HealthCheckTarget { Address = text, Kind = kind, Conditions = conditions ?? [], Environment = environment };
+    }
+
     /// <inheritdoc />
     public override string ToString() => Name == Address ? Name : $"{Name} ({Address})";
 

@@ -1,0 +1,27 @@
+@{
+    RootModule           = 'OpsRunbook.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5d1f7a0e-3c1b-4e55-9a7e-2f4b8c6d0a11'
+    Author               = 'OpsRunbook contributors'
+    CompanyName          = 'OpsRunbook'
+    Copyright            = '(c) OpsRunbook contributors. MIT License.'
+    Description          = 'Production runbooks as typed, composable cmdlets: health checks, PostgreSQL and Redis diagnostics, backups proven by restore, secret rotation, rollbacks and incidents.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('OpsRunbook.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-RunbookEnvironment'
+        'Invoke-HealthCheck'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Operations', 'Runbook', 'HealthCheck', 'PostgreSQL', 'Redis', 'Backup', 'SRE', 'DevOps', 'Linux', 'Windows', 'MacOS')
+            ProjectUri   = 'https://github.com/opsrunbook/opsrunbook'
+            LicenseUri   = 'https://github.com/opsrunbook/opsrunbook/blob/main/LICENSE'
+            ReleaseNotes = '0.1.0: environments from runbook.json with secret references; Invoke-HealthCheck for HTTP(S), TCP, PostgreSQL and Redis; Get-RunbookEnvironment.'
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using OpsRunbook.Engine.Environments;
+
+namespace OpsRunbook.PowerShell.Completers;
+
+/// <summary>Completes environment names from the runbook.json the command would use (-ConfigPath, $env:OPSRUNBOOK_CONFIG, ./runbook.json).</summary>
+public sealed class EnvironmentNameCompleter : IArgumentCompleter
+{
+    /// <summary>Environment names starting with what was typed.</summary>
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var configPath = fakeBoundParameters["ConfigPath"] as string;
+        var prefix = wordToComplete.Trim('\'', '"');
+        foreach (var name in RunbookConfigLoader.TryListEnvironmentNames(configPath, Directory.GetCurrentDirectory()))
+        {
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                yield return new CompletionResult(name, name, CompletionResultType.ParameterValue, name);
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System.Management.Automation;
+using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.PowerShell;
+
+/// <summary>What every OpsRunbook cmdlet shares: finding runbook.json, turning configuration problems into clear errors, and resolving vault: secrets through SecretManagement.</summary>
+public abstract class OpsRunbookCmdlet : PSCmdlet
+{
+    private readonly Dictionary<string, RunbookConfig> _configs = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The runbook.json to use. Without it, $env:OPSRUNBOOK_CONFIG, then runbook.json in the current directory.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? ConfigPath { get; set; }
+
+    /// <summary>Loads (once per file) the configuration, or stops with a terminating error that says what to fix.</summary>
+    protected RunbookConfig LoadConfig()
+    {
+        try
+        {
+            var path = RunbookConfigLoader.Locate(ConfigPath, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+            if (!_configs.TryGetValue(path, out var config))
+            {
+                config = RunbookConfigLoader.Load(path);
+                _configs[path] = config;
+                WriteVerbose($"Configuration: {path} (system {config.System}, environments {string.Join(", ", config.Environments.Select(e => e.Name))})");
+            }
+            return config;
+        }
+        catch (RunbookConfigException ex)
+        {
+            ThrowTerminatingError(ConfigError(ex));
+            throw; // not reached
+        }
+    }
+
+    /// <summary>An ErrorRecord for a configuration problem.</summary>
+    protected static ErrorRecord ConfigError(RunbookConfigException ex) =>
+        new(ex, ex.Field is null && ex.File is null ? "OpsRunbook.ConfigurationNotFound" : "OpsRunbook.InvalidConfiguration",
+            ex.Field is null && ex.File is null ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidData, ex.Field ?? ex.File);
+
+    /// <summary>
+    /// Resolves <c>vault:</c> references on the pipeline thread (SecretManagement cannot be called from worker threads)
+    /// and supplies the values to <paramref name="resolver"/>. A missing module or secret is a terminating error.
+    /// </summary>
+    protected void SupplyVaultSecret(SecretResolver resolver, SecretValue? value)
+    {
+        if (value?.Reference is not { Scheme: SecretScheme.Vault } reference || resolver.HasSupplied(reference)) return;
+        if (InvokeCommand.GetCommand("Microsoft.PowerShell.SecretManagement\\Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function) is null
+            && InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function) is null)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new InvalidOperationException($"{reference.Text} needs the Microsoft.PowerShell.SecretManagement module: Install-Module Microsoft.PowerShell.SecretManagement, then register the vault '{reference.Vault}'."),
+                "OpsRunbook.SecretManagementMissing", ErrorCategory.NotInstalled, reference.Text));
+        }
+        try
+        {
+            var output = InvokeCommand.InvokeScript(
+                "param($vault, $name) Microsoft.PowerShell.SecretManagement\\Get-Secret -Vault $vault -Name $name -AsPlainText -ErrorAction Stop",
+                false, System.Management.Automation.Runspaces.PipelineResultTypes.Output, null, reference.Vault, reference.Id);
+            var secret = output.Count == 1 ? output[0]?.BaseObject?.ToString() : null;
+            if (string.IsNullOrEmpty(secret))
+            {
+                throw new InvalidOperationException("the vault returned no text value");
+            }
+            resolver.Supply(reference, secret);
+        }
+        catch (Exception ex) when (ex is RuntimeException or InvalidOperationException)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new SecretResolutionException($"{reference.Text}: SecretManagement could not read the secret: {resolver.Redactor.Scrub(ex.Message)}", ex),
+                "OpsRunbook.SecretNotFound", ErrorCategory.ObjectNotFound, reference.Text));
+        }
+    }
+}

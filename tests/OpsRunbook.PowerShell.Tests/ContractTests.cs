@@ -1,0 +1,278 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Xml.Linq;
+using OpsRunbook.HelpGen;
+
+using OpsRunbook.Engine.Tests;
+
+namespace OpsRunbook.PowerShell.Tests;
+
+/// <summary>What every cmdlet must be, checked over the built module's metadata (no PowerShell needed).</summary>
+public class ContractTests
+{
+    /// <summary>Get-Verb's approved verbs (PowerShell 7.4).</summary>
+    private static readonly HashSet<string> ApprovedVerbs = new(StringComparer.Ordinal)
+    {
+        "Add", "Clear", "Close", "Copy", "Enter", "Exit", "Find", "Format", "Get", "Hide", "Join", "Lock", "Move", "New", "Open",
+        "Optimize", "Pop", "Push", "Redo", "Remove", "Rename", "Reset", "Resize", "Search", "Select", "Set", "Show", "Skip", "Split",
+        "Step", "Switch", "Undo", "Unlock", "Watch", "Connect", "Disconnect", "Read", "Receive", "Send", "Write", "Backup",
+        "Checkpoint", "Compare", "Compress", "Convert", "ConvertFrom", "ConvertTo", "Dismount", "Edit", "Expand", "Export", "Group",
+        "Import", "Initialize", "Limit", "Merge", "Mount", "Out", "Publish", "Restore", "Save", "Sync", "Unpublish", "Update",
+        "Debug", "Measure", "Ping", "Repair", "Resolve", "Test", "Trace", "Approve", "Assert", "Build", "Complete", "Confirm", "Deny",
+        "Deploy", "Disable", "Enable", "Install", "Invoke", "Register", "Request", "Restart", "Resume", "Start", "Stop", "Submit",
+        "Suspend", "Uninstall", "Unregister", "Wait", "Block", "Grant", "Protect", "Revoke", "Unblock", "Unprotect", "Use",
+    };
+
+    /// <summary>Verbs that change a system: they must support -WhatIf/-Confirm.</summary>
+    private static readonly HashSet<string> MutatingVerbs = new(StringComparer.Ordinal)
+    {
+        "Add", "Clear", "Copy", "Move", "New", "Remove", "Rename", "Reset", "Set", "Backup", "Restore", "Update", "Install",
+        "Uninstall", "Register", "Unregister", "Start", "Stop", "Restart", "Resume", "Suspend", "Disable", "Enable", "Deploy",
+        "Grant", "Revoke", "Block", "Unblock", "Protect", "Unprotect", "Publish", "Unpublish", "Import", "Initialize", "Repair",
+        "Sync", "Submit", "Lock", "Unlock", "Mount", "Dismount", "Send",
+    };
+
+    /// <summary>Names owned by PowerShell itself, SecretManagement and other widely used modules.</summary>
+    private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Get-Secret", "Set-Secret", "Remove-Secret", "Get-SecretInfo", "Set-SecretInfo", "Get-SecretVault", "Register-SecretVault",
+        "Unregister-SecretVault", "Set-SecretVaultDefault", "Test-SecretVault", "Unlock-SecretVault", "Reset-SecretStore",
+        "Get-Service", "Restart-Service", "Start-Service", "Stop-Service", "Get-Process", "Stop-Process", "Start-Process",
+        "Invoke-WebRequest", "Invoke-RestMethod", "Test-Connection", "Test-NetConnection", "Get-Content", "Set-Content",
+        "Get-Item", "Remove-Item", "Get-Date", "Get-Command", "Get-Help", "Get-Module", "Import-Module", "Get-Job", "Wait-Job",
+        "Start-Job", "Get-Event", "Get-Member", "Measure-Command", "Export-Csv", "Get-Credential", "Test-Path", "Resolve-Path",
+        "Get-Metric", "Backup-SqlDatabase", "Restore-SqlDatabase", "Invoke-Sqlcmd", "Get-Variable", "Get-Location", "Get-Random",
+    };
+
+    /// <summary>Output property of one cmdlet's result → the next cmdlet's ByPropertyName parameter. Later issues add rows.</summary>
+    public static readonly TheoryData<string, string, string, string> PipelinePairings = new()
+    {
+        { "OpsRunbook.Engine.Health.HealthCheckResult", "Target", "Invoke-HealthCheck", "Target" },
+        { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Invoke-HealthCheck", "Environment" },
+        { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Get-RunbookEnvironment", "Environment" },
+        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Invoke-HealthCheck", "Environment" },
+        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "ConfigPath", "Invoke-HealthCheck", "ConfigPath" },
+    };
+
+    /// <summary>Types that bind whole by value: HealthCheckTarget objects pipe into Invoke-HealthCheck.</summary>
+    public static readonly TheoryData<string, string, string> ByValuePairings = new()
+    {
+        { "OpsRunbook.Engine.Health.HealthCheckTarget", "Invoke-HealthCheck", "InputObject" },
+    };
+
+    public static TheoryData<string> CmdletNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in Module.Cmdlets) data.Add(c.Name);
+        return data;
+    }
+
+    [Fact]
+    public void The_module_has_cmdlets() => Assert.NotEmpty(Module.Cmdlets);
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void Uses_an_approved_verb_and_a_singular_noun(string name)
+    {
+        var c = Module.Cmdlet(name);
+        Assert.Contains(c.Verb, ApprovedVerbs);
+        var lastWord = System.Text.RegularExpressions.Regex.Matches(c.Noun, "[A-Z][a-z0-9]*").Last().Value;
+        var plural = lastWord.EndsWith('s') && !lastWord.EndsWith("ss", StringComparison.Ordinal) && !lastWord.EndsWith("us", StringComparison.Ordinal) && !lastWord.EndsWith("is", StringComparison.Ordinal);
+        Assert.False(plural, $"{name}: the noun '{c.Noun}' looks plural; nouns are singular");
+    }
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void Declares_output_types_from_the_engine(string name)
+    {
+        var c = Module.Cmdlet(name);
+        Assert.NotEmpty(c.OutputTypes);
+        Assert.All(c.OutputTypes, t => Assert.StartsWith("OpsRunbook.Engine.", t));
+        using var mlc = new MetadataLoadContext(new PathAssemblyResolver(Directory.GetFiles(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "*.dll").Append(Module.EngineDll)));
+        var engine = mlc.LoadFromAssemblyPath(Module.EngineDll);
+        Assert.All(c.OutputTypes, t => Assert.NotNull(engine.GetType(t)));
+    }
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void Mutating_verbs_support_should_process(string name)
+    {
+        var c = Module.Cmdlet(name);
+        if (MutatingVerbs.Contains(c.Verb))
+        {
+            Assert.True(c.SupportsShouldProcess, $"{name} changes a system and must declare SupportsShouldProcess");
+        }
+        if (c.SupportsShouldProcess)
+        {
+            Assert.DoesNotContain(c.Parameters, p => p.Name is "WhatIf" or "Confirm");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void Does_not_collide_with_other_modules(string name)
+    {
+        Assert.DoesNotContain(name, Reserved);
+    }
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void Has_help_with_synopsis_description_parameters_and_an_example(string name)
+    {
+        XNamespace maml = "http://schemas.microsoft.com/maml/2004/10";
+        XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+        XNamespace dev = "http://schemas.microsoft.com/maml/dev/2004/10";
+        var help = XDocument.Load(Module.HelpXml).Descendants(command + "command")
+            .Single(e => e.Element(command + "details")?.Element(command + "name")?.Value == name);
+        Assert.False(string.IsNullOrWhiteSpace(help.Element(command + "details")!.Element(maml + "description")!.Value), "synopsis");
+        Assert.True(help.Element(maml + "description")!.Value.Length > 80, "description");
+        var documented = help.Element(command + "parameters")!.Elements(command + "parameter")
+            .ToDictionary(p => p.Element(maml + "name")!.Value, p => p.Element(maml + "description")?.Value ?? "");
+        foreach (var p in Module.Cmdlet(name).Parameters.Select(p => p.Name).Distinct())
+        {
+            Assert.True(documented.TryGetValue(p, out var d) && d.Length > 10, $"{name} -{p} has no description");
+        }
+        var examples = help.Descendants(command + "example").ToList();
+        Assert.NotEmpty(examples);
+        Assert.All(examples, e => Assert.Contains(name, e.Element(dev + "code")!.Value));
+    }
+
+    [Fact]
+    public void The_manifest_exports_exactly_the_cmdlet_classes()
+    {
+        var text = File.ReadAllText(Path.Combine(TestServers.RepoRoot, "OpsRunbook.psd1"));
+        Assert.DoesNotContain("'*'", text);
+        var exported = Module.ManifestCmdlets(text);
+        Assert.Equal(Module.Cmdlets.Select(c => c.Name).Order(), exported.Order());
+        Assert.Equal(File.ReadAllText(Path.Combine(Module.Dir, "OpsRunbook.psd1")), text);
+    }
+
+    [Fact]
+    public void The_manifest_declares_what_the_gallery_and_pwsh_need()
+    {
+        var text = File.ReadAllText(Path.Combine(TestServers.RepoRoot, "OpsRunbook.psd1"));
+        Assert.Contains("PowerShellVersion    = '7.4'", text);
+        Assert.Contains("CompatiblePSEditions = @('Core')", text);
+        Assert.Contains("RootModule           = 'OpsRunbook.PowerShell.dll'", text);
+        Assert.Contains("FormatsToProcess     = @('OpsRunbook.Format.ps1xml')", text);
+        foreach (var key in new[] { "Tags", "ProjectUri", "LicenseUri", "ReleaseNotes" }) Assert.Matches(key + @"\s*=", text);
+        foreach (var key in new[] { "FunctionsToExport", "VariablesToExport", "AliasesToExport" }) Assert.Matches(key + @"\s*=\s*@\(\)", text);
+    }
+
+    [Fact]
+    public void The_module_folder_has_the_layout_powershell_expects()
+    {
+        foreach (var f in new[] { "OpsRunbook.psd1", "OpsRunbook.PowerShell.dll", "OpsRunbook.Format.ps1xml", "runbook.schema.json", "en-US/OpsRunbook.PowerShell.dll-Help.xml", "Dependencies/OpsRunbook.Engine.dll", "Dependencies/Npgsql.dll", "Dependencies/Polly.Core.dll" })
+        {
+            Assert.True(File.Exists(Path.Combine(Module.Dir, f)), f + " is missing from out/OpsRunbook");
+        }
+        // Only our cmdlet assembly sits at the top: everything else is isolated in Dependencies/.
+        Assert.Equal(["OpsRunbook.PowerShell.dll"], Directory.GetFiles(Module.Dir, "*.dll").Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(Module.Dir, "System.Management.Automation.dll", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void The_cmdlet_assembly_references_nothing_third_party()
+    {
+        var refs = Module.Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        Assert.Contains("OpsRunbook.Engine", refs);
+        Assert.All(refs, r => Assert.True(r.StartsWith("System", StringComparison.Ordinal) || r is "OpsRunbook.Engine" or "netstandard" or "Microsoft.Win32.Primitives", $"unexpected reference {r}"));
+    }
+
+    [Fact]
+    public void The_engine_public_api_exposes_no_third_party_types()
+    {
+        var deps = Directory.GetFiles(Path.Combine(Module.Dir, "Dependencies"), "*.dll");
+        using var mlc = new MetadataLoadContext(new PathAssemblyResolver(Directory.GetFiles(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "*.dll").Concat(deps)));
+        var engine = mlc.LoadFromAssemblyPath(Module.EngineDll);
+        var offenders = new List<string>();
+        foreach (var type in engine.GetExportedTypes())
+        {
+            IEnumerable<Type> used = type.GetMembers(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly).SelectMany(m => m switch
+            {
+                PropertyInfo p => [p.PropertyType],
+                FieldInfo f => [f.FieldType],
+                MethodInfo mi => mi.GetParameters().Select(x => x.ParameterType).Append(mi.ReturnType),
+                ConstructorInfo ci => ci.GetParameters().Select(x => x.ParameterType),
+                _ => [],
+            }).Append(type.BaseType!).Where(t => t is not null);
+            foreach (var t in used.SelectMany(Expand))
+            {
+                var asm = t.Assembly.GetName().Name!;
+                if (asm != "OpsRunbook.Engine" && !asm.StartsWith("System", StringComparison.Ordinal) && asm != "netstandard")
+                {
+                    offenders.Add($"{type.FullName} uses {t.FullName} from {asm}");
+                }
+            }
+        }
+        Assert.Empty(offenders);
+
+        static IEnumerable<Type> Expand(Type t)
+        {
+            if (t.HasElementType) return Expand(t.GetElementType()!);
+            if (t.IsGenericType) return t.GetGenericArguments().SelectMany(Expand).Append(t.GetGenericTypeDefinition());
+            return t.IsGenericParameter ? [] : [t];
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PipelinePairings))]
+    public void Output_properties_bind_to_the_next_cmdlet(string sourceType, string property, string cmdlet, string parameter)
+    {
+        var deps = Directory.GetFiles(Path.Combine(Module.Dir, "Dependencies"), "*.dll");
+        using var mlc = new MetadataLoadContext(new PathAssemblyResolver(Directory.GetFiles(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "*.dll").Concat(deps)));
+        var type = mlc.LoadFromAssemblyPath(Module.EngineDll).GetType(sourceType);
+        Assert.NotNull(type);
+        var prop = type.GetProperty(property);
+        Assert.NotNull(prop);
+        var target = Module.Cmdlet(cmdlet).Parameters.Where(p => p.Name == parameter || p.Aliases.Contains(parameter)).ToList();
+        Assert.True(target.Count > 0, $"{cmdlet} has no parameter or alias {parameter}");
+        Assert.Contains(target, p => p.ValueFromPipelineByPropertyName);
+        var paramType = target[0].TypeFullName.TrimEnd('[', ']');
+        Assert.Equal(paramType, (Nullable(prop.PropertyType).FullName ?? "").TrimEnd('[', ']'));
+
+        static Type Nullable(Type t) => t.IsGenericType && t.GetGenericTypeDefinition().FullName == "System.Nullable`1" ? t.GetGenericArguments()[0] : t;
+    }
+
+    [Theory]
+    [MemberData(nameof(ByValuePairings))]
+    public void Objects_bind_by_value(string sourceType, string cmdlet, string parameter)
+    {
+        var p = Module.Cmdlet(cmdlet).Parameters.Where(x => x.Name == parameter).ToList();
+        Assert.Contains(p, x => x.ValueFromPipeline);
+        Assert.Equal(sourceType, p[0].TypeFullName.TrimEnd('[', ']'));
+    }
+
+    [Fact]
+    public void Every_cmdlet_result_type_has_a_default_view()
+    {
+        var format = XDocument.Load(Path.Combine(Module.Dir, "OpsRunbook.Format.ps1xml"));
+        var viewed = format.Descendants("TypeName").Select(e => e.Value).ToHashSet();
+        foreach (var t in Module.Cmdlets.SelectMany(c => c.OutputTypes).Distinct()) Assert.Contains(t, viewed);
+    }
+
+    [Fact]
+    public void The_module_initializer_isolates_and_cleans_up()
+    {
+        var init = Module.Assembly.GetType("OpsRunbook.PowerShell.ModuleInitializer")!;
+        var interfaces = init.GetInterfaces().Select(i => i.FullName).ToList();
+        Assert.Contains("System.Management.Automation.IModuleAssemblyInitializer", interfaces);
+        Assert.Contains("System.Management.Automation.IModuleAssemblyCleanup", interfaces);
+    }
+
+    [Fact]
+    public void The_schema_describes_every_field_of_the_sandbox_example()
+    {
+        using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(Module.Dir, "runbook.schema.json")));
+        var envProps = schema.RootElement.GetProperty("definitions").GetProperty("environment").GetProperty("properties");
+        var endpointProps = schema.RootElement.GetProperty("definitions").GetProperty("endpoint").GetProperty("properties");
+        var example = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json")),
+            new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+        foreach (var env in example.RootElement.GetProperty("environments").EnumerateObject())
+        {
+            foreach (var p in env.Value.EnumerateObject()) Assert.True(envProps.TryGetProperty(p.Name, out _), $"schema lacks environment.{p.Name}");
+            foreach (var ep in env.Value.GetProperty("endpoints").EnumerateArray())
+                foreach (var p in ep.EnumerateObject()) Assert.True(endpointProps.TryGetProperty(p.Name, out _), $"schema lacks endpoint.{p.Name}");
+        }
+    }
+}
