@@ -9,11 +9,13 @@ public sealed class TestCertificates : IDisposable
 {
     public TestCertificates()
     {
+        // One clock reading: the leaf must not outlive its issuer, even by the milliseconds between two reads.
+        var now = DateTimeOffset.UtcNow;
         using var caKey = RSA.Create(2048);
         var caReq = new CertificateRequest("CN=OpsRunbook Unit Test CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         caReq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caReq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        Ca = caReq.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        Ca = caReq.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
 
         using var leafKey = RSA.Create(2048);
         var leafReq = new CertificateRequest("CN=localhost", leafKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -22,7 +24,7 @@ public sealed class TestCertificates : IDisposable
         san.AddIpAddress(IPAddress.Loopback);
         leafReq.CertificateExtensions.Add(san.Build());
         leafReq.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var signed = leafReq.Create(Ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), [1, 2, 3, 4, 5, 6, 7, 8]);
+        using var signed = leafReq.Create(Ca, now.AddDays(-1), now.AddDays(29), [1, 2, 3, 4, 5, 6, 7, 8]);
         using var withKey = signed.CopyWithPrivateKey(leafKey);
         Server = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
 

@@ -1,0 +1,167 @@
+#Requires -Version 7.4
+# End-to-end tests of the built module in a real PowerShell 7, against the servers of tests/servers.sh
+# ($env:OPSRUNBOOK_SERVERS_ENV names their settings file; tests/run.sh sets it).
+
+BeforeDiscovery {
+    $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
+    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
+}
+
+BeforeAll {
+    $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
+    $script:ModuleDir = Join-Path $RepoRoot 'out' 'OpsRunbook'
+    $script:SandboxConfig = Join-Path $RepoRoot 'examples' 'runbook.sandbox.json'
+    $script:Settings = @{}
+    if ($env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)) {
+        foreach ($line in Get-Content -Path $env:OPSRUNBOOK_SERVERS_ENV) {
+            if ($line -match "^export (\w+)='(.*)'$") {
+                $Settings[$Matches[1]] = $Matches[2]
+                Set-Item -Path "env:$($Matches[1])" -Value $Matches[2]
+            }
+        }
+    }
+    Import-Module (Join-Path $ModuleDir 'OpsRunbook.psd1') -Force
+}
+
+AfterAll {
+    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
+}
+
+Describe 'Module import' {
+    It 'exports exactly the cmdlets named in the manifest' {
+        $manifest = Import-PowerShellDataFile (Join-Path $ModuleDir 'OpsRunbook.psd1')
+        $exported = (Get-Command -Module OpsRunbook).Name | Sort-Object
+        $exported | Should -Be ($manifest.CmdletsToExport | Sort-Object)
+    }
+
+    It 'does no I/O and opens no connection on import' {
+        $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; [System.AppDomain]::CurrentDomain.GetAssemblies().GetName().Name -join ','"
+        $loaded = pwsh -NoProfile -NonInteractive -Command $script
+        $loaded | Should -Not -Match 'Npgsql'
+    }
+
+    It 'imports again after Remove-Module' {
+        Remove-Module OpsRunbook
+        Import-Module (Join-Path $ModuleDir 'OpsRunbook.psd1') -Force
+        Get-Command Invoke-HealthCheck -Module OpsRunbook | Should -Not -BeNullOrEmpty
+    }
+
+    It 'works when another Npgsql was loaded into the session first' {
+        $npgsql9 = Get-ChildItem -Path (Join-Path $RepoRoot 'tests' 'OpsRunbook.PowerShell.Tests' 'bin') -Recurse -Filter Npgsql.dll -ErrorAction SilentlyContinue | Select-Object -First 1
+        if (-not $npgsql9) { Set-ItResult -Skipped -Because 'the contract test project (which carries Npgsql 9) has not been built' ; return }
+        $script = @"
+Add-Type -Path '$($npgsql9.FullName)'
+Import-Module '$ModuleDir/OpsRunbook.psd1'
+(Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1' -TimeoutSec 2).Status
+"@
+        pwsh -NoProfile -NonInteractive -Command $script | Should -Be 'Unhealthy'
+    }
+
+    It 'has full help for every cmdlet' {
+        foreach ($command in Get-Command -Module OpsRunbook) {
+            $help = Get-Help $command.Name -Full
+            $help.Synopsis | Should -Not -BeNullOrEmpty
+            $help.Examples.Example.Count | Should -BeGreaterThan 0
+            foreach ($parameter in $help.Parameters.Parameter) {
+                ($parameter.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "$($command.Name) -$($parameter.Name) needs a description"
+            }
+        }
+    }
+}
+
+Describe 'Invoke-HealthCheck' -Skip:(-not $HaveServers) {
+    It 'reports every sandbox target Healthy' {
+        $results = Invoke-HealthCheck -Environment sandbox -ConfigPath $SandboxConfig
+        $results.Count | Should -BeGreaterOrEqual 8
+        $results | Where-Object Status -ne 'Healthy' | ForEach-Object { "$($_.Name): $($_.Reason)" } | Should -BeNullOrEmpty
+        $results[0].GetType().FullName | Should -Be 'OpsRunbook.Engine.Health.HealthCheckResult'
+    }
+
+    It 'adds one HealthReport with -Summary, whose status is the worst entry' {
+        $out = Invoke-HealthCheck -Environment sandbox -ConfigPath $SandboxConfig -Summary
+        $report = $out[-1]
+        $report.GetType().Name | Should -Be 'HealthReport'
+        $report.Status | Should -Be 'Healthy'
+        $report.Entries.Count | Should -Be ($out.Count - 1)
+    }
+
+    It 'filters targets by name' {
+        (Invoke-HealthCheck sandbox -ConfigPath $SandboxConfig -Name 'database*').Name | Sort-Object | Should -Be @('database', 'database-replica')
+    }
+
+    It 'reports a down target as Unhealthy data, not an error' {
+        $result = Invoke-HealthCheck -Uri 'http://127.0.0.1:1/' -TimeoutSec 3 -ErrorVariable errors
+        $errors | Should -BeNullOrEmpty
+        $result.Status | Should -Be 'Unhealthy'
+        $result.Reason | Should -Match 'refused'
+    }
+
+    It 'reports a wrong password without showing it' {
+        $wrong = 'wrong-' + [guid]::NewGuid().ToString('N')
+        $url = "postgres://opsrunbook:$wrong@127.0.0.1:$($Settings.OPSRUNBOOK_PG_PORT)/opsrunbook"
+        $result = Invoke-HealthCheck -Uri $url -Verbose 4>&1
+        $record = $result | Where-Object { $_ -is [OpsRunbook.Engine.Health.HealthCheckResult] }
+        $record.Status | Should -Be 'Unhealthy'
+        ($result | Out-String) | Should -Not -Match $wrong
+    }
+
+    It 'checks a URL with conditions' {
+        $result = Invoke-HealthCheck -Uri "$($Settings.OPSRUNBOOK_APP_URL)/api/health" -Condition '[STATUS] == 200', '[BODY].status == ok'
+        $result.Status | Should -Be 'Healthy'
+        $result.Conditions.Success | Should -Not -Contain $false
+    }
+
+    It 'rejects a malformed condition with its column' {
+        { Invoke-HealthCheck -Uri "$($Settings.OPSRUNBOOK_APP_URL)/" -Condition '[STATUS] = 200' -ErrorAction Stop } | Should -Throw '*column 10*'
+    }
+
+    It 're-checks results piped back in' {
+        $again = Invoke-HealthCheck sandbox -ConfigPath $SandboxConfig -Name simple | Invoke-HealthCheck
+        $again.Name | Should -Be 'simple'
+        $again.Environment | Should -Be 'sandbox'
+    }
+
+    It 'checks targets piped from Get-RunbookEnvironment' {
+        (Get-RunbookEnvironment sandbox -ConfigPath $SandboxConfig | Invoke-HealthCheck).Count | Should -BeGreaterOrEqual 8
+    }
+}
+
+Describe 'Get-RunbookEnvironment' {
+    It 'shows environments with secrets as references' {
+        $env = Get-RunbookEnvironment -ConfigPath $SandboxConfig
+        $env.Environment | Should -Be 'sandbox'
+        $env.Database | Should -Be 'env:OPSRUNBOOK_DATABASE_URL'
+    }
+
+    It 'fails for an unknown environment listing the known ones' {
+        { Get-RunbookEnvironment production -ConfigPath $SandboxConfig -ErrorAction Stop } | Should -Throw '*Known environments: sandbox*'
+    }
+
+    It 'fails for a malformed file with its line and field' {
+        $bad = Join-Path $TestDrive 'runbook.json'
+        Set-Content -Path $bad -Value "{`n  `"system`": `"x`",`n  `"environments`": { `"a`": { `"endpoints`": [ { `"name`": `"n`", `"url`": `"http://h/`", `"timout`": `"5s`" } ] } }`n}"
+        { Get-RunbookEnvironment -ConfigPath $bad -ErrorAction Stop } | Should -Throw '*:3:*timout*'
+    }
+
+    It 'never shows a plain-text password' {
+        $file = Join-Path $TestDrive 'plain.json'
+        Set-Content -Path $file -Value '{ "allowPlaintextSecrets": true, "system": "x", "environments": { "a": { "database": { "connection": "postgres://u:Hunter2Secret@h/db" } } } }'
+        (Get-RunbookEnvironment -ConfigPath $file | Format-List * | Out-String) | Should -Not -Match 'Hunter2Secret'
+    }
+}
+
+Describe '-WhatIf conventions' {
+    It 'every mutating cmdlet supports -WhatIf and -Confirm' {
+        $mutating = 'Add', 'Clear', 'Copy', 'Move', 'New', 'Remove', 'Rename', 'Reset', 'Set', 'Backup', 'Restore', 'Update', 'Start', 'Stop', 'Restart', 'Resume', 'Suspend', 'Disable', 'Enable', 'Deploy', 'Grant', 'Revoke', 'Send'
+        foreach ($command in Get-Command -Module OpsRunbook | Where-Object Verb -in $mutating) {
+            $command.Parameters.Keys | Should -Contain 'WhatIf'
+            $command.Parameters.Keys | Should -Contain 'Confirm'
+        }
+    }
+
+    It 'read-only cmdlets do not pretend to support -WhatIf' {
+        foreach ($name in 'Invoke-HealthCheck', 'Get-RunbookEnvironment') {
+            (Get-Command $name).Parameters.Keys | Should -Not -Contain 'WhatIf'
+        }
+    }
+}
