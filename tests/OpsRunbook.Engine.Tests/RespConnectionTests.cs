@@ -106,6 +106,8 @@ public class RespConnectionTests(TestServers servers)
         var legacy = RedisEndpoint.Parse("redis://:only-password@127.0.0.1");
         Assert.Equal((null, "only-password", 6379), (legacy.User, legacy.Password, legacy.Port));
         Assert.DoesNotContain("p@ss", e.Display);
+        Assert.DoesNotContain("p@ss", e.ToString());
+        Assert.DoesNotContain("p@ss", $"{e with { Database = 3 }}");
         Assert.Throws<ArgumentException>(() => RedisEndpoint.Parse("http://x"));
         Assert.Throws<ArgumentException>(() => RedisEndpoint.Parse("redis://x/abc"));
     }

@@ -150,6 +150,42 @@ Describe 'Get-RunbookEnvironment' {
     }
 }
 
+Describe 'vault: references' -Skip:(-not $HaveServers) {
+    BeforeAll {
+        $script:VaultConfig = Join-Path $TestDrive 'vault.json'
+        Set-Content -Path $VaultConfig -Value '{ "system": "x", "environments": { "v": { "redis": { "connection": "vault:ops/redis-url" } } } }'
+    }
+
+    AfterEach {
+        Remove-Module Microsoft.PowerShell.SecretManagement -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'resolves through SecretManagement Get-Secret' {
+        # A stand-in with SecretManagement's name and Get-Secret signature, so the test needs no registered vault.
+        $url = $Settings.OPSRUNBOOK_REDIS_URL
+        New-Module -Name Microsoft.PowerShell.SecretManagement -ArgumentList $url -ScriptBlock {
+            param($Url)
+            function Get-Secret {
+                param([string] $Name, [string] $Vault, [switch] $AsPlainText)
+                if ($Vault -eq 'ops' -and $Name -eq 'redis-url' -and $AsPlainText) { return $Url }
+                throw "no secret $Vault/$Name"
+            }
+            Export-ModuleMember -Function Get-Secret
+        } | Import-Module
+        $result = Invoke-HealthCheck v -ConfigPath $VaultConfig
+        $result.Status | Should -Be 'Healthy'
+        ($result | Format-List * | Out-String) | Should -Not -Match $Settings.OPSRUNBOOK_REDIS_PASSWORD
+    }
+
+    It 'says how to install SecretManagement when it is missing' {
+        if (Get-Module -ListAvailable Microsoft.PowerShell.SecretManagement) {
+            Set-ItResult -Skipped -Because 'the real SecretManagement module is installed here'
+            return
+        }
+        { Invoke-HealthCheck v -ConfigPath $VaultConfig -ErrorAction Stop } | Should -Throw '*Install-Module Microsoft.PowerShell.SecretManagement*'
+    }
+}
+
 Describe '-WhatIf conventions' {
     It 'every mutating cmdlet supports -WhatIf and -Confirm' {
         $mutating = 'Add', 'Clear', 'Copy', 'Move', 'New', 'Remove', 'Rename', 'Reset', 'Set', 'Backup', 'Restore', 'Update', 'Start', 'Stop', 'Restart', 'Resume', 'Suspend', 'Disable', 'Enable', 'Deploy', 'Grant', 'Revoke', 'Send'

@@ -120,7 +120,7 @@ public sealed class HealthCheckSession : IDisposable
                 throw new ArgumentException($"target '{target.Name}': a {kind} target needs a Connection (a reference such as env:DATABASE_URL, or a URL)");
         }
         if (target.Timeout is { } t && t <= TimeSpan.Zero) throw new ArgumentException($"target '{target.Name}': the timeout must be greater than zero");
-        foreach (var c in target.Conditions) Conditions.ConditionParser.Parse(c);
+        foreach (var c in target.Conditions) Conditions.ConditionParser.ParseCached(c);
     }
 
     private void Complete()
@@ -195,7 +195,7 @@ public sealed class HealthCheckSession : IDisposable
         }
         catch (Exception ex) when (!sessionToken.IsCancellationRequested && (ex is OperationCanceledException || IsTimeout(ex)) && attempt.IsCancellationRequested)
         {
-            return CheckOutcome.Failed($"no answer from {Where(target)} within {Environments.Duration.Format(timeout)}", sw.Elapsed.TotalMilliseconds);
+            return CheckOutcome.Failed($"no answer from {FailureDescriber.Where(target)} within {Environments.Duration.Format(timeout)}", sw.Elapsed.TotalMilliseconds);
         }
         catch (Exception ex) when (!sessionToken.IsCancellationRequested && ex is not OutOfMemoryException)
         {
@@ -204,8 +204,6 @@ public sealed class HealthCheckSession : IDisposable
     }
 
     private static bool IsTimeout(Exception ex) => ex is TimeoutException || ex.InnerException is TimeoutException or OperationCanceledException;
-
-    private static string Where(HealthCheckTarget target) => target.Connection?.Reference is not null ? target.Name : target.Address;
 
     /// <inheritdoc />
     public void Dispose()

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace OpsRunbook.Engine.Clients.Redis;
 
 /// <summary>Where and how to reach Redis, parsed from <c>redis://[user[:password]@]host[:port][/db]</c> (<c>rediss://</c> for TLS).</summary>
-public sealed class RedisEndpoint
+public sealed record RedisEndpoint
 {
     /// <summary>Host name or address.</summary>
     public required string Host { get; init; }
@@ -25,7 +25,7 @@ public sealed class RedisEndpoint
     /// <summary>host:port for messages (no credentials).</summary>
     public string Display => $"{(Tls ? "rediss" : "redis")}://{Host}:{Port.ToString(CultureInfo.InvariantCulture)}/{Database.ToString(CultureInfo.InvariantCulture)}";
 
-    /// <inheritdoc />
+    /// <summary>The display form: never the password (records print every property otherwise).</summary>
     public override string ToString() => Display;
 
     /// <summary>Parses a redis:// or rediss:// URL. Query: <c>?ssl_cert_reqs=none</c> or <c>?skipCertificateCheck=true</c>.</summary>

@@ -69,5 +69,6 @@ internal static class FailureDescriber
         return ex;
     }
 
-    private static string Where(HealthCheckTarget target) => target.Connection?.Reference is not null ? target.Name : target.Address;
+    /// <summary>How a target is named in messages: its address, or its name when the address is a secret reference.</summary>
+    public static string Where(HealthCheckTarget target) => target.Connection?.Reference is not null ? target.Name : target.Address;
 }

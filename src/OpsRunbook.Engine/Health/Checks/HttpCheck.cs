@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
@@ -24,7 +25,7 @@ internal sealed class HttpCheck : ITargetCheck
         {
             ["StatusCode"] = status,
             ["ContentType"] = response.Content.Headers.ContentType?.ToString(),
-            ["BodyBytes"] = Encoding.UTF8.GetByteCount(body),
+            ["BodyLength"] = body.Length,
             ["HttpVersion"] = response.Version.ToString(),
         };
         var context = new ConditionContext(status, latency, body, connected: true);
@@ -35,11 +36,27 @@ internal sealed class HttpCheck : ITargetCheck
 
     private static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken ct)
     {
+        // Health bodies are small: read in pooled chunks up to the cap, so a check allocates what it reads, not 1 MiB.
         await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        var buffer = new byte[MaxBodyBytes];
-        var total = 0;
-        int n;
-        while (total < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(total), ct).ConfigureAwait(false)) > 0) total += n;
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            using var body = new MemoryStream();
+            int n;
+            while (body.Length < MaxBodyBytes && (n = await stream.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, MaxBodyBytes - body.Length)), ct).ConfigureAwait(false)) > 0)
+            {
+                body.Write(chunk, 0, n);
+            }
+            return Decode(response, body.GetBuffer().AsSpan(0, (int)body.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private static string Decode(HttpResponseMessage response, ReadOnlySpan<byte> bytes)
+    {
         var charset = response.Content.Headers.ContentType?.CharSet;
         Encoding encoding;
         try
@@ -50,6 +67,6 @@ internal sealed class HttpCheck : ITargetCheck
         {
             encoding = Encoding.UTF8;
         }
-        return encoding.GetString(buffer, 0, total);
+        return encoding.GetString(bytes);
     }
 }

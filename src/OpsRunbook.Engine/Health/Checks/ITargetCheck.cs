@@ -24,7 +24,7 @@ internal static class Verdict
     public static CheckOutcome Decide(HealthCheckTarget target, HealthStatus baseStatus, string baseReason, double latencyMs,
         IReadOnlyDictionary<string, object?> data, ConditionContext context)
     {
-        var results = target.Conditions.Select(c => ConditionParser.Parse(c).Evaluate(context)).ToList();
+        var results = target.Conditions.Select(c => ConditionParser.ParseCached(c).Evaluate(context)).ToList();
         var failed = results.Where(r => !r.Success).ToList();
         if (failed.Count > 0)
         {

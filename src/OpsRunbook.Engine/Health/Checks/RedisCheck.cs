@@ -19,14 +19,8 @@ internal sealed class RedisCheck : ITargetCheck
         var value = await target.Connection!.ResolveAsync(services.Secrets, cancellationToken).ConfigureAwait(false);
         var parsed = RedisEndpoint.Parse(value);
         services.Redactor.Add(parsed.Password);
-        var endpoint = new RedisEndpoint
+        var endpoint = parsed with
         {
-            Host = parsed.Host,
-            Port = parsed.Port,
-            User = parsed.User,
-            Password = parsed.Password,
-            Database = parsed.Database,
-            Tls = parsed.Tls,
             SkipCertificateCheck = parsed.SkipCertificateCheck || target.SkipCertificateCheck || services.SkipCertificateCheck,
             CaCertificatePath = target.CaCertificatePath ?? parsed.CaCertificatePath,
         };

@@ -15,6 +15,21 @@ public static class ConditionParser
     /// <summary>Functions a condition may use.</summary>
     public static readonly IReadOnlyList<string> Functions = ["any", "len", "has", "pat"];
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Condition> Cache = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Parses through a cache: the same few conditions are evaluated for every target and attempt. Parsed conditions
+    /// are immutable; the cache is emptied when it grows past 4,096 entries.
+    /// </summary>
+    public static Condition ParseCached(string text)
+    {
+        if (Cache.TryGetValue(text, out var cached)) return cached;
+        var parsed = Parse(text);
+        if (Cache.Count >= 4096) Cache.Clear();
+        Cache.TryAdd(text, parsed);
+        return parsed;
+    }
+
     /// <summary>Parses one condition or throws <see cref="ConditionSyntaxException"/>.</summary>
     public static Condition Parse(string text)
     {
