@@ -50,6 +50,7 @@ public class ContractTests
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Target", "Invoke-HealthCheck", "Target" },
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Invoke-HealthCheck", "Environment" },
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Get-RunbookEnvironment", "Environment" },
+        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-RunbookEnvironment", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Invoke-HealthCheck", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "ConfigPath", "Invoke-HealthCheck", "ConfigPath" },
     };
@@ -228,6 +229,13 @@ public class ContractTests
         var target = Module.Cmdlet(cmdlet).Parameters.Where(p => p.Name == parameter || p.Aliases.Contains(parameter)).ToList();
         Assert.True(target.Count > 0, $"{cmdlet} has no parameter or alias {parameter}");
         Assert.Contains(target, p => p.ValueFromPipelineByPropertyName);
+        // PowerShell matches a property to the parameter's name before its aliases: a source that has a property with
+        // the parameter's own name would bind that one instead of the intended property.
+        var byName = target.First();
+        if (byName.Name != property)
+        {
+            Assert.Null(type.GetProperty(byName.Name));
+        }
         var paramType = target[0].TypeFullName.TrimEnd('[', ']');
         Assert.Equal(paramType, (Nullable(prop.PropertyType).FullName ?? "").TrimEnd('[', ']'));
 
@@ -241,6 +249,25 @@ public class ContractTests
         var p = Module.Cmdlet(cmdlet).Parameters.Where(x => x.Name == parameter).ToList();
         Assert.Contains(p, x => x.ValueFromPipeline);
         Assert.Equal(sourceType, p[0].TypeFullName.TrimEnd('[', ']'));
+    }
+
+    [Fact]
+    public void Validation_attributes_are_well_formed()
+    {
+        // PowerShell rejects ValidateRange when min and max differ in type, or differ from the parameter's type.
+        foreach (var type in Module.Assembly.GetExportedTypes())
+        {
+            foreach (var prop in type.GetProperties())
+            {
+                foreach (var range in prop.GetCustomAttributesData().Where(a => a.AttributeType.Name == "ValidateRangeAttribute"))
+                {
+                    var args = range.ConstructorArguments;
+                    Assert.Equal(args[0].ArgumentType, args[1].ArgumentType);
+                    var element = prop.PropertyType.IsArray ? prop.PropertyType.GetElementType()! : prop.PropertyType;
+                    Assert.True(element.FullName == args[0].ArgumentType.FullName, $"{type.Name}.{prop.Name}: ValidateRange of {args[0].ArgumentType.Name} on a {element.Name}");
+                }
+            }
+        }
     }
 
     [Fact]

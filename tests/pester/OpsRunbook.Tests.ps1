@@ -128,9 +128,19 @@ Describe 'Invoke-HealthCheck' -Skip:(-not $HaveServers) {
 
 Describe 'Get-RunbookEnvironment' {
     It 'shows environments with secrets as references' {
-        $env = Get-RunbookEnvironment -ConfigPath $SandboxConfig
-        $env.Environment | Should -Be 'sandbox'
-        $env.Database | Should -Be 'env:OPSRUNBOOK_DATABASE_URL'
+        $info = Get-RunbookEnvironment -ConfigPath $SandboxConfig
+        $info.Environment | Should -Be 'sandbox'
+        $info.Database | Should -Be 'env:OPSRUNBOOK_DATABASE_URL'
+    }
+
+    It 'finds the environment of a piped health-check result' {
+        $result = [OpsRunbook.Engine.Health.HealthCheckResult]@{
+            Environment = 'sandbox'
+            Target      = [OpsRunbook.Engine.Health.HealthCheckTarget]@{ Name = 'deep'; Address = 'http://127.0.0.1:1/' }
+            Status      = 'Healthy'
+            Reason      = 'test'
+        }
+        ($result | Get-RunbookEnvironment -ConfigPath $SandboxConfig).Environment | Should -Be 'sandbox'
     }
 
     It 'fails for an unknown environment listing the known ones' {

@@ -142,6 +142,18 @@ public sealed class HealthCheckSession : IDisposable
         {
             // Session cancelled: no result for this target.
         }
+        catch (Exception ex)
+        {
+            // A defect must not lose a target silently: report it as a result, scrubbed like any other reason.
+            _results.Writer.TryWrite(new HealthCheckResult
+            {
+                Environment = target.Environment,
+                Target = target,
+                Status = HealthStatus.Unhealthy,
+                Reason = _services.Redactor.Scrub($"internal error while checking: {ex.GetType().Name}: {ex.Message}"),
+                CheckedAt = DateTimeOffset.UtcNow,
+            });
+        }
         finally
         {
             if (Interlocked.Decrement(ref _pending) == 0 && Volatile.Read(ref _completing) != 0)

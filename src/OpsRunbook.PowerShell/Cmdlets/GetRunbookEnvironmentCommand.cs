@@ -33,11 +33,11 @@ public sealed class GetRunbookEnvironmentCommand : OpsRunbookCmdlet
 {
     /// <summary>Names of the environments to show (wildcards allowed). Default: all.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Environment")]
+    [Alias("Name")]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
-    public string[]? Name { get; set; }
+    public string[]? Environment { get; set; }
 
     /// <summary>Writes the matching environments.</summary>
     protected override void ProcessRecord()
@@ -46,7 +46,7 @@ public sealed class GetRunbookEnvironmentCommand : OpsRunbookCmdlet
         IReadOnlyList<EnvironmentConfig> environments;
         try
         {
-            environments = config.FindEnvironments(Name);
+            environments = config.FindEnvironments(Environment);
         }
         catch (RunbookConfigException ex)
         {

@@ -54,6 +54,7 @@ public sealed class InvokeHealthCheckCommand : OpsRunbookCmdlet
     private SecretResolver? _resolver;
     private readonly List<HealthCheckResult> _results = [];
     private int _submitted;
+    private int _emitted;
 
     /// <summary>The environment in runbook.json whose targets to check. With -Uri or -Target it labels the results.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = EnvironmentSet)]
@@ -97,7 +98,7 @@ public sealed class InvokeHealthCheckCommand : OpsRunbookCmdlet
 
     /// <summary>Seconds each attempt may take; overrides the targets' own timeouts. Default: the target's, else 10.</summary>
     [Parameter]
-    [ValidateRange(0.1, 3600)]
+    [ValidateRange(0.1, 3600.0)]
     public double TimeoutSec { get; set; }
 
     /// <summary>Extra attempts for a target that is Unhealthy, with exponential backoff from 1 second.</summary>
@@ -212,6 +213,4 @@ public sealed class InvokeHealthCheckCommand : OpsRunbookCmdlet
         });
         WriteObject(result);
     }
-
-    private int _emitted;
 }

@@ -14,7 +14,10 @@ public sealed class EnvironmentNameCompleter : IArgumentCompleter
     {
         var configPath = fakeBoundParameters["ConfigPath"] as string;
         var prefix = wordToComplete.Trim('\'', '"');
-        foreach (var name in RunbookConfigLoader.TryListEnvironmentNames(configPath, Directory.GetCurrentDirectory()))
+        // PowerShell's current location, not the process's: they differ after Set-Location.
+        var here = System.Management.Automation.Runspaces.Runspace.DefaultRunspace?.SessionStateProxy.Path.CurrentFileSystemLocation.ProviderPath
+            ?? Directory.GetCurrentDirectory();
+        foreach (var name in RunbookConfigLoader.TryListEnvironmentNames(configPath, here))
         {
             if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             {
