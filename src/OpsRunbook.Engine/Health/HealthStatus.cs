@@ -22,4 +22,8 @@ public enum TargetKind
     Postgres,
     /// <summary>Redis: AUTH, PING, ROLE, memory use against maxmemory.</summary>
     Redis,
+    /// <summary>JWKS endpoint: HTTP GET and a valid JSON Web Key Set with at least one key (runbook 002).</summary>
+    Jwks,
+    /// <summary>DNS: resolve a name, through a given server (the DNS wire protocol) or the system resolver.</summary>
+    Dns,
 }
