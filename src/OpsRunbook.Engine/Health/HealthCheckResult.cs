@@ -1,9 +1,11 @@
 using System.Collections.ObjectModel;
+using System.Globalization;
+using OpsRunbook.Engine.Reporting;
 
 namespace OpsRunbook.Engine.Health;
 
 /// <summary>The outcome of checking one target. A failed check is data: Status Unhealthy with a readable Reason.</summary>
-public sealed class HealthCheckResult
+public sealed class HealthCheckResult : IReportable
 {
     /// <summary>The environment of the target, if any (binds to <c>-Environment</c> of the next cmdlet).</summary>
     public string? Environment { get; init; }
@@ -30,13 +32,29 @@ public sealed class HealthCheckResult
 
     /// <inheritdoc />
     public override string ToString() => $"{Status} {Name}: {Reason}";
+
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        yield return new ReportRow("Health checks", Name, Outcome(Status), Status.ToString(), Environment, Reason,
+            [new("Kind", Kind.ToString()), new("Latency ms", LatencyMs.ToString("0", CultureInfo.InvariantCulture)), new("Attempts", Attempts.ToString(CultureInfo.InvariantCulture))],
+            CheckedAt, LatencyMs);
+    }
+
+    /// <summary>Healthy passes, Degraded warns, Unhealthy fails.</summary>
+    public static ReportOutcome Outcome(HealthStatus status) => status switch
+    {
+        HealthStatus.Healthy => ReportOutcome.Pass,
+        HealthStatus.Degraded => ReportOutcome.Warn,
+        _ => ReportOutcome.Fail,
+    };
 }
 
 /// <summary>One condition and its outcome, in Gatus's words: <c>[STATUS] (503) == 200</c>.</summary>
 public sealed record ConditionResult(string Condition, bool Success, string Description);
 
 /// <summary>The worst-entry summary of a set of results (<c>-Summary</c>).</summary>
-public sealed class HealthReport
+public sealed class HealthReport : IReportable
 {
     /// <summary>The environment, when all entries share one.</summary>
     public string? Environment { get; init; }
@@ -72,4 +90,17 @@ public sealed class HealthReport
 
     /// <inheritdoc />
     public override string ToString() => $"{Status}: {Healthy} healthy, {Degraded} degraded, {Unhealthy} unhealthy";
+
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows() => ToReportRows(includeEntries: true);
+
+    /// <summary>The summary row, and the entries' rows unless they are reported on their own.</summary>
+    public IEnumerable<ReportRow> ToReportRows(bool includeEntries)
+    {
+        yield return new ReportRow("Summary", Environment ?? "all", HealthCheckResult.Outcome(Status), Status.ToString(), Environment, ToString(),
+            [new("Checks", Entries.Count.ToString(CultureInfo.InvariantCulture)), new("Duration", TotalDuration.ToString(@"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture))],
+            CheckedAt, TotalDuration.TotalMilliseconds);
+        if (!includeEntries) yield break;
+        foreach (var row in Entries.SelectMany(e => e.ToReportRows())) yield return row;
+    }
 }

@@ -1,9 +1,10 @@
 using System.Globalization;
+using OpsRunbook.Engine.Reporting;
 
 namespace OpsRunbook.Engine.Metrics;
 
 /// <summary>A metric compared with its threshold: Normal, Warning or Critical.</summary>
-public sealed class Alert
+public sealed class Alert : IReportable
 {
     /// <summary>The environment, if known.</summary>
     public string? Environment { get; init; }
@@ -29,6 +30,14 @@ public sealed class Alert
 
     /// <inheritdoc />
     public override string ToString() => Message;
+
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        var outcome = Severity switch { AlertSeverity.Critical => ReportOutcome.Fail, AlertSeverity.Warning => ReportOutcome.Warn, _ => ReportOutcome.Pass };
+        yield return new ReportRow("Thresholds", $"{Subject} {Metric}", outcome, Severity.ToString(), Environment, Message,
+            [new("Value", Value.ToString("0.###", CultureInfo.InvariantCulture)), new("Threshold", Threshold), new("Profile", Profile)], ObservedAt);
+    }
 }
 
 /// <summary>A value to compare with a threshold: what the evaluator reads from samples, health results and host resources.</summary>

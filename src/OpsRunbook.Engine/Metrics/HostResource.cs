@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using OpsRunbook.Engine.Reporting;
 
 namespace OpsRunbook.Engine.Metrics;
 
@@ -13,7 +14,7 @@ public sealed record DiskUsage(string Mount, string FileSystem, long TotalBytes,
 }
 
 /// <summary>CPU, memory, load and disks of the machine the cmdlet runs on (runbook 001's <c>df -h</c> and <c>free -h</c>).</summary>
-public sealed class HostResource
+public sealed class HostResource : IReportable
 {
     /// <summary>Machine name.</summary>
     public required string Host { get; init; }
@@ -53,6 +54,19 @@ public sealed class HostResource
 
     /// <inheritdoc />
     public override string ToString() => $"{Host}: CPU {CpuPercent:0.#}%, memory {MemoryPercent:0.#}%";
+
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        yield return new ReportRow("Host resources", Host, ReportOutcome.Info, OperatingSystem, Environment, ToString(),
+            [new("CPU %", CpuPercent.ToString("0.#", CultureInfo.InvariantCulture)), new("Memory %", MemoryPercent.ToString("0.#", CultureInfo.InvariantCulture)),
+             new("Load", Load1?.ToString("0.##", CultureInfo.InvariantCulture) ?? "")], SampledAt);
+        foreach (var d in Disks)
+        {
+            yield return new ReportRow("Host resources", $"{Host}:{d.Mount}", ReportOutcome.Info, d.FileSystem, Environment,
+                $"disk {d.Percent:0.#}% used", [new("Used %", d.Percent.ToString("0.#", CultureInfo.InvariantCulture))], SampledAt);
+        }
+    }
 }
 
 /// <summary>Reads <see cref="HostResource"/> on Linux (/proc), Windows (kernel32) and macOS (top, vm_stat, sysctl).</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OpsRunbook.Engine.Reporting;
 
 namespace OpsRunbook.Engine.Metrics;
 
@@ -24,7 +25,7 @@ public sealed record HistogramBucket(double UpperBound, double CumulativeCount);
 /// One series of a metrics endpoint: a counter, gauge or untyped value, or a whole histogram or summary series
 /// (its buckets or quantiles with sum and count). Labels exclude <c>le</c> and <c>quantile</c>.
 /// </summary>
-public sealed class MetricSample
+public sealed class MetricSample : IReportable
 {
     /// <summary>The metric family name (for a histogram, without _bucket/_sum/_count); JSON: the flattened path.</summary>
     public required string Name { get; init; }
@@ -66,6 +67,16 @@ public sealed class MetricSample
 
     /// <inheritdoc />
     public override string ToString() => $"{Series} {Value.ToString("R", CultureInfo.InvariantCulture)}";
+
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        var value = Type == MetricType.Histogram
+            ? $"p50 {Quantile(0.5).ToString("G4", CultureInfo.InvariantCulture)}, p95 {Quantile(0.95).ToString("G4", CultureInfo.InvariantCulture)}, count {Count?.ToString(CultureInfo.InvariantCulture)}"
+            : Value.ToString("G6", CultureInfo.InvariantCulture);
+        yield return new ReportRow("Metrics", Series, ReportOutcome.Info, Type.ToString(), Environment, value,
+            [new("Source", Source ?? "")], Timestamp ?? ScrapedAt);
+    }
 
     private static string Escape(string v) => v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 }

@@ -1,0 +1,33 @@
+namespace OpsRunbook.Engine.Reporting;
+
+/// <summary>How a row counts in a report: a failure, a warning, a pass, or information (a metric sample).</summary>
+public enum ReportOutcome
+{
+    /// <summary>Unhealthy, Critical, Failed: fails the report.</summary>
+    Fail = 0,
+    /// <summary>Degraded, Warning.</summary>
+    Warn = 1,
+    /// <summary>Healthy, Normal, Succeeded.</summary>
+    Pass = 2,
+    /// <summary>A value without a verdict.</summary>
+    Info = 3,
+}
+
+/// <summary>One line of a report, whatever result it came from.</summary>
+public sealed record ReportRow(
+    string Kind,
+    string Name,
+    ReportOutcome Outcome,
+    string Status,
+    string? Environment,
+    string Message,
+    IReadOnlyList<KeyValuePair<string, string>> Columns,
+    DateTimeOffset Timestamp,
+    double? DurationMs = null);
+
+/// <summary>A result type that can appear in Export-RunbookReport. Later result types implement it to join reports.</summary>
+public interface IReportable
+{
+    /// <summary>The rows this object contributes.</summary>
+    IEnumerable<ReportRow> ToReportRows();
+}
