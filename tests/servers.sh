@@ -3,6 +3,8 @@
 # ports, in one folder:
 #   PostgreSQL 15 primary (pg_stat_statements, scram-sha-256, TLS) + a streaming replica
 #   Redis (a password for the default user, an ACL user, a TLS port, maxmemory set)
+#   a Redis replica of it, and one whose primary is unreachable (master_link_status down)
+#   dnsmasq answering for opsrunbook.test (NXDOMAIN for unknown names there, REFUSED elsewhere)
 #   s3rver (S3 emulator) with one bucket
 #   a small app with the health, metrics and JWKS endpoints of runbook 002
 # It installs what is missing (apt-get, npm) and writes every setting to DIR/servers.env (mode 600).
@@ -31,6 +33,7 @@ install_prereqs() {
   [ -n "$(pg_bin)" ] || apt+=(postgresql postgresql-contrib)
   command -v redis-server >/dev/null || apt+=(redis-server)
   command -v redis-cli >/dev/null || apt+=(redis-tools)
+  command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || apt+=(dnsmasq-base)
   command -v openssl >/dev/null || apt+=(openssl)
   command -v node >/dev/null || apt+=(nodejs npm)
   if [ ${#apt[@]} -gt 0 ]; then
@@ -148,12 +151,50 @@ pidfile $d/redis/redis.pid
 logfile $d/redis/redis.log
 maxmemory 64mb
 maxmemory-policy allkeys-lru
+repl-diskless-sync-delay 0
 requirepass $REDIS_DEFAULT_PASSWORD
 user opsrunbook on >$REDIS_PASSWORD ~* &* +@all
 CONF
   chmod 600 "$d/redis/redis.conf"
   redis-server "$d/redis/redis.conf" || die "redis-server did not start: $(tail -5 "$d/redis/redis.log" 2>/dev/null)"
   wait_port 127.0.0.1 "$REDIS_PORT" 10 || die "Redis is not listening on $REDIS_PORT: $(tail -5 "$d/redis/redis.log")"
+  REDIS_REPLICA_PORT=$(free_port); REDIS_BROKEN_PORT=$(free_port)
+  redis_replica "$d" replica "$REDIS_REPLICA_PORT" "$REDIS_PORT"
+  # Replicates from a port where nothing listens: its link stays down.
+  redis_replica "$d" broken "$REDIS_BROKEN_PORT" "$(free_port)"
+}
+
+redis_replica() { # dir name port primary_port
+  local d=$1 name=$2 port=$3 primary=$4
+  mkdir -p "$d/redis-$name"
+  cat > "$d/redis-$name/redis.conf" <<CONF
+port $port
+bind 127.0.0.1
+save ""
+appendonly no
+daemonize yes
+dir $d/redis-$name
+pidfile $d/redis-$name/redis.pid
+logfile $d/redis-$name/redis.log
+replicaof 127.0.0.1 $primary
+masterauth $REDIS_DEFAULT_PASSWORD
+requirepass $REDIS_DEFAULT_PASSWORD
+user opsrunbook on >$REDIS_PASSWORD ~* &* +@all
+CONF
+  chmod 600 "$d/redis-$name/redis.conf"
+  redis-server "$d/redis-$name/redis.conf" || die "redis $name did not start"
+  wait_port 127.0.0.1 "$port" 10 || die "redis $name is not listening on $port: $(tail -5 "$d/redis-$name/redis.log")"
+}
+
+start_dns() { # dir
+  local d=$1 dnsmasq
+  dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+  DNS_PORT=$(free_port)
+  "$dnsmasq" --port="$DNS_PORT" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts --user="$(id -un)" \
+    --pid-file="$d/dnsmasq.pid" --local=/opsrunbook.test/ --address=/app.opsrunbook.test/127.0.0.1 \
+    --host-record=db.opsrunbook.test,127.0.0.2 --txt-record=opsrunbook.test,"v=opsrunbook" \
+    --mx-host=opsrunbook.test,mail.opsrunbook.test,10 --cname=www.opsrunbook.test,app.opsrunbook.test \
+    --log-facility="$d/dnsmasq.log" || die "dnsmasq did not start: $(tail -5 "$d/dnsmasq.log" 2>/dev/null)"
 }
 
 start_s3rver() { # dir
@@ -186,6 +227,7 @@ start() {
   chmod 644 "$d/certs/ca.crt" "$d/certs/server.crt"
   start_postgres "$d"
   start_redis "$d"
+  start_dns "$d"
   start_s3rver "$d"
   start_app "$d"
   umask 077
@@ -208,6 +250,10 @@ export OPSRUNBOOK_REDIS_PASSWORD='$REDIS_PASSWORD'
 export OPSRUNBOOK_REDIS_DEFAULT_PASSWORD='$REDIS_DEFAULT_PASSWORD'
 export OPSRUNBOOK_REDIS_URL='redis://opsrunbook:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0'
 export OPSRUNBOOK_REDIS_TLS_URL='rediss://opsrunbook:$REDIS_PASSWORD@localhost:$REDIS_TLS_PORT/0'
+export OPSRUNBOOK_REDIS_REPLICA_PORT='$REDIS_REPLICA_PORT'
+export OPSRUNBOOK_REDIS_REPLICA_URL='redis://opsrunbook:$REDIS_PASSWORD@127.0.0.1:$REDIS_REPLICA_PORT/0'
+export OPSRUNBOOK_REDIS_BROKEN_REPLICA_URL='redis://opsrunbook:$REDIS_PASSWORD@127.0.0.1:$REDIS_BROKEN_PORT/0'
+export OPSRUNBOOK_DNS_PORT='$DNS_PORT'
 export OPSRUNBOOK_CA_CERT='$d/certs/ca.crt'
 export OPSRUNBOOK_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
 export OPSRUNBOOK_S3_BUCKET='opsrunbook-backups'
@@ -216,7 +262,8 @@ export OPSRUNBOOK_APP_PORT='$APP_PORT'
 export OPSRUNBOOK_APP_URL='http://127.0.0.1:$APP_PORT'
 ENV
   log "PostgreSQL primary 127.0.0.1:$PG_PORT, replica 127.0.0.1:$PG_REPLICA_PORT (user opsrunbook, TLS on)"
-  log "Redis 127.0.0.1:$REDIS_PORT, TLS $REDIS_TLS_PORT (ACL user opsrunbook)"
+  log "Redis 127.0.0.1:$REDIS_PORT, TLS $REDIS_TLS_PORT (ACL user opsrunbook), replica $REDIS_REPLICA_PORT, broken replica $REDIS_BROKEN_PORT"
+  log "DNS (dnsmasq) 127.0.0.1:$DNS_PORT for opsrunbook.test"
   log "s3rver http://127.0.0.1:$S3_PORT (bucket opsrunbook-backups), app http://127.0.0.1:$APP_PORT"
   log "settings, with the generated passwords: $d/servers.env (mode 600)"
   echo "$d/servers.env"
@@ -228,7 +275,7 @@ stop() {
   local bin as_pg=()
   bin=$(pg_bin)
   if as_root; then as_pg=(runuser -u postgres --); fi
-  for p in "$d/app.pid" "$d/s3.pid" "$d/redis/redis.pid"; do
+  for p in "$d/app.pid" "$d/s3.pid" "$d/dnsmasq.pid" "$d/redis/redis.pid" "$d/redis-replica/redis.pid" "$d/redis-broken/redis.pid"; do
     [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
   done
   for c in replica primary; do

@@ -54,6 +54,18 @@ public sealed class EnvironmentConfig
     public DeployConfig? Deploy { get; init; }
     /// <summary>Threshold table: metric name → warning/critical.</summary>
     public IReadOnlyDictionary<string, ThresholdConfig> Thresholds { get; init; } = new Dictionary<string, ThresholdConfig>();
+    /// <summary>A built-in threshold profile the table overrides (paintbox, formula-pm, cardmint, sentia).</summary>
+    public string? ThresholdProfile { get; init; }
+
+    /// <summary>
+    /// The environment's thresholds: its named built-in profile (or the defaults), with its own table over it.
+    /// </summary>
+    public Metrics.ThresholdProfile GetThresholdProfile()
+    {
+        var baseProfile = ThresholdProfile is null ? Metrics.ThresholdProfile.Defaults : Metrics.ThresholdProfile.Get(ThresholdProfile);
+        return baseProfile.With(Name, Thresholds.Select(t => new Metrics.ThresholdRule(t.Key, t.Value.Warning, t.Value.Critical,
+            t.Value.Below ? Metrics.ThresholdDirection.Below : Metrics.ThresholdDirection.Above, Source: $"runbook.json environments.{Name}.thresholds.{t.Key}")));
+    }
     /// <summary>Notification targets: kind (slack, teams, pagerduty) → webhook or key (always secret).</summary>
     public IReadOnlyDictionary<string, SecretValue> Notify { get; init; } = new Dictionary<string, SecretValue>();
 
@@ -79,6 +91,7 @@ public sealed class EnvironmentConfig
     /// <summary>Every health-check target this environment defines: endpoints, then database primary/replica, then Redis.</summary>
     public IReadOnlyList<HealthCheckTarget> GetHealthCheckTargets()
     {
+        var thresholds = GetThresholdProfile();
         var targets = new List<HealthCheckTarget>();
         foreach (var e in Endpoints)
         {
@@ -93,8 +106,10 @@ public sealed class EnvironmentConfig
                 DegradedAfter = e.DegradedAfter,
                 Method = e.Method,
                 SkipCertificateCheck = e.SkipCertificateCheck,
+                CheckCertificate = e.CheckCertificate,
                 CaCertificatePath = e.CaCertificate,
                 Tags = e.Tags,
+                Thresholds = thresholds,
             });
         }
         if (Database is { } db)
@@ -109,6 +124,7 @@ public sealed class EnvironmentConfig
         {
             targets.Add(DataTarget("redis", TargetKind.Redis, redis.Connection, null, redis.Timeout, redis.CaCertificate));
         }
+        foreach (var t in targets) t.Thresholds = thresholds;
         return targets;
     }
 
@@ -142,9 +158,9 @@ public sealed class EndpointConfig
 {
     /// <summary>Name shown in results.</summary>
     public required string Name { get; init; }
-    /// <summary>http://, https:// or tcp://host:port.</summary>
+    /// <summary>http://, https://, tcp://host:port or dns://SERVER/NAME.</summary>
     public required string Url { get; init; }
-    /// <summary>Http or Tcp, from the URL scheme.</summary>
+    /// <summary>Http, Tcp, Dns (from the URL scheme) or Jwks (declared with "kind").</summary>
     public TargetKind Kind { get; init; } = TargetKind.Http;
     /// <summary>Per-attempt timeout.</summary>
     public TimeSpan? Timeout { get; init; }
@@ -156,6 +172,8 @@ public sealed class EndpointConfig
     public IReadOnlyList<string> Expect { get; init; } = [];
     /// <summary>Accept any TLS certificate (test endpoints only).</summary>
     public bool SkipCertificateCheck { get; init; }
+    /// <summary>Inspect the certificate (expiry, chain, host name) on every check.</summary>
+    public bool CheckCertificate { get; init; }
     /// <summary>PEM file of a private CA that signs the endpoint's certificate.</summary>
     public string? CaCertificate { get; init; }
     /// <summary>Free-form tags for filtering.</summary>
@@ -209,4 +227,4 @@ public sealed class DeployConfig
 }
 
 /// <summary>A warning and a critical level for one metric.</summary>
-public sealed record ThresholdConfig(double? Warning, double? Critical);
+public sealed record ThresholdConfig(double? Warning, double? Critical, bool Below = false);

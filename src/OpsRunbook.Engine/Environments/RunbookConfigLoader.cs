@@ -215,7 +215,12 @@ public static class RunbookConfigLoader
         private EnvironmentConfig ReadEnvironment(JsonElement e, string path, string name, string system)
         {
             RequireObject(e, path);
-            Known(e, path, "endpoints", "database", "redis", "backup", "deploy", "thresholds", "notify");
+            Known(e, path, "endpoints", "database", "redis", "backup", "deploy", "thresholdProfile", "thresholds", "notify");
+            var profile = String(e, path, "thresholdProfile");
+            if (profile is not null && !Metrics.ThresholdProfile.BuiltIn.ContainsKey(profile))
+            {
+                throw Error(path + ".thresholdProfile", $"'{profile}' is not a built-in profile; use one of {string.Join(", ", Metrics.ThresholdProfile.BuiltIn.Keys)}");
+            }
             var endpoints = new List<EndpointConfig>();
             if (e.TryGetProperty("endpoints", out var eps))
             {
@@ -242,6 +247,7 @@ public static class RunbookConfigLoader
                 Backup = e.TryGetProperty("backup", out var b) ? ReadBackup(b, path + ".backup") : null,
                 Deploy = e.TryGetProperty("deploy", out var d) ? ReadDeploy(d, path + ".deploy") : null,
                 Thresholds = e.TryGetProperty("thresholds", out var t) ? ReadThresholds(t, path + ".thresholds") : new Dictionary<string, ThresholdConfig>(),
+                ThresholdProfile = profile,
                 Notify = e.TryGetProperty("notify", out var n) ? ReadNotify(n, path + ".notify") : new Dictionary<string, SecretValue>(),
             };
         }
@@ -249,7 +255,7 @@ public static class RunbookConfigLoader
         private EndpointConfig ReadEndpoint(JsonElement ep, string path)
         {
             RequireObject(ep, path);
-            Known(ep, path, "name", "url", "timeout", "degradedAfter", "method", "expect", "skipCertificateCheck", "caCertificate", "tags");
+            Known(ep, path, "name", "kind", "url", "timeout", "degradedAfter", "method", "expect", "skipCertificateCheck", "checkCertificate", "caCertificate", "tags");
             var name = String(ep, path, "name", required: true)!;
             var url = String(ep, path, "url", required: true)!;
             TargetKind kind;
@@ -261,9 +267,23 @@ public static class RunbookConfigLoader
             {
                 throw Error(path + ".url", ex.Message);
             }
-            if (kind is not (TargetKind.Http or TargetKind.Tcp))
+            if (kind is not (TargetKind.Http or TargetKind.Tcp or TargetKind.Dns))
             {
-                throw Error(path + ".url", "endpoints are http://, https:// or tcp:// addresses; put databases under \"database\" and Redis under \"redis\"");
+                throw Error(path + ".url", "endpoints are http(s)://, tcp:// or dns:// addresses; put databases under \"database\" and Redis under \"redis\"");
+            }
+            if (String(ep, path, "kind") is { } declared)
+            {
+                var declaredKind = declared.ToLowerInvariant() switch
+                {
+                    "http" => TargetKind.Http,
+                    "tcp" => TargetKind.Tcp,
+                    "dns" => TargetKind.Dns,
+                    "jwks" => TargetKind.Jwks,
+                    _ => throw Error(path + ".kind", $"'{declared}' is not an endpoint kind; use http, tcp, dns or jwks"),
+                };
+                var fits = declaredKind == kind || (declaredKind == TargetKind.Jwks && kind == TargetKind.Http);
+                if (!fits) throw Error(path + ".kind", $"kind '{declared}' does not fit the URL's scheme");
+                kind = declaredKind;
             }
             if (SecretValue.ContainsCredential(url) && !EnvTemplate.HasVariables(url) && !_allowPlaintext)
             {
@@ -282,7 +302,7 @@ public static class RunbookConfigLoader
                 }
             }
             var method = String(ep, path, "method") ?? "GET";
-            if (kind == TargetKind.Http && !new[] { "GET", "HEAD", "POST", "OPTIONS" }.Contains(method.ToUpperInvariant()))
+            if (kind is TargetKind.Http or TargetKind.Jwks && !new[] { "GET", "HEAD", "POST", "OPTIONS" }.Contains(method.ToUpperInvariant()))
             {
                 throw Error(path + ".method", $"'{method}' is not a health-check method; use GET, HEAD, POST or OPTIONS");
             }
@@ -296,6 +316,7 @@ public static class RunbookConfigLoader
                 Method = method.ToUpperInvariant(),
                 Expect = expect,
                 SkipCertificateCheck = Bool(ep, path, "skipCertificateCheck") ?? false,
+                CheckCertificate = Bool(ep, path, "checkCertificate") ?? false,
                 CaCertificate = String(ep, path, "caCertificate"),
                 Tags = Strings(ep, path, "tags"),
             };
@@ -374,11 +395,13 @@ public static class RunbookConfigLoader
             {
                 var tp = path + "." + p.Name;
                 RequireObject(p.Value, tp);
-                Known(p.Value, tp, "warning", "critical");
+                Known(p.Value, tp, "warning", "critical", "direction");
                 var w = Number(p.Value, tp, "warning");
                 var c = Number(p.Value, tp, "critical");
                 if (w is null && c is null) throw Error(tp, "give a warning level, a critical level, or both");
-                result[p.Name] = new ThresholdConfig(w, c);
+                var direction = String(p.Value, tp, "direction") ?? "above";
+                if (direction is not ("above" or "below")) throw Error(tp + ".direction", "must be \"above\" (higher is worse) or \"below\" (lower is worse)");
+                result[p.Name] = new ThresholdConfig(w, c, direction == "below");
             }
             return result;
         }

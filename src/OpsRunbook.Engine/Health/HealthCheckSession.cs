@@ -21,6 +21,8 @@ public sealed class HealthCheckSession : IDisposable
         [TargetKind.Tcp] = new TcpCheck(),
         [TargetKind.Postgres] = new PostgresCheck(),
         [TargetKind.Redis] = new RedisCheck(),
+        [TargetKind.Jwks] = new JwksCheck(),
+        [TargetKind.Dns] = new DnsCheck(),
     };
 
     private readonly HealthCheckOptions _options;
@@ -111,8 +113,11 @@ public sealed class HealthCheckSession : IDisposable
         var kind = target.Kind;
         switch (kind)
         {
-            case TargetKind.Http when !Uri.TryCreate(target.Address, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"):
+            case TargetKind.Http or TargetKind.Jwks when !Uri.TryCreate(target.Address, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"):
                 throw new ArgumentException($"target '{target.Name}': '{target.Address}' is not an http:// or https:// URL");
+            case TargetKind.Dns:
+                DnsCheck.Parse(target.Address);
+                break;
             case TargetKind.Tcp:
                 TcpCheck.Parse(target.Address);
                 break;

@@ -59,6 +59,9 @@ public sealed class HealthCheckTarget
     /// <summary>For databases: <c>primary</c> or <c>replica</c>; a server in the other role is Unhealthy.</summary>
     public string? ExpectedRole { get; set; }
 
+    /// <summary>Inspect the https certificate (expiry, chain, host name) even without a [CERTIFICATE_EXPIRATION] condition.</summary>
+    public bool CheckCertificate { get; set; }
+
     /// <summary>Accept any TLS certificate for this target.</summary>
     public bool SkipCertificateCheck { get; set; }
 
@@ -67,6 +70,12 @@ public sealed class HealthCheckTarget
 
     /// <summary>Free-form tags.</summary>
     public IReadOnlyList<string> Tags { get; set; } = [];
+
+    /// <summary>
+    /// Thresholds for the values a check measures (replica lag, connection usage, Redis memory): Warning makes the
+    /// target Degraded, Critical Unhealthy. Null uses <see cref="Metrics.ThresholdProfile.Defaults"/> (runbooks 000 and 003).
+    /// </summary>
+    public Metrics.ThresholdProfile? Thresholds { get; set; }
 
     /// <summary>A target for a URL given on the command line (<c>-Uri</c>): http(s), tcp, postgres or redis.</summary>
     public static HealthCheckTarget FromUri(Uri uri, IReadOnlyList<string>? conditions, string? environment)
@@ -101,7 +110,8 @@ public sealed class HealthCheckTarget
             "tcp" => TargetKind.Tcp,
             "postgres" or "postgresql" => TargetKind.Postgres,
             "redis" or "rediss" => TargetKind.Redis,
-            var s => throw new ArgumentException($"'{s}://' is not a scheme OpsRunbook checks; use http, https, tcp, postgres or redis"),
+            "dns" => TargetKind.Dns,
+            var s => throw new ArgumentException($"'{s}://' is not a scheme OpsRunbook checks; use http, https, tcp, dns, postgres or redis"),
         };
     }
 }

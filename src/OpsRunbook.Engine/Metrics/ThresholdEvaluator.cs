@@ -45,9 +45,14 @@ public static class ThresholdEvaluator
                 break;
             case HealthCheckResult r:
                 yield return new MetricObservation(WellKnownMetrics.Health, r.Name, r.Status switch { HealthStatus.Healthy => 0, HealthStatus.Degraded => 1, _ => 2 }, r.Environment, r.CheckedAt);
-                if (r.Status != HealthStatus.Unhealthy || r.Kind is TargetKind.Http or TargetKind.Jwks)
+                if (r.Kind == TargetKind.Postgres)
                 {
-                    yield return new MetricObservation(r.Kind == TargetKind.Postgres ? DbLatencyMs : ResponseTimeMs, r.Name, r.LatencyMs, r.Environment, r.CheckedAt);
+                    // The query round trip on an open connection, as the runbooks' database latency targets mean it.
+                    if (r.Data.TryGetValue("QueryMs", out var q) && q is double queryMs) yield return new MetricObservation(DbLatencyMs, r.Name, queryMs, r.Environment, r.CheckedAt);
+                }
+                else if (r.Status != HealthStatus.Unhealthy || r.Kind is TargetKind.Http or TargetKind.Jwks)
+                {
+                    yield return new MetricObservation(ResponseTimeMs, r.Name, r.LatencyMs, r.Environment, r.CheckedAt);
                 }
                 foreach (var (key, metric) in DataMetrics)
                 {

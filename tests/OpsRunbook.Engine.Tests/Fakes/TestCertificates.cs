@@ -7,7 +7,9 @@ namespace OpsRunbook.Engine.Tests.Fakes;
 /// <summary>A private CA and a localhost server certificate made in memory; the CA is written to a PEM file for clients.</summary>
 public sealed class TestCertificates : IDisposable
 {
-    public TestCertificates()
+    /// <param name="dnsName">The name the server certificate is for.</param>
+    /// <param name="leafNotAfterDays">Days from now until the server certificate expires (negative: already expired).</param>
+    public TestCertificates(string dnsName = "localhost", int leafNotAfterDays = 29)
     {
         // One clock reading: the leaf must not outlive its issuer, even by the milliseconds between two reads.
         var now = DateTimeOffset.UtcNow;
@@ -15,16 +17,16 @@ public sealed class TestCertificates : IDisposable
         var caReq = new CertificateRequest("CN=OpsRunbook Unit Test CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         caReq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caReq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        Ca = caReq.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
+        Ca = caReq.CreateSelfSigned(now.AddDays(-60), now.AddDays(30));
 
         using var leafKey = RSA.Create(2048);
-        var leafReq = new CertificateRequest("CN=localhost", leafKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var leafReq = new CertificateRequest("CN=" + dnsName, leafKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("localhost");
-        san.AddIpAddress(IPAddress.Loopback);
+        san.AddDnsName(dnsName);
+        if (dnsName == "localhost") san.AddIpAddress(IPAddress.Loopback);
         leafReq.CertificateExtensions.Add(san.Build());
         leafReq.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var signed = leafReq.Create(Ca, now.AddDays(-1), now.AddDays(29), [1, 2, 3, 4, 5, 6, 7, 8]);
+        using var signed = leafReq.Create(Ca, now.AddDays(Math.Min(-1, leafNotAfterDays - 10)), now.AddDays(leafNotAfterDays), [1, 2, 3, 4, 5, 6, 7, 8]);
         using var withKey = signed.CopyWithPrivateKey(leafKey);
         Server = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
 

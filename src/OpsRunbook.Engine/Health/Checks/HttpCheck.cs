@@ -1,21 +1,49 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Net;
 using System.Text;
+using OpsRunbook.Engine.Clients;
 using OpsRunbook.Engine.Health.Conditions;
 
 namespace OpsRunbook.Engine.Health.Checks;
 
-/// <summary>HTTP(S): one request; status, latency and body feed the conditions. Without conditions, 2xx/3xx is Healthy.</summary>
-internal sealed class HttpCheck : ITargetCheck
+/// <summary>
+/// HTTP(S): one request; status, latency and body feed the conditions. Without conditions, 2xx/3xx is Healthy.
+/// For https targets whose conditions read [CERTIFICATE_EXPIRATION] (or that ask for it), the certificate is
+/// inspected too: expiry, chain and host name.
+/// </summary>
+internal class HttpCheck : ITargetCheck
 {
     /// <summary>Bodies are read up to this size for conditions; the rest is discarded.</summary>
     public const int MaxBodyBytes = 1024 * 1024;
 
-    public async Task<CheckOutcome> RunAsync(HealthCheckTarget target, CheckServices services, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>What one request returned.</summary>
+    protected sealed record Fetched(int Status, string? ReasonPhrase, string Body, double LatencyMs, Dictionary<string, object?> Data, TlsCertificateInfo? Certificate);
+
+    public virtual async Task<CheckOutcome> RunAsync(HealthCheckTarget target, CheckServices services, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var client = services.Http.Get(services.SkipCertificateCheck || target.SkipCertificateCheck, target.CaCertificatePath);
-        using var request = new HttpRequestMessage(new HttpMethod(target.Method), target.Address);
+        var f = await FetchAsync(target, services, cancellationToken).ConfigureAwait(false);
+        var ok = target.Conditions.Count > 0 || f.Status is >= 200 and < 400;
+        var reason = $"HTTP {f.Status} {f.ReasonPhrase} in {f.LatencyMs:0} ms" + CertificateNote(f.Certificate);
+        return Verdict.Decide(target, ok ? HealthStatus.Healthy : HealthStatus.Unhealthy, reason, f.LatencyMs, f.Data, Context(f));
+    }
+
+    protected static ConditionContext Context(Fetched f) =>
+        new(f.Status, f.LatencyMs, f.Body, connected: true, certificateExpirationMs: f.Certificate?.ExpiresIn(DateTimeOffset.UtcNow).TotalMilliseconds);
+
+    protected static string CertificateNote(TlsCertificateInfo? c) => c is null
+        ? ""
+        : $", certificate expires in {Math.Floor(c.ExpiresIn(DateTimeOffset.UtcNow).TotalDays)} days" + (c.Problems.Length > 0 ? $" ({c.Problems})" : "");
+
+    protected static async Task<Fetched> FetchAsync(HealthCheckTarget target, CheckServices services, CancellationToken cancellationToken)
+    {
+        var skip = services.SkipCertificateCheck || target.SkipCertificateCheck;
+        var client = services.Http.Get(skip, target.CaCertificatePath);
+        var uri = new Uri(target.Address);
+        var wantsCertificate = uri.Scheme == Uri.UriSchemeHttps
+            && (target.CheckCertificate || target.Conditions.Any(c => c.Contains("[CERTIFICATE_EXPIRATION]", StringComparison.Ordinal)));
+        var probe = wantsCertificate ? TlsProbe.ProbeAsync(uri.IdnHost, uri.Port, target.CaCertificatePath, cancellationToken) : null;
+
+        using var request = new HttpRequestMessage(new HttpMethod(target.Method), uri);
         var sw = Stopwatch.StartNew();
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         var body = await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
@@ -28,10 +56,18 @@ internal sealed class HttpCheck : ITargetCheck
             ["BodyLength"] = body.Length,
             ["HttpVersion"] = response.Version.ToString(),
         };
-        var context = new ConditionContext(status, latency, body, connected: true);
-        var ok = target.Conditions.Count > 0 || status is >= 200 and < 400;
-        var reason = $"HTTP {status} {response.ReasonPhrase} in {latency:0} ms";
-        return Verdict.Decide(target, ok ? HealthStatus.Healthy : HealthStatus.Unhealthy, reason, latency, data, context);
+        TlsCertificateInfo? certificate = null;
+        if (probe is not null)
+        {
+            certificate = await probe.ConfigureAwait(false);
+            data["CertificateSubject"] = certificate.Subject;
+            data["CertificateIssuer"] = certificate.Issuer;
+            data["CertificateNotAfter"] = certificate.NotAfter;
+            data["CertificateDaysLeft"] = Math.Floor(certificate.ExpiresIn(DateTimeOffset.UtcNow).TotalDays);
+            data["CertificateChainValid"] = certificate.ChainValid;
+            data["CertificateHostNameMatch"] = certificate.HostNameMatches;
+        }
+        return new Fetched(status, response.ReasonPhrase, body, latency, data, certificate);
     }
 
     private static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken ct)
@@ -68,5 +104,27 @@ internal sealed class HttpCheck : ITargetCheck
             encoding = Encoding.UTF8;
         }
         return encoding.GetString(bytes);
+    }
+}
+
+/// <summary>JWKS (runbook 002): the endpoint answers 200 with a valid key set of at least one public key.</summary>
+internal sealed class JwksCheck : HttpCheck
+{
+    public override async Task<CheckOutcome> RunAsync(HealthCheckTarget target, CheckServices services, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var f = await FetchAsync(target, services, cancellationToken).ConfigureAwait(false);
+        if (f.Status != 200)
+        {
+            return Verdict.Decide(target, HealthStatus.Unhealthy, $"JWKS endpoint answered HTTP {f.Status} {f.ReasonPhrase}", f.LatencyMs, f.Data, Context(f));
+        }
+        var (problems, keys, kids, algorithms) = JwksValidator.Validate(f.Body);
+        f.Data["KeyCount"] = keys;
+        f.Data["KeyIds"] = kids;
+        f.Data["Algorithms"] = algorithms;
+        var status = problems.Count == 0 ? HealthStatus.Healthy : HealthStatus.Unhealthy;
+        var reason = problems.Count == 0
+            ? $"JWKS with {keys} key(s) ({string.Join(", ", kids)}) in {f.LatencyMs:0} ms{CertificateNote(f.Certificate)}"
+            : "invalid JWKS: " + string.Join("; ", problems);
+        return Verdict.Decide(target, status, reason, f.LatencyMs, f.Data, Context(f));
     }
 }

@@ -21,6 +21,27 @@ internal sealed class CheckServices(HttpClientCache http, ISecretResolver secret
 /// <summary>Applies a target's conditions and its degraded-latency threshold to what a check observed.</summary>
 internal static class Verdict
 {
+    /// <summary>
+    /// Compares measured values with the target's thresholds: a Warning makes the target Degraded, a Critical Unhealthy.
+    /// Returns the worst status and a note per value past a level.
+    /// </summary>
+    public static (HealthStatus status, IReadOnlyList<string> notes) Thresholds(HealthCheckTarget target, params (string metric, double? value, string label)[] values)
+    {
+        var profile = target.Thresholds ?? Metrics.ThresholdProfile.Defaults;
+        var status = HealthStatus.Healthy;
+        var notes = new List<string>();
+        foreach (var (metric, value, label) in values)
+        {
+            if (value is not { } v || profile.RuleFor(metric) is not { } rule) continue;
+            var severity = rule.Classify(v);
+            if (severity == Metrics.AlertSeverity.Normal) continue;
+            var s = Metrics.ThresholdEvaluator.ToHealth(severity);
+            if (s < status) status = s;
+            notes.Add($"{label} {v:0.##} is {severity.ToString().ToLowerInvariant()} ({rule.Describe()})");
+        }
+        return (status, notes);
+    }
+
     public static CheckOutcome Decide(HealthCheckTarget target, HealthStatus baseStatus, string baseReason, double latencyMs,
         IReadOnlyDictionary<string, object?> data, ConditionContext context)
     {
@@ -28,7 +49,8 @@ internal static class Verdict
         var failed = results.Where(r => !r.Success).ToList();
         if (failed.Count > 0)
         {
-            return new CheckOutcome(HealthStatus.Unhealthy, "condition failed: " + string.Join("; ", failed.Select(f => f.Description)), latencyMs, data, results);
+            return new CheckOutcome(HealthStatus.Unhealthy, "condition failed: " + string.Join("; ", failed.Select(f => f.Description)) + " — " + baseReason,
+                latencyMs, data, results);
         }
         if (baseStatus == HealthStatus.Healthy && target.DegradedAfter is { } limit && latencyMs > limit.TotalMilliseconds)
         {

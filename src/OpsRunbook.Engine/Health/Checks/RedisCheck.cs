@@ -8,12 +8,6 @@ namespace OpsRunbook.Engine.Health.Checks;
 /// <summary>Redis: connect (TLS, AUTH with ACL user), PING, INFO; memory use against maxmemory with runbook 000's levels.</summary>
 internal sealed class RedisCheck : ITargetCheck
 {
-    /// <summary>Runbook 000: Redis memory warning above 80 %.</summary>
-    public const double MemoryWarningPercent = 80;
-
-    /// <summary>Runbook 000: Redis memory critical above 90 %.</summary>
-    public const double MemoryCriticalPercent = 90;
-
     public async Task<CheckOutcome> RunAsync(HealthCheckTarget target, CheckServices services, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var value = await target.Connection!.ResolveAsync(services.Secrets, cancellationToken).ConfigureAwait(false);
@@ -53,17 +47,13 @@ internal sealed class RedisCheck : ITargetCheck
 
         var memory = percent is null ? "no maxmemory set" : $"memory {percent:0.#}% of maxmemory";
         var reason = $"Redis {data["Version"]} {role}, PONG in {latency:0} ms, {memory}";
-        var status = HealthStatus.Healthy;
-        if (percent >= MemoryCriticalPercent)
+        if (role == "slave" && !string.Equals(data["MasterLinkStatus"] as string, "up", StringComparison.Ordinal))
         {
-            status = HealthStatus.Unhealthy;
-            reason += $" (critical above {MemoryCriticalPercent}%)";
+            return CheckOutcome.Failed($"{reason}; replica link to {info.GetValueOrDefault("master_host")}:{info.GetValueOrDefault("master_port")} is {data["MasterLinkStatus"] ?? "unknown"}", latency, data);
         }
-        else if (percent >= MemoryWarningPercent)
-        {
-            status = HealthStatus.Degraded;
-            reason += $" (warning above {MemoryWarningPercent}%)";
-        }
+        // Runbook 000's Redis memory levels (80 % warning, 90 % critical) unless the environment says otherwise.
+        var (status, notes) = Verdict.Thresholds(target, (Metrics.WellKnownMetrics.RedisMemoryPercent, percent, "memory %"));
+        if (notes.Count > 0) reason += "; " + string.Join("; ", notes);
         return Verdict.Decide(target, status, reason, latency, data, new ConditionContext(responseTimeMs: latency, connected: true));
     }
 }

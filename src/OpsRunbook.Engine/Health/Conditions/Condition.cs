@@ -40,6 +40,13 @@ public sealed record Condition(string Text, Operand Left, ConditionOperator Oper
     public ConditionResult Evaluate(ConditionContext context)
     {
         var left = Resolve(Left, context);
+        var right = Right;
+        if (Left is PlaceholderOperand { Placeholder: "RESPONSE_TIME" or "CERTIFICATE_EXPIRATION" } && Right is LiteralOperand lit
+            && lit.Value.Length > 0 && char.IsLetter(lit.Value[^1]) && Environments.Duration.TryParse(lit.Value, out var d, out _))
+        {
+            // [CERTIFICATE_EXPIRATION] > 14d, [RESPONSE_TIME] < 2s: compare in milliseconds.
+            right = lit with { Value = d.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) };
+        }
         bool success;
         if (Right is FunctionOperand { Function: "any" } any)
         {
@@ -54,7 +61,7 @@ public sealed record Condition(string Text, Operand Left, ConditionOperator Oper
         }
         else
         {
-            success = Compare(left, Operator, Resolve(Right, context));
+            success = Compare(left, Operator, Resolve(right, context));
         }
         var description = $"{Left.Text} ({Shorten(left ?? "<no value>")}) {OperatorText(Operator)} {Right.Text}";
         return new ConditionResult(Text, success, description);
@@ -141,8 +148,11 @@ public sealed class ConditionContext
     private readonly Lazy<JsonElement?> _json;
 
     /// <summary>Creates a context; <paramref name="body"/> is parsed as JSON on first use of a path.</summary>
-    public ConditionContext(int? status = null, double? responseTimeMs = null, string? body = null, bool? connected = null)
+    public ConditionContext(int? status = null, double? responseTimeMs = null, string? body = null, bool? connected = null,
+        double? certificateExpirationMs = null, string? dnsResponseCode = null)
     {
+        CertificateExpirationMs = certificateExpirationMs;
+        DnsResponseCode = dnsResponseCode;
         Status = status;
         ResponseTimeMs = responseTimeMs;
         Body = body;
@@ -170,6 +180,10 @@ public sealed class ConditionContext
     public string? Body { get; }
     /// <summary>Whether a connection was made.</summary>
     public bool? Connected { get; }
+    /// <summary>Time until the server certificate expires, in ms (negative once expired).</summary>
+    public double? CertificateExpirationMs { get; }
+    /// <summary>DNS response code (NOERROR, NXDOMAIN, ...).</summary>
+    public string? DnsResponseCode { get; }
 
     /// <summary>The value of a placeholder with an optional path; null when it has none.</summary>
     public object? Lookup(string placeholder, IReadOnlyList<object> path) => placeholder switch
@@ -177,6 +191,8 @@ public sealed class ConditionContext
         "STATUS" => Status,
         "RESPONSE_TIME" => ResponseTimeMs is { } ms ? Math.Round(ms, 3) : null,
         "CONNECTED" => Connected,
+        "CERTIFICATE_EXPIRATION" => CertificateExpirationMs is { } c ? Math.Round(c) : null,
+        "DNS_RCODE" => DnsResponseCode,
         "BODY" when path.Count == 0 => Body,
         "BODY" => Walk(path),
         _ => null,

@@ -10,7 +10,7 @@ namespace OpsRunbook.Engine.Health.Conditions;
 public static class ConditionParser
 {
     /// <summary>Placeholders a condition may use.</summary>
-    public static readonly IReadOnlyList<string> Placeholders = ["STATUS", "RESPONSE_TIME", "BODY", "CONNECTED"];
+    public static readonly IReadOnlyList<string> Placeholders = ["STATUS", "RESPONSE_TIME", "BODY", "CONNECTED", "CERTIFICATE_EXPIRATION", "DNS_RCODE"];
 
     /// <summary>Functions a condition may use.</summary>
     public static readonly IReadOnlyList<string> Functions = ["any", "len", "has", "pat"];
