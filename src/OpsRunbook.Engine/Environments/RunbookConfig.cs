@@ -44,6 +44,8 @@ public sealed class EnvironmentConfig
     public required string System { get; init; }
     /// <summary>HTTP(S) and TCP endpoints to check.</summary>
     public IReadOnlyList<EndpointConfig> Endpoints { get; init; } = [];
+    /// <summary>Metrics endpoints (Prometheus text or JSON) for Get-ServiceMetric.</summary>
+    public IReadOnlyList<MetricsEndpointConfig> Metrics { get; init; } = [];
     /// <summary>PostgreSQL primary and replica, if any.</summary>
     public DatabaseConfig? Database { get; init; }
     /// <summary>Redis, if any.</summary>
@@ -60,11 +62,11 @@ public sealed class EnvironmentConfig
     /// <summary>
     /// The environment's thresholds: its named built-in profile (or the defaults), with its own table over it.
     /// </summary>
-    public Metrics.ThresholdProfile GetThresholdProfile()
+    public global::OpsRunbook.Engine.Metrics.ThresholdProfile GetThresholdProfile()
     {
-        var baseProfile = ThresholdProfile is null ? Metrics.ThresholdProfile.Defaults : Metrics.ThresholdProfile.Get(ThresholdProfile);
-        return baseProfile.With(Name, Thresholds.Select(t => new Metrics.ThresholdRule(t.Key, t.Value.Warning, t.Value.Critical,
-            t.Value.Below ? Metrics.ThresholdDirection.Below : Metrics.ThresholdDirection.Above, Source: $"runbook.json environments.{Name}.thresholds.{t.Key}")));
+        var baseProfile = ThresholdProfile is null ? global::OpsRunbook.Engine.Metrics.ThresholdProfile.Defaults : global::OpsRunbook.Engine.Metrics.ThresholdProfile.Get(ThresholdProfile);
+        return baseProfile.With(Name, Thresholds.Select(t => new global::OpsRunbook.Engine.Metrics.ThresholdRule(t.Key, t.Value.Warning, t.Value.Critical,
+            t.Value.Below ? global::OpsRunbook.Engine.Metrics.ThresholdDirection.Below : global::OpsRunbook.Engine.Metrics.ThresholdDirection.Above, Source: $"runbook.json environments.{Name}.thresholds.{t.Key}")));
     }
     /// <summary>Notification targets: kind (slack, teams, pagerduty) → webhook or key (always secret).</summary>
     public IReadOnlyDictionary<string, SecretValue> Notify { get; init; } = new Dictionary<string, SecretValue>();
@@ -178,6 +180,13 @@ public sealed class EndpointConfig
     public string? CaCertificate { get; init; }
     /// <summary>Free-form tags for filtering.</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
+}
+
+/// <summary>A metrics endpoint: Prometheus text exposition or JSON.</summary>
+public sealed record MetricsEndpointConfig(string Name, string Url, TimeSpan? Timeout)
+{
+    /// <summary>The URL with ${VAR} expanded.</summary>
+    public Uri ExpandedUri() => new(EnvTemplate.Expand(Url));
 }
 
 /// <summary>PostgreSQL: primary connection and optional streaming replica.</summary>

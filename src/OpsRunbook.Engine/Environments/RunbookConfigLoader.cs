@@ -215,7 +215,7 @@ public static class RunbookConfigLoader
         private EnvironmentConfig ReadEnvironment(JsonElement e, string path, string name, string system)
         {
             RequireObject(e, path);
-            Known(e, path, "endpoints", "database", "redis", "backup", "deploy", "thresholdProfile", "thresholds", "notify");
+            Known(e, path, "endpoints", "metrics", "database", "redis", "backup", "deploy", "thresholdProfile", "thresholds", "notify");
             var profile = String(e, path, "thresholdProfile");
             if (profile is not null && !Metrics.ThresholdProfile.BuiltIn.ContainsKey(profile))
             {
@@ -237,11 +237,30 @@ public static class RunbookConfigLoader
                     endpoints.Add(endpoint);
                 }
             }
+            var metrics = new List<MetricsEndpointConfig>();
+            if (e.TryGetProperty("metrics", out var ms))
+            {
+                if (ms.ValueKind != JsonValueKind.Array) throw Error(path + ".metrics", "must be an array of metrics endpoints");
+                var i = 0;
+                foreach (var m in ms.EnumerateArray())
+                {
+                    var mp = $"{path}.metrics[{i++}]";
+                    RequireObject(m, mp);
+                    Known(m, mp, "name", "url", "timeout");
+                    var url = String(m, mp, "url", required: true)!;
+                    if (!Uri.TryCreate(EnvTemplate.Sketch(url), UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
+                    {
+                        throw Error(mp + ".url", "a metrics endpoint is an http:// or https:// URL, e.g. https://app.example/metrics");
+                    }
+                    metrics.Add(new MetricsEndpointConfig(String(m, mp, "name", required: true)!, url, DurationOf(m, mp, "timeout")));
+                }
+            }
             return new EnvironmentConfig
             {
                 Name = name,
                 System = system,
                 Endpoints = endpoints,
+                Metrics = metrics,
                 Database = e.TryGetProperty("database", out var db) ? ReadDatabase(db, path + ".database") : null,
                 Redis = e.TryGetProperty("redis", out var r) ? ReadRedis(r, path + ".redis") : null,
                 Backup = e.TryGetProperty("backup", out var b) ? ReadBackup(b, path + ".backup") : null,

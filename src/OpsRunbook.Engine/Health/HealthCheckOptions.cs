@@ -15,8 +15,20 @@ public sealed class HealthCheckOptions
     /// <summary>Whether <see cref="Timeout"/> replaces the targets' own timeouts (<c>-TimeoutSec</c> given).</summary>
     public bool OverrideTimeout { get; init; }
 
-    /// <summary>Extra attempts for an Unhealthy outcome.</summary>
+    /// <summary>Extra attempts for an Unhealthy outcome: the same as FailureThreshold = RetryCount + 1.</summary>
     public int RetryCount { get; init; }
+
+    /// <summary>
+    /// Consecutive failing attempts before a target is reported Unhealthy (Fly.io's rule is 3). Attempts stop early
+    /// once <see cref="SuccessThreshold"/> consecutive attempts pass.
+    /// </summary>
+    public int FailureThreshold { get; init; } = 1;
+
+    /// <summary>Consecutive passing attempts (Healthy or Degraded) before a target is reported as passing.</summary>
+    public int SuccessThreshold { get; init; } = 1;
+
+    /// <summary>The failure threshold in force: the larger of FailureThreshold and RetryCount + 1.</summary>
+    public int EffectiveFailureThreshold => Math.Max(FailureThreshold, RetryCount + 1);
 
     /// <summary>First delay between attempts; doubles each time (with jitter).</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
@@ -31,5 +43,7 @@ public sealed class HealthCheckOptions
         if (Timeout <= TimeSpan.Zero) throw new ArgumentException("the timeout must be greater than zero");
         if (RetryCount is < 0 or > 100) throw new ArgumentException($"RetryCount must be between 0 and 100 (got {RetryCount})");
         if (RetryDelay < TimeSpan.Zero) throw new ArgumentException("the retry delay must not be negative");
+        if (FailureThreshold is < 1 or > 100) throw new ArgumentException($"FailureThreshold must be between 1 and 100 (got {FailureThreshold})");
+        if (SuccessThreshold is < 1 or > 100) throw new ArgumentException($"SuccessThreshold must be between 1 and 100 (got {SuccessThreshold})");
     }
 }

@@ -72,6 +72,8 @@ public sealed class HealthReport : IReportable
     public int Unhealthy => Entries.Count(e => e.Status == HealthStatus.Unhealthy);
     /// <summary>When the report was made.</summary>
     public DateTimeOffset CheckedAt { get; init; }
+    /// <summary>For Wait-HealthCheck: the round this report is (1, 2, ...); null for a single check.</summary>
+    public int? Round { get; init; }
 
     /// <summary>Builds a report: status is the minimum (worst) of the entries, entries sorted worst first then by name.</summary>
     public static HealthReport From(IEnumerable<HealthCheckResult> results, TimeSpan totalDuration, DateTimeOffset now)

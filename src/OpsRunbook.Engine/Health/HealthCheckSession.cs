@@ -33,8 +33,24 @@ public sealed class HealthCheckSession : IDisposable
     private readonly CancellationTokenSource _cancel = new();
     private readonly ResiliencePipeline<CheckOutcome> _retry;
     private readonly Stopwatch _clock = new();
+    private static readonly ResiliencePropertyKey<Attempts> AttemptsKey = new("OpsRunbook.Attempts");
+    private readonly int _failureThreshold;
+    private readonly int _successThreshold;
     private int _pending;
     private int _completing;
+
+    /// <summary>Attempts a target gets at most: enough to reach either threshold, plus a little room for a flapping target.</summary>
+    private int MaxAttempts => _failureThreshold == 1 && _successThreshold == 1 ? 1 : _failureThreshold + _successThreshold + 1;
+
+    /// <summary>Consecutive passing and failing attempts of one target.</summary>
+    private sealed class Attempts
+    {
+        public int Count;
+        public int Failing;
+        public int Passing;
+        public int FailedTotal;
+        public bool Decided;
+    }
 
     /// <summary>Starts a session; <paramref name="secrets"/> resolves database and Redis connections when they are checked.</summary>
     public HealthCheckSession(HealthCheckOptions options, SecretResolver secrets)
@@ -43,16 +59,20 @@ public sealed class HealthCheckSession : IDisposable
         _options = options;
         _services = new CheckServices(_http, secrets, secrets.Redactor, options.SkipCertificateCheck);
         _throttle = new SemaphoreSlim(options.ThrottleLimit, options.ThrottleLimit);
-        _retry = options.RetryCount == 0
+        _failureThreshold = options.EffectiveFailureThreshold;
+        _successThreshold = options.SuccessThreshold;
+        _retry = MaxAttempts == 1
             ? ResiliencePipeline<CheckOutcome>.Empty
             : new ResiliencePipelineBuilder<CheckOutcome>()
                 .AddRetry(new RetryStrategyOptions<CheckOutcome>
                 {
-                    MaxRetryAttempts = options.RetryCount,
+                    MaxRetryAttempts = MaxAttempts - 1,
                     Delay = options.RetryDelay,
                     BackoffType = DelayBackoffType.Exponential,
+                    MaxDelay = TimeSpan.FromSeconds(30),
                     UseJitter = true,
-                    ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result?.Status == HealthStatus.Unhealthy),
+                    // Attempt again until one of the thresholds is reached (the callback keeps the count per target).
+                    ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is null && !args.Context.Properties.GetValue(AttemptsKey, new Attempts()).Decided),
                 })
                 .Build();
     }
@@ -174,13 +194,46 @@ public sealed class HealthCheckSession : IDisposable
         await _throttle.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var attempts = 0;
             var timeout = _options.OverrideTimeout ? _options.Timeout : target.Timeout ?? _options.Timeout;
-            var outcome = await _retry.ExecuteAsync(async token =>
+            var state = new Attempts();
+            var context = ResilienceContextPool.Shared.Get(ct);
+            context.Properties.Set(AttemptsKey, state);
+            CheckOutcome outcome;
+            try
             {
-                attempts++;
-                return await AttemptAsync(target, timeout, token).ConfigureAwait(false);
-            }, ct).ConfigureAwait(false);
+                outcome = await _retry.ExecuteAsync(async (ctx, s) =>
+                {
+                    var result = await AttemptAsync(target, timeout, ctx.CancellationToken).ConfigureAwait(false);
+                    s.Count++;
+                    if (result.Status == HealthStatus.Unhealthy)
+                    {
+                        s.Failing++;
+                        s.FailedTotal++;
+                        s.Passing = 0;
+                    }
+                    else
+                    {
+                        s.Passing++;
+                        s.Failing = 0;
+                    }
+                    s.Decided = s.Failing >= _failureThreshold || s.Passing >= _successThreshold;
+                    return result;
+                }, context, state).ConfigureAwait(false);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+            if (!state.Decided)
+            {
+                // Neither threshold reached within the attempts: the target flaps. Not down, not fine.
+                outcome = outcome with
+                {
+                    Status = HealthStatus.Degraded,
+                    Reason = $"flapping: {state.FailedTotal} of {state.Count} attempts failed, never {_failureThreshold} in a row; last: {outcome.Reason}",
+                };
+            }
+            var attempts = state.Count;
             var redactor = _services.Redactor;
             return new HealthCheckResult
             {

@@ -81,6 +81,59 @@ public sealed class ThresholdProfile
         CardMint.Rules[DbConnectionUsagePercent],
         CardMint.Rules[ReplicaLagSeconds]);
 
+    /// <summary>
+    /// Rules from a dictionary as PowerShell passes a hashtable: metric → { warning, critical, direction }.
+    /// Throws <see cref="ArgumentException"/> naming the entry to fix.
+    /// </summary>
+    public static IReadOnlyList<ThresholdRule> RulesFrom(System.Collections.IDictionary table)
+    {
+        var rules = new List<ThresholdRule>();
+        foreach (System.Collections.DictionaryEntry entry in table)
+        {
+            var metric = entry.Key?.ToString() ?? "";
+            if (entry.Value is not System.Collections.IDictionary levels)
+            {
+                throw new ArgumentException($"threshold '{metric}' must be a table like @{{ warning = 70; critical = 85 }}");
+            }
+            double? Level(string key)
+            {
+                foreach (System.Collections.DictionaryEntry l in levels)
+                {
+                    if (!string.Equals(l.Key?.ToString(), key, StringComparison.OrdinalIgnoreCase)) continue;
+                    return l.Value is IConvertible c && l.Value is not (string or bool)
+                        ? Convert.ToDouble(c, System.Globalization.CultureInfo.InvariantCulture)
+                        : double.TryParse(l.Value?.ToString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
+                            ? d
+                            : throw new ArgumentException($"threshold '{metric}': {key} must be a number");
+                }
+                return null;
+            }
+            foreach (System.Collections.DictionaryEntry l in levels)
+            {
+                if (l.Key?.ToString()?.ToLowerInvariant() is not ("warning" or "critical" or "direction"))
+                {
+                    throw new ArgumentException($"threshold '{metric}': unknown key '{l.Key}'; use warning, critical and direction (above or below)");
+                }
+            }
+            var warning = Level("warning");
+            var critical = Level("critical");
+            if (warning is null && critical is null) throw new ArgumentException($"threshold '{metric}' needs a warning level, a critical level, or both");
+            var direction = levels.Contains("direction") ? levels["direction"]?.ToString() : null;
+            foreach (System.Collections.DictionaryEntry l in levels)
+            {
+                if (string.Equals(l.Key?.ToString(), "direction", StringComparison.OrdinalIgnoreCase)) direction = l.Value?.ToString();
+            }
+            var below = direction?.ToLowerInvariant() switch
+            {
+                null or "above" => false,
+                "below" => true,
+                _ => throw new ArgumentException($"threshold '{metric}': direction is above (higher is worse) or below (lower is worse)"),
+            };
+            rules.Add(new ThresholdRule(WellKnownMetrics.Canonical(metric), warning, critical, below ? ThresholdDirection.Below : ThresholdDirection.Above, Source: "-Threshold"));
+        }
+        return rules;
+    }
+
     /// <summary>A built-in profile by name, or an error listing them.</summary>
     public static ThresholdProfile Get(string name) => BuiltIn.TryGetValue(name, out var p)
         ? p
