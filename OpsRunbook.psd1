@@ -10,18 +10,23 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('OpsRunbook.Format.ps1xml')
     CmdletsToExport      = @(
+        'Export-RunbookReport'
+        'Get-HostResource'
         'Get-RunbookEnvironment'
+        'Get-ServiceMetric'
         'Invoke-HealthCheck'
+        'Test-MetricThreshold'
+        'Wait-HealthCheck'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Operations', 'Runbook', 'HealthCheck', 'PostgreSQL', 'Redis', 'Backup', 'SRE', 'DevOps', 'Linux', 'Windows', 'MacOS')
+            Tags         = @('Operations', 'Runbook', 'HealthCheck', 'Monitoring', 'Prometheus', 'JUnit', 'PostgreSQL', 'Redis', 'Backup', 'SRE', 'DevOps', 'Linux', 'Windows', 'MacOS')
             ProjectUri   = 'https://github.com/opsrunbook/opsrunbook'
             LicenseUri   = 'https://github.com/opsrunbook/opsrunbook/blob/main/LICENSE'
-            ReleaseNotes = '0.1.0: environments from runbook.json with secret references; Invoke-HealthCheck for HTTP(S), TCP, PostgreSQL and Redis; Get-RunbookEnvironment.'
+            ReleaseNotes = '0.1.0: environments from runbook.json with secret references; Invoke-HealthCheck and Wait-HealthCheck for HTTP(S), TCP, DNS, JWKS, TLS certificates, PostgreSQL and Redis; Get-ServiceMetric (Prometheus, JSON), Get-HostResource, Test-MetricThreshold with the runbooks'' threshold tables; Export-RunbookReport (Markdown, JUnit, JSON; GitHub Actions and Azure Pipelines).'
         }
     }
 }

@@ -13,7 +13,6 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
     /// The runbook.json to use. Without it, $env:OPSRUNBOOK_CONFIG, then runbook.json in the current directory.
     /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? ConfigPath { get; set; }
 
     /// <summary>Loads (once per file) the configuration, or stops with a terminating error that says what to fix.</summary>

@@ -51,6 +51,12 @@ public class ContractTests
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Invoke-HealthCheck", "Environment" },
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Get-RunbookEnvironment", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-RunbookEnvironment", "Environment" },
+        { "OpsRunbook.Engine.Health.HealthCheckResult", "Target", "Wait-HealthCheck", "Target" },
+        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Wait-HealthCheck", "Environment" },
+        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-ServiceMetric", "Environment" },
+        { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Test-MetricThreshold", "Environment" },
+        { "OpsRunbook.Engine.Metrics.MetricSample", "Environment", "Test-MetricThreshold", "Environment" },
+        { "OpsRunbook.Engine.Metrics.HostResource", "Environment", "Test-MetricThreshold", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Invoke-HealthCheck", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "ConfigPath", "Invoke-HealthCheck", "ConfigPath" },
     };
@@ -59,6 +65,7 @@ public class ContractTests
     public static readonly TheoryData<string, string, string> ByValuePairings = new()
     {
         { "OpsRunbook.Engine.Health.HealthCheckTarget", "Invoke-HealthCheck", "InputObject" },
+        { "OpsRunbook.Engine.Health.HealthCheckTarget", "Wait-HealthCheck", "InputObject" },
     };
 
     public static TheoryData<string> CmdletNames()
@@ -249,6 +256,24 @@ public class ContractTests
         var p = Module.Cmdlet(cmdlet).Parameters.Where(x => x.Name == parameter).ToList();
         Assert.Contains(p, x => x.ValueFromPipeline);
         Assert.Equal(sourceType, p[0].TypeFullName.TrimEnd('[', ']'));
+    }
+
+    [Fact]
+    public void Parameters_bound_by_property_name_accept_null()
+    {
+        // An upstream object's property may be null (a result without an environment); PowerShell would then fail the
+        // whole record on a ValidateNotNull/ValidateNotNullOrEmpty. Such parameters check emptiness in code instead.
+        foreach (var type in Module.Assembly.GetExportedTypes())
+        {
+            foreach (var prop in type.GetProperties())
+            {
+                var attributes = prop.GetCustomAttributesData();
+                var byName = attributes.Any(a => a.AttributeType.Name == "ParameterAttribute" && a.NamedArguments.Any(n => n.MemberName == "ValueFromPipelineByPropertyName" && n.TypedValue.Value is true));
+                var mandatoryEverywhere = attributes.Where(a => a.AttributeType.Name == "ParameterAttribute").All(a => a.NamedArguments.Any(n => n.MemberName == "Mandatory" && n.TypedValue.Value is true));
+                if (!byName || mandatoryEverywhere) continue;
+                Assert.DoesNotContain(attributes, a => a.AttributeType.Name is "ValidateNotNullOrEmptyAttribute" or "ValidateNotNullAttribute");
+            }
+        }
     }
 
     [Fact]

@@ -34,7 +34,6 @@ public sealed class GetRunbookEnvironmentCommand : OpsRunbookCmdlet
     /// <summary>Names of the environments to show (wildcards allowed). Default: all.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
-    [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string[]? Environment { get; set; }
@@ -46,7 +45,7 @@ public sealed class GetRunbookEnvironmentCommand : OpsRunbookCmdlet
         IReadOnlyList<EnvironmentConfig> environments;
         try
         {
-            environments = config.FindEnvironments(Environment);
+            environments = config.FindEnvironments(Environment?.Where(e => !string.IsNullOrEmpty(e)).ToArray());
         }
         catch (RunbookConfigException ex)
         {

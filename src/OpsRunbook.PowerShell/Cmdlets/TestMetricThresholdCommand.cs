@@ -1,0 +1,138 @@
+using System.Collections;
+using System.Management.Automation;
+using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Metrics;
+using OpsRunbook.PowerShell.Completers;
+
+namespace OpsRunbook.PowerShell.Cmdlets;
+
+/// <summary>
+/// Compares metrics, health results and host resources with threshold tables and returns an Alert per value.
+/// </summary>
+/// <remarks>
+/// Test-MetricThreshold takes MetricSample, HealthCheckResult, HealthReport and HostResource objects from the pipeline
+/// and compares each value they carry (CPU, memory and disk %, response times, replica lag, connection usage, Redis
+/// memory, any metric by name, histogram p50/p90/p95/p99) with a threshold table. It writes one Alert per value that
+/// has a rule: Severity Normal, Warning or Critical, with the rule and the runbook line it comes from.
+///
+/// The table is the input's environment's (runbook.json "thresholdProfile" and "thresholds"), or -Profile, one of the
+/// runbooks' built-in tables verbatim: paintbox (runbook 000), formula-pm (001), cardmint (003), sentia (004).
+/// -Threshold adds or replaces rules for this call. Use -MinimumSeverity Warning to keep only alerts.
+/// </remarks>
+/// <example>
+/// <code>Get-HostResource | Test-MetricThreshold -Profile formula-pm</code>
+/// <para>Runbook 001's daily disk and memory check against its own alert thresholds.</para>
+/// </example>
+/// <example>
+/// <code>Invoke-HealthCheck production | Test-MetricThreshold -MinimumSeverity Warning</code>
+/// <para>Replica lag, connection usage, Redis memory and response times of production that are past a level.</para>
+/// </example>
+/// <example>
+/// <code>Get-ServiceMetric -Uri http://localhost:9100/metrics | Test-MetricThreshold -Threshold @{ node_load1 = @{ warning = 2; critical = 4 } }</code>
+/// <para>A rule for any metric by name.</para>
+/// </example>
+[Cmdlet(VerbsDiagnostic.Test, "MetricThreshold")]
+[OutputType(typeof(Alert))]
+public sealed class TestMetricThresholdCommand : OpsRunbookCmdlet
+{
+    private readonly Dictionary<string, ThresholdProfile> _profiles = new(StringComparer.OrdinalIgnoreCase);
+    private IReadOnlyList<ThresholdRule> _extra = [];
+
+    /// <summary>Results to compare: MetricSample, HealthCheckResult, HealthReport, HostResource.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public object[]? InputObject { get; set; }
+
+    /// <summary>The environment whose thresholds apply; by default each input's own Environment.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
+    public string? Environment { get; set; }
+
+    /// <summary>A built-in threshold table instead: paintbox, formula-pm, cardmint or sentia.</summary>
+    [Parameter]
+    [ValidateSet("paintbox", "formula-pm", "cardmint", "sentia")]
+    public string? Profile { get; set; }
+
+    /// <summary>Extra or replacing rules: @{ cpu = @{ warning = 70; critical = 85 }; uptime = @{ warning = 99.9; direction = 'below' } }.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Hashtable? Threshold { get; set; }
+
+    /// <summary>Only alerts at or above this severity (default Normal: every compared value).</summary>
+    [Parameter]
+    public AlertSeverity MinimumSeverity { get; set; } = AlertSeverity.Normal;
+
+    /// <summary>Reads -Threshold once.</summary>
+    protected override void BeginProcessing()
+    {
+        if (Threshold is null) return;
+        try
+        {
+            _extra = ThresholdProfile.RulesFrom(Threshold);
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidThreshold", ErrorCategory.InvalidArgument, Threshold));
+        }
+    }
+
+    /// <summary>Compares each input's values and writes the alerts.</summary>
+    protected override void ProcessRecord()
+    {
+        foreach (var item in InputObject ?? [])
+        {
+            var value = item is PSObject ps ? ps.BaseObject : item;
+            var observations = ThresholdEvaluator.Observe(value).ToList();
+            if (observations.Count == 0)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"Test-MetricThreshold compares MetricSample, HealthCheckResult, HealthReport and HostResource objects; it got a {value.GetType().Name}"),
+                    "OpsRunbook.NotComparable", ErrorCategory.InvalidType, item));
+                continue;
+            }
+            foreach (var group in observations.GroupBy(o => string.IsNullOrEmpty(Environment) ? o.Environment : Environment))
+            {
+                foreach (var alert in ThresholdEvaluator.Evaluate(group, ProfileFor(group.Key)))
+                {
+                    if (alert.Severity >= MinimumSeverity) WriteObject(alert);
+                }
+            }
+        }
+    }
+
+    private ThresholdProfile ProfileFor(string? environment)
+    {
+        var key = Profile ?? environment ?? "";
+        if (_profiles.TryGetValue(key, out var cached)) return cached;
+        ThresholdProfile profile;
+        if (Profile is not null)
+        {
+            profile = ThresholdProfile.Get(Profile);
+        }
+        else if (environment is not null && TryEnvironment(environment) is { } env)
+        {
+            profile = env.GetThresholdProfile();
+        }
+        else
+        {
+            profile = ThresholdProfile.Defaults;
+            WriteVerbose($"no environment thresholds for '{environment}': using {profile.Description}; give -Profile or -Environment for a full table");
+        }
+        if (_extra.Count > 0) profile = profile.With("-Threshold", _extra);
+        _profiles[key] = profile;
+        return profile;
+    }
+
+    private EnvironmentConfig? TryEnvironment(string name)
+    {
+        try
+        {
+            RunbookConfigLoader.Locate(ConfigPath, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        }
+        catch (RunbookConfigException) when (ConfigPath is null)
+        {
+            // No runbook.json here (results of -Uri checks, say): the defaults apply.
+            return null;
+        }
+        // A file that exists must be valid: LoadConfig stops with its line and field otherwise.
+        return LoadConfig().Environments.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
+    }
+}
