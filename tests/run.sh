@@ -7,6 +7,8 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# Tests reach 127.0.0.1 only; the AWS SDK must not fall back to the EC2 metadata endpoint.
+export AWS_EC2_METADATA_DISABLED=true
 results=$(mktemp -d /tmp/opsrunbook-results.XXXXXX)
 passed=0; failed=0; skipped=0; status=0
 servers_dir=""

@@ -96,7 +96,10 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
                 var config = LoadConfig();
                 try
                 {
-                    targets.AddRange(config.GetEnvironment(Environment!).GetHealthCheckTargets(Name));
+                    var env = config.GetEnvironment(Environment!);
+                    // secret:aws: references of this environment resolve with its AWS settings.
+                    if (env.Aws is not null) Secrets.UseAws(env.Aws);
+                    targets.AddRange(env.GetHealthCheckTargets(Name));
                 }
                 catch (RunbookConfigException ex)
                 {

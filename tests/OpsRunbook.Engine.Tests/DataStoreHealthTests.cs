@@ -123,8 +123,10 @@ public class DataStoreHealthTests(TestServers servers)
     [Fact]
     public async Task The_whole_sandbox_environment_is_healthy_and_no_result_carries_a_secret()
     {
+        // As in a shell that sourced servers.env: URLs and endpoints expand ${OPSRUNBOOK_*} from the process environment.
+        using var _ = ServerEnvironment();
         var config = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json"));
-        var targets = WithServerEnv(() => config.GetEnvironment("sandbox").GetHealthCheckTargets());
+        var targets = config.GetEnvironment("sandbox").GetHealthCheckTargets();
         var results = await HealthCheckSessionTests.RunAll(new HealthCheckOptions(), Resolver(), [.. targets]);
         Assert.Equal(targets.Count, results.Count);
         Assert.All(results, r => Assert.True(r.Status == HealthStatus.Healthy, $"{r.Name}: {r.Status} {r.Reason}"));
@@ -137,22 +139,22 @@ public class DataStoreHealthTests(TestServers servers)
         Assert.DoesNotContain(servers["OPSRUNBOOK_PG_PASSWORD"], log);
     }
 
-    private IReadOnlyList<HealthCheckTarget> WithServerEnv(Func<IReadOnlyList<HealthCheckTarget>> build)
+    private sealed class Restore(Dictionary<string, string?> saved) : IDisposable
     {
-        // Endpoint URLs expand ${OPSRUNBOOK_*} from the process environment, as they would in a shell that sourced servers.env.
+        public void Dispose()
+        {
+            foreach (var (k, v) in saved) Environment.SetEnvironmentVariable(k, v);
+        }
+    }
+
+    private IDisposable ServerEnvironment()
+    {
         var saved = new Dictionary<string, string?>();
         foreach (var (k, v) in servers.Settings)
         {
             saved[k] = Environment.GetEnvironmentVariable(k);
             Environment.SetEnvironmentVariable(k, v);
         }
-        try
-        {
-            return build();
-        }
-        finally
-        {
-            foreach (var (k, v) in saved) Environment.SetEnvironmentVariable(k, v);
-        }
+        return new Restore(saved);
     }
 }

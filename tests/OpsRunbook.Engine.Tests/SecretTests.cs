@@ -82,8 +82,10 @@ public class SecretTests
         var noKey = await Assert.ThrowsAsync<SecretResolutionException>(() => resolver.ResolveAsync(SecretReference.Parse("secret:aws:prod/db#nope"), TestContext.Current.CancellationToken).AsTask());
         Assert.Contains("no key 'nope'", noKey.Message);
         Assert.DoesNotContain("pw-from-aws", noKey.Message);
-        var unconfigured = await Assert.ThrowsAsync<SecretResolutionException>(() => new SecretResolver().ResolveAsync(SecretReference.Parse("secret:aws:x"), TestContext.Current.CancellationToken).AsTask());
-        Assert.Contains("no AWS Secrets Manager client", unconfigured.Message);
+        var halfConfigured = new SecretResolver(environment: n => n == "KEY_ID" ? "AKIDEXAMPLE" : null);
+        halfConfigured.UseAws(new Clients.Aws.AwsSettings { Region = "us-east-1", AccessKeyId = SecretValue.Parse("env:KEY_ID") });
+        var unconfigured = await Assert.ThrowsAsync<SecretResolutionException>(() => halfConfigured.ResolveAsync(SecretReference.Parse("secret:aws:x"), TestContext.Current.CancellationToken).AsTask());
+        Assert.Contains("give both accessKeyId and secretAccessKey", unconfigured.Message);
     }
 
     [Fact]

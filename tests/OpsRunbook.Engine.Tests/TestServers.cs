@@ -18,6 +18,9 @@ public sealed class TestServers : IDisposable
 
     public TestServers()
     {
+        // Tests talk to 127.0.0.1 only: the AWS SDK's credential and region chains must never fall through to the
+        // EC2 instance metadata endpoint.
+        Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
         try
         {
             var envFile = Environment.GetEnvironmentVariable("OPSRUNBOOK_SERVERS_ENV");

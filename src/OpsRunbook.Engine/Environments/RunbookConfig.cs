@@ -44,6 +44,8 @@ public sealed class EnvironmentConfig
     public required string System { get; init; }
     /// <summary>HTTP(S) and TCP endpoints to check.</summary>
     public IReadOnlyList<EndpointConfig> Endpoints { get; init; } = [];
+    /// <summary>AWS settings (region, endpoints, credentials) for S3 and Secrets Manager; null uses the SDK's chains.</summary>
+    public Clients.Aws.AwsSettings? Aws { get; init; }
     /// <summary>Metrics endpoints (Prometheus text or JSON) for Get-ServiceMetric.</summary>
     public IReadOnlyList<MetricsEndpointConfig> Metrics { get; init; } = [];
     /// <summary>PostgreSQL primary and replica, if any.</summary>
@@ -109,6 +111,8 @@ public sealed class EnvironmentConfig
                 Method = e.Method,
                 SkipCertificateCheck = e.SkipCertificateCheck,
                 CheckCertificate = e.CheckCertificate,
+                WriteProbe = e.WriteProbe,
+                Aws = Aws,
                 CaCertificatePath = e.CaCertificate,
                 Tags = e.Tags,
                 Thresholds = thresholds,
@@ -176,6 +180,8 @@ public sealed class EndpointConfig
     public bool SkipCertificateCheck { get; init; }
     /// <summary>Inspect the certificate (expiry, chain, host name) on every check.</summary>
     public bool CheckCertificate { get; init; }
+    /// <summary>S3 endpoints: also write, read back and delete a probe object.</summary>
+    public bool WriteProbe { get; init; }
     /// <summary>PEM file of a private CA that signs the endpoint's certificate.</summary>
     public string? CaCertificate { get; init; }
     /// <summary>Free-form tags for filtering.</summary>

@@ -215,7 +215,7 @@ public static class RunbookConfigLoader
         private EnvironmentConfig ReadEnvironment(JsonElement e, string path, string name, string system)
         {
             RequireObject(e, path);
-            Known(e, path, "endpoints", "metrics", "database", "redis", "backup", "deploy", "thresholdProfile", "thresholds", "notify");
+            Known(e, path, "endpoints", "metrics", "aws", "database", "redis", "backup", "deploy", "thresholdProfile", "thresholds", "notify");
             var profile = String(e, path, "thresholdProfile");
             if (profile is not null && !Metrics.ThresholdProfile.BuiltIn.ContainsKey(profile))
             {
@@ -261,6 +261,7 @@ public static class RunbookConfigLoader
                 System = system,
                 Endpoints = endpoints,
                 Metrics = metrics,
+                Aws = e.TryGetProperty("aws", out var aws) ? ReadAws(aws, path + ".aws") : null,
                 Database = e.TryGetProperty("database", out var db) ? ReadDatabase(db, path + ".database") : null,
                 Redis = e.TryGetProperty("redis", out var r) ? ReadRedis(r, path + ".redis") : null,
                 Backup = e.TryGetProperty("backup", out var b) ? ReadBackup(b, path + ".backup") : null,
@@ -274,7 +275,7 @@ public static class RunbookConfigLoader
         private EndpointConfig ReadEndpoint(JsonElement ep, string path)
         {
             RequireObject(ep, path);
-            Known(ep, path, "name", "kind", "url", "timeout", "degradedAfter", "method", "expect", "skipCertificateCheck", "checkCertificate", "caCertificate", "tags");
+            Known(ep, path, "name", "kind", "url", "timeout", "degradedAfter", "method", "expect", "skipCertificateCheck", "checkCertificate", "writeProbe", "caCertificate", "tags");
             var name = String(ep, path, "name", required: true)!;
             var url = String(ep, path, "url", required: true)!;
             TargetKind kind;
@@ -286,9 +287,9 @@ public static class RunbookConfigLoader
             {
                 throw Error(path + ".url", ex.Message);
             }
-            if (kind is not (TargetKind.Http or TargetKind.Tcp or TargetKind.Dns))
+            if (kind is not (TargetKind.Http or TargetKind.Tcp or TargetKind.Dns or TargetKind.S3 or TargetKind.SecretsManager))
             {
-                throw Error(path + ".url", "endpoints are http(s)://, tcp:// or dns:// addresses; put databases under \"database\" and Redis under \"redis\"");
+                throw Error(path + ".url", "endpoints are http(s)://, tcp://, dns://, s3:// or secretsmanager:// addresses; put databases under \"database\" and Redis under \"redis\"");
             }
             if (String(ep, path, "kind") is { } declared)
             {
@@ -298,7 +299,9 @@ public static class RunbookConfigLoader
                     "tcp" => TargetKind.Tcp,
                     "dns" => TargetKind.Dns,
                     "jwks" => TargetKind.Jwks,
-                    _ => throw Error(path + ".kind", $"'{declared}' is not an endpoint kind; use http, tcp, dns or jwks"),
+                    "s3" => TargetKind.S3,
+                    "secretsmanager" => TargetKind.SecretsManager,
+                    _ => throw Error(path + ".kind", $"'{declared}' is not an endpoint kind; use http, tcp, dns, jwks, s3 or secretsmanager"),
                 };
                 var fits = declaredKind == kind || (declaredKind == TargetKind.Jwks && kind == TargetKind.Http);
                 if (!fits) throw Error(path + ".kind", $"kind '{declared}' does not fit the URL's scheme");
@@ -336,8 +339,33 @@ public static class RunbookConfigLoader
                 Expect = expect,
                 SkipCertificateCheck = Bool(ep, path, "skipCertificateCheck") ?? false,
                 CheckCertificate = Bool(ep, path, "checkCertificate") ?? false,
+                WriteProbe = Bool(ep, path, "writeProbe") ?? false,
                 CaCertificate = String(ep, path, "caCertificate"),
                 Tags = Strings(ep, path, "tags"),
+            };
+        }
+
+        private Clients.Aws.AwsSettings ReadAws(JsonElement a, string path)
+        {
+            RequireObject(a, path);
+            Known(a, path, "region", "profile", "accessKeyId", "secretAccessKey", "sessionToken", "s3Endpoint", "s3Compatible", "secretsManagerEndpoint");
+            string? Url(string name)
+            {
+                var v = String(a, path, name);
+                if (v is not null && !Uri.TryCreate(EnvTemplate.Sketch(v), UriKind.Absolute, out _)) throw Error(path + "." + name, "must be a URL such as https://s3.example.com");
+                return v; // ${VAR} expands when a client is made, as endpoint URLs do
+
+            }
+            return new Clients.Aws.AwsSettings
+            {
+                Region = String(a, path, "region"),
+                Profile = String(a, path, "profile"),
+                AccessKeyId = Secret(a, path, "accessKeyId"),
+                SecretAccessKey = Secret(a, path, "secretAccessKey", alwaysSecret: true),
+                SessionToken = Secret(a, path, "sessionToken", alwaysSecret: true),
+                S3Endpoint = Url("s3Endpoint"),
+                S3Compatible = Bool(a, path, "s3Compatible"),
+                SecretsManagerEndpoint = Url("secretsManagerEndpoint"),
             };
         }
 

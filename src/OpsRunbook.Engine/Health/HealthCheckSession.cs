@@ -23,6 +23,8 @@ public sealed class HealthCheckSession : IDisposable
         [TargetKind.Redis] = new RedisCheck(),
         [TargetKind.Jwks] = new JwksCheck(),
         [TargetKind.Dns] = new DnsCheck(),
+        [TargetKind.S3] = new S3Check(),
+        [TargetKind.SecretsManager] = new SecretsManagerCheck(),
     };
 
     private readonly HealthCheckOptions _options;
@@ -137,6 +139,12 @@ public sealed class HealthCheckSession : IDisposable
                 throw new ArgumentException($"target '{target.Name}': '{target.Address}' is not an http:// or https:// URL");
             case TargetKind.Dns:
                 DnsCheck.Parse(target.Address);
+                break;
+            case TargetKind.S3:
+                S3Check.Parse(target.Address);
+                break;
+            case TargetKind.SecretsManager:
+                SecretsManagerCheck.Parse(target.Address);
                 break;
             case TargetKind.Tcp:
                 TcpCheck.Parse(target.Address);

@@ -59,6 +59,12 @@ public sealed class HealthCheckTarget
     /// <summary>For databases: <c>primary</c> or <c>replica</c>; a server in the other role is Unhealthy.</summary>
     public string? ExpectedRole { get; set; }
 
+    /// <summary>AWS settings for S3 and Secrets Manager targets (region, endpoints, credentials); null uses the SDK's chains.</summary>
+    public Clients.Aws.AwsSettings? Aws { get; set; }
+
+    /// <summary>For S3 targets: also write, read back and delete a small probe object.</summary>
+    public bool WriteProbe { get; set; }
+
     /// <summary>Inspect the https certificate (expiry, chain, host name) even without a [CERTIFICATE_EXPIRATION] condition.</summary>
     public bool CheckCertificate { get; set; }
 
@@ -111,7 +117,9 @@ public sealed class HealthCheckTarget
             "postgres" or "postgresql" => TargetKind.Postgres,
             "redis" or "rediss" => TargetKind.Redis,
             "dns" => TargetKind.Dns,
-            var s => throw new ArgumentException($"'{s}://' is not a scheme OpsRunbook checks; use http, https, tcp, dns, postgres or redis"),
+            "s3" => TargetKind.S3,
+            "secretsmanager" => TargetKind.SecretsManager,
+            var s => throw new ArgumentException($"'{s}://' is not a scheme OpsRunbook checks; use http, https, tcp, dns, postgres, redis, s3 or secretsmanager"),
         };
     }
 }

@@ -26,4 +26,8 @@ public enum TargetKind
     Jwks,
     /// <summary>DNS: resolve a name, through a given server (the DNS wire protocol) or the system resolver.</summary>
     Dns,
+    /// <summary>S3 bucket: reachable (list one key), and writable when a probe is asked for.</summary>
+    S3,
+    /// <summary>AWS Secrets Manager: the configured secret can be described (no value is fetched).</summary>
+    SecretsManager,
 }

@@ -23,8 +23,18 @@ public sealed class SecretResolver : ISecretResolver
     /// <summary>Collects every resolved value, for scrubbing text.</summary>
     public SecretRedactor Redactor { get; }
 
-    /// <summary>The Secrets Manager store for <c>secret:aws:</c> references; null until one is configured.</summary>
+    /// <summary>
+    /// The Secrets Manager store for <c>secret:aws:</c> references. By default a client over the SDK's credential chain
+    /// and region (created on first use); <see cref="UseAws"/> points it at an environment's settings.
+    /// </summary>
     public Func<string, CancellationToken, ValueTask<string>>? AwsSecretsManager { get; set; }
+
+    /// <summary>Resolves <c>secret:aws:</c> references with these AWS settings (an environment's "aws" section).</summary>
+    public void UseAws(Clients.Aws.AwsSettings settings)
+    {
+        var client = new Lazy<Clients.Aws.SecretsManagerClient>(() => new Clients.Aws.SecretsManagerClient(settings, this, Redactor));
+        AwsSecretsManager = async (id, ct) => await client.Value.GetSecretStringAsync(id, ct).ConfigureAwait(false);
+    }
 
     /// <summary>Supplies a value resolved elsewhere (vault references from SecretManagement).</summary>
     public void Supply(SecretReference reference, string value)
@@ -59,12 +69,20 @@ public sealed class SecretResolver : ISecretResolver
                     value = supplied;
                     break;
                 }
-                if (AwsSecretsManager is null)
+                if (AwsSecretsManager is null) UseAws(Clients.Aws.AwsSettings.Default);
+                string raw;
+                try
                 {
-                    throw new SecretResolutionException(
-                        $"{reference.Text}: no AWS Secrets Manager client is configured in this session; use env: or vault: references meanwhile");
+                    raw = await AwsSecretsManager!(reference.Id, cancellationToken).ConfigureAwait(false);
                 }
-                var raw = await AwsSecretsManager(reference.Id, cancellationToken).ConfigureAwait(false);
+                catch (Clients.Aws.AwsServiceException ex)
+                {
+                    throw new SecretResolutionException($"{reference.Text}: Secrets Manager answered {ex.ErrorType}: {Redactor.Scrub(ex.Message.Split(": ", 3).Last())}", ex);
+                }
+                catch (Clients.Aws.AwsConfigurationException ex)
+                {
+                    throw new SecretResolutionException($"{reference.Text}: {ex.Message}", ex);
+                }
                 Redactor.Add(raw);
                 value = reference.Key is null ? raw : ExtractJsonKey(reference, raw);
                 break;

@@ -17,7 +17,16 @@ internal static class FailureDescriber
         {
             case SecretResolutionException:
             case ArgumentException:
+            case Clients.Aws.AwsConfigurationException:
                 return ex.Message;
+            case Clients.Aws.AwsServiceException aws:
+                return $"{aws.Service} at {where}: {aws.ErrorType}: {aws.Message.Split(": ", 3).Last()}";
+            case Amazon.S3.AmazonS3Exception s3:
+                return $"S3 at {where}: {s3.ErrorCode ?? s3.StatusCode.ToString()}: {s3.Message}";
+            case Amazon.Runtime.AmazonServiceException amazon when amazon.InnerException is HttpRequestException inner:
+                return Describe(inner, target);
+            case Amazon.Runtime.AmazonClientException client when client.InnerException is HttpRequestException inner:
+                return Describe(inner, target);
             case HttpRequestException http:
                 return http.HttpRequestError switch
                 {

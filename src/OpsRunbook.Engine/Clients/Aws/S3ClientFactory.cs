@@ -1,0 +1,36 @@
+using Amazon.Runtime;
+using Amazon.S3;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Clients.Aws;
+
+/// <summary>AmazonS3Client from <see cref="AwsSettings"/>: endpoint override and the S3-compatibility settings.</summary>
+internal static class S3ClientFactory
+{
+    public static async Task<AmazonS3Client> CreateAsync(AwsSettings settings, ISecretResolver secrets, SecretRedactor redactor, TimeSpan timeout, CancellationToken ct)
+    {
+        var credentials = await AwsIdentity.CredentialsAsync(settings, secrets, redactor, ct).ConfigureAwait(false);
+        var config = new AmazonS3Config
+        {
+            Timeout = timeout,
+            MaxErrorRetry = 3,
+            RetryMode = RequestRetryMode.Standard,
+        };
+        if (settings.S3Endpoint is not null)
+        {
+            config.ServiceURL = EnvTemplate.Expand(settings.S3Endpoint);
+            config.AuthenticationRegion = settings.Region ?? "us-east-1";
+        }
+        else
+        {
+            config.RegionEndpoint = AwsIdentity.RegionEndpoint(settings);
+        }
+        if (settings.UseS3Compatibility)
+        {
+            config.ForcePathStyle = true;
+            config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+            config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+        }
+        return new AmazonS3Client(credentials, config);
+    }
+}
