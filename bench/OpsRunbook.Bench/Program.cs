@@ -17,6 +17,14 @@ const int Throttle = 100;
 const int DelayMs = 100;
 var rounds = args.Contains("--quick") ? 1 : 5;
 
+var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+if (mode is "mixed" or "all")
+{
+    await MixedBenchmark.RunAsync(args.Contains("--quick") ? 1 : 3);
+    if (mode == "mixed") return 0;
+    Console.WriteLine();
+}
+
 var app = await StartServerAsync();
 var baseUrl = app.Urls.First().TrimEnd('/');
 Console.WriteLine($"server {baseUrl}; {Targets} targets, throttle {Throttle}, {rounds} rounds (best of each reported)");
