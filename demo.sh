@@ -4,6 +4,7 @@
 #   bash demo.sh          run once
 #   bash demo.sh --keep   leave the sandbox running and print how to use it
 set -euo pipefail
+export AWS_EC2_METADATA_DISABLED=true
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$root"
 keep=0; [ "${1:-}" = "--keep" ] && keep=1

@@ -1,16 +1,19 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    The daily health check of runbook 001 (Formula PM), as far as OpsRunbook's cmdlets reach today.
+    The daily health check of runbook 001 (Formula PM) with OpsRunbook's cmdlets.
 .DESCRIPTION
-    Runbook 001's routine: service status, disk and memory, recent errors, backup status. This script covers the
-    service status part with Invoke-HealthCheck: every endpoint, the database primary and replica, and Redis of one
-    environment. Disk/memory (Get-HostResource), recent errors and backup status join as those cmdlets land.
-    Exits 0 when the environment is Healthy, 1 when anything is Degraded or Unhealthy, so a scheduler can alert on it.
+    Runbook 001's routine, step by step:
+      - service status          -> Invoke-HealthCheck (endpoints, DNS, S3, database primary/replica, Redis)
+      - disk and memory usage   -> Get-HostResource (df -h, free -h)
+      - thresholds              -> Test-MetricThreshold against the environment's table (or -Profile formula-pm)
+      - report                  -> Export-RunbookReport (Markdown here; a step summary and annotations in CI)
+    Recent errors (logs) and backup status join as those cmdlets land.
+    Exits 0 when nothing is unhealthy or critical, 1 otherwise, so a scheduler can alert on it.
 .EXAMPLE
     ./examples/daily-health-check.ps1 -Environment production
 .EXAMPLE
-    ./examples/daily-health-check.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.json
+    ./examples/daily-health-check.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.json -ReportPath ./daily.md
 #>
 [CmdletBinding()]
 param(
@@ -18,6 +21,9 @@ param(
     [string] $Environment,
 
     [string] $ConfigPath,
+
+    # Where to write the Markdown report; by default only the console shows it.
+    [string] $ReportPath,
 
     [string] $ModulePath = (Join-Path $PSScriptRoot '..' 'out' 'OpsRunbook' 'OpsRunbook.psd1')
 )
@@ -27,15 +33,29 @@ if (-not (Get-Module OpsRunbook)) {
     if (Test-Path $ModulePath) { Import-Module $ModulePath } else { Import-Module OpsRunbook }
 }
 
-$checkParameters = @{ Environment = $Environment; Summary = $true; RetryCount = 1 }
-if ($ConfigPath) { $checkParameters.ConfigPath = $ConfigPath }
+$config = @{}
+if ($ConfigPath) { $config.ConfigPath = $ConfigPath }
 
-Write-Host "=== $Environment daily health check — $(Get-Date -Format 'yyyy-MM-dd HH:mm') ==="
+Write-Host "=== $Environment daily health check - $(Get-Date -Format 'yyyy-MM-dd HH:mm') ==="
+
 Write-Host 'Checking service status...'
-$output = Invoke-HealthCheck @checkParameters
-$report = $output | Where-Object { $_ -is [OpsRunbook.Engine.Health.HealthReport] }
+$health = Invoke-HealthCheck -Environment $Environment -Summary @config
+$report = $health | Where-Object { $_ -is [OpsRunbook.Engine.Health.HealthReport] }
 $report.Entries | Format-Table -AutoSize | Out-Host
 
-Write-Host ("Overall: {0} ({1} healthy, {2} degraded, {3} unhealthy)" -f $report.Status, $report.Healthy, $report.Degraded, $report.Unhealthy)
+Write-Host 'Checking disk and memory usage...'
+$hostResource = Get-HostResource -Environment $Environment
+$hostResource | Format-Table -AutoSize | Out-Host
+
+Write-Host 'Comparing with the thresholds...'
+$alerts = @($health; $hostResource) | Test-MetricThreshold -Environment $Environment @config
+$alerts | Where-Object Severity -ne 'Normal' | Format-Table -AutoSize | Out-Host
+
+$exportParameters = @{ Format = 'Markdown'; Title = "$Environment daily health check" }
+if ($ReportPath) { $exportParameters.Path = $ReportPath }
+$summary = @($health; $hostResource; $alerts) | Export-RunbookReport @exportParameters
+if ($ReportPath) { Write-Host "Report: $ReportPath" }
+
+Write-Host ("Overall: {0}; {1} failing, {2} warning, {3} passing" -f $report.Status, $summary.Failed, $summary.Warnings, $summary.Passed)
 Write-Host '=== Health check complete ==='
-if ($report.Status -ne 'Healthy') { exit 1 }
+if ($summary.Failed -gt 0) { exit 1 }

@@ -8,19 +8,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
-    $script:ModuleDir = Join-Path $RepoRoot 'out' 'OpsRunbook'
-    $script:SandboxConfig = Join-Path $RepoRoot 'examples' 'runbook.sandbox.json'
-    $script:Settings = @{}
-    if ($env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)) {
-        foreach ($line in Get-Content -Path $env:OPSRUNBOOK_SERVERS_ENV) {
-            if ($line -match "^export (\w+)='(.*)'$") {
-                $Settings[$Matches[1]] = $Matches[2]
-                Set-Item -Path "env:$($Matches[1])" -Value $Matches[2]
-            }
-        }
-    }
-    Import-Module (Join-Path $ModuleDir 'OpsRunbook.psd1') -Force
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 }
 
 AfterAll {

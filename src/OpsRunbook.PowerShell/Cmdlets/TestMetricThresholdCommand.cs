@@ -37,6 +37,7 @@ public sealed class TestMetricThresholdCommand : OpsRunbookCmdlet
 {
     private readonly Dictionary<string, ThresholdProfile> _profiles = new(StringComparer.OrdinalIgnoreCase);
     private IReadOnlyList<ThresholdRule> _extra = [];
+    private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Results to compare: MetricSample, HealthCheckResult, HealthReport, HostResource.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -81,8 +82,12 @@ public sealed class TestMetricThresholdCommand : OpsRunbookCmdlet
         foreach (var item in InputObject ?? [])
         {
             var value = item is PSObject ps ? ps.BaseObject : item;
-            var observations = ThresholdEvaluator.Observe(value).ToList();
-            if (observations.Count == 0)
+            // A HealthReport that follows its own results (-Summary) adds only entries not compared yet.
+            var observations = value is OpsRunbook.Engine.Health.HealthReport report
+                ? report.Entries.Where(e => !_seen.Contains(e)).SelectMany(ThresholdEvaluator.Observe).ToList()
+                : ThresholdEvaluator.Observe(value).ToList();
+            _seen.Add(value);
+            if (observations.Count == 0 && value is not OpsRunbook.Engine.Health.HealthReport)
             {
                 WriteError(new ErrorRecord(new ArgumentException($"Test-MetricThreshold compares MetricSample, HealthCheckResult, HealthReport and HostResource objects; it got a {value.GetType().Name}"),
                     "OpsRunbook.NotComparable", ErrorCategory.InvalidType, item));

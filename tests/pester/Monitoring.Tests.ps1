@@ -1,0 +1,106 @@
+#Requires -Version 7.4
+# Monitoring and CI reporting (issue 3), end to end in pwsh against the servers of tests/servers.sh.
+
+BeforeDiscovery {
+    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+}
+
+AfterAll {
+    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
+}
+
+Describe 'Health check to thresholds to report' -Skip:(-not $HaveServers) {
+    It 'pipes Invoke-HealthCheck through Test-MetricThreshold into Export-RunbookReport' {
+        $health = Invoke-HealthCheck sandbox -ConfigPath $SandboxConfig -Summary
+        $alerts = $health | Test-MetricThreshold -ConfigPath $SandboxConfig
+        $alerts | Should -Not -BeNullOrEmpty
+        $alerts[0].GetType().FullName | Should -Be 'OpsRunbook.Engine.Metrics.Alert'
+        # The sandbox overrides Paintbox's Redis memory rule.
+        ($alerts | Where-Object Metric -eq 'redis_memory_percent').Threshold | Should -Be 'warning > 75, critical > 90'
+        $report = @($health; $alerts) | Export-RunbookReport -Format Markdown -NoCiIntegration
+        $report.Content | Should -Match '### Health checks'
+        $report.Content | Should -Match '### Thresholds'
+        $report.Failed | Should -Be 0
+    }
+
+    It 'writes a JUnit file whose failures are the unhealthy checks' {
+        $path = Join-Path $TestDrive 'health.xml'
+        $results = @(Invoke-HealthCheck sandbox -ConfigPath $SandboxConfig -Name simple) + @(Invoke-HealthCheck -Uri 'http://127.0.0.1:1/' -FailureThreshold 1 -TimeoutSec 2)
+        $results | Export-RunbookReport -Format JUnit -Path $path -NoCiIntegration | Out-Null
+        [xml] $xml = Get-Content -Raw $path
+        $xml.testsuites.tests | Should -Be '2'
+        $xml.testsuites.failures | Should -Be '1'
+    }
+
+    It 'publishes to GitHub Actions when the runner variables are set, and fails with -FailOn' {
+        $summary = Join-Path $TestDrive 'summary.md'
+        $env:GITHUB_ACTIONS = 'true'
+        $env:GITHUB_STEP_SUMMARY = $summary
+        try {
+            $down = Invoke-HealthCheck -Uri 'http://127.0.0.1:1/' -FailureThreshold 1 -TimeoutSec 2
+            { $down | Export-RunbookReport -FailOn Unhealthy -ErrorAction Stop } | Should -Throw '*-FailOn Unhealthy*'
+            Get-Content -Raw $summary | Should -Match '## OpsRunbook report'
+        }
+        finally {
+            Remove-Item env:GITHUB_ACTIONS, env:GITHUB_STEP_SUMMARY -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'supports -WhatIf on Export-RunbookReport and writes nothing' {
+        $path = Join-Path $TestDrive 'whatif.md'
+        Invoke-HealthCheck sandbox -ConfigPath $SandboxConfig -Name simple | Export-RunbookReport -Path $path -WhatIf -NoCiIntegration | Out-Null
+        Test-Path $path | Should -BeFalse
+    }
+}
+
+Describe 'Get-ServiceMetric' -Skip:(-not $HaveServers) {
+    It 'reads the sandbox metrics endpoint' {
+        $samples = Get-ServiceMetric sandbox -ConfigPath $SandboxConfig
+        ($samples | Where-Object Name -eq 'http_requests_total').Value | Should -Be 42
+        ($samples | Where-Object Name -eq 'process_uptime_seconds').Type | Should -Be 'Gauge'
+    }
+
+    It 'filters by name and reports an unreachable endpoint as an error, not a stop' {
+        $samples = Get-ServiceMetric -Uri "$($Settings.OPSRUNBOOK_APP_URL)/api/metrics", 'http://127.0.0.1:1/metrics' -Name 'http_*' -ErrorVariable scrapeErrors -ErrorAction SilentlyContinue
+        $samples.Name | Sort-Object -Unique | Should -Be 'http_requests_total'
+        $scrapeErrors.Count | Should -Be 1
+        $scrapeErrors[0].FullyQualifiedErrorId | Should -Match 'OpsRunbook.MetricScrapeFailed'
+    }
+}
+
+Describe 'Get-HostResource and Test-MetricThreshold' {
+    It 'measures this machine' {
+        $h = Get-HostResource -SampleInterval 200ms
+        $h.CpuPercent | Should -BeGreaterOrEqual 0
+        $h.MemoryPercent | Should -BeGreaterThan 0
+        $h.Disks.Count | Should -BeGreaterThan 0
+    }
+
+    It 'applies a built-in runbook profile and extra rules' {
+        $alerts = Get-HostResource -SampleInterval 100ms | Test-MetricThreshold -Profile formula-pm -Threshold @{ memory = @{ warning = 0.001 } }
+        ($alerts | Where-Object Metric -eq 'memory_percent').Severity | Should -Be 'Warning'
+        ($alerts | Where-Object Metric -eq 'disk_percent') | Should -Not -BeNullOrEmpty
+    }
+
+    It 'rejects a malformed threshold table with what to write' {
+        { Get-HostResource | Test-MetricThreshold -Threshold @{ cpu = 70 } -ErrorAction Stop } | Should -Throw '*@{ warning = 70; critical = 85 }*'
+    }
+}
+
+Describe 'Wait-HealthCheck' -Skip:(-not $HaveServers) {
+    It 'returns one report when everything is already healthy' {
+        $rounds = Wait-HealthCheck sandbox -ConfigPath $SandboxConfig -Name simple, deep -Timeout 30s -Interval 1s
+        @($rounds).Count | Should -Be 1
+        $rounds.Round | Should -Be 1
+        $rounds.Status | Should -Be 'Healthy'
+    }
+
+    It 'ends with a terminating error naming what still fails' {
+        { Wait-HealthCheck -Uri 'http://127.0.0.1:1/' -Timeout 2s -Interval 500ms -TimeoutSec 1 -ErrorAction Stop } |
+            Should -Throw '*not Healthy after 2s*still failing*'
+    }
+}

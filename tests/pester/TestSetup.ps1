@@ -1,0 +1,16 @@
+# Shared by the Pester files: the repository paths, the servers' settings (from $env:OPSRUNBOOK_SERVERS_ENV, exported
+# as environment variables as a shell that sourced servers.env would have them), and the built module imported.
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
+$script:ModuleDir = Join-Path $RepoRoot 'out' 'OpsRunbook'
+$script:SandboxConfig = Join-Path $RepoRoot 'examples' 'runbook.sandbox.json'
+$script:Settings = @{}
+$env:AWS_EC2_METADATA_DISABLED = 'true'
+if ($env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)) {
+    foreach ($line in Get-Content -Path $env:OPSRUNBOOK_SERVERS_ENV) {
+        if ($line -match "^export (\w+)='(.*)'$") {
+            $Settings[$Matches[1]] = $Matches[2]
+            Set-Item -Path "env:$($Matches[1])" -Value $Matches[2]
+        }
+    }
+}
+Import-Module (Join-Path $ModuleDir 'OpsRunbook.psd1') -Force
