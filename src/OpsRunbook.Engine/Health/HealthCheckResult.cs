@@ -76,7 +76,7 @@ public sealed class HealthReport : IReportable
     public int? Round { get; init; }
 
     /// <summary>Builds a report: status is the minimum (worst) of the entries, entries sorted worst first then by name.</summary>
-    public static HealthReport From(IEnumerable<HealthCheckResult> results, TimeSpan totalDuration, DateTimeOffset now)
+    public static HealthReport From(IEnumerable<HealthCheckResult> results, TimeSpan totalDuration, DateTimeOffset now, int? round = null)
     {
         var entries = results.OrderBy(r => r.Status).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
         var envs = entries.Select(e => e.Environment).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
@@ -87,6 +87,7 @@ public sealed class HealthReport : IReportable
             Entries = entries,
             TotalDuration = totalDuration,
             CheckedAt = now,
+            Round = round,
         };
     }
 

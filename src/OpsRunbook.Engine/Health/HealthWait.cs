@@ -32,16 +32,7 @@ public static class HealthWait
             {
                 await foreach (var r in session.RunAsync(targets, cancellationToken).ConfigureAwait(false)) results.Add(r);
             }
-            var report = HealthReport.From(results, clock.Elapsed - started, DateTimeOffset.UtcNow);
-            report = new HealthReport
-            {
-                Environment = report.Environment,
-                Status = report.Status,
-                Entries = report.Entries,
-                TotalDuration = report.TotalDuration,
-                CheckedAt = report.CheckedAt,
-                Round = round,
-            };
+            var report = HealthReport.From(results, clock.Elapsed - started, DateTimeOffset.UtcNow, round);
             yield return report;
             if (report.Status >= until) yield break;
             var next = clock.Elapsed - started < interval ? interval - (clock.Elapsed - started) : TimeSpan.Zero;

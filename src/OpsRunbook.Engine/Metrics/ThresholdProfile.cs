@@ -118,7 +118,7 @@ public sealed class ThresholdProfile
             var warning = Level("warning");
             var critical = Level("critical");
             if (warning is null && critical is null) throw new ArgumentException($"threshold '{metric}' needs a warning level, a critical level, or both");
-            var direction = levels.Contains("direction") ? levels["direction"]?.ToString() : null;
+            string? direction = null;
             foreach (System.Collections.DictionaryEntry l in levels)
             {
                 if (string.Equals(l.Key?.ToString(), "direction", StringComparison.OrdinalIgnoreCase)) direction = l.Value?.ToString();
