@@ -103,7 +103,9 @@ ssl_key_file = '$d/pg/server.key'
 ssl_ca_file = '$d/pg/ca.crt'
 logging_collector = off
 log_connections = on
-log_statement = 'ddl'
+# Every statement, tagged with its application_name: tests prove from this log that -WhatIf sent nothing mutating.
+log_statement = 'all'
+log_line_prefix = '%m [%p] app=%a '
 CONF
   cat > "$d/pg/primary/pg_hba.conf" <<HBA
 local all all trust
