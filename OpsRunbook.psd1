@@ -10,11 +10,27 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('OpsRunbook.Format.ps1xml')
     CmdletsToExport      = @(
+        'Clear-RedisDatabase'
         'Export-RunbookReport'
+        'Get-DatabaseActivity'
+        'Get-DatabaseConnectionUsage'
+        'Get-DatabaseIndexAdvice'
+        'Get-DatabaseIndexUsage'
+        'Get-DatabaseLock'
+        'Get-DatabaseReplication'
+        'Get-DatabaseRoleAudit'
+        'Get-DatabaseSlowQuery'
+        'Get-DatabaseTableSize'
         'Get-HostResource'
+        'Get-RedisClient'
+        'Get-RedisInfo'
+        'Get-RedisSlowLog'
         'Get-RunbookEnvironment'
         'Get-ServiceMetric'
+        'Invoke-DatabaseMaintenance'
         'Invoke-HealthCheck'
+        'Set-RedisEvictionPolicy'
+        'Stop-DatabaseQuery'
         'Test-MetricThreshold'
         'Wait-HealthCheck'
     )
@@ -26,7 +42,7 @@
             Tags         = @('Operations', 'Runbook', 'HealthCheck', 'Monitoring', 'Prometheus', 'JUnit', 'PostgreSQL', 'Redis', 'Backup', 'SRE', 'DevOps', 'Linux', 'Windows', 'MacOS')
             ProjectUri   = 'https://github.com/opsrunbook/opsrunbook'
             LicenseUri   = 'https://github.com/opsrunbook/opsrunbook/blob/main/LICENSE'
-            ReleaseNotes = '0.1.0: environments from runbook.json with secret references; Invoke-HealthCheck and Wait-HealthCheck for HTTP(S), TCP, DNS, JWKS, TLS certificates, PostgreSQL and Redis; Get-ServiceMetric (Prometheus, JSON), Get-HostResource, Test-MetricThreshold with the runbooks'' threshold tables; Export-RunbookReport (Markdown, JUnit, JSON; GitHub Actions and Azure Pipelines).'
+            ReleaseNotes = '0.1.0: PostgreSQL and Redis operations (activity, slow queries, locks, stop queries, maintenance, sizes, index usage and advice, connections, replication, role audit; Redis info, eviction policy, flush, slow log, clients); environments from runbook.json with secret references; Invoke-HealthCheck and Wait-HealthCheck for HTTP(S), TCP, DNS, JWKS, TLS certificates, PostgreSQL and Redis; Get-ServiceMetric (Prometheus, JSON), Get-HostResource, Test-MetricThreshold with the runbooks'' threshold tables; Export-RunbookReport (Markdown, JUnit, JSON; GitHub Actions and Azure Pipelines).'
         }
     }
 }

@@ -36,6 +36,27 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// ShouldProcess with -Force: -WhatIf (or $WhatIfPreference) still only reports and acts on nothing; -Force without
+    /// -Confirm skips the confirmation prompt, for automation; otherwise the usual confirmation rules apply.
+    /// </summary>
+    protected bool ShouldAct(string target, string action, bool force)
+    {
+        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w is SwitchParameter sw && sw.IsPresent
+            : SessionState.PSVariable.GetValue("WhatIfPreference") is { } pref && LanguagePrimitives.IsTrue(pref);
+        if (force && !whatIf && !MyInvocation.BoundParameters.ContainsKey("Confirm")) return true;
+        return ShouldProcess(target, action);
+    }
+
+    /// <summary>The PowerShell error category of a failure kind.</summary>
+    protected static ErrorCategory Category(OpsRunbook.Engine.Health.Checks.FailureKind kind) => kind switch
+    {
+        OpsRunbook.Engine.Health.Checks.FailureKind.Permission => ErrorCategory.PermissionDenied,
+        OpsRunbook.Engine.Health.Checks.FailureKind.Timeout => ErrorCategory.OperationTimeout,
+        OpsRunbook.Engine.Health.Checks.FailureKind.Server => ErrorCategory.InvalidResult,
+        _ => ErrorCategory.ConnectionError,
+    };
+
     /// <summary>An ErrorRecord for a configuration problem.</summary>
     protected static ErrorRecord ConfigError(RunbookConfigException ex) =>
         new(ex, ex.Field is null && ex.File is null ? "OpsRunbook.ConfigurationNotFound" : "OpsRunbook.InvalidConfiguration",

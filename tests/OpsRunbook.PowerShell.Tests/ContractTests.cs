@@ -57,6 +57,16 @@ public class ContractTests
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Test-MetricThreshold", "Environment" },
         { "OpsRunbook.Engine.Metrics.MetricSample", "Environment", "Test-MetricThreshold", "Environment" },
         { "OpsRunbook.Engine.Metrics.HostResource", "Environment", "Test-MetricThreshold", "Environment" },
+        { "OpsRunbook.Engine.Database.DatabaseActivity", "Pid", "Stop-DatabaseQuery", "Pid" },
+        { "OpsRunbook.Engine.Database.DatabaseActivity", "Environment", "Stop-DatabaseQuery", "Environment" },
+        { "OpsRunbook.Engine.Database.DatabaseActivity", "Target", "Stop-DatabaseQuery", "Target" },
+        { "OpsRunbook.Engine.Database.DatabaseLock", "Pid", "Stop-DatabaseQuery", "Pid" },
+        { "OpsRunbook.Engine.Database.DatabaseTableSize", "QualifiedName", "Invoke-DatabaseMaintenance", "QualifiedName" },
+        { "OpsRunbook.Engine.Database.DatabaseTableSize", "Environment", "Invoke-DatabaseMaintenance", "Environment" },
+        { "OpsRunbook.Engine.Database.DatabaseTableSize", "Target", "Invoke-DatabaseMaintenance", "Target" },
+        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-DatabaseActivity", "Environment" },
+        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-RedisInfo", "Environment" },
+        { "OpsRunbook.Engine.Cache.RedisInfo", "Environment", "Clear-RedisDatabase", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Invoke-HealthCheck", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "ConfigPath", "Invoke-HealthCheck", "ConfigPath" },
     };
@@ -293,6 +303,19 @@ public class ContractTests
                 }
             }
         }
+    }
+
+    /// <summary>Cmdlets that stop, flush, restore over, roll back or rotate: ConfirmImpact High (ARCHITECTURE.md). Later issues add rows.</summary>
+    public static readonly TheoryData<string> HighImpact = new() { "Stop-DatabaseQuery", "Clear-RedisDatabase" };
+
+    [Theory]
+    [MemberData(nameof(HighImpact))]
+    public void Destructive_cmdlets_confirm_with_high_impact_and_offer_force(string name)
+    {
+        var c = Module.Cmdlet(name);
+        Assert.True(c.SupportsShouldProcess);
+        Assert.Equal("High", c.ConfirmImpact);
+        Assert.Contains(c.Parameters, p => p.Name == "Force" && p.IsSwitch);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using OpsRunbook.Engine.Reporting;
+
 namespace OpsRunbook.Engine.Database;
 
 /// <summary>Fields every database result carries, so results pipe into the next cmdlet.</summary>
@@ -91,8 +93,16 @@ public sealed class DatabaseLock : DatabaseResult
 }
 
 /// <summary>What Stop-DatabaseQuery did to one backend.</summary>
-public sealed class QueryStopResult : DatabaseResult
+public sealed class QueryStopResult : DatabaseResult, IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        yield return new ReportRow("Stopped queries", $"pid {Pid}", Outcome == "Failed" ? ReportOutcome.Fail : ReportOutcome.Info, $"{Action} {Outcome}", Environment, Reason,
+            [new("User", User ?? ""), new("Query", Query ?? "")], DateTimeOffset.UtcNow);
+    }
+
+
     /// <summary>The backend.</summary>
     public int Pid { get; init; }
     /// <summary>Cancel or Terminate.</summary>
@@ -183,8 +193,16 @@ public sealed class DatabaseIndexAdvice : DatabaseResult
 }
 
 /// <summary>Connections against max_connections.</summary>
-public sealed class DatabaseConnectionUsage : DatabaseResult
+public sealed class DatabaseConnectionUsage : DatabaseResult, IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        yield return new ReportRow("Database connections", Target, Severity == "Critical" ? ReportOutcome.Fail : Severity == "Warning" ? ReportOutcome.Warn : ReportOutcome.Pass,
+            Severity, Environment, $"{Total} of {MaxConnections - Reserved} connections ({PercentUsed}%); {Threshold}", [new("Used %", PercentUsed.ToString(System.Globalization.CultureInfo.InvariantCulture))], DateTimeOffset.UtcNow);
+    }
+
+
     /// <summary>max_connections.</summary>
     public int MaxConnections { get; init; }
     /// <summary>superuser_reserved_connections (plus reserved_connections where the server has it).</summary>
@@ -202,8 +220,17 @@ public sealed class DatabaseConnectionUsage : DatabaseResult
 }
 
 /// <summary>Replication as the server sees it.</summary>
-public sealed class DatabaseReplication : DatabaseResult
+public sealed class DatabaseReplication : DatabaseResult, IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        var detail = Role == "replica" ? $"receiver {ReceiverStatus}, replay delay {ReplayDelaySeconds} s" : $"{Replicas.Count} replica(s), worst replay lag {(Replicas.Count == 0 ? 0 : Replicas.Max(r => r.ReplayLagSeconds ?? 0))} s";
+        yield return new ReportRow("Database replication", Target, Severity == "Critical" ? ReportOutcome.Fail : Severity == "Warning" ? ReportOutcome.Warn : ReportOutcome.Pass,
+            Severity, Environment, $"{Role}: {detail}", [new("Role", Role)], DateTimeOffset.UtcNow);
+    }
+
+
     /// <summary>primary or replica.</summary>
     public required string Role { get; init; }
     /// <summary>On a primary: one row per replica (pg_stat_replication).</summary>
@@ -223,8 +250,17 @@ public sealed record ReplicaState(string? Application, string? Client, string? S
     double? LagBytes, double? WriteLagSeconds, double? FlushLagSeconds, double? ReplayLagSeconds);
 
 /// <summary>One role in the monthly security audit.</summary>
-public sealed class DatabaseRoleAudit : DatabaseResult
+public sealed class DatabaseRoleAudit : DatabaseResult, IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        var outcome = Findings.Count == 0 ? ReportOutcome.Pass : (Superuser && CanLogin) || PasswordExpiry == "Expired" ? ReportOutcome.Fail : ReportOutcome.Warn;
+        yield return new ReportRow("Role audit", Role, outcome, Findings.Count == 0 ? "OK" : $"{Findings.Count} finding(s)", Environment,
+            Findings.Count == 0 ? "nothing to report" : string.Join("; ", Findings), [new("Login", CanLogin.ToString()), new("Password", PasswordExpiry)], DateTimeOffset.UtcNow);
+    }
+
+
     /// <summary>Role name.</summary>
     public required string Role { get; init; }
     /// <summary>Can log in.</summary>
@@ -250,8 +286,16 @@ public sealed class DatabaseRoleAudit : DatabaseResult
 }
 
 /// <summary>The database-wide part of the audit: what PUBLIC may do in the public schema.</summary>
-public sealed class DatabasePublicSchemaAudit : DatabaseResult
+public sealed class DatabasePublicSchemaAudit : DatabaseResult, IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        yield return new ReportRow("Role audit", "schema public", PublicCanCreate ? ReportOutcome.Warn : ReportOutcome.Pass, PublicCanCreate ? "PUBLIC can create" : "OK",
+            Environment, Findings.Count == 0 ? "PUBLIC cannot create objects in schema public" : string.Join("; ", Findings), [], DateTimeOffset.UtcNow);
+    }
+
+
     /// <summary>PUBLIC may CREATE in schema public (revoked by default since PostgreSQL 15).</summary>
     public bool PublicCanCreate { get; init; }
     /// <summary>PUBLIC may USE schema public.</summary>
@@ -261,8 +305,16 @@ public sealed class DatabasePublicSchemaAudit : DatabaseResult
 }
 
 /// <summary>What one maintenance operation did to one table (or the database).</summary>
-public sealed class MaintenanceResult : DatabaseResult
+public sealed class MaintenanceResult : DatabaseResult, IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        yield return new ReportRow("Maintenance", $"{Operation} {Object}", Outcome == "Succeeded" ? ReportOutcome.Pass : ReportOutcome.Fail, Outcome, Environment,
+            Error ?? $"{SizeBeforeBytes} -> {SizeAfterBytes} bytes", [new("Duration", Duration.ToString())], DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
+    }
+
+
     /// <summary>"schema"."table", or the database for database-wide work.</summary>
     public required string Object { get; init; }
     /// <summary>ANALYZE, VACUUM, VACUUM FULL, REINDEX (CONCURRENTLY).</summary>

@@ -7,12 +7,53 @@ using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.Engine.Health.Checks;
 
-/// <summary>Turns what went wrong while reaching a target into one readable sentence (no stack trace, no secret).</summary>
-internal static class FailureDescriber
+/// <summary>What kind of failure an exception is, for error categories.</summary>
+public enum FailureKind
 {
-    public static string Describe(Exception ex, HealthCheckTarget target)
+    /// <summary>The server could not be reached or the connection broke.</summary>
+    Connection,
+    /// <summary>Login or privileges were refused.</summary>
+    Permission,
+    /// <summary>A statement or operation timed out.</summary>
+    Timeout,
+    /// <summary>The server answered with another error.</summary>
+    Server,
+}
+
+/// <summary>Turns what went wrong while reaching a target into one readable sentence (no stack trace, no secret).</summary>
+public static class FailureDescriber
+{
+    /// <summary>
+    /// For the PowerShell layer, which must not name third-party types: whether <paramref name="ex"/> is a failure of a
+    /// server or client OpsRunbook uses (PostgreSQL, Redis, AWS, network, secrets), with its description and kind.
+    /// </summary>
+    public static bool TryDescribe(Exception ex, string where, out string message, out FailureKind kind)
     {
-        var where = Where(target);
+        kind = ex switch
+        {
+            PostgresException { SqlState: "42501" or "28P01" or "28000" } => FailureKind.Permission,
+            PostgresException { SqlState: "57014" } => FailureKind.Timeout,
+            PostgresException => FailureKind.Server,
+            RedisServerException { Kind: "NOPERM" or "NOAUTH" or "WRONGPASS" } => FailureKind.Permission,
+            RedisServerException => FailureKind.Server,
+            TimeoutException => FailureKind.Timeout,
+            Clients.Aws.AwsServiceException { ErrorType: "AccessDeniedException" or "UnrecognizedClientException" or "InvalidSignatureException" } => FailureKind.Permission,
+            Clients.Aws.AwsServiceException => FailureKind.Server,
+            _ => FailureKind.Connection,
+        };
+        var known = ex is NpgsqlException or RedisServerException or RedisProtocolException or IOException or SocketException or AuthenticationException
+            or HttpRequestException or TimeoutException or SecretResolutionException or Clients.Aws.AwsServiceException or Clients.Aws.AwsConfigurationException
+            or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException;
+        message = known ? Describe(ex, where) : "";
+        return known;
+    }
+
+    /// <summary>Describes a failure to check <paramref name="target"/>.</summary>
+    public static string Describe(Exception ex, HealthCheckTarget target) => Describe(ex, Where(target));
+
+    /// <summary>Describes a failure to reach <paramref name="where"/> (a name or address without credentials).</summary>
+    public static string Describe(Exception ex, string where)
+    {
         switch (ex)
         {
             case SecretResolutionException:
@@ -24,9 +65,9 @@ internal static class FailureDescriber
             case Amazon.S3.AmazonS3Exception s3:
                 return $"S3 at {where}: {s3.ErrorCode ?? s3.StatusCode.ToString()}: {s3.Message}";
             case Amazon.Runtime.AmazonServiceException amazon when amazon.InnerException is HttpRequestException inner:
-                return Describe(inner, target);
+                return Describe(inner, where);
             case Amazon.Runtime.AmazonClientException client when client.InnerException is HttpRequestException inner:
-                return Describe(inner, target);
+                return Describe(inner, where);
             case HttpRequestException http:
                 return http.HttpRequestError switch
                 {
@@ -39,6 +80,7 @@ internal static class FailureDescriber
                 return pg.SqlState switch
                 {
                     "28P01" or "28000" => $"PostgreSQL refused the login at {where}: {pg.MessageText} ({pg.SqlState}); check the user and password",
+                    "42501" => $"PostgreSQL at {where}: permission denied: {pg.MessageText} ({pg.SqlState}); the role needs more privileges (see the cmdlet's help for which)",
                     "3D000" => $"PostgreSQL at {where}: {pg.MessageText} ({pg.SqlState})",
                     _ => $"PostgreSQL error at {where}: {pg.MessageText} ({pg.SqlState})",
                 };

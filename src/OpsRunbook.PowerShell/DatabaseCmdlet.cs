@@ -1,0 +1,148 @@
+using System.Management.Automation;
+using OpsRunbook.Engine.Database;
+using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Health.Checks;
+using OpsRunbook.Engine.Secrets;
+using OpsRunbook.PowerShell.Completers;
+
+namespace OpsRunbook.PowerShell;
+
+/// <summary>
+/// What the PostgreSQL cmdlets share: which server (an environment's database or replica, or -Connection), the
+/// statement timeout, one session per server for the whole pipeline, and errors that say what to fix.
+/// </summary>
+public abstract class DatabaseCmdlet : OpsRunbookCmdlet
+{
+    private readonly Dictionary<string, DatabaseSession> _sessions = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly SecretResolver _secrets = new();
+
+    /// <summary>The environment whose database to use (runbook.json "database").</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
+    public string? Environment { get; set; }
+
+    /// <summary>database (the primary, default) or database-replica; binds the Target property of earlier results.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Target { get; set; }
+
+    /// <summary>Use the environment's replica instead of the primary.</summary>
+    [Parameter]
+    public SwitchParameter Replica { get; set; }
+
+    /// <summary>A connection instead of an environment: a reference (env:DATABASE_URL, secret:aws:ID#key, vault:VAULT/NAME) or a postgres:// URL.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Connection { get; set; }
+
+    /// <summary>statement_timeout in seconds for each statement (default 30; maintenance has its own).</summary>
+    [Parameter]
+    [ValidateRange(0.1, 86400.0)]
+    public double StatementTimeoutSec { get; set; } = 30;
+
+    /// <summary>Cancelled by Ctrl+C.</summary>
+    protected CancellationToken Cancellation => _cancel.Token;
+
+    /// <summary>The session for this record's server (one per server for the whole pipeline).</summary>
+    protected DatabaseSession Session()
+    {
+        var replica = Replica || string.Equals(Target, "database-replica", StringComparison.OrdinalIgnoreCase);
+        var key = $"{Connection}|{Environment}|{replica}";
+        if (_sessions.TryGetValue(key, out var existing)) return existing;
+        SecretValue connection;
+        string? environment = string.IsNullOrEmpty(Environment) ? null : Environment;
+        string? target;
+        string? ca = null;
+        if (Connection is not null)
+        {
+            connection = Guard(() => SecretValue.Parse(Connection));
+            target = null;
+        }
+        else
+        {
+            if (environment is null)
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("give -Environment (an environment with \"database\" in runbook.json) or -Connection"),
+                    "OpsRunbook.DatabaseMissing", ErrorCategory.InvalidArgument, null));
+            }
+            var env = Guard(() => LoadConfig().GetEnvironment(environment!));
+            if (env.Aws is not null) _secrets.UseAws(env.Aws);
+            var db = env.Database ?? throw Terminate(new ArgumentException($"environment '{env.Name}' has no \"database\" section in runbook.json"), "OpsRunbook.DatabaseMissing");
+            if (replica && db.Replica is null) throw Terminate(new ArgumentException($"environment '{env.Name}' has no database replica (\"database\".\"replica\")"), "OpsRunbook.DatabaseMissing");
+            connection = replica ? db.Replica! : db.Connection;
+            target = replica ? "database-replica" : "database";
+            ca = db.CaCertificate;
+        }
+        SupplyVaultSecret(_secrets, connection);
+        var options = new DatabaseSessionOptions { StatementTimeout = TimeSpan.FromSeconds(StatementTimeoutSec), CaCertificatePath = ca };
+        var session = Run(() => DatabaseSession.OpenAsync(connection, _secrets, _secrets.Redactor, options, environment, target, Cancellation), "the database");
+        _sessions[key] = session;
+        return session;
+    }
+
+    /// <summary>
+    /// Runs Engine work and waits for it on the pipeline thread. Connection, permission and missing-feature problems
+    /// become terminating errors with a readable message (never a stack trace, never a secret).
+    /// </summary>
+    protected T Run<T>(Func<Task<T>> work, string where)
+    {
+        try
+        {
+            return Task.Run(work, Cancellation).GetAwaiter().GetResult();
+        }
+        catch (DatabaseFeatureMissingException ex)
+        {
+            throw Terminate(ex, "OpsRunbook.DatabaseFeatureMissing", ErrorCategory.NotInstalled);
+        }
+        catch (ArgumentException ex)
+        {
+            throw Terminate(ex, "OpsRunbook.InvalidArgument", ErrorCategory.InvalidArgument);
+        }
+        catch (Exception ex) when (FailureDescriber.TryDescribe(ex, where, out var message, out var kind))
+        {
+            // The Engine names the failure: this assembly must not reference Npgsql or any other third-party type.
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(_secrets.Redactor.Scrub(message)), "OpsRunbook.DatabaseError", Category(kind), null));
+            throw;
+        }
+    }
+
+    /// <summary>Runs work against this record's session.</summary>
+    protected T Run<T>(Func<DatabaseSession, CancellationToken, Task<T>> work)
+    {
+        var session = Session();
+        return Run(() => work(session, Cancellation), session.Display);
+    }
+
+    private T Guard<T>(Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (RunbookConfigException ex)
+        {
+            ThrowTerminatingError(ConfigError(ex));
+            throw;
+        }
+        catch (ArgumentException ex)
+        {
+            throw Terminate(ex, "OpsRunbook.InvalidArgument", ErrorCategory.InvalidArgument);
+        }
+    }
+
+    private PipelineStoppedException Terminate(Exception ex, string id, ErrorCategory category = ErrorCategory.InvalidArgument)
+    {
+        ThrowTerminatingError(new ErrorRecord(ex, id, category, Target ?? Environment));
+        return new PipelineStoppedException(); // not reached: ThrowTerminatingError throws
+    }
+
+    /// <summary>Closes the sessions.</summary>
+    protected override void EndProcessing()
+    {
+        foreach (var s in _sessions.Values) s.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _sessions.Clear();
+    }
+
+    /// <summary>Ctrl+C.</summary>
+    protected override void StopProcessing() => _cancel.Cancel();
+}

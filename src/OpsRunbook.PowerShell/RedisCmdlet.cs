@@ -1,0 +1,112 @@
+using System.Management.Automation;
+using OpsRunbook.Engine.Cache;
+using OpsRunbook.Engine.Clients.Redis;
+using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Health.Checks;
+using OpsRunbook.Engine.Metrics;
+using OpsRunbook.Engine.Secrets;
+using OpsRunbook.PowerShell.Completers;
+
+namespace OpsRunbook.PowerShell;
+
+/// <summary>What the Redis cmdlets share: which server (an environment's "redis" or -Connection) and readable errors.</summary>
+public abstract class RedisCmdlet : OpsRunbookCmdlet
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly SecretResolver _secrets = new();
+    private RedisSession? _session;
+    private string? _sessionKey;
+
+    /// <summary>The environment whose Redis to use (runbook.json "redis").</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
+    public string? Environment { get; set; }
+
+    /// <summary>A connection instead of an environment: a reference (env:REDIS_URL, vault:...) or a redis:// / rediss:// URL.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Connection { get; set; }
+
+    /// <summary>Accept any TLS certificate (rediss://). For test servers only.</summary>
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
+    /// <summary>Cancelled by Ctrl+C.</summary>
+    protected CancellationToken Cancellation => _cancel.Token;
+
+    /// <summary>The environment's thresholds, when there is one.</summary>
+    protected ThresholdProfile? Thresholds { get; private set; }
+
+    /// <summary>The session for this record's server.</summary>
+    protected RedisSession Session()
+    {
+        var key = $"{Connection}|{Environment}";
+        if (_session is not null && _sessionKey == key) return _session;
+        SecretValue connection;
+        string? ca = null;
+        string? target = null;
+        var environment = string.IsNullOrEmpty(Environment) ? null : Environment;
+        try
+        {
+            if (Connection is not null)
+            {
+                connection = SecretValue.Parse(Connection);
+            }
+            else
+            {
+                if (environment is null) throw new ArgumentException("give -Environment (an environment with \"redis\" in runbook.json) or -Connection");
+                var env = LoadConfig().GetEnvironment(environment);
+                var redis = env.Redis ?? throw new ArgumentException($"environment '{env.Name}' has no \"redis\" section in runbook.json");
+                if (env.Aws is not null) _secrets.UseAws(env.Aws);
+                connection = redis.Connection;
+                ca = redis.CaCertificate;
+                target = "redis";
+                Thresholds = env.GetThresholdProfile();
+            }
+        }
+        catch (RunbookConfigException ex)
+        {
+            ThrowTerminatingError(ConfigError(ex));
+            throw;
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.RedisMissing", ErrorCategory.InvalidArgument, null));
+            throw;
+        }
+        SupplyVaultSecret(_secrets, connection);
+        _session = Run(() => RedisSession.OpenAsync(connection, _secrets, _secrets.Redactor, ca, SkipCertificateCheck, environment, target, Cancellation), "Redis");
+        _sessionKey = key;
+        return _session;
+    }
+
+    /// <summary>Runs Engine work; connection and server errors become terminating errors with a readable message.</summary>
+    protected T Run<T>(Func<Task<T>> work, string where)
+    {
+        try
+        {
+            return Task.Run(work, Cancellation).GetAwaiter().GetResult();
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidArgument", ErrorCategory.InvalidArgument, null));
+            throw;
+        }
+        catch (Exception ex) when (FailureDescriber.TryDescribe(ex, where, out var message, out var kind))
+        {
+            // The Engine names the failure: this assembly must not reference Npgsql or any other third-party type.
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(_secrets.Redactor.Scrub(message)), "OpsRunbook.RedisError", Category(kind), null));
+            throw;
+        }
+    }
+
+    /// <summary>Runs work against this record's session.</summary>
+    protected T Run<T>(Func<RedisSession, CancellationToken, Task<T>> work)
+    {
+        var session = Session();
+        return Run(() => work(session, Cancellation), session.Target);
+    }
+
+    /// <summary>Ctrl+C.</summary>
+    protected override void StopProcessing() => _cancel.Cancel();
+}
