@@ -1,0 +1,103 @@
+#Requires -Version 7.4
+# PostgreSQL and Redis operations (issue 4), end to end in pwsh against the servers of tests/servers.sh.
+
+BeforeDiscovery {
+    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $script:Db = @{ Environment = 'sandbox'; ConfigPath = $SandboxConfig }
+}
+
+AfterAll {
+    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
+}
+
+Describe 'PostgreSQL pipelines' -Skip:(-not $HaveServers) {
+    It 'finds a long-running query and -WhatIf terminates nothing' {
+        # The password travels in PGPASSWORD, never on a command line.
+        $job = Start-ThreadJob -ScriptBlock {
+            param($port, $password)
+            $env:PGPASSWORD = $password
+            & psql -h 127.0.0.1 -p $port -U opsrunbook -d opsrunbook -c 'SELECT pg_sleep(20)' 2>&1 | Out-Null
+        } -ArgumentList $Settings.OPSRUNBOOK_PG_PORT, $Settings.OPSRUNBOOK_PG_PASSWORD
+        try {
+            $found = $null
+            foreach ($i in 1..50) {
+                $found = Get-DatabaseActivity @Db -MinDuration 300ms | Where-Object Query -like '*pg_sleep(20)*'
+                if ($found) { break }
+                Start-Sleep -Milliseconds 200
+            }
+            $found | Should -Not -BeNullOrEmpty
+            $found | Stop-DatabaseQuery -Terminate -WhatIf | Should -BeNullOrEmpty
+            (Get-DatabaseActivity @Db | Where-Object Pid -eq $found.Pid) | Should -Not -BeNullOrEmpty
+            $result = $found | Stop-DatabaseQuery -Terminate -Force
+            $result.Outcome | Should -Be 'Stopped'
+        }
+        finally {
+            $job | Stop-Job -PassThru | Remove-Job -Force
+        }
+    }
+
+    It 'reports sizes, connections, replication and the audit' {
+        (Get-DatabaseTableSize @Db -Top 5) | ForEach-Object { $_.TotalBytes | Should -BeGreaterOrEqual 0 }
+        (Get-DatabaseConnectionUsage @Db).Severity | Should -Be 'Normal'
+        (Get-DatabaseReplication @Db).Role | Should -Be 'primary'
+        (Get-DatabaseReplication @Db -Replica).ReceiverStatus | Should -Be 'streaming'
+        $audit = Get-DatabaseRoleAudit @Db
+        ($audit | Where-Object { $_ -is [OpsRunbook.Engine.Database.DatabaseRoleAudit] }).Role | Should -Contain 'opsrunbook'
+        ($audit | Where-Object { $_ -is [OpsRunbook.Engine.Database.DatabasePublicSchemaAudit] }).PublicCanCreate | Should -BeFalse
+    }
+
+    It 'previews maintenance with -WhatIf and runs it with -Confirm:$false' {
+        Invoke-DatabaseMaintenance @Db -Analyze -WhatIf | Should -BeNullOrEmpty
+        $result = Invoke-DatabaseMaintenance @Db -Analyze -Confirm:$false
+        $result.Outcome | Should -Be 'Succeeded'
+        $result.Operation | Should -Be 'ANALYZE'
+    }
+
+    It 'says how to enable pg_stat_statements where it is missing' {
+        $url = $Settings.OPSRUNBOOK_DATABASE_URL -replace '/opsrunbook$', '/postgres'
+        { Get-DatabaseSlowQuery -Connection $url -ErrorAction Stop } | Should -Throw '*CREATE EXTENSION pg_stat_statements*'
+    }
+
+    It 'refuses a wrong password without showing it' {
+        $wrong = 'wrong-' + [guid]::NewGuid().ToString('N')
+        $url = "postgres://opsrunbook:$wrong@127.0.0.1:$($Settings.OPSRUNBOOK_PG_PORT)/opsrunbook"
+        $err = { Get-DatabaseActivity -Connection $url -ErrorAction Stop } | Should -Throw -PassThru
+        $err.Exception.Message | Should -Match 'password authentication failed'
+        $err.Exception.Message | Should -Not -Match $wrong
+    }
+}
+
+Describe 'Redis' -Skip:(-not $HaveServers) {
+    It 'reads INFO typed' {
+        $info = Get-RedisInfo @Db
+        $info.Role | Should -Be 'master'
+        $info.EvictionPolicy | Should -Be 'allkeys-lru'
+        $info.MemorySeverity | Should -Be 'Normal'
+    }
+
+    It 'counts but does not flush with -WhatIf' {
+        $url = $Settings.OPSRUNBOOK_REDIS_URL -replace '/0$', '/9'
+        # The password travels in REDISCLI_AUTH, never on a command line.
+        $env:REDISCLI_AUTH = $Settings.OPSRUNBOOK_REDIS_PASSWORD
+        try {
+            $cli = @('--user', 'opsrunbook', '-p', $Settings.OPSRUNBOOK_REDIS_PORT, '-n', '9')
+            & redis-cli @cli SET opsrunbook:pester:key 1 2>&1 | Out-Null
+            Clear-RedisDatabase -Connection $url -WhatIf | Should -BeNullOrEmpty
+            (& redis-cli @cli DBSIZE 2>$null) | Should -Be '1'
+            $result = Clear-RedisDatabase -Connection $url -Force
+            $result.KeysRemoved | Should -Be 1
+        }
+        finally {
+            Remove-Item env:REDISCLI_AUTH -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'lists clients and the slow log' {
+        Get-RedisClient @Db | Should -Not -BeNullOrEmpty
+        { Get-RedisSlowLog @Db -Count 5 } | Should -Not -Throw
+    }
+}
