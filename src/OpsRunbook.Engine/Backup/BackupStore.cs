@@ -1,0 +1,357 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using OpsRunbook.Engine.Clients.Aws;
+using OpsRunbook.Engine.Secrets;
+using Polly;
+using Polly.Retry;
+
+namespace OpsRunbook.Engine.Backup;
+
+/// <summary>A streaming write to a store: complete makes it visible; abort leaves nothing that looks like a backup.</summary>
+public interface IBackupUpload : IAsyncDisposable
+{
+    /// <summary>Appends bytes.</summary>
+    Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct);
+    /// <summary>Makes the object visible under its final name.</summary>
+    Task CompleteAsync(CancellationToken ct);
+    /// <summary>Removes every trace of the write.</summary>
+    Task AbortAsync();
+}
+
+/// <summary>Backups in a local directory or an S3 prefix.</summary>
+public interface IBackupStore : IDisposable
+{
+    /// <summary>Where the store is.</summary>
+    BackupLocation Location { get; }
+    /// <summary>Starts a streaming write of <paramref name="key"/>.</summary>
+    Task<IBackupUpload> BeginUploadAsync(string key, CancellationToken ct);
+    /// <summary>Writes a small object at once (manifests), atomically.</summary>
+    Task PutAsync(string key, byte[] content, CancellationToken ct);
+    /// <summary>Reads an object.</summary>
+    Task<Stream> OpenReadAsync(string key, CancellationToken ct);
+    /// <summary>Every key under the store ending with <paramref name="suffix"/>.</summary>
+    Task<IReadOnlyList<string>> ListAsync(string suffix, CancellationToken ct);
+    /// <summary>Whether a key exists.</summary>
+    Task<bool> ExistsAsync(string key, CancellationToken ct);
+    /// <summary>Deletes a key (no error when it is gone).</summary>
+    Task DeleteAsync(string key, CancellationToken ct);
+}
+
+/// <summary>Opens the store for a location.</summary>
+public static class BackupStores
+{
+    /// <summary>A local directory store, or an S3 store with the environment's AWS settings.</summary>
+    public static async Task<IBackupStore> OpenAsync(BackupLocation location, AwsSettings? aws, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct)
+    {
+        if (!location.IsS3) return new LocalBackupStore(location);
+        var settings = aws ?? AwsSettings.Default;
+        var client = await S3ClientFactory.CreateAsync(settings, secrets, redactor, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
+        return new S3BackupStore(location, client, settings.UseS3Compatibility);
+    }
+}
+
+/// <summary>A local directory. Writes go to NAME.partial and are renamed after an fsync.</summary>
+public sealed class LocalBackupStore(BackupLocation location) : IBackupStore
+{
+    /// <inheritdoc />
+    public BackupLocation Location { get; } = location;
+
+    private string PathOf(string key) => Location.UriOf(key);
+
+    /// <inheritdoc />
+    public Task<IBackupUpload> BeginUploadAsync(string key, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        return Task.FromResult<IBackupUpload>(new Upload(path));
+    }
+
+    /// <inheritdoc />
+    public async Task PutAsync(string key, byte[] content, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        var temp = path + ".partial";
+        await File.WriteAllBytesAsync(temp, content, ct).ConfigureAwait(false);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <inheritdoc />
+    public Task<Stream> OpenReadAsync(string key, CancellationToken ct) =>
+        Task.FromResult<Stream>(new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> ListAsync(string suffix, CancellationToken ct)
+    {
+        if (!Directory.Exists(Location.Root)) return Task.FromResult<IReadOnlyList<string>>([]);
+        return Task.FromResult<IReadOnlyList<string>>(Directory.EnumerateFiles(Location.Root, "*" + suffix, SearchOption.AllDirectories)
+            .Select(f => System.IO.Path.GetRelativePath(Location.Root, f).Replace(System.IO.Path.DirectorySeparatorChar, '/')).ToList());
+    }
+
+    /// <inheritdoc />
+    public Task<bool> ExistsAsync(string key, CancellationToken ct) => Task.FromResult(File.Exists(PathOf(key)));
+
+    /// <inheritdoc />
+    public Task DeleteAsync(string key, CancellationToken ct)
+    {
+        File.Delete(PathOf(key));
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+
+    private sealed class Upload(string path) : IBackupUpload
+    {
+        private readonly FileStream _file = new(path + ".partial", FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+        private bool _done;
+
+        public Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct) => _file.WriteAsync(data, ct).AsTask();
+
+        public async Task CompleteAsync(CancellationToken ct)
+        {
+            await _file.FlushAsync(ct).ConfigureAwait(false);
+            _file.Flush(flushToDisk: true);
+            await _file.DisposeAsync().ConfigureAwait(false);
+            File.Move(path + ".partial", path, overwrite: false);
+            _done = true;
+        }
+
+        public async Task AbortAsync()
+        {
+            await _file.DisposeAsync().ConfigureAwait(false);
+            File.Delete(path + ".partial");
+            _done = true;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_done) await AbortAsync().ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>
+/// An S3 prefix. Streaming writes are multipart uploads with bounded buffers (part size × parts in flight); a write that
+/// never reaches CompleteMultipartUpload leaves no object. Parts are retried with backoff (Polly) on top of the SDK's own retries.
+/// </summary>
+public sealed class S3BackupStore : IBackupStore
+{
+    /// <summary>Bytes per part (S3's minimum is 5 MiB for all but the last).</summary>
+    public const int PartSize = 8 * 1024 * 1024;
+
+    /// <summary>Parts uploading at once; memory stays within (this + 1) × PartSize.</summary>
+    public const int PartsInFlight = 2;
+
+    private readonly AmazonS3Client _s3;
+    private readonly bool _compatible;
+
+    internal S3BackupStore(BackupLocation location, AmazonS3Client s3, bool compatible)
+    {
+        Location = location;
+        _s3 = s3;
+        _compatible = compatible;
+    }
+
+    /// <inheritdoc />
+    public BackupLocation Location { get; }
+
+    private string KeyOf(string key) => Location.Prefix + key;
+
+    internal static readonly ResiliencePipeline Retry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 3,
+            Delay = TimeSpan.FromMilliseconds(500),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            ShouldHandle = new PredicateBuilder()
+                .Handle<AmazonS3Exception>(e => (int)e.StatusCode >= 500 || e.ErrorCode is "SlowDown" or "RequestTimeout" or "InternalError")
+                .Handle<HttpRequestException>()
+                .Handle<IOException>(),
+        })
+        .Build();
+
+    /// <inheritdoc />
+    public Task<IBackupUpload> BeginUploadAsync(string key, CancellationToken ct) => Task.FromResult<IBackupUpload>(new Upload(this, KeyOf(key)));
+
+    /// <inheritdoc />
+    public async Task PutAsync(string key, byte[] content, CancellationToken ct)
+    {
+        await Retry.ExecuteAsync(async token =>
+        {
+            var put = new PutObjectRequest { BucketName = Location.Bucket, Key = KeyOf(key), InputStream = new MemoryStream(content), AutoCloseStream = true };
+            if (_compatible) put.UseChunkEncoding = false;
+            await _s3.PutObjectAsync(put, token).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<Stream> OpenReadAsync(string key, CancellationToken ct)
+    {
+        var response = await _s3.GetObjectAsync(Location.Bucket, KeyOf(key), ct).ConfigureAwait(false);
+        return new OwningStream(response.ResponseStream, response);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ListAsync(string suffix, CancellationToken ct)
+    {
+        var keys = new List<string>();
+        var request = new ListObjectsV2Request { BucketName = Location.Bucket, Prefix = Location.Prefix };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await _s3.ListObjectsV2Async(request, ct).ConfigureAwait(false);
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Where(k => k.EndsWith(suffix, StringComparison.Ordinal)).Select(k => k[Location.Prefix.Length..]));
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true);
+        return keys;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> ExistsAsync(string key, CancellationToken ct)
+    {
+        try
+        {
+            await _s3.GetObjectMetadataAsync(Location.Bucket, KeyOf(key), ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task DeleteAsync(string key, CancellationToken ct) => _s3.DeleteObjectAsync(Location.Bucket, KeyOf(key), ct);
+
+    /// <inheritdoc />
+    public void Dispose() => _s3.Dispose();
+
+    private sealed class Upload(S3BackupStore store, string key) : IBackupUpload
+    {
+        private readonly List<PartETag> _parts = [];
+        private readonly List<Task> _inFlight = [];
+        private MemoryStream _buffer = new(PartSize);
+        private string? _uploadId;
+        private int _partNumber;
+        private bool _done;
+
+        public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
+        {
+            while (data.Length > 0)
+            {
+                var n = (int)Math.Min(data.Length, PartSize - _buffer.Length);
+                _buffer.Write(data.Span[..n]);
+                data = data[n..];
+                if (_buffer.Length == PartSize) await FlushPartAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        private async Task FlushPartAsync(CancellationToken ct)
+        {
+            _uploadId ??= (await store._s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = store.Location.Bucket, Key = key }, ct).ConfigureAwait(false)).UploadId;
+            var number = ++_partNumber;
+            var bytes = _buffer.ToArray();
+            _buffer = new MemoryStream(PartSize);
+            // Bounded memory: wait for a slot before starting another part.
+            while (_inFlight.Count >= PartsInFlight)
+            {
+                var finished = await Task.WhenAny(_inFlight).ConfigureAwait(false);
+                _inFlight.Remove(finished);
+                await finished.ConfigureAwait(false);
+            }
+            _inFlight.Add(UploadPartAsync(number, bytes, ct));
+        }
+
+        private async Task UploadPartAsync(int number, byte[] bytes, CancellationToken ct)
+        {
+            await Retry.ExecuteAsync(async token =>
+            {
+                var request = new UploadPartRequest
+                {
+                    BucketName = store.Location.Bucket, Key = key, UploadId = _uploadId, PartNumber = number,
+                    InputStream = new MemoryStream(bytes), PartSize = bytes.Length,
+                };
+                if (store._compatible) request.UseChunkEncoding = false;
+                var response = await store._s3.UploadPartAsync(request, token).ConfigureAwait(false);
+                lock (_parts) _parts.Add(new PartETag(number, response.ETag));
+            }, ct).ConfigureAwait(false);
+        }
+
+        public async Task CompleteAsync(CancellationToken ct)
+        {
+            if (_uploadId is null)
+            {
+                // Everything fit in one part: a single PUT.
+                await store.PutAsync(key[store.Location.Prefix.Length..], _buffer.ToArray(), ct).ConfigureAwait(false);
+                _done = true;
+                return;
+            }
+            if (_buffer.Length > 0) await FlushPartAsync(ct).ConfigureAwait(false);
+            await Task.WhenAll(_inFlight).ConfigureAwait(false);
+            await store._s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = store.Location.Bucket, Key = key, UploadId = _uploadId, PartETags = _parts.OrderBy(p => p.PartNumber).ToList(),
+            }, ct).ConfigureAwait(false);
+            _done = true;
+        }
+
+        public async Task AbortAsync()
+        {
+            _done = true;
+            try
+            {
+                await Task.WhenAll(_inFlight).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The parts failed anyway; the upload is being abandoned.
+            }
+            if (_uploadId is null) return;
+            try
+            {
+                await store._s3.AbortMultipartUploadAsync(store.Location.Bucket, key, _uploadId).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception)
+            {
+                // Some S3-compatible stores lack AbortMultipartUpload (s3rver answers 405). The upload was never
+                // completed, so no object exists under the key; the store's lifecycle rules clean the parts.
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_done) await AbortAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A response stream that disposes its response with it.</summary>
+    private sealed class OwningStream(Stream inner, IDisposable owner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                owner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}
