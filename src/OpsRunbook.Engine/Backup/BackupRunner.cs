@@ -1,0 +1,331 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Npgsql;
+using OpsRunbook.Engine.Clients.Aws;
+using OpsRunbook.Engine.Database;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Backup;
+
+/// <summary>pg_dump's output format.</summary>
+public enum BackupFormat
+{
+    /// <summary>Custom archive (compressed by pg_dump; restorable selectively and in parallel).</summary>
+    Custom,
+    /// <summary>Plain SQL.</summary>
+    Plain,
+}
+
+/// <summary>Compression of a plain dump (custom archives compress themselves).</summary>
+public enum BackupCompression
+{
+    /// <summary>pg_dump's own (custom) / none (plain).</summary>
+    Default,
+    /// <summary>gzip, in-process.</summary>
+    Gzip,
+    /// <summary>zstd, through the zstd program.</summary>
+    Zstd,
+    /// <summary>No compression.</summary>
+    None,
+}
+
+/// <summary>What to back up and where.</summary>
+public sealed class BackupRequest
+{
+    /// <summary>The database connection (reference or URL).</summary>
+    public required SecretValue Connection { get; init; }
+    /// <summary>Where to store it (one or more: local and S3 at once).</summary>
+    public required IReadOnlyList<BackupLocation> Destinations { get; init; }
+    /// <summary>AWS settings for S3 destinations.</summary>
+    public AwsSettings? Aws { get; init; }
+    /// <summary>System name, for the object name.</summary>
+    public string? System { get; init; }
+    /// <summary>Environment name, for the object name and results.</summary>
+    public string? Environment { get; init; }
+    /// <summary>Custom (default) or Plain.</summary>
+    public BackupFormat Format { get; init; } = BackupFormat.Custom;
+    /// <summary>Compression.</summary>
+    public BackupCompression Compression { get; init; } = BackupCompression.Default;
+    /// <summary>Compression level (pg_dump -Z, gzip, zstd), or the tool's default.</summary>
+    public int? CompressionLevel { get; init; }
+    /// <summary>Count every table's rows in the dump's snapshot for the manifest (default true).</summary>
+    public bool CountRows { get; init; } = true;
+    /// <summary>The object key instead of {system}/{environment}/{database}/{UTC timestamp}.</summary>
+    public string? Key { get; init; }
+    /// <summary>PEM CA for the server certificate.</summary>
+    public string? CaCertificatePath { get; init; }
+    /// <summary>When the backup is taken (tests inject it).</summary>
+    public DateTimeOffset? Now { get; init; }
+}
+
+/// <summary>
+/// Backup-Database: runs the real pg_dump and streams its output through SHA-256 and a byte counter straight to every
+/// destination — no temporary file, memory independent of database size. The manifest is written only after every
+/// destination has the complete dump; on any failure (pg_dump exits non-zero or is killed, a store fails, the run is
+/// cancelled) the partial file is removed, the multipart upload abandoned, and no manifest exists.
+/// </summary>
+public static class BackupRunner
+{
+    private const int ChunkSize = 1024 * 1024;
+
+    /// <summary>The object key extension for a format and compression.</summary>
+    public static string Extension(BackupFormat format, BackupCompression compression) => (format, compression) switch
+    {
+        (BackupFormat.Custom, _) => ".dump",
+        (_, BackupCompression.Gzip) => ".sql.gz",
+        (_, BackupCompression.Zstd) => ".sql.zst",
+        _ => ".sql",
+    };
+
+    /// <summary>Takes the backup. Failures are a BackupInfo with Status Failed; only cancellation throws.</summary>
+    public static async Task<BackupInfo> RunAsync(BackupRequest request, ISecretResolver secrets, SecretRedactor redactor, IProgress<long>? progress, CancellationToken ct)
+    {
+        if (request.Destinations.Count == 0) throw new ArgumentException("give at least one destination (runbook.json \"backup\".\"destination\" or -Destination)");
+        if (request.Format == BackupFormat.Custom && request.Compression is BackupCompression.Gzip or BackupCompression.Zstd)
+        {
+            throw new ArgumentException("custom-format dumps are compressed by pg_dump; gzip and zstd apply to -Format Plain");
+        }
+        var value = await request.Connection.ResolveAsync(secrets, ct).ConfigureAwait(false);
+        var builder = PostgresConnectionString.Parse(value);
+        redactor.Add(builder.Password);
+        if (request.CaCertificatePath is not null) builder.RootCertificate = request.CaCertificatePath;
+        var database = builder.Database ?? builder.Username ?? throw new ArgumentException("the connection names no database");
+        var started = request.Now ?? DateTimeOffset.UtcNow;
+        var key = request.Key ?? $"{Slug(request.System)}/{Slug(request.Environment)}/{Slug(database)}/{started.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}{Extension(request.Format, request.Compression)}";
+        var clock = Stopwatch.StartNew();
+
+        // A snapshot of our own, exported to pg_dump, so the manifest's row counts are the dump's.
+        var snapshotBuilder = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, ApplicationName = "OpsRunbook backup snapshot", CommandTimeout = 0 };
+        await using var snapshotConnection = new NpgsqlConnection(snapshotBuilder.ConnectionString);
+        await snapshotConnection.OpenAsync(ct).ConfigureAwait(false);
+        await using (var begin = new NpgsqlCommand("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", snapshotConnection)) await begin.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        string snapshot, serverVersion;
+        int serverMajor;
+        await using (var cmd = new NpgsqlCommand("SELECT pg_export_snapshot(), current_setting('server_version'), current_setting('server_version_num')::int / 10000", snapshotConnection))
+        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            await r.ReadAsync(ct).ConfigureAwait(false);
+            (snapshot, serverVersion, serverMajor) = (r.GetString(0), r.GetString(1), r.GetInt32(2));
+        }
+        var tables = new List<(string schema, string name, long estimate)>();
+        await using (var cmd = new NpgsqlCommand(
+            "SELECT n.nspname, c.relname, greatest(c.reltuples, 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+            "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' ORDER BY 1, 2",
+            snapshotConnection))
+        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) tables.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
+        }
+
+        var pgDump = PgTools.Find("pg_dump", serverMajor);
+        var stores = new List<IBackupStore>();
+        var uploads = new List<IBackupUpload>();
+        PgProcess? dump = null;
+        Process? zstd = null;
+        try
+        {
+            foreach (var d in request.Destinations)
+            {
+                var store = await BackupStores.OpenAsync(d, request.Aws, secrets, redactor, ct).ConfigureAwait(false);
+                stores.Add(store);
+                uploads.Add(await store.BeginUploadAsync(key, ct).ConfigureAwait(false));
+            }
+            var args = new List<string> { "--format=" + (request.Format == BackupFormat.Custom ? "custom" : "plain"), "--snapshot=" + snapshot, "--no-password" };
+            if (request.Format == BackupFormat.Custom && request.CompressionLevel is { } level) args.Add("--compress=" + level);
+            if (request.Format == BackupFormat.Custom && request.Compression == BackupCompression.None) args.Add("--compress=0");
+            dump = PgProcess.Start(pgDump, args, builder, database, redirectStdout: true);
+
+            var counting = request.CountRows ? CountRowsAsync(snapshotConnection, tables, ct) : Task.FromResult<Dictionary<(string, string), long>>([]);
+
+            var sink = new SinkStream(uploads, progress, ct);
+            Stream source = dump.Process.StandardOutput.BaseStream;
+            Task? pump = null;
+            if (request.Compression == BackupCompression.Zstd)
+            {
+                var zstdPath = FindProgram("zstd") ?? throw new PgToolMissingException("zstd compression needs the zstd program on PATH (apt-get install zstd)");
+                var zpsi = new ProcessStartInfo(zstdPath) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+                foreach (var a in new[] { "-q", "-c", "-T0", "-" + (request.CompressionLevel ?? 3) }) zpsi.ArgumentList.Add(a);
+                zstd = Process.Start(zpsi)!;
+                var dumpOut = source;
+                var zstdIn = zstd.StandardInput.BaseStream;
+                pump = Task.Run(async () =>
+                {
+                    await dumpOut.CopyToAsync(zstdIn, ChunkSize, ct).ConfigureAwait(false);
+                    await zstdIn.DisposeAsync().ConfigureAwait(false);
+                }, ct);
+                source = zstd.StandardOutput.BaseStream;
+            }
+            if (request.Compression == BackupCompression.Gzip)
+            {
+                await using (var gzip = new GZipStream(sink, GzipLevel(request.CompressionLevel), leaveOpen: true))
+                {
+                    await source.CopyToAsync(gzip, ChunkSize, ct).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                await source.CopyToAsync(sink, ChunkSize, ct).ConfigureAwait(false);
+            }
+            if (pump is not null) await pump.ConfigureAwait(false);
+            await dump.Process.WaitForExitAsync(ct).ConfigureAwait(false);
+            if (dump.Process.ExitCode != 0)
+            {
+                throw new BackupFailedException($"pg_dump exited with code {dump.Process.ExitCode}: {redactor.Scrub(dump.StderrTail.Trim())}");
+            }
+            if (zstd is not null)
+            {
+                await zstd.WaitForExitAsync(ct).ConfigureAwait(false);
+                if (zstd.ExitCode != 0) throw new BackupFailedException($"zstd exited with code {zstd.ExitCode}: {await zstd.StandardError.ReadToEndAsync(ct).ConfigureAwait(false)}");
+            }
+            var counts = await counting.ConfigureAwait(false);
+            foreach (var u in uploads) await u.CompleteAsync(ct).ConfigureAwait(false);
+
+            var completed = DateTimeOffset.UtcNow;
+            var manifest = new BackupManifest
+            {
+                System = request.System,
+                Environment = request.Environment,
+                Database = database,
+                ServerVersion = serverVersion,
+                PgDumpVersion = pgDump.VersionText,
+                Format = request.Format == BackupFormat.Custom ? "custom" : "plain",
+                Compression = request.Compression switch
+                {
+                    BackupCompression.Gzip => "gzip",
+                    BackupCompression.Zstd => "zstd",
+                    BackupCompression.None => "none",
+                    _ => request.Format == BackupFormat.Custom ? "pg_dump" : "none",
+                },
+                File = key.Split('/').Last(),
+                SizeBytes = sink.Bytes,
+                Sha256 = sink.Sha256(),
+                StartedAt = started,
+                CompletedAt = completed,
+                DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
+                Tables = tables.Select(t => new BackupTable(t.schema, t.name, t.estimate, counts.TryGetValue((t.schema, t.name), out var c) ? c : null)).ToList(),
+            };
+            // Only now, with every byte stored: the manifest that makes it a backup.
+            foreach (var s in stores) await s.PutAsync(BackupManifest.KeyFor(key), manifest.ToJson(), ct).ConfigureAwait(false);
+            return new BackupInfo
+            {
+                BackupUri = request.Destinations[0].UriOf(key),
+                ManifestUri = request.Destinations[0].UriOf(BackupManifest.KeyFor(key)),
+                Destinations = request.Destinations.Select(d => d.UriOf(key)).ToList(),
+                Environment = request.Environment,
+                Database = database,
+                Status = "Succeeded",
+                SizeBytes = manifest.SizeBytes,
+                Sha256 = manifest.Sha256,
+                StartedAt = started,
+                Duration = clock.Elapsed,
+                Manifest = manifest,
+            };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            await AbandonAsync(dump, zstd, uploads).ConfigureAwait(false);
+            var reason = ex switch
+            {
+                BackupFailedException => ex.Message,
+                IOException when dump is { Process.HasExited: true } d && d.Process.ExitCode != 0 => $"pg_dump exited with code {d.Process.ExitCode}: {redactor.Scrub(d.StderrTail.Trim())}",
+                _ => redactor.Scrub(Health.Checks.FailureDescriber.Describe(ex, request.Destinations[0].Root)),
+            };
+            return new BackupInfo
+            {
+                BackupUri = request.Destinations[0].UriOf(key),
+                Destinations = request.Destinations.Select(d => d.UriOf(key)).ToList(),
+                Environment = request.Environment,
+                Database = database,
+                Status = "Failed",
+                Error = reason,
+                StartedAt = started,
+                Duration = clock.Elapsed,
+            };
+        }
+        catch (OperationCanceledException)
+        {
+            await AbandonAsync(dump, zstd, uploads).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            if (dump is not null) await dump.DisposeAsync().ConfigureAwait(false);
+            zstd?.Dispose();
+            foreach (var u in uploads) await u.DisposeAsync().ConfigureAwait(false);
+            foreach (var s in stores) s.Dispose();
+        }
+    }
+
+    private static async Task AbandonAsync(PgProcess? dump, Process? zstd, List<IBackupUpload> uploads)
+    {
+        dump?.Kill();
+        try
+        {
+            if (zstd is { HasExited: false }) zstd.Kill(true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        foreach (var u in uploads) await u.AbortAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<Dictionary<(string, string), long>> CountRowsAsync(NpgsqlConnection c, List<(string schema, string name, long estimate)> tables, CancellationToken ct)
+    {
+        var counts = new Dictionary<(string, string), long>();
+        foreach (var (schema, name, _) in tables)
+        {
+            await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {Identifier.Quote(schema)}.{Identifier.Quote(name)}", c);
+            counts[(schema, name)] = (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        }
+        return counts;
+    }
+
+    private static CompressionLevel GzipLevel(int? level) => level switch
+    {
+        null => CompressionLevel.Optimal,
+        <= 1 => CompressionLevel.Fastest,
+        >= 9 => CompressionLevel.SmallestSize,
+        _ => CompressionLevel.Optimal,
+    };
+
+    internal static string? FindProgram(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+
+    private static string Slug(string? s) => string.IsNullOrWhiteSpace(s) ? "default" : new string(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());
+
+    /// <summary>Hashes, counts and fans every written byte out to the uploads.</summary>
+    private sealed class SinkStream(IReadOnlyList<IBackupUpload> uploads, IProgress<long>? progress, CancellationToken ct) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public long Bytes { get; private set; }
+
+        public string Sha256() => Convert.ToHexString(_hash.GetHashAndReset()).ToLowerInvariant();
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Bytes;
+        public override long Position { get => Bytes; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _hash.AppendData(buffer.Span);
+            Bytes += buffer.Length;
+            foreach (var u in uploads) await u.WriteAsync(buffer, ct).ConfigureAwait(false);
+            progress?.Report(Bytes);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+}
+
+/// <summary>A backup step failed; the message says which and why.</summary>
+public sealed class BackupFailedException(string message) : Exception(message);

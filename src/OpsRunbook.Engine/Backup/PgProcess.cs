@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text;
+using Npgsql;
+
+namespace OpsRunbook.Engine.Backup;
+
+/// <summary>
+/// A pg_dump/pg_restore/pg_amcheck process connected through libpq environment variables and a private password file
+/// (mode 600, deleted afterwards): the password never appears on a command line or in the process list.
+/// </summary>
+internal sealed class PgProcess : IAsyncDisposable
+{
+    private readonly string _tempDir;
+    private readonly StringBuilder _stderr = new();
+
+    private PgProcess(Process process, string tempDir)
+    {
+        Process = process;
+        _tempDir = tempDir;
+    }
+
+    public Process Process { get; }
+
+    /// <summary>The last 4 KB of what the program wrote to stderr.</summary>
+    public string StderrTail
+    {
+        get
+        {
+            lock (_stderr) return _stderr.ToString();
+        }
+    }
+
+    public static PgProcess Start(PgTool tool, IEnumerable<string> arguments, NpgsqlConnectionStringBuilder connection, string? database, bool redirectStdin = false, bool redirectStdout = false)
+    {
+        var tempDir = Directory.CreateTempSubdirectory("opsrunbook-pg").FullName;
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tempDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var psi = new ProcessStartInfo(tool.Path)
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardOutput = redirectStdout,
+            RedirectStandardInput = redirectStdin,
+        };
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        // Nothing inherited may point libpq elsewhere.
+        foreach (var name in psi.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(name);
+        psi.Environment["PGHOST"] = connection.Host;
+        psi.Environment["PGPORT"] = connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["PGUSER"] = connection.Username;
+        psi.Environment["PGDATABASE"] = database ?? connection.Database;
+        psi.Environment["PGAPPNAME"] = "OpsRunbook " + tool.Name;
+        psi.Environment["PGCONNECT_TIMEOUT"] = Math.Max(2, connection.Timeout).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["PGSSLMODE"] = connection.SslMode switch
+        {
+            SslMode.Disable => "disable",
+            SslMode.Allow => "allow",
+            SslMode.Require => "require",
+            SslMode.VerifyCA => "verify-ca",
+            SslMode.VerifyFull => "verify-full",
+            _ => "prefer",
+        };
+        if (!string.IsNullOrEmpty(connection.RootCertificate)) psi.Environment["PGSSLROOTCERT"] = connection.RootCertificate;
+        var passfile = Path.Combine(tempDir, "pgpass");
+        File.WriteAllText(passfile, $"*:*:*:{Escape(connection.Username ?? "")}:{Escape(connection.Password ?? "")}\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(passfile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        psi.Environment["PGPASSFILE"] = passfile;
+        var process = Process.Start(psi) ?? throw new IOException($"cannot start {tool.Path}");
+        var pg = new PgProcess(process, tempDir);
+        _ = Task.Run(async () =>
+        {
+            var buffer = new char[1024];
+            int n;
+            while ((n = await process.StandardError.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            {
+                lock (pg._stderr)
+                {
+                    pg._stderr.Append(buffer, 0, n);
+                    if (pg._stderr.Length > 4096) pg._stderr.Remove(0, pg._stderr.Length - 4096);
+                }
+            }
+        });
+        return pg;
+    }
+
+    private static string Escape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal);
+
+    public void Kill()
+    {
+        try
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        try
+        {
+            await Process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        Process.Dispose();
+        try
+        {
+            Directory.Delete(_tempDir, true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

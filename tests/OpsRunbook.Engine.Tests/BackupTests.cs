@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using Npgsql;
+using OpsRunbook.Engine.Backup;
+using OpsRunbook.Engine.Clients.Aws;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Tests;
+
+/// <summary>Backups against the real PostgreSQL and s3rver.</summary>
+public class BackupTests(TestServers servers) : IDisposable
+{
+    private readonly Db _db = new(servers);
+    private readonly string _local = Directory.CreateTempSubdirectory("opsrunbook-backups").FullName;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => Directory.Delete(_local, true);
+
+    internal AwsSettings S3() => new()
+    {
+        Region = "us-east-1",
+        AccessKeyId = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),
+        SecretAccessKey = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),
+        S3Endpoint = servers["OPSRUNBOOK_S3_ENDPOINT"],
+    };
+
+    internal BackupLocation S3Location() => new($"s3://{servers["OPSRUNBOOK_S3_BUCKET"]}/tests/{Guid.NewGuid():N}/");
+
+    internal BackupRequest Request(params BackupLocation[] destinations) => new()
+    {
+        Connection = SecretValue.Parse("env:OPSRUNBOOK_DATABASE_URL"),
+        Destinations = destinations,
+        Aws = S3(),
+        System = "sandbox",
+        Environment = "test",
+    };
+
+    [Fact]
+    public async Task Backs_up_to_local_and_s3_at_once_with_a_manifest_that_matches_the_bytes()
+    {
+        var table = "bk_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var app = await _db.AppAsync())
+        {
+            await Db.ExecAsync(app, $"CREATE TABLE {table} (id int PRIMARY KEY, v text); INSERT INTO {table} SELECT g, md5(g::text) FROM generate_series(1, 1234) g;");
+        }
+        try
+        {
+            var s3 = S3Location();
+            long lastProgress = 0;
+            var info = await BackupRunner.RunAsync(Request(new BackupLocation(_local), s3), _db.Resolver, _db.Resolver.Redactor, new Progress<long>(b => lastProgress = b), Ct);
+            Assert.True(info.Status == "Succeeded", info.Error);
+            Assert.Matches(@"sandbox/test/opsrunbook/\d{8}T\d{6}Z\.dump$", info.BackupUri.Replace('\\', '/'));
+            Assert.Equal(2, info.Destinations.Count);
+            var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
+            Assert.Equal(info.SizeBytes, bytes.Length);
+            Assert.Equal(info.Sha256, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
+            Assert.StartsWith("PGDMP", System.Text.Encoding.ASCII.GetString(bytes, 0, 5));
+            var manifest = BackupManifest.Parse(await File.ReadAllBytesAsync(info.ManifestUri!, Ct), info.ManifestUri!);
+            Assert.Equal(1234, manifest.Tables.Single(t => t.Name == table).Rows);
+            Assert.Equal("custom", manifest.Format);
+            Assert.StartsWith("pg_dump (PostgreSQL) 15", manifest.PgDumpVersion);
+            Assert.False(Directory.EnumerateFiles(_local, "*.partial", SearchOption.AllDirectories).Any());
+
+            using var store = await BackupStores.OpenAsync(s3, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+            var key = info.Destinations[1][s3.Root.Length..];
+            await using var remote = await store.OpenReadAsync(key, Ct);
+            using var copy = new MemoryStream();
+            await remote.CopyToAsync(copy, Ct);
+            Assert.Equal(bytes, copy.ToArray());
+            Assert.True(await store.ExistsAsync(BackupManifest.KeyFor(key), Ct));
+        }
+        finally
+        {
+            await using var app = await _db.AppAsync();
+            await Db.ExecAsync(app, $"DROP TABLE {table}");
+        }
+    }
+
+    [Theory]
+    [InlineData(BackupCompression.Gzip, ".sql.gz")]
+    [InlineData(BackupCompression.Zstd, ".sql.zst")]
+    public async Task Plain_dumps_compress_with_gzip_or_zstd(BackupCompression compression, string extension)
+    {
+        var request = Request(new BackupLocation(_local));
+        var info = await BackupRunner.RunAsync(new BackupRequest
+        {
+            Connection = request.Connection, Destinations = request.Destinations, System = "s", Environment = "e",
+            Format = BackupFormat.Plain, Compression = compression, CountRows = false,
+        }, _db.Resolver, _db.Resolver.Redactor, null, Ct);
+        Assert.True(info.Status == "Succeeded", info.Error);
+        Assert.EndsWith(extension, info.BackupUri);
+        var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
+        Assert.Equal(info.Sha256, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
+        if (compression == BackupCompression.Gzip) Assert.Equal([0x1f, 0x8b], bytes[..2]);
+        else Assert.Equal([0x28, 0xb5, 0x2f, 0xfd], bytes[..4]);
+    }
+}
