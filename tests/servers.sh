@@ -123,6 +123,8 @@ CREATE DATABASE opsrunbook OWNER opsrunbook;
 \c opsrunbook
 CREATE EXTENSION pg_stat_statements;
 GRANT pg_read_all_stats, pg_signal_backend TO opsrunbook;
+-- Restore checks create and drop scratch databases.
+ALTER ROLE opsrunbook CREATEDB;
 SQL
   "${as_pg[@]}" "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$d/pg/replica" -R -X stream -c fast >"$d/pg/basebackup.log" 2>&1 \
     || die "pg_basebackup failed: $(tail -5 "$d/pg/basebackup.log")"

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using OpsRunbook.Engine.Clients.Aws;
+using OpsRunbook.Engine.Database;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Backup;
+
+/// <summary>What a restore would do, found without changing anything (-WhatIf).</summary>
+public sealed record RestorePlan(string BackupUri, string Database, bool TargetExists, BackupManifest Manifest);
+
+/// <summary>
+/// Restore-Database: verifies the backup's checksum before touching the target, restores into a new database by
+/// default, and replaces an existing one only when told to.
+/// </summary>
+public static class RestoreRunner
+{
+    /// <summary>Reads the manifest and checks whether the target exists (read-only).</summary>
+    public static async Task<RestorePlan> PlanAsync(string backupUri, string? targetDatabase, SecretValue connection, AwsSettings? aws, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct)
+    {
+        var (location, key) = BackupLocation.Split(backupUri);
+        using var store = await BackupStores.OpenAsync(location, aws, secrets, redactor, ct).ConfigureAwait(false);
+        var manifest = await BackupCatalog.ReadManifestAsync(store, key, ct).ConfigureAwait(false)
+            ?? throw new ArgumentException($"{backupUri} has no manifest: it is not a complete OpsRunbook backup");
+        var builder = await BuilderAsync(connection, secrets, redactor, ct).ConfigureAwait(false);
+        var database = targetDatabase ?? $"{manifest.Database}_restored_{DateTimeOffset.UtcNow:yyyyMMddHHmmss}";
+        return new RestorePlan(location.UriOf(key), database, await BackupCatalog.DatabaseExistsAsync(builder, database, ct).ConfigureAwait(false), manifest);
+    }
+
+    /// <summary>
+    /// Restores. The dump is read once into a local file while its SHA-256 is checked (S3), or hashed in place (local);
+    /// a mismatch stops before the target is touched. An existing target is replaced only with <paramref name="replace"/>.
+    /// </summary>
+    public static async Task<RestoreResult> RunAsync(RestorePlan plan, bool replace, int jobs, SecretValue connection, AwsSettings? aws, ISecretResolver secrets, SecretRedactor redactor,
+        string? environment, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        RestoreResult Failed(string error) => new() { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Failed", Duration = sw.Elapsed, Error = redactor.Scrub(error) };
+        var (location, key) = BackupLocation.Split(plan.BackupUri);
+        using var store = await BackupStores.OpenAsync(location, aws, secrets, redactor, ct).ConfigureAwait(false);
+        var builder = await BuilderAsync(connection, secrets, redactor, ct).ConfigureAwait(false);
+        string? temp = null;
+        try
+        {
+            string file;
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            if (location.IsS3)
+            {
+                temp = Path.Combine(Directory.CreateTempSubdirectory("opsrunbook-restore").FullName, Path.GetFileName(key));
+                await using (var input = await store.OpenReadAsync(key, ct).ConfigureAwait(false))
+                await using (var output = File.Create(temp))
+                {
+                    var buffer = new byte[1 << 20];
+                    int n;
+                    while ((n = await input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                    {
+                        hash.AppendData(buffer, 0, n);
+                        await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                    }
+                }
+                file = temp;
+            }
+            else
+            {
+                file = location.UriOf(key);
+                await using var input = File.OpenRead(file);
+                var buffer = new byte[1 << 20];
+                int n;
+                while ((n = await input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) hash.AppendData(buffer, 0, n);
+            }
+            var sha = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+            if (!string.Equals(sha, plan.Manifest.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                return Failed($"the backup's SHA-256 ({sha[..12]}…) does not match its manifest ({plan.Manifest.Sha256[..12]}…): it is corrupt; nothing was restored");
+            }
+            var exists = await BackupCatalog.DatabaseExistsAsync(builder, plan.Database, ct).ConfigureAwait(false);
+            if (exists && !replace)
+            {
+                return Failed($"database {plan.Database} exists; restore into a new database, or replace it with -Force");
+            }
+            if (exists) await BackupCatalog.DropDatabaseAsync(builder, plan.Database, ct).ConfigureAwait(false);
+            var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, plan.Database, create: true, jobs, file, ct).ConfigureAwait(false);
+            return error is null
+                ? new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Succeeded", Replaced = exists, Duration = sw.Elapsed }
+                : Failed(error);
+        }
+        finally
+        {
+            if (temp is not null) Directory.Delete(Path.GetDirectoryName(temp)!, true);
+        }
+    }
+
+    private static async Task<Npgsql.NpgsqlConnectionStringBuilder> BuilderAsync(SecretValue connection, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct)
+    {
+        var builder = PostgresConnectionString.Parse(await connection.ResolveAsync(secrets, ct).ConfigureAwait(false));
+        redactor.Add(builder.Password);
+        return builder;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace OpsRunbook.Engine.Backup;
+
+/// <summary>A retention rule set: by age, by count, and grandfather-father-son.</summary>
+public sealed record RetentionPolicy(TimeSpan? OlderThan = null, int? KeepLast = null, int? KeepDaily = null, int? KeepWeekly = null, int? KeepMonthly = null)
+{
+    /// <summary>Whether any rule is set.</summary>
+    public bool IsEmpty => OlderThan is null && KeepLast is null && KeepDaily is null && KeepWeekly is null && KeepMonthly is null;
+}
+
+/// <summary>A backup and whether retention keeps it, with the reason.</summary>
+public sealed record RetentionDecision(BackupInfo Backup, bool Keep, string Reason);
+
+/// <summary>
+/// Which backups retention removes. A backup is kept when any rule keeps it: younger than OlderThan, among the newest
+/// KeepLast, the newest of one of the last KeepDaily days / KeepWeekly ISO weeks / KeepMonthly months with a backup.
+/// The newest successfully verified backup is always kept, whatever the rules say. Dates are passed in, not read.
+/// </summary>
+public static class Retention
+{
+    /// <summary>Decides for each backup (newest first).</summary>
+    public static IReadOnlyList<RetentionDecision> Decide(IReadOnlyList<BackupInfo> backups, RetentionPolicy policy, DateTimeOffset now)
+    {
+        if (policy.IsEmpty) throw new ArgumentException("give a retention rule: -OlderThan, -KeepLast, or -KeepDaily/-KeepWeekly/-KeepMonthly");
+        var ordered = backups.OrderByDescending(b => b.StartedAt).ToList();
+        var keep = new Dictionary<BackupInfo, string>(ReferenceEqualityComparer.Instance);
+        void Keep(BackupInfo b, string why)
+        {
+            if (!keep.ContainsKey(b)) keep[b] = why;
+        }
+        var newestVerified = ordered.FirstOrDefault(b => b.VerifiedAt is not null);
+        if (newestVerified is not null) Keep(newestVerified, "the newest verified backup is never removed");
+        if (policy.KeepLast is { } last)
+        {
+            foreach (var b in ordered.Take(last)) Keep(b, $"among the newest {last}");
+        }
+        if (policy.OlderThan is { } age)
+        {
+            foreach (var b in ordered.Where(b => now - b.StartedAt < age)) Keep(b, $"younger than {Environments.Duration.Format(age)}");
+        }
+        void Periods(int? count, Func<DateTimeOffset, string> period, string name)
+        {
+            if (count is not { } n) return;
+            foreach (var group in ordered.GroupBy(b => period(b.StartedAt.ToUniversalTime())).Take(n))
+            {
+                Keep(group.First(), $"newest of {name} {group.Key}");
+            }
+        }
+        Periods(policy.KeepDaily, d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), "day");
+        Periods(policy.KeepWeekly, d => $"{ISOWeek.GetYear(d.UtcDateTime)}-W{ISOWeek.GetWeekOfYear(d.UtcDateTime):00}", "week");
+        Periods(policy.KeepMonthly, d => d.ToString("yyyy-MM", CultureInfo.InvariantCulture), "month");
+        return ordered.Select(b => keep.TryGetValue(b, out var why) ? new RetentionDecision(b, true, why) : new RetentionDecision(b, false, "no rule keeps it")).ToList();
+    }
+}

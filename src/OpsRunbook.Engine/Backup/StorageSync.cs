@@ -1,0 +1,105 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using OpsRunbook.Engine.Clients.Aws;
+using OpsRunbook.Engine.Reporting;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Backup;
+
+/// <summary>What Backup-StorageBucket did.</summary>
+public sealed class BucketSyncResult : IReportable
+{
+    /// <summary>s3://source/prefix/.</summary>
+    public required string Source { get; init; }
+    /// <summary>s3://destination/prefix/.</summary>
+    public required string Destination { get; init; }
+    /// <summary>The environment.</summary>
+    public string? Environment { get; init; }
+    /// <summary>Objects copied.</summary>
+    public int Copied { get; init; }
+    /// <summary>Objects already there, same size and ETag.</summary>
+    public int Skipped { get; init; }
+    /// <summary>Objects that failed to copy.</summary>
+    public int Failed { get; init; }
+    /// <summary>Bytes copied.</summary>
+    public long BytesCopied { get; init; }
+    /// <summary>How long it took.</summary>
+    public TimeSpan Duration { get; init; }
+    /// <summary>The failures, in words.</summary>
+    public IReadOnlyList<string> Errors { get; init; } = [];
+
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        yield return new ReportRow("Storage backups", $"{Source} -> {Destination}", Failed > 0 ? ReportOutcome.Fail : ReportOutcome.Pass, Failed > 0 ? "Failed" : "Succeeded", Environment,
+            $"{Copied} copied ({BytesCopied} bytes), {Skipped} unchanged, {Failed} failed", [], DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
+    }
+}
+
+/// <summary>
+/// Runbook 001's `aws s3 sync s3://app s3://backup/files/YYYYMMDD/`: server-side copies (no bytes through this
+/// machine), in parallel, skipping objects whose size and ETag already match.
+/// </summary>
+public static class StorageSync
+{
+    /// <summary>Copies every object under <paramref name="source"/> to <paramref name="destination"/>.</summary>
+    public static async Task<BucketSyncResult> SyncAsync(BackupLocation source, BackupLocation destination, AwsSettings? aws, int parallel, ISecretResolver secrets,
+        SecretRedactor redactor, string? environment, IProgress<int>? progress, CancellationToken ct)
+    {
+        if (!source.IsS3 || !destination.IsS3) throw new ArgumentException("Backup-StorageBucket copies between s3:// locations");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var settings = aws ?? AwsSettings.Default;
+        using var s3 = await S3ClientFactory.CreateAsync(settings, secrets, redactor, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
+        var sourceObjects = await ListAsync(s3, source, ct).ConfigureAwait(false);
+        var existing = (await ListAsync(s3, destination, ct).ConfigureAwait(false)).ToDictionary(o => o.Key[destination.Prefix.Length..], StringComparer.Ordinal);
+        int copied = 0, skipped = 0, failed = 0, done = 0;
+        long bytes = 0;
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await Parallel.ForEachAsync(sourceObjects, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = ct }, async (o, token) =>
+        {
+            var relative = o.Key[source.Prefix.Length..];
+            if (existing.TryGetValue(relative, out var there) && there.Size == o.Size && there.ETag == o.ETag)
+            {
+                Interlocked.Increment(ref skipped);
+            }
+            else
+            {
+                try
+                {
+                    await S3BackupStore.Retry.ExecuteAsync(async t => await s3.CopyObjectAsync(new CopyObjectRequest
+                    {
+                        SourceBucket = source.Bucket, SourceKey = o.Key, DestinationBucket = destination.Bucket, DestinationKey = destination.Prefix + relative,
+                    }, t).ConfigureAwait(false), token).ConfigureAwait(false);
+                    Interlocked.Increment(ref copied);
+                    Interlocked.Add(ref bytes, o.Size ?? 0);
+                }
+                catch (AmazonS3Exception ex)
+                {
+                    Interlocked.Increment(ref failed);
+                    errors.Enqueue($"{o.Key}: {ex.ErrorCode}: {ex.Message}");
+                }
+            }
+            progress?.Report(Interlocked.Increment(ref done));
+        }).ConfigureAwait(false);
+        return new BucketSyncResult
+        {
+            Source = source.Root, Destination = destination.Root, Environment = environment, Copied = copied, Skipped = skipped, Failed = failed,
+            BytesCopied = bytes, Duration = sw.Elapsed, Errors = errors.ToList(),
+        };
+    }
+
+    private static async Task<List<S3Object>> ListAsync(AmazonS3Client s3, BackupLocation location, CancellationToken ct)
+    {
+        var all = new List<S3Object>();
+        var request = new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Prefix };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await s3.ListObjectsV2Async(request, ct).ConfigureAwait(false);
+            all.AddRange(page.S3Objects ?? []);
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true);
+        return all;
+    }
+}
