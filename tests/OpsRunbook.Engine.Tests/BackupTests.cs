@@ -7,13 +7,20 @@ using OpsRunbook.Engine.Secrets;
 namespace OpsRunbook.Engine.Tests;
 
 /// <summary>Backups against the real PostgreSQL and s3rver.</summary>
-public class BackupTests(TestServers servers) : IDisposable
+public class BackupTests(TestServers servers) : IAsyncLifetime
 {
     private readonly Db _db = new(servers);
     private readonly string _local = Directory.CreateTempSubdirectory("opsrunbook-backups").FullName;
+    private string _database = "";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public void Dispose() => Directory.Delete(_local, true);
+    public async ValueTask InitializeAsync() => _database = await _db.CreateDatabaseAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _db.DropDatabaseAsync(_database);
+        Directory.Delete(_local, true);
+    }
 
     internal AwsSettings S3() => new()
     {
@@ -27,7 +34,7 @@ public class BackupTests(TestServers servers) : IDisposable
 
     internal BackupRequest Request(params BackupLocation[] destinations) => new()
     {
-        Connection = SecretValue.Parse("env:OPSRUNBOOK_DATABASE_URL"),
+        Connection = SecretValue.Parse(_db.Url(_database)),
         Destinations = destinations,
         Aws = S3(),
         System = "sandbox",
@@ -38,7 +45,7 @@ public class BackupTests(TestServers servers) : IDisposable
     public async Task Backs_up_to_local_and_s3_at_once_with_a_manifest_that_matches_the_bytes()
     {
         var table = "bk_" + Guid.NewGuid().ToString("N")[..8];
-        await using (var app = await _db.AppAsync())
+        await using (var app = await _db.AppAsync(database: _database))
         {
             await Db.ExecAsync(app, $"CREATE TABLE {table} (id int PRIMARY KEY, v text); INSERT INTO {table} SELECT g, md5(g::text) FROM generate_series(1, 1234) g;");
         }
@@ -48,7 +55,7 @@ public class BackupTests(TestServers servers) : IDisposable
             long lastProgress = 0;
             var info = await BackupRunner.RunAsync(Request(new BackupLocation(_local), s3), _db.Resolver, _db.Resolver.Redactor, new Progress<long>(b => lastProgress = b), Ct);
             Assert.True(info.Status == "Succeeded", info.Error);
-            Assert.Matches(@"sandbox/test/opsrunbook/\d{8}T\d{6}Z\.dump$", info.BackupUri.Replace('\\', '/'));
+            Assert.Matches(@"sandbox/test/t_[0-9a-f]{12}/\d{8}T\d{6}Z\.dump$", info.BackupUri.Replace('\\', '/'));
             Assert.Equal(2, info.Destinations.Count);
             var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
             Assert.Equal(info.SizeBytes, bytes.Length);
@@ -70,7 +77,7 @@ public class BackupTests(TestServers servers) : IDisposable
         }
         finally
         {
-            await using var app = await _db.AppAsync();
+            await using var app = await _db.AppAsync(database: _database);
             await Db.ExecAsync(app, $"DROP TABLE {table}");
         }
     }

@@ -18,13 +18,34 @@ public sealed class Db(TestServers servers)
             TestContext.Current.CancellationToken);
     }
 
-    /// <summary>A connection as the application role (owner of database opsrunbook).</summary>
-    public async Task<NpgsqlConnection> AppAsync(string application = "opsrunbook-test")
+    /// <summary>
+    /// A database of the test's own, owned by the application role, so whole-database work (pg_dump) does not meet
+    /// other tests' tables coming and going. Returns its name; the URL is <see cref="Url"/>.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = "t_" + Guid.NewGuid().ToString("N")[..12];
+        await using var c = await AppAsync();
+        await ExecAsync(c, $"CREATE DATABASE {name}");
+        return name;
+    }
+
+    public async Task DropDatabaseAsync(string name)
+    {
+        await using var c = await AppAsync();
+        await ExecAsync(c, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    }
+
+    /// <summary>The application role's URL for a database.</summary>
+    public string Url(string database) => $"postgres://opsrunbook:{Uri.EscapeDataString(servers["OPSRUNBOOK_PG_PASSWORD"])}@127.0.0.1:{servers["OPSRUNBOOK_PG_PORT"]}/{database}";
+
+    /// <summary>A connection as the application role (owner of database opsrunbook, or the given one).</summary>
+    public async Task<NpgsqlConnection> AppAsync(string application = "opsrunbook-test", string database = "opsrunbook")
     {
         var b = new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1", Port = int.Parse(servers["OPSRUNBOOK_PG_PORT"]), Username = "opsrunbook", Password = servers["OPSRUNBOOK_PG_PASSWORD"],
-            Database = "opsrunbook", ApplicationName = application, Pooling = false,
+            Database = database, ApplicationName = application, Pooling = false,
         };
         var c = new NpgsqlConnection(b.ConnectionString);
         await c.OpenAsync(TestContext.Current.CancellationToken);

@@ -46,6 +46,8 @@ public sealed class BackupVerification : IReportable
     public bool? RtoMet => RestoreDuration is { } d && RtoTarget is { } t ? d <= t : null;
     /// <summary>What failed, in words.</summary>
     public IReadOnlyList<string> Problems { get; init; } = [];
+    /// <summary>Extensions left out of the restore check: the restoring role may not create them (not a superuser, not trusted).</summary>
+    public IReadOnlyList<string> SkippedExtensions { get; init; } = [];
 
     /// <inheritdoc />
     public IEnumerable<ReportRow> ToReportRows()
@@ -162,6 +164,7 @@ public static class BackupCatalog
 
         string? scratch = null;
         string? amcheck = null;
+        var skippedExtensions = new List<string>();
         TimeSpan? restoreDuration = null;
         var matched = 0;
         var mismatches = new List<string>();
@@ -174,7 +177,7 @@ public static class BackupCatalog
             try
             {
                 var sw = Stopwatch.StartNew();
-                var restore = await RestoreIntoAsync(store, dumpKey, manifest, builder, scratch, create: true, jobs: 1, localFile: null, ct).ConfigureAwait(false);
+                var restore = await RestoreIntoAsync(store, dumpKey, manifest, builder, scratch, create: true, jobs: 1, localFile: null, ct, skippedExtensions).ConfigureAwait(false);
                 restoreDuration = sw.Elapsed;
                 if (restore is not null) problems.Add(redactor.Scrub(restore));
                 else
@@ -208,6 +211,7 @@ public static class BackupCatalog
             RestoreDuration = restoreDuration,
             RtoTarget = options.RtoTarget,
             Problems = problems,
+            SkippedExtensions = skippedExtensions.Distinct().ToList(),
         };
         if (verification.Status == "Verified" && options.RestoreCheck)
         {
@@ -318,14 +322,32 @@ public static class BackupCatalog
     /// (parallel with a local file), psql for plain dumps. Returns null on success, else what went wrong.
     /// </summary>
     internal static async Task<string?> RestoreIntoAsync(IBackupStore store, string dumpKey, BackupManifest manifest, NpgsqlConnectionStringBuilder builder,
-        string database, bool create, int jobs, string? localFile, CancellationToken ct)
+        string database, bool create, int jobs, string? localFile, CancellationToken ct, List<string>? skippedExtensions = null)
     {
         if (create) await CreateDatabaseAsync(builder, database, ct).ConfigureAwait(false);
         var major = MajorOf(manifest.PgDumpVersion);
+        var creatable = await CreatableExtensionsAsync(builder, ct).ConfigureAwait(false);
         if (manifest.Format == "custom")
         {
             var tool = PgTools.Find("pg_restore", major);
             var args = new List<string> { "--no-owner", "--no-privileges", "--exit-on-error", "--dbname=" + database };
+            // A role that is not a superuser cannot create untrusted extensions (pg_stat_statements...): leave those
+            // entries out of the restore, say so, and restore and check everything else.
+            var toc = await TableOfContentsAsync(tool, store, dumpKey, localFile, ct).ConfigureAwait(false);
+            var kept = new List<string>();
+            foreach (var line in toc.Split('\n'))
+            {
+                var m = System.Text.RegularExpressions.Regex.Match(line, @"^\d+; \d+ \d+ (?:EXTENSION - |COMMENT - EXTENSION )(\S+)");
+                if (m.Success && creatable is not null && !creatable.Contains(m.Groups[1].Value))
+                {
+                    skippedExtensions?.Add(m.Groups[1].Value);
+                    continue;
+                }
+                kept.Add(line);
+            }
+            var listFile = Path.GetTempFileName();
+            await File.WriteAllLinesAsync(listFile, kept, ct).ConfigureAwait(false);
+            args.Add("--use-list=" + listFile);
             if (localFile is not null)
             {
                 if (jobs > 1) args.Add("--jobs=" + jobs);
@@ -340,8 +362,9 @@ public static class BackupCatalog
                 }
                 pg.Process.StandardInput.Close();
             }
-            await pg.Process.WaitForExitAsync(ct).ConfigureAwait(false);
-            return pg.Process.ExitCode == 0 ? null : $"pg_restore exited with code {pg.Process.ExitCode}: {pg.StderrTail.Trim()}";
+            var code = await pg.WaitAsync(ct).ConfigureAwait(false);
+            File.Delete(listFile);
+            return code == 0 ? null : $"pg_restore exited with code {pg.Process.ExitCode}: {pg.StderrTail.Trim()}";
         }
         var psql = PgTools.Find("psql", major);
         await using (var pg = PgProcess.Start(psql, ["--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1", "--single-transaction", "--file=-", "--output=/dev/null"], builder, database, redirectStdin: true))
@@ -354,7 +377,7 @@ public static class BackupCatalog
                     var psi = new ProcessStartInfo(zstd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
                     foreach (var a in new[] { "-d", "-c", "-q" }) psi.ArgumentList.Add(a);
                     using var z = Process.Start(psi)!;
-                    var pump = z.StandardOutput.BaseStream.CopyToAsync(pg.Process.StandardInput.BaseStream, 1 << 20, ct);
+                    var pump = CopySqlAsync(z.StandardOutput.BaseStream, pg.Process.StandardInput.BaseStream, creatable, skippedExtensions, ct);
                     await input.CopyToAsync(z.StandardInput.BaseStream, 1 << 20, ct).ConfigureAwait(false);
                     z.StandardInput.Close();
                     await pump.ConfigureAwait(false);
@@ -362,12 +385,76 @@ public static class BackupCatalog
                 else
                 {
                     Stream sql = manifest.Compression == "gzip" ? new GZipStream(input, CompressionMode.Decompress) : input;
-                    await sql.CopyToAsync(pg.Process.StandardInput.BaseStream, 1 << 20, ct).ConfigureAwait(false);
+                    await CopySqlAsync(sql, pg.Process.StandardInput.BaseStream, creatable, skippedExtensions, ct).ConfigureAwait(false);
                 }
             }
             pg.Process.StandardInput.Close();
-            await pg.Process.WaitForExitAsync(ct).ConfigureAwait(false);
-            return pg.Process.ExitCode == 0 ? null : $"psql exited with code {pg.Process.ExitCode}: {pg.StderrTail.Trim()}";
+            return await pg.WaitAsync(ct).ConfigureAwait(false) == 0 ? null : $"psql exited with code {pg.Process.ExitCode}: {pg.StderrTail.Trim()}";
+        }
+    }
+
+    /// <summary>Extensions the role may create: null for a superuser (all), else the trusted ones (PostgreSQL 13+).</summary>
+    private static async Task<HashSet<string>?> CreatableExtensionsAsync(NpgsqlConnectionStringBuilder builder, CancellationToken ct)
+    {
+        await using var c = await MaintenanceConnectionAsync(builder, ct).ConfigureAwait(false);
+        await using (var su = new NpgsqlCommand("SELECT rolsuper FROM pg_roles WHERE rolname = current_user", c))
+        {
+            if ((bool)(await su.ExecuteScalarAsync(ct).ConfigureAwait(false))!) return null;
+        }
+        var trusted = new HashSet<string>(StringComparer.Ordinal) { "plpgsql" };
+        await using var cmd = new NpgsqlCommand("SELECT DISTINCT name FROM pg_available_extension_versions WHERE trusted", c);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) trusted.Add(r.GetString(0));
+        return trusted;
+    }
+
+    private static async Task<string> TableOfContentsAsync(PgTool pgRestore, IBackupStore store, string dumpKey, string? localFile, CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo(pgRestore.Path) { UseShellExecute = false, RedirectStandardInput = localFile is null, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("--list");
+        if (localFile is not null) psi.ArgumentList.Add(localFile);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync(ct);
+        var errors = p.StandardError.ReadToEndAsync(ct);
+        if (localFile is null)
+        {
+            try
+            {
+                await using (var input = await store.OpenReadAsync(dumpKey, ct).ConfigureAwait(false))
+                {
+                    await input.CopyToAsync(p.StandardInput.BaseStream, 1 << 20, ct).ConfigureAwait(false);
+                }
+                p.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // pg_restore --list stops reading once it has the table of contents: a closed pipe is expected.
+            }
+        }
+        await p.WaitForExitAsync(ct).ConfigureAwait(false);
+        return p.ExitCode == 0 ? await output.ConfigureAwait(false) : throw new BackupFailedException("pg_restore --list failed: " + (await errors.ConfigureAwait(false)).Trim());
+    }
+
+    /// <summary>Copies a plain dump to psql, leaving out CREATE/COMMENT ON EXTENSION for extensions the role cannot create.</summary>
+    private static async Task CopySqlAsync(Stream sql, Stream psql, HashSet<string>? creatable, List<string>? skipped, CancellationToken ct)
+    {
+        if (creatable is null)
+        {
+            await sql.CopyToAsync(psql, 1 << 20, ct).ConfigureAwait(false);
+            return;
+        }
+        using var reader = new StreamReader(sql, System.Text.Encoding.UTF8, false, 1 << 16);
+        await using var writer = new StreamWriter(psql, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+        string? line;
+        while ((line = await reader.ReadLineAsync(ct).ConfigureAwait(false)) is not null)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(line, @"^(?:CREATE EXTENSION IF NOT EXISTS|COMMENT ON EXTENSION) (\S+)");
+            if (m.Success && !creatable.Contains(m.Groups[1].Value))
+            {
+                skipped?.Add(m.Groups[1].Value);
+                continue;
+            }
+            await writer.WriteLineAsync(line).ConfigureAwait(false);
         }
     }
 
@@ -382,9 +469,8 @@ public static class BackupCatalog
         {
             return "Skipped: pg_amcheck (PostgreSQL 14+) is not installed";
         }
-        await using var pg = PgProcess.Start(tool, ["--install-missing", "--heapallindexed", "--no-dependent-toast", "--dbname=" + database], builder, database);
-        await pg.Process.WaitForExitAsync(ct).ConfigureAwait(false);
-        if (pg.Process.ExitCode == 0) return "Passed";
+        await using var pg = PgProcess.Start(tool, ["--install-missing", "--heapallindexed", "--no-dependent-toast", "--database=" + database], builder, database);
+        if (await pg.WaitAsync(ct).ConfigureAwait(false) == 0) return "Passed";
         var err = redactor.Scrub(pg.StderrTail.Trim());
         return err.Contains("permission denied", StringComparison.OrdinalIgnoreCase) || err.Contains("must be", StringComparison.OrdinalIgnoreCase)
             ? "Skipped: the role may not install or run amcheck (it needs superuser, or EXECUTE on amcheck's functions)"

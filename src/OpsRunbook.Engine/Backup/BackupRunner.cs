@@ -121,6 +121,7 @@ public static class BackupRunner
         var pgDump = PgTools.Find("pg_dump", serverMajor);
         var stores = new List<IBackupStore>();
         var uploads = new List<IBackupUpload>();
+        var completed = new List<int>();
         PgProcess? dump = null;
         Process? zstd = null;
         try
@@ -168,8 +169,7 @@ public static class BackupRunner
                 await source.CopyToAsync(sink, ChunkSize, ct).ConfigureAwait(false);
             }
             if (pump is not null) await pump.ConfigureAwait(false);
-            await dump.Process.WaitForExitAsync(ct).ConfigureAwait(false);
-            if (dump.Process.ExitCode != 0)
+            if (await dump.WaitAsync(ct).ConfigureAwait(false) != 0)
             {
                 throw new BackupFailedException($"pg_dump exited with code {dump.Process.ExitCode}: {redactor.Scrub(dump.StderrTail.Trim())}");
             }
@@ -179,9 +179,14 @@ public static class BackupRunner
                 if (zstd.ExitCode != 0) throw new BackupFailedException($"zstd exited with code {zstd.ExitCode}: {await zstd.StandardError.ReadToEndAsync(ct).ConfigureAwait(false)}");
             }
             var counts = await counting.ConfigureAwait(false);
-            foreach (var u in uploads) await u.CompleteAsync(ct).ConfigureAwait(false);
+            // Remote stores first (they fail most), local last; if one fails, the ones already completed are removed.
+            foreach (var i in Enumerable.Range(0, uploads.Count).OrderBy(i => request.Destinations[i].IsS3 ? 0 : 1))
+            {
+                await uploads[i].CompleteAsync(ct).ConfigureAwait(false);
+                completed.Add(i);
+            }
 
-            var completed = DateTimeOffset.UtcNow;
+            var completedAt = DateTimeOffset.UtcNow;
             var manifest = new BackupManifest
             {
                 System = request.System,
@@ -201,7 +206,7 @@ public static class BackupRunner
                 SizeBytes = sink.Bytes,
                 Sha256 = sink.Sha256(),
                 StartedAt = started,
-                CompletedAt = completed,
+                CompletedAt = completedAt,
                 DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
                 Tables = tables.Select(t => new BackupTable(t.schema, t.name, t.estimate, counts.TryGetValue((t.schema, t.name), out var c) ? c : null)).ToList(),
             };
@@ -225,6 +230,7 @@ public static class BackupRunner
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             await AbandonAsync(dump, zstd, uploads).ConfigureAwait(false);
+            await RemoveCompletedAsync(stores, completed, key).ConfigureAwait(false);
             var reason = ex switch
             {
                 BackupFailedException => ex.Message,
@@ -246,6 +252,7 @@ public static class BackupRunner
         catch (OperationCanceledException)
         {
             await AbandonAsync(dump, zstd, uploads).ConfigureAwait(false);
+            await RemoveCompletedAsync(stores, completed, key).ConfigureAwait(false);
             throw;
         }
         finally
@@ -254,6 +261,21 @@ public static class BackupRunner
             zstd?.Dispose();
             foreach (var u in uploads) await u.DisposeAsync().ConfigureAwait(false);
             foreach (var s in stores) s.Dispose();
+        }
+    }
+
+    private static async Task RemoveCompletedAsync(List<IBackupStore> stores, List<int> completed, string key)
+    {
+        foreach (var i in completed)
+        {
+            try
+            {
+                await stores[i].DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Best effort: without a manifest the object is not a backup anyway.
+            }
         }
     }
 

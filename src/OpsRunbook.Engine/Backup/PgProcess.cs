@@ -21,6 +21,17 @@ internal sealed class PgProcess : IAsyncDisposable
 
     public Process Process { get; }
 
+    /// <summary>Completes when the program's stderr has been read to its end.</summary>
+    public Task StderrDrained { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Waits for the program to exit and its stderr to be read, then returns its exit code.</summary>
+    public async Task<int> WaitAsync(CancellationToken ct)
+    {
+        await Process.WaitForExitAsync(ct).ConfigureAwait(false);
+        await StderrDrained.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        return Process.ExitCode;
+    }
+
     /// <summary>The last 4 KB of what the program wrote to stderr.</summary>
     public string StderrTail
     {
@@ -66,7 +77,7 @@ internal sealed class PgProcess : IAsyncDisposable
         psi.Environment["PGPASSFILE"] = passfile;
         var process = Process.Start(psi) ?? throw new IOException($"cannot start {tool.Path}");
         var pg = new PgProcess(process, tempDir);
-        _ = Task.Run(async () =>
+        pg.StderrDrained = Task.Run(async () =>
         {
             var buffer = new char[1024];
             int n;

@@ -17,6 +17,8 @@ public sealed class BucketSyncResult : IReportable
     public string? Environment { get; init; }
     /// <summary>Objects copied.</summary>
     public int Copied { get; init; }
+    /// <summary>Of the copies, those streamed through this machine because the store refused a server-side copy.</summary>
+    public int StreamedCopies { get; init; }
     /// <summary>Objects already there, same size and ETag.</summary>
     public int Skipped { get; init; }
     /// <summary>Objects that failed to copy.</summary>
@@ -52,7 +54,8 @@ public static class StorageSync
         using var s3 = await S3ClientFactory.CreateAsync(settings, secrets, redactor, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
         var sourceObjects = await ListAsync(s3, source, ct).ConfigureAwait(false);
         var existing = (await ListAsync(s3, destination, ct).ConfigureAwait(false)).ToDictionary(o => o.Key[destination.Prefix.Length..], StringComparer.Ordinal);
-        int copied = 0, skipped = 0, failed = 0, done = 0;
+        int copied = 0, skipped = 0, failed = 0, done = 0, streamed = 0;
+        var serverSide = true;
         long bytes = 0;
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await Parallel.ForEachAsync(sourceObjects, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = ct }, async (o, token) =>
@@ -66,10 +69,44 @@ public static class StorageSync
             {
                 try
                 {
-                    await S3BackupStore.Retry.ExecuteAsync(async t => await s3.CopyObjectAsync(new CopyObjectRequest
+                    var copiedServerSide = false;
+                    if (Volatile.Read(ref serverSide))
                     {
-                        SourceBucket = source.Bucket, SourceKey = o.Key, DestinationBucket = destination.Bucket, DestinationKey = destination.Prefix + relative,
-                    }, t).ConfigureAwait(false), token).ConfigureAwait(false);
+                        try
+                        {
+                            await S3BackupStore.Retry.ExecuteAsync(async t => await s3.CopyObjectAsync(new CopyObjectRequest
+                            {
+                                SourceBucket = source.Bucket, SourceKey = o.Key, DestinationBucket = destination.Bucket, DestinationKey = destination.Prefix + relative,
+                            }, t).ConfigureAwait(false), token).ConfigureAwait(false);
+                            copiedServerSide = true;
+                        }
+                        catch (AmazonS3Exception ex) when (settings.UseS3Compatibility && ex.ErrorCode is "NoSuchBucket" or "NoSuchKey" or "NotImplemented")
+                        {
+                            // Some S3-compatible stores misread the SDK's URL-encoded x-amz-copy-source (s3rver decodes
+                            // it with decodeURI, which keeps %2F): copy through this machine instead, from now on.
+                            Volatile.Write(ref serverSide, false);
+                        }
+                    }
+                    if (!copiedServerSide)
+                    {
+                        await S3BackupStore.Retry.ExecuteAsync(async t =>
+                        {
+                            // A seekable body: with a non-seekable one the SDK frames the upload as aws-chunked even when
+                            // told not to, and such stores keep the framing as the object's content.
+                            await using var body = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                            using (var got = await s3.GetObjectAsync(source.Bucket, o.Key, t).ConfigureAwait(false))
+                            {
+                                await got.ResponseStream.CopyToAsync(body, t).ConfigureAwait(false);
+                            }
+                            body.Position = 0;
+                            await s3.PutObjectAsync(new PutObjectRequest
+                            {
+                                BucketName = destination.Bucket, Key = destination.Prefix + relative, InputStream = body, AutoCloseStream = false,
+                                UseChunkEncoding = !settings.UseS3Compatibility,
+                            }, t).ConfigureAwait(false);
+                        }, token).ConfigureAwait(false);
+                        Interlocked.Increment(ref streamed);
+                    }
                     Interlocked.Increment(ref copied);
                     Interlocked.Add(ref bytes, o.Size ?? 0);
                 }
@@ -83,7 +120,7 @@ public static class StorageSync
         }).ConfigureAwait(false);
         return new BucketSyncResult
         {
-            Source = source.Root, Destination = destination.Root, Environment = environment, Copied = copied, Skipped = skipped, Failed = failed,
+            Source = source.Root, Destination = destination.Root, Environment = environment, Copied = copied, StreamedCopies = streamed, Skipped = skipped, Failed = failed,
             BytesCopied = bytes, Duration = sw.Elapsed, Errors = errors.ToList(),
         };
     }

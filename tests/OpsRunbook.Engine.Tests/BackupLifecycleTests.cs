@@ -1,0 +1,319 @@
+using System.Diagnostics;
+using Npgsql;
+using OpsRunbook.Engine.Backup;
+using OpsRunbook.Engine.Clients.Aws;
+using OpsRunbook.Engine.Secrets;
+using OpsRunbook.Engine.Tests.Fakes;
+
+namespace OpsRunbook.Engine.Tests;
+
+/// <summary>Backup → verify → restore, and every way a backup can go wrong, against real PostgreSQL and s3rver.</summary>
+public class BackupLifecycleTests(TestServers servers) : IAsyncLifetime
+{
+    private readonly Db _db = new(servers);
+    private readonly string _local = Directory.CreateTempSubdirectory("opsrunbook-lifecycle").FullName;
+    private string _database = "";
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => _database = await _db.CreateDatabaseAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _db.DropDatabaseAsync(_database);
+        Directory.Delete(_local, true);
+    }
+
+    private SecretValue Conn => SecretValue.Parse(_db.Url(_database));
+
+    private AwsSettings S3(string? endpoint = null) => new()
+    {
+        Region = "us-east-1",
+        AccessKeyId = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),
+        SecretAccessKey = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),
+        S3Endpoint = endpoint ?? servers["OPSRUNBOOK_S3_ENDPOINT"],
+    };
+
+    private async Task<string> CreateTableAsync(int rows, string payload = "md5(g::text)")
+    {
+        var table = "lc_" + Guid.NewGuid().ToString("N")[..8];
+        await using var app = await _db.AppAsync(database: _database);
+        await Db.ExecAsync(app, $"CREATE TABLE {table} (id int PRIMARY KEY, v text); INSERT INTO {table} SELECT g, {payload} FROM generate_series(1, {rows}) g;");
+        return table;
+    }
+
+    private async Task DropAsync(string table)
+    {
+        await using var app = await _db.AppAsync(database: _database);
+        await Db.ExecAsync(app, $"DROP TABLE IF EXISTS {table}");
+    }
+
+    private async Task<BackupInfo> BackupAsync(BackupLocation destination, BackupFormat format = BackupFormat.Custom, BackupCompression compression = BackupCompression.Default,
+        IProgress<long>? progress = null, DateTimeOffset? now = null, AwsSettings? aws = null) =>
+        await BackupRunner.RunAsync(new BackupRequest
+        {
+            Connection = Conn, Destinations = [destination], Aws = aws ?? S3(), System = "sandbox", Environment = "test", Format = format, Compression = compression, Now = now,
+        }, _db.Resolver, _db.Resolver.Redactor, progress, Ct);
+
+    private static async Task<string> ContentHashAsync(NpgsqlConnection c, string table) =>
+        (string)(await new NpgsqlCommand($"SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM {table} t", c).ExecuteScalarAsync(Ct))!;
+
+    [Fact]
+    public async Task Backup_verify_restore_round_trip_is_row_for_row_equal()
+    {
+        var table = await CreateTableAsync(3000);
+        try
+        {
+            var s3 = new BackupLocation($"s3://{servers["OPSRUNBOOK_S3_BUCKET"]}/tests/{Guid.NewGuid():N}/");
+            var info = await BackupAsync(s3);
+            Assert.True(info.Status == "Succeeded", info.Error);
+
+            using var store = await BackupStores.OpenAsync(s3, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+            var key = info.BackupUri[s3.Root.Length..];
+            var verification = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, TimeSpan.FromMinutes(30), Conn), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+            Assert.True(verification.Status == "Verified", string.Join("; ", verification.Problems));
+            Assert.True(verification.ChecksumMatches && verification.SizeMatches && verification.ArchiveReadable && verification.Restored);
+            Assert.True(verification.ArchiveEntries >= 1);
+            Assert.True(verification.TablesMatched >= 1);
+            Assert.True(verification.RtoMet);
+            Assert.NotNull(verification.AmCheck);
+            await using (var admin = await _db.SuperuserAsync(database: "postgres"))
+            {
+                Assert.Null(await new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{verification.ScratchDatabase}'", admin).ExecuteScalarAsync(Ct));
+            }
+            var listed = Assert.Single(await BackupCatalog.ListAsync(store, _database, null, null, Ct));
+            Assert.NotNull(listed.VerifiedAt);
+
+            var target = "restored_" + Guid.NewGuid().ToString("N")[..8];
+            var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+            Assert.False(plan.TargetExists);
+            var restored = await RestoreRunner.RunAsync(plan, replace: false, jobs: 2, Conn, S3(), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+            Assert.True(restored.Status == "Succeeded", restored.Error);
+            try
+            {
+                await using var original = await _db.AppAsync(database: _database);
+                var b = new NpgsqlConnectionStringBuilder(original.ConnectionString) { Database = target, Password = servers["OPSRUNBOOK_PG_PASSWORD"] };
+                await using var copy = new NpgsqlConnection(b.ConnectionString);
+                await copy.OpenAsync(Ct);
+                Assert.Equal(await ContentHashAsync(original, table), await ContentHashAsync(copy, table));
+
+                // The target exists now: no overwrite without -Force.
+                var again = await RestoreRunner.RunAsync(plan with { TargetExists = true }, replace: false, jobs: 1, Conn, S3(), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+                Assert.Equal("Failed", again.Status);
+                Assert.Contains("exists", again.Error);
+                await copy.CloseAsync();
+                var replaced = await RestoreRunner.RunAsync(plan, replace: true, jobs: 1, Conn, S3(), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+                Assert.True(replaced.Replaced && replaced.Status == "Succeeded", replaced.Error);
+            }
+            finally
+            {
+                await using var admin = await _db.SuperuserAsync(database: "postgres");
+                await Db.ExecAsync(admin, $"DROP DATABASE IF EXISTS {target} WITH (FORCE)");
+            }
+        }
+        finally
+        {
+            await DropAsync(table);
+        }
+    }
+
+    [Fact]
+    public async Task One_flipped_byte_is_caught_by_verify_and_restore_touches_nothing()
+    {
+        var info = await BackupAsync(new BackupLocation(_local));
+        Assert.Equal("Succeeded", info.Status);
+        var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
+        bytes[bytes.Length / 2] ^= 0x01;
+        await File.WriteAllBytesAsync(info.BackupUri, bytes, Ct);
+        using var store = new LocalBackupStore(new BackupLocation(_local));
+        var key = Path.GetRelativePath(_local, info.BackupUri).Replace('\\', '/');
+        var verification = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        Assert.Equal("Failed", verification.Status);
+        Assert.False(verification.ChecksumMatches);
+        Assert.True(verification.SizeMatches);
+        Assert.Contains(verification.Problems, p => p.Contains("corrupt"));
+        Assert.False(verification.Restored);
+
+        var target = "never_" + Guid.NewGuid().ToString("N")[..8];
+        var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, null, _db.Resolver, _db.Resolver.Redactor, Ct);
+        var restore = await RestoreRunner.RunAsync(plan, replace: false, jobs: 1, Conn, null, _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        Assert.Equal("Failed", restore.Status);
+        Assert.Contains("nothing was restored", restore.Error);
+        await using var admin = await _db.SuperuserAsync(database: "postgres");
+        Assert.Null(await new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{target}'", admin).ExecuteScalarAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_truncated_plain_dump_is_unreadable()
+    {
+        var info = await BackupAsync(new BackupLocation(_local), BackupFormat.Plain, BackupCompression.Gzip);
+        using var store = new LocalBackupStore(new BackupLocation(_local));
+        var key = Path.GetRelativePath(_local, info.BackupUri).Replace('\\', '/');
+        var good = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        Assert.True(good.Status == "Verified", string.Join("; ", good.Problems));
+        var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
+        await File.WriteAllBytesAsync(info.BackupUri, bytes[..(bytes.Length / 2)], Ct);
+        var bad = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(false, false, null, null), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        Assert.False(bad.ArchiveReadable || bad.SizeMatches);
+    }
+
+    /// <summary>Kills pg_dump on the first progress report, after checking what its process exposes.</summary>
+    private sealed class KillPgDump(string password) : IProgress<long>
+    {
+        public bool Killed { get; private set; }
+        public List<string> Exposed { get; } = [];
+
+        public void Report(long value)
+        {
+            if (Killed) return;
+            foreach (var p in Process.GetProcessesByName("pg_dump"))
+            {
+                var cmdline = File.ReadAllText($"/proc/{p.Id}/cmdline");
+                var environ = File.ReadAllText($"/proc/{p.Id}/environ");
+                if (cmdline.Contains(password, StringComparison.Ordinal)) Exposed.Add("command line");
+                if (environ.Contains(password, StringComparison.Ordinal)) Exposed.Add("environment");
+                if (!environ.Contains("PGPASSFILE=", StringComparison.Ordinal)) Exposed.Add("no PGPASSFILE");
+                p.Kill();
+                Killed = true;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_killed_pg_dump_leaves_nothing_that_looks_like_a_backup_and_never_saw_the_password_in_its_arguments()
+    {
+        var table = await CreateTableAsync(300_000, "md5(random()::text) || md5(random()::text)");
+        try
+        {
+            var killer = new KillPgDump(servers["OPSRUNBOOK_PG_PASSWORD"]);
+            var info = await BackupAsync(new BackupLocation(_local), progress: killer);
+            Assert.True(killer.Killed);
+            Assert.Empty(killer.Exposed);
+            Assert.Equal("Failed", info.Status);
+            Assert.Contains("pg_dump", info.Error);
+            Assert.Null(info.ManifestUri);
+            Assert.Empty(Directory.EnumerateFiles(_local, "*", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            await DropAsync(table);
+        }
+    }
+
+    [Fact]
+    public async Task S3_failing_mid_upload_leaves_no_object_and_no_manifest()
+    {
+        var table = await CreateTableAsync(300_000, "md5(random()::text) || md5(random()::text)");
+        try
+        {
+            await using var s3 = await FailingS3.StartAsync();
+            var info = await BackupRunner.RunAsync(new BackupRequest
+            {
+                Connection = Conn, Destinations = [new BackupLocation(_local), new BackupLocation("s3://bucket/backups/")], Aws = S3(s3.Endpoint),
+                Environment = "test", Compression = BackupCompression.None, CountRows = false,
+            }, _db.Resolver, _db.Resolver.Redactor, null, Ct);
+            Assert.Equal("Failed", info.Status);
+            Assert.Contains("AccessDenied", info.Error);
+            Assert.Contains(s3.Log, l => l.EndsWith("part 1"));
+            Assert.DoesNotContain(s3.Log, l => l.StartsWith("POST") && l.EndsWith("uploadId")); // never completed
+            Assert.DoesNotContain(s3.Log, l => l.Contains(".manifest.json"));
+            Assert.Contains(s3.Log, l => l.StartsWith("DELETE") && l.EndsWith("uploadId")); // aborted
+            Assert.Empty(Directory.EnumerateFiles(_local, "*", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            await DropAsync(table);
+        }
+    }
+
+    [Fact]
+    public async Task Backups_list_newest_first_and_retention_removes_the_right_ones()
+    {
+        var location = new BackupLocation(_local);
+        var t0 = new DateTimeOffset(2026, 11, 1, 2, 0, 0, TimeSpan.Zero);
+        var made = new List<BackupInfo>();
+        foreach (var day in new[] { 0, 1, 2 }) made.Add(await BackupAsync(location, now: t0.AddDays(day)));
+        using var store = new LocalBackupStore(location);
+        var listed = await BackupCatalog.ListAsync(store, null, null, null, Ct);
+        Assert.Equal(made.Select(m => m.BackupUri).Reverse(), listed.Select(l => l.BackupUri));
+        Assert.Empty(await BackupCatalog.ListAsync(store, "other", null, null, Ct));
+        Assert.Single(await BackupCatalog.ListAsync(store, null, t0.AddDays(1.5), null, Ct));
+
+        var decisions = Retention.Decide(listed, new RetentionPolicy(KeepLast: 1), t0.AddDays(10));
+        var remove = decisions.Where(d => !d.Keep).ToList();
+        Assert.Equal(2, remove.Count);
+        foreach (var d in remove) await BackupCatalog.DeleteAsync(store, Path.GetRelativePath(_local, d.Backup.BackupUri).Replace('\\', '/'), Ct);
+        Assert.Equal([made[2].BackupUri], (await BackupCatalog.ListAsync(store, null, null, null, Ct)).Select(b => b.BackupUri));
+        Assert.Equal(2, Directory.EnumerateFiles(_local, "*", SearchOption.AllDirectories).Count()); // dump + manifest
+    }
+
+    [Fact]
+    public async Task Bucket_sync_copies_server_side_and_skips_what_is_unchanged()
+    {
+        var bucket = servers["OPSRUNBOOK_S3_BUCKET"];
+        var run = Guid.NewGuid().ToString("N");
+        var source = new BackupLocation($"s3://{bucket}/app-{run}/");
+        var destination = new BackupLocation($"s3://{bucket}/files-{run}/20261122/");
+        using (var store = await BackupStores.OpenAsync(source, S3(), _db.Resolver, _db.Resolver.Redactor, Ct))
+        {
+            foreach (var i in Enumerable.Range(0, 5)) await store.PutAsync($"uploads/{i}.txt", System.Text.Encoding.UTF8.GetBytes($"file {i}"), Ct);
+        }
+        var first = await StorageSync.SyncAsync(source, destination, S3(), 4, _db.Resolver, _db.Resolver.Redactor, "test", null, Ct);
+        Assert.True(first.Failed == 0, string.Join("\n", first.Errors));
+        Assert.Equal((5, 0, 0), (first.Copied, first.Skipped, first.Failed));
+        Assert.Equal(5 * 6, first.BytesCopied);
+        var second = await StorageSync.SyncAsync(source, destination, S3(), 4, _db.Resolver, _db.Resolver.Redactor, "test", null, Ct);
+        Assert.Equal((0, 5), (second.Copied, second.Skipped));
+        using var target = await BackupStores.OpenAsync(destination, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+        Assert.Equal(5, (await target.ListAsync(".txt", Ct)).Count);
+        // The copies hold the same bytes (no transfer framing kept as content).
+        await using var copy = await target.OpenReadAsync("uploads/3.txt", Ct);
+        Assert.Equal("file 3", await new StreamReader(copy).ReadToEndAsync(Ct));
+    }
+}
+
+public class RetentionTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+
+    private static BackupInfo B(double daysAgo, bool verified = false) => new()
+    {
+        BackupUri = $"b-{daysAgo}", Database = "db", Status = "Succeeded", StartedAt = Now.AddDays(-daysAgo), VerifiedAt = verified ? Now : null,
+    };
+
+    [Fact]
+    public void Age_rule_keeps_younger_backups()
+    {
+        var d = Retention.Decide([B(1), B(10), B(40)], new RetentionPolicy(OlderThan: TimeSpan.FromDays(30)), Now);
+        Assert.Equal([true, true, false], d.Select(x => x.Keep));
+    }
+
+    [Fact]
+    public void The_newest_verified_backup_survives_every_rule()
+    {
+        var d = Retention.Decide([B(1), B(40, verified: true), B(50, verified: true)], new RetentionPolicy(OlderThan: TimeSpan.FromDays(30)), Now);
+        Assert.Equal([true, true, false], d.Select(x => x.Keep));
+        Assert.Contains("never removed", d[1].Reason);
+    }
+
+    [Fact]
+    public void Grandfather_father_son_keeps_one_per_period()
+    {
+        // Two backups a day for 90 days.
+        var backups = Enumerable.Range(0, 180).Select(i => B(i * 0.5)).ToList();
+        var d = Retention.Decide(backups, new RetentionPolicy(KeepDaily: 7, KeepWeekly: 4, KeepMonthly: 3), Now);
+        var kept = d.Where(x => x.Keep).Select(x => x.Backup).ToList();
+        var days = kept.Select(b => b.StartedAt.Date).Distinct().Count();
+        Assert.Equal(kept.Count, days); // at most one per day
+        Assert.InRange(kept.Count, 7, 14);
+        Assert.Contains(kept, b => b.StartedAt == Now); // newest
+        Assert.All(kept.Where(b => (Now - b.StartedAt).TotalDays < 7), b => Assert.True(b.StartedAt.TimeOfDay == Now.TimeOfDay, "newest of each day"));
+        Assert.Contains(d, x => x.Keep && x.Reason.StartsWith("newest of month"));
+    }
+
+    [Fact]
+    public void Keep_last_and_no_rule()
+    {
+        Assert.Equal([true, true, false], Retention.Decide([B(1), B(2), B(3)], new RetentionPolicy(KeepLast: 2), Now).Select(x => x.Keep));
+        Assert.Throws<ArgumentException>(() => Retention.Decide([B(1)], new RetentionPolicy(), Now));
+    }
+}
