@@ -10,9 +10,12 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('OpsRunbook.Format.ps1xml')
     CmdletsToExport      = @(
+        'Backup-Database'
+        'Backup-StorageBucket'
         'Clear-RedisDatabase'
         'Export-RunbookReport'
         'Get-DatabaseActivity'
+        'Get-DatabaseBackup'
         'Get-DatabaseConnectionUsage'
         'Get-DatabaseIndexAdvice'
         'Get-DatabaseIndexUsage'
@@ -29,8 +32,11 @@
         'Get-ServiceMetric'
         'Invoke-DatabaseMaintenance'
         'Invoke-HealthCheck'
+        'Remove-DatabaseBackup'
+        'Restore-Database'
         'Set-RedisEvictionPolicy'
         'Stop-DatabaseQuery'
+        'Test-DatabaseBackup'
         'Test-MetricThreshold'
         'Wait-HealthCheck'
     )
@@ -42,7 +48,7 @@
             Tags         = @('Operations', 'Runbook', 'HealthCheck', 'Monitoring', 'Prometheus', 'JUnit', 'PostgreSQL', 'Redis', 'Backup', 'SRE', 'DevOps', 'Linux', 'Windows', 'MacOS')
             ProjectUri   = 'https://github.com/opsrunbook/opsrunbook'
             LicenseUri   = 'https://github.com/opsrunbook/opsrunbook/blob/main/LICENSE'
-            ReleaseNotes = '0.1.0: PostgreSQL and Redis operations (activity, slow queries, locks, stop queries, maintenance, sizes, index usage and advice, connections, replication, role audit; Redis info, eviction policy, flush, slow log, clients); environments from runbook.json with secret references; Invoke-HealthCheck and Wait-HealthCheck for HTTP(S), TCP, DNS, JWKS, TLS certificates, PostgreSQL and Redis; Get-ServiceMetric (Prometheus, JSON), Get-HostResource, Test-MetricThreshold with the runbooks'' threshold tables; Export-RunbookReport (Markdown, JUnit, JSON; GitHub Actions and Azure Pipelines).'
+            ReleaseNotes = '0.1.0: backups proven by restoring them (Backup-Database to local and S3 with manifests, Test-DatabaseBackup with restore checks and measured RTO, Restore-Database, retention, Backup-StorageBucket); PostgreSQL and Redis operations (activity, slow queries, locks, stop queries, maintenance, sizes, index usage and advice, connections, replication, role audit; Redis info, eviction policy, flush, slow log, clients); environments from runbook.json with secret references; Invoke-HealthCheck and Wait-HealthCheck for HTTP(S), TCP, DNS, JWKS, TLS certificates, PostgreSQL and Redis; Get-ServiceMetric (Prometheus, JSON), Get-HostResource, Test-MetricThreshold with the runbooks'' threshold tables; Export-RunbookReport (Markdown, JUnit, JSON; GitHub Actions and Azure Pipelines).'
         }
     }
 }

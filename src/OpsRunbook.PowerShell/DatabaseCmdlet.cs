@@ -14,8 +14,6 @@ namespace OpsRunbook.PowerShell;
 public abstract class DatabaseCmdlet : OpsRunbookCmdlet
 {
     private readonly Dictionary<string, DatabaseSession> _sessions = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _cancel = new();
-    private readonly SecretResolver _secrets = new();
 
     /// <summary>The environment whose database to use (runbook.json "database").</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -40,9 +38,6 @@ public abstract class DatabaseCmdlet : OpsRunbookCmdlet
     [ValidateRange(0.1, 86400.0)]
     public double StatementTimeoutSec { get; set; } = 30;
 
-    /// <summary>Cancelled by Ctrl+C.</summary>
-    protected CancellationToken Cancellation => _cancel.Token;
-
     /// <summary>The session for this record's server (one per server for the whole pipeline).</summary>
     protected DatabaseSession Session()
     {
@@ -66,16 +61,16 @@ public abstract class DatabaseCmdlet : OpsRunbookCmdlet
                     "OpsRunbook.DatabaseMissing", ErrorCategory.InvalidArgument, null));
             }
             var env = Guard(() => LoadConfig().GetEnvironment(environment!));
-            if (env.Aws is not null) _secrets.UseAws(env.Aws);
+            if (env.Aws is not null) Secrets.UseAws(env.Aws);
             var db = env.Database ?? throw Terminate(new ArgumentException($"environment '{env.Name}' has no \"database\" section in runbook.json"), "OpsRunbook.DatabaseMissing");
             if (replica && db.Replica is null) throw Terminate(new ArgumentException($"environment '{env.Name}' has no database replica (\"database\".\"replica\")"), "OpsRunbook.DatabaseMissing");
             connection = replica ? db.Replica! : db.Connection;
             target = replica ? "database-replica" : "database";
             ca = db.CaCertificate;
         }
-        SupplyVaultSecret(_secrets, connection);
+        SupplyVaultSecret(Secrets, connection);
         var options = new DatabaseSessionOptions { StatementTimeout = TimeSpan.FromSeconds(StatementTimeoutSec), CaCertificatePath = ca };
-        var session = Run(() => DatabaseSession.OpenAsync(connection, _secrets, _secrets.Redactor, options, environment, target, Cancellation), "the database");
+        var session = Run(() => DatabaseSession.OpenAsync(connection, Secrets, Secrets.Redactor, options, environment, target, Cancellation), "the database");
         _sessions[key] = session;
         return session;
     }
@@ -88,21 +83,11 @@ public abstract class DatabaseCmdlet : OpsRunbookCmdlet
     {
         try
         {
-            return Task.Run(work, Cancellation).GetAwaiter().GetResult();
+            return RunEngine(work, where, "OpsRunbook.DatabaseError");
         }
-        catch (DatabaseFeatureMissingException ex)
+        catch (Exception ex) when (ex is DatabaseFeatureMissingException or OpsRunbook.Engine.Backup.PgToolMissingException)
         {
             throw Terminate(ex, "OpsRunbook.DatabaseFeatureMissing", ErrorCategory.NotInstalled);
-        }
-        catch (ArgumentException ex)
-        {
-            throw Terminate(ex, "OpsRunbook.InvalidArgument", ErrorCategory.InvalidArgument);
-        }
-        catch (Exception ex) when (FailureDescriber.TryDescribe(ex, where, out var message, out var kind))
-        {
-            // The Engine names the failure: this assembly must not reference Npgsql or any other third-party type.
-            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(_secrets.Redactor.Scrub(message)), "OpsRunbook.DatabaseError", Category(kind), null));
-            throw;
         }
     }
 
@@ -142,7 +127,4 @@ public abstract class DatabaseCmdlet : OpsRunbookCmdlet
         foreach (var s in _sessions.Values) s.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _sessions.Clear();
     }
-
-    /// <summary>Ctrl+C.</summary>
-    protected override void StopProcessing() => _cancel.Cancel();
 }

@@ -66,9 +66,6 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
     [Parameter]
     public SwitchParameter SkipCertificateCheck { get; set; }
 
-    /// <summary>The secret resolver of this invocation; vault: values are supplied to it on the pipeline thread.</summary>
-    protected SecretResolver Secrets { get; } = new();
-
     /// <summary>Options for the checks, with the given failure and success thresholds.</summary>
     protected HealthCheckOptions Options(int failureThreshold, int successThreshold, int retryCount = 0) => new()
     {

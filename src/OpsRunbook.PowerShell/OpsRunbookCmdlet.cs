@@ -8,6 +8,39 @@ namespace OpsRunbook.PowerShell;
 public abstract class OpsRunbookCmdlet : PSCmdlet
 {
     private readonly Dictionary<string, RunbookConfig> _configs = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>The secrets this invocation resolved (vault values supplied on the pipeline thread); scrubs every message.</summary>
+    protected SecretResolver Secrets { get; } = new();
+
+    /// <summary>Cancelled by Ctrl+C.</summary>
+    protected CancellationToken Cancellation => _cancel.Token;
+
+    /// <summary>Ctrl+C cancels the Engine work in progress.</summary>
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    /// <summary>
+    /// Runs Engine work and waits for it on the pipeline thread. Server, connection, permission and secret failures
+    /// become terminating errors with a readable message (never a stack trace, never a secret); bad arguments too.
+    /// </summary>
+    protected T RunEngine<T>(Func<Task<T>> work, string where, string errorId)
+    {
+        try
+        {
+            return Task.Run(work, Cancellation).GetAwaiter().GetResult();
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidArgument", ErrorCategory.InvalidArgument, null));
+            throw;
+        }
+        catch (Exception ex) when (OpsRunbook.Engine.Health.Checks.FailureDescriber.TryDescribe(ex, where, out var message, out var kind))
+        {
+            // The Engine names the failure: this assembly must not reference Npgsql or any other third-party type.
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(Secrets.Redactor.Scrub(message)), errorId, Category(kind), null));
+            throw;
+        }
+    }
 
     /// <summary>
     /// The runbook.json to use. Without it, $env:OPSRUNBOOK_CONFIG, then runbook.json in the current directory.

@@ -12,8 +12,6 @@ namespace OpsRunbook.PowerShell;
 /// <summary>What the Redis cmdlets share: which server (an environment's "redis" or -Connection) and readable errors.</summary>
 public abstract class RedisCmdlet : OpsRunbookCmdlet
 {
-    private readonly CancellationTokenSource _cancel = new();
-    private readonly SecretResolver _secrets = new();
     private RedisSession? _session;
     private string? _sessionKey;
 
@@ -30,9 +28,6 @@ public abstract class RedisCmdlet : OpsRunbookCmdlet
     /// <summary>Accept any TLS certificate (rediss://). For test servers only.</summary>
     [Parameter]
     public SwitchParameter SkipCertificateCheck { get; set; }
-
-    /// <summary>Cancelled by Ctrl+C.</summary>
-    protected CancellationToken Cancellation => _cancel.Token;
 
     /// <summary>The environment's thresholds, when there is one.</summary>
     protected ThresholdProfile? Thresholds { get; private set; }
@@ -57,7 +52,7 @@ public abstract class RedisCmdlet : OpsRunbookCmdlet
                 if (environment is null) throw new ArgumentException("give -Environment (an environment with \"redis\" in runbook.json) or -Connection");
                 var env = LoadConfig().GetEnvironment(environment);
                 var redis = env.Redis ?? throw new ArgumentException($"environment '{env.Name}' has no \"redis\" section in runbook.json");
-                if (env.Aws is not null) _secrets.UseAws(env.Aws);
+                if (env.Aws is not null) Secrets.UseAws(env.Aws);
                 connection = redis.Connection;
                 ca = redis.CaCertificate;
                 target = "redis";
@@ -74,31 +69,14 @@ public abstract class RedisCmdlet : OpsRunbookCmdlet
             ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.RedisMissing", ErrorCategory.InvalidArgument, null));
             throw;
         }
-        SupplyVaultSecret(_secrets, connection);
-        _session = Run(() => RedisSession.OpenAsync(connection, _secrets, _secrets.Redactor, ca, SkipCertificateCheck, environment, target, Cancellation), "Redis");
+        SupplyVaultSecret(Secrets, connection);
+        _session = Run(() => RedisSession.OpenAsync(connection, Secrets, Secrets.Redactor, ca, SkipCertificateCheck, environment, target, Cancellation), "Redis");
         _sessionKey = key;
         return _session;
     }
 
     /// <summary>Runs Engine work; connection and server errors become terminating errors with a readable message.</summary>
-    protected T Run<T>(Func<Task<T>> work, string where)
-    {
-        try
-        {
-            return Task.Run(work, Cancellation).GetAwaiter().GetResult();
-        }
-        catch (ArgumentException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidArgument", ErrorCategory.InvalidArgument, null));
-            throw;
-        }
-        catch (Exception ex) when (FailureDescriber.TryDescribe(ex, where, out var message, out var kind))
-        {
-            // The Engine names the failure: this assembly must not reference Npgsql or any other third-party type.
-            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(_secrets.Redactor.Scrub(message)), "OpsRunbook.RedisError", Category(kind), null));
-            throw;
-        }
-    }
+    protected T Run<T>(Func<Task<T>> work, string where) => RunEngine(work, where, "OpsRunbook.RedisError");
 
     /// <summary>Runs work against this record's session.</summary>
     protected T Run<T>(Func<RedisSession, CancellationToken, Task<T>> work)
@@ -106,7 +84,4 @@ public abstract class RedisCmdlet : OpsRunbookCmdlet
         var session = Session();
         return Run(() => work(session, Cancellation), session.Target);
     }
-
-    /// <summary>Ctrl+C.</summary>
-    protected override void StopProcessing() => _cancel.Cancel();
 }

@@ -24,6 +24,17 @@ public sealed record BackupLocation(string Root)
     /// <summary>The URI of a key under this location.</summary>
     public string UriOf(string key) => IsS3 ? $"s3://{Bucket}/{Prefix}{key}" : System.IO.Path.Combine(Root, key.Replace('/', System.IO.Path.DirectorySeparatorChar));
 
+    /// <summary>The key of a URI under this location (the inverse of <see cref="UriOf"/>).</summary>
+    public string KeyOf(string uri)
+    {
+        var root = IsS3 ? $"s3://{Bucket}/{Prefix}" : System.IO.Path.GetFullPath(Root);
+        if (IsS3 ? !uri.StartsWith(root, StringComparison.Ordinal) : !System.IO.Path.GetFullPath(uri).StartsWith(root, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{uri} is not under {Root}");
+        }
+        return IsS3 ? uri[root.Length..] : System.IO.Path.GetRelativePath(root, uri).Replace(System.IO.Path.DirectorySeparatorChar, '/');
+    }
+
     /// <summary>Parses a backup URI (s3://bucket/key or a path) into its location (the parent) and the file name.</summary>
     public static (BackupLocation location, string key) Split(string uri)
     {

@@ -228,6 +228,8 @@ public sealed class BackupConfig
     public int? RetentionDays { get; init; }
     /// <summary>Keep at least this many backups.</summary>
     public int? RetentionCount { get; init; }
+    /// <summary>The recovery time objective restore checks are measured against (runbook 000: 30 min, 004: 4 h).</summary>
+    public TimeSpan? Rto { get; init; }
 }
 
 /// <summary>The deployment platform and its settings.</summary>

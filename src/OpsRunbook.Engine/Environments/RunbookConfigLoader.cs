@@ -397,7 +397,7 @@ public static class RunbookConfigLoader
         private BackupConfig ReadBackup(JsonElement b, string path)
         {
             RequireObject(b, path);
-            Known(b, path, "destination", "retention");
+            Known(b, path, "destination", "retention", "rto");
             int? days = null, count = null;
             if (b.TryGetProperty("retention", out var ret))
             {
@@ -406,7 +406,7 @@ public static class RunbookConfigLoader
                 days = PositiveInt(ret, path + ".retention", "days");
                 count = PositiveInt(ret, path + ".retention", "count");
             }
-            return new BackupConfig { Destination = String(b, path, "destination", required: true)!, RetentionDays = days, RetentionCount = count };
+            return new BackupConfig { Destination = String(b, path, "destination", required: true)!, RetentionDays = days, RetentionCount = count, Rto = DurationOf(b, path, "rto") };
         }
 
         private static readonly Dictionary<string, string[]> DeploySettings = new(StringComparer.OrdinalIgnoreCase)

@@ -1,0 +1,121 @@
+using System.Management.Automation;
+using OpsRunbook.Engine.Backup;
+using OpsRunbook.Engine.Clients.Aws;
+using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Secrets;
+using OpsRunbook.PowerShell.Completers;
+
+namespace OpsRunbook.PowerShell;
+
+/// <summary>What the backup cmdlets share: the environment (its database, backup destination, AWS settings) and overrides.</summary>
+public abstract class BackupCmdlet : OpsRunbookCmdlet
+{
+    /// <summary>The environment whose database and backup destination to use.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
+    public string? Environment { get; set; }
+
+    /// <summary>A database connection instead of the environment's: a reference (env:DATABASE_URL, secret:aws:ID#key, vault:VAULT/NAME) or a postgres:// URL.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Connection { get; set; }
+
+    private string? _envProblem;
+
+    /// <summary>
+    /// The environment, or null without one. A backup's Environment (from its manifest) binds here from the pipeline,
+    /// so an environment this machine's runbook.json lacks is not an error by itself: explicit parameters and the AWS
+    /// defaults apply, and whatever is then missing is reported with the reason.
+    /// </summary>
+    protected EnvironmentConfig? Env()
+    {
+        if (string.IsNullOrEmpty(Environment)) return null;
+        try
+        {
+            var path = RunbookConfigLoader.Locate(ConfigPath, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+            var config = RunbookConfigLoader.Load(path);
+            var env = config.Environments.FirstOrDefault(e => string.Equals(e.Name, Environment, StringComparison.OrdinalIgnoreCase));
+            if (env is null)
+            {
+                NoEnvironment($"{path} has no environment '{Environment}' (known: {string.Join(", ", config.Environments.Select(e => e.Name))})");
+                return null;
+            }
+            if (env.Aws is not null) Secrets.UseAws(env.Aws);
+            return env;
+        }
+        catch (RunbookConfigException ex) when (ex.Field is null && ex.Line is null)
+        {
+            NoEnvironment(ex.Message);
+            return null;
+        }
+        catch (RunbookConfigException ex)
+        {
+            // A file that exists must be valid.
+            ThrowTerminatingError(ConfigError(ex));
+            throw;
+        }
+    }
+
+    private void NoEnvironment(string why)
+    {
+        if (_envProblem is null) WriteWarning($"environment '{Environment}' is not available ({why}); using the explicit parameters and AWS defaults");
+        _envProblem = why;
+    }
+
+    private string Because => _envProblem is null ? "" : $" (environment '{Environment}': {_envProblem})";
+
+    /// <summary>The database connection: -Connection, else the environment's primary.</summary>
+    protected SecretValue DatabaseConnection()
+    {
+        SecretValue connection;
+        try
+        {
+            connection = Connection is not null
+                ? SecretValue.Parse(Connection)
+                : Env()?.Database?.Connection ?? throw new ArgumentException("give -Environment (with \"database\" in runbook.json) or -Connection" + Because);
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.DatabaseMissing", ErrorCategory.InvalidArgument, null));
+            throw;
+        }
+        SupplyVaultSecret(Secrets, connection);
+        return connection;
+    }
+
+    /// <summary>The AWS settings for S3 locations (the environment's, or the SDK's chains).</summary>
+    protected AwsSettings? Aws() => Env()?.Aws;
+
+    /// <summary>The environment's backup destination (runbook.json "backup"."destination").</summary>
+    protected BackupLocation EnvironmentDestination() =>
+        Env()?.Backup?.Destination is { } d
+            ? new BackupLocation(System.IO.Path.IsPathRooted(d) || d.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? d : SessionState.Path.GetUnresolvedProviderPathFromPSPath(d))
+            : throw new PSArgumentException("give -Environment (with \"backup\".\"destination\" in runbook.json) or -Destination" + Because);
+
+    /// <summary>A location from a path or s3:// URI typed by a person (relative paths against PowerShell's location).</summary>
+    protected BackupLocation LocationOf(string pathOrUri) =>
+        new(pathOrUri.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? pathOrUri : SessionState.Path.GetUnresolvedProviderPathFromPSPath(pathOrUri));
+
+    /// <summary>A backup URI typed by a person, made absolute.</summary>
+    protected string UriOf(string pathOrUri) =>
+        pathOrUri.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? pathOrUri : SessionState.Path.GetUnresolvedProviderPathFromPSPath(pathOrUri);
+
+    /// <summary>Runs Engine work with the backup error id.</summary>
+    protected T Run<T>(Func<Task<T>> work, string where)
+    {
+        try
+        {
+            return RunEngine(work, where, "OpsRunbook.BackupError");
+        }
+        catch (PgToolMissingException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.PgToolMissing", ErrorCategory.NotInstalled, null));
+            throw;
+        }
+        catch (FormatException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidManifest", ErrorCategory.InvalidData, null));
+            throw;
+        }
+    }
+}
