@@ -1,0 +1,73 @@
+#Requires -Version 7.4
+# Backups (issue 5), end to end in pwsh against the servers of tests/servers.sh.
+
+BeforeDiscovery {
+    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $script:Destination = Join-Path $TestDrive 'backups'
+}
+
+AfterAll {
+    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
+}
+
+Describe 'Backup pipeline' -Skip:(-not $HaveServers) {
+    It 'backs up, proves the backup by restoring it, and reports' {
+        $report = Backup-Database sandbox -ConfigPath $SandboxConfig -Destination $Destination |
+            Test-DatabaseBackup -ConfigPath $SandboxConfig -RestoreCheck |
+            Export-RunbookReport -Format Markdown -NoCiIntegration
+        $report.Failed | Should -Be 0
+        $report.Content | Should -Match '### Backup verification'
+    }
+
+    It 'lists the backup with its verification' {
+        $backup = Get-DatabaseBackup sandbox -ConfigPath $SandboxConfig -Destination $Destination | Select-Object -First 1
+        $backup.Status | Should -Be 'Succeeded'
+        $backup.VerifiedAt | Should -Not -BeNullOrEmpty
+        $backup.Manifest.Tables.Count | Should -BeGreaterThan 0
+    }
+
+    It 'backs up to the configured S3 destination' {
+        $backup = Backup-Database sandbox -ConfigPath $SandboxConfig
+        $backup.BackupUri | Should -BeLike 's3://opsrunbook-backups/sandbox/*'
+        $backup.Status | Should -Be 'Succeeded'
+    }
+
+    It 'previews a restore with -WhatIf and creates nothing' {
+        $target = 'pester_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $backup = Get-DatabaseBackup sandbox -ConfigPath $SandboxConfig -Destination $Destination | Select-Object -First 1
+        $backup | Restore-Database -ConfigPath $SandboxConfig -TargetDatabase $target -WhatIf | Should -BeNullOrEmpty
+        $env:PGPASSWORD = $Settings.OPSRUNBOOK_PG_PASSWORD
+        try {
+            (& psql -h 127.0.0.1 -p $Settings.OPSRUNBOOK_PG_PORT -U opsrunbook -d opsrunbook -Atc "SELECT count(*) FROM pg_database WHERE datname = '$target'") | Should -Be '0'
+        }
+        finally {
+            Remove-Item env:PGPASSWORD
+        }
+    }
+
+    It 'restores into a new database and refuses to overwrite it without -Force' {
+        $target = 'pester_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $backup = Get-DatabaseBackup sandbox -ConfigPath $SandboxConfig -Destination $Destination | Select-Object -First 1
+        ($backup | Restore-Database -ConfigPath $SandboxConfig -TargetDatabase $target -Confirm:$false).Status | Should -Be 'Succeeded'
+        { $backup | Restore-Database -ConfigPath $SandboxConfig -TargetDatabase $target -Confirm:$false -ErrorAction Stop } | Should -Throw '*exists*-Force*'
+        ($backup | Restore-Database -ConfigPath $SandboxConfig -TargetDatabase $target -Force).Replaced | Should -BeTrue
+        $env:PGPASSWORD = $Settings.OPSRUNBOOK_PG_PASSWORD
+        try {
+            & psql -h 127.0.0.1 -p $Settings.OPSRUNBOOK_PG_PORT -U opsrunbook -d opsrunbook -qc "DROP DATABASE $target WITH (FORCE)" | Out-Null
+        }
+        finally {
+            Remove-Item env:PGPASSWORD
+        }
+    }
+
+    It 'keeps the newest verified backup through retention' {
+        $removed = Remove-DatabaseBackup sandbox -ConfigPath $SandboxConfig -Destination $Destination -OlderThan 1ms -Force
+        $left = Get-DatabaseBackup sandbox -ConfigPath $SandboxConfig -Destination $Destination
+        @($left).Count | Should -Be 1
+        $left.VerifiedAt | Should -Not -BeNullOrEmpty
+    }
+}
