@@ -120,7 +120,7 @@ internal static class MixedBenchmark
     }
 
     /// <summary>The servers of tests/servers.sh: an already running set ($OPSRUNBOOK_SERVERS_ENV) or a fresh one stopped afterwards.</summary>
-    private static async Task<(Dictionary<string, string> settings, Action stop)> TestServersAsync()
+    internal static async Task<(Dictionary<string, string> settings, Action stop)> TestServersAsync()
     {
         var root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "OpsRunbook.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from the repository");

@@ -18,6 +18,11 @@ const int DelayMs = 100;
 var rounds = args.Contains("--quick") ? 1 : 5;
 
 var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+if (mode == "backup")
+{
+    await BackupBenchmark.RunAsync(args);
+    return 0;
+}
 if (mode is "mixed" or "all")
 {
     await MixedBenchmark.RunAsync(args.Contains("--quick") ? 1 : 3);

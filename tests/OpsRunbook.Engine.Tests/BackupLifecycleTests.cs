@@ -8,31 +8,8 @@ using OpsRunbook.Engine.Tests.Fakes;
 namespace OpsRunbook.Engine.Tests;
 
 /// <summary>Backup → verify → restore, and every way a backup can go wrong, against real PostgreSQL and s3rver.</summary>
-public class BackupLifecycleTests(TestServers servers) : IAsyncLifetime
+public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
 {
-    private readonly Db _db = new(servers);
-    private readonly string _local = Directory.CreateTempSubdirectory("opsrunbook-lifecycle").FullName;
-    private string _database = "";
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => _database = await _db.CreateDatabaseAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await _db.DropDatabaseAsync(_database);
-        Directory.Delete(_local, true);
-    }
-
-    private SecretValue Conn => SecretValue.Parse(_db.Url(_database));
-
-    private AwsSettings S3(string? endpoint = null) => new()
-    {
-        Region = "us-east-1",
-        AccessKeyId = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),
-        SecretAccessKey = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),
-        S3Endpoint = endpoint ?? servers["OPSRUNBOOK_S3_ENDPOINT"],
-    };
-
     private async Task<string> CreateTableAsync(int rows, string payload = "md5(g::text)")
     {
         var table = "lc_" + Guid.NewGuid().ToString("N")[..8];
@@ -63,7 +40,7 @@ public class BackupLifecycleTests(TestServers servers) : IAsyncLifetime
         var table = await CreateTableAsync(3000);
         try
         {
-            var s3 = new BackupLocation($"s3://{servers["OPSRUNBOOK_S3_BUCKET"]}/tests/{Guid.NewGuid():N}/");
+            var s3 = new BackupLocation($"s3://{Servers["OPSRUNBOOK_S3_BUCKET"]}/tests/{Guid.NewGuid():N}/");
             var info = await BackupAsync(s3);
             Assert.True(info.Status == "Succeeded", info.Error);
 
@@ -91,7 +68,7 @@ public class BackupLifecycleTests(TestServers servers) : IAsyncLifetime
             try
             {
                 await using var original = await _db.AppAsync(database: _database);
-                var b = new NpgsqlConnectionStringBuilder(original.ConnectionString) { Database = target, Password = servers["OPSRUNBOOK_PG_PASSWORD"] };
+                var b = new NpgsqlConnectionStringBuilder(original.ConnectionString) { Database = target, Password = Servers["OPSRUNBOOK_PG_PASSWORD"] };
                 await using var copy = new NpgsqlConnection(b.ConnectionString);
                 await copy.OpenAsync(Ct);
                 Assert.Equal(await ContentHashAsync(original, table), await ContentHashAsync(copy, table));
@@ -184,7 +161,7 @@ public class BackupLifecycleTests(TestServers servers) : IAsyncLifetime
         var table = await CreateTableAsync(300_000, "md5(random()::text) || md5(random()::text)");
         try
         {
-            var killer = new KillPgDump(servers["OPSRUNBOOK_PG_PASSWORD"]);
+            var killer = new KillPgDump(Servers["OPSRUNBOOK_PG_PASSWORD"]);
             var info = await BackupAsync(new BackupLocation(_local), progress: killer);
             Assert.True(killer.Killed);
             Assert.Empty(killer.Exposed);
@@ -249,7 +226,7 @@ public class BackupLifecycleTests(TestServers servers) : IAsyncLifetime
     [Fact]
     public async Task Bucket_sync_copies_server_side_and_skips_what_is_unchanged()
     {
-        var bucket = servers["OPSRUNBOOK_S3_BUCKET"];
+        var bucket = Servers["OPSRUNBOOK_S3_BUCKET"];
         var run = Guid.NewGuid().ToString("N");
         var source = new BackupLocation($"s3://{bucket}/app-{run}/");
         var destination = new BackupLocation($"s3://{bucket}/files-{run}/20261122/");

@@ -7,30 +7,9 @@ using OpsRunbook.Engine.Secrets;
 namespace OpsRunbook.Engine.Tests;
 
 /// <summary>Backups against the real PostgreSQL and s3rver.</summary>
-public class BackupTests(TestServers servers) : IAsyncLifetime
+public class BackupTests(TestServers servers) : BackupTestBase(servers)
 {
-    private readonly Db _db = new(servers);
-    private readonly string _local = Directory.CreateTempSubdirectory("opsrunbook-backups").FullName;
-    private string _database = "";
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => _database = await _db.CreateDatabaseAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await _db.DropDatabaseAsync(_database);
-        Directory.Delete(_local, true);
-    }
-
-    internal AwsSettings S3() => new()
-    {
-        Region = "us-east-1",
-        AccessKeyId = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),
-        SecretAccessKey = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),
-        S3Endpoint = servers["OPSRUNBOOK_S3_ENDPOINT"],
-    };
-
-    internal BackupLocation S3Location() => new($"s3://{servers["OPSRUNBOOK_S3_BUCKET"]}/tests/{Guid.NewGuid():N}/");
+    internal BackupLocation S3Location() => new($"s3://{Servers["OPSRUNBOOK_S3_BUCKET"]}/tests/{Guid.NewGuid():N}/");
 
     internal BackupRequest Request(params BackupLocation[] destinations) => new()
     {

@@ -235,7 +235,9 @@ public sealed class S3BackupStore : IBackupStore
     {
         private readonly List<PartETag> _parts = [];
         private readonly List<Task> _inFlight = [];
-        private MemoryStream _buffer = new(PartSize);
+        // Part buffers come from a pool and go back after their upload: no 8 MiB allocations per part.
+        private byte[] _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(PartSize);
+        private int _length;
         private string? _uploadId;
         private int _partNumber;
         private bool _done;
@@ -244,10 +246,11 @@ public sealed class S3BackupStore : IBackupStore
         {
             while (data.Length > 0)
             {
-                var n = (int)Math.Min(data.Length, PartSize - _buffer.Length);
-                _buffer.Write(data.Span[..n]);
+                var n = Math.Min(data.Length, PartSize - _length);
+                data.Span[..n].CopyTo(_buffer.AsSpan(_length));
+                _length += n;
                 data = data[n..];
-                if (_buffer.Length == PartSize) await FlushPartAsync(ct).ConfigureAwait(false);
+                if (_length == PartSize) await FlushPartAsync(ct).ConfigureAwait(false);
             }
         }
 
@@ -255,8 +258,7 @@ public sealed class S3BackupStore : IBackupStore
         {
             _uploadId ??= (await store._s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = store.Location.Bucket, Key = key }, ct).ConfigureAwait(false)).UploadId;
             var number = ++_partNumber;
-            var bytes = _buffer.ToArray();
-            _buffer = new MemoryStream(PartSize);
+            var (bytes, length) = (_buffer, _length);
             // Bounded memory: wait for a slot before starting another part.
             while (_inFlight.Count >= PartsInFlight)
             {
@@ -264,22 +266,31 @@ public sealed class S3BackupStore : IBackupStore
                 _inFlight.Remove(finished);
                 await finished.ConfigureAwait(false);
             }
-            _inFlight.Add(UploadPartAsync(number, bytes, ct));
+            _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(PartSize);
+            _length = 0;
+            _inFlight.Add(UploadPartAsync(number, bytes, length, ct));
         }
 
-        private async Task UploadPartAsync(int number, byte[] bytes, CancellationToken ct)
+        private async Task UploadPartAsync(int number, byte[] bytes, int length, CancellationToken ct)
         {
-            await Retry.ExecuteAsync(async token =>
+            try
             {
-                var request = new UploadPartRequest
+                await Retry.ExecuteAsync(async token =>
                 {
-                    BucketName = store.Location.Bucket, Key = key, UploadId = _uploadId, PartNumber = number,
-                    InputStream = new MemoryStream(bytes), PartSize = bytes.Length,
-                };
-                if (store._compatible) request.UseChunkEncoding = false;
-                var response = await store._s3.UploadPartAsync(request, token).ConfigureAwait(false);
-                lock (_parts) _parts.Add(new PartETag(number, response.ETag));
-            }, ct).ConfigureAwait(false);
+                    var request = new UploadPartRequest
+                    {
+                        BucketName = store.Location.Bucket, Key = key, UploadId = _uploadId, PartNumber = number,
+                        InputStream = new MemoryStream(bytes, 0, length, writable: false), PartSize = length,
+                    };
+                    if (store._compatible) request.UseChunkEncoding = false;
+                    var response = await store._s3.UploadPartAsync(request, token).ConfigureAwait(false);
+                    lock (_parts) _parts.Add(new PartETag(number, response.ETag));
+                }, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+            }
         }
 
         public async Task CompleteAsync(CancellationToken ct)
@@ -287,17 +298,26 @@ public sealed class S3BackupStore : IBackupStore
             if (_uploadId is null)
             {
                 // Everything fit in one part: a single PUT.
-                await store.PutAsync(key[store.Location.Prefix.Length..], _buffer.ToArray(), ct).ConfigureAwait(false);
+                await store.PutAsync(key[store.Location.Prefix.Length..], _buffer.AsSpan(0, _length).ToArray(), ct).ConfigureAwait(false);
+                ReturnBuffer();
                 _done = true;
                 return;
             }
-            if (_buffer.Length > 0) await FlushPartAsync(ct).ConfigureAwait(false);
+            if (_length > 0) await FlushPartAsync(ct).ConfigureAwait(false);
             await Task.WhenAll(_inFlight).ConfigureAwait(false);
+            ReturnBuffer();
             await store._s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = store.Location.Bucket, Key = key, UploadId = _uploadId, PartETags = _parts.OrderBy(p => p.PartNumber).ToList(),
             }, ct).ConfigureAwait(false);
             _done = true;
+        }
+
+        private void ReturnBuffer()
+        {
+            if (_buffer.Length == 0) return;
+            System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
         }
 
         public async Task AbortAsync()
@@ -311,6 +331,7 @@ public sealed class S3BackupStore : IBackupStore
             {
                 // The parts failed anyway; the upload is being abandoned.
             }
+            ReturnBuffer();
             if (_uploadId is null) return;
             try
             {

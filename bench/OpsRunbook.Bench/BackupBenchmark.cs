@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using Npgsql;
+using OpsRunbook.Engine.Backup;
+using OpsRunbook.Engine.Clients.Aws;
+using OpsRunbook.Engine.Secrets;
+
+/// <summary>
+/// Issue 5: a database of about 1 GB (OPSRUNBOOK_BENCH_BACKUP_MB, default 1024). Backup-Database's engine to a local
+/// directory and to s3rver against `pg_dump -Fc -f file` in the same run: throughput ≥ 0.9× the baseline; peak memory
+/// of this process ≤ 200 MB. Restore-Database's engine against a direct `pg_restore` of the same archive: ≥ 0.9×.
+/// Run it in its own process (`-- backup`) so nothing else inflates the memory figure.
+/// </summary>
+internal static class BackupBenchmark
+{
+    public static async Task RunAsync(string[] args)
+    {
+        var megabytes = int.TryParse(Environment.GetEnvironmentVariable("OPSRUNBOOK_BENCH_BACKUP_MB"), out var mb) ? mb : 1024;
+        var (settings, stop) = await MixedBenchmark.TestServersAsync();
+        var work = Directory.CreateTempSubdirectory("opsrunbook-bench").FullName;
+        try
+        {
+            string S(string k) => settings[k];
+            var password = S("OPSRUNBOOK_PG_PASSWORD");
+            var admin = $"Host=127.0.0.1;Port={S("OPSRUNBOOK_PG_PORT")};Username=opsrunbook;Password={password};Database=opsrunbook;Pooling=false;Command Timeout=0";
+            const string db = "bench_backup";
+            var sw = Stopwatch.StartNew();
+            await using (var c = new NpgsqlConnection(admin))
+            {
+                await c.OpenAsync();
+                await new NpgsqlCommand($"DROP DATABASE IF EXISTS {db} WITH (FORCE)", c).ExecuteNonQueryAsync();
+                await new NpgsqlCommand($"CREATE DATABASE {db}", c).ExecuteNonQueryAsync();
+            }
+            var dbConn = admin.Replace("Database=opsrunbook", $"Database={db}", StringComparison.Ordinal);
+            // Rows of ~290 bytes: half md5 (compressible like real text), half random (not).
+            var rows = (long)megabytes * 1024 * 1024 / 330;
+            await using (var c = new NpgsqlConnection(dbConn))
+            {
+                await c.OpenAsync();
+                await new NpgsqlCommand("CREATE TABLE events (id bigint PRIMARY KEY, kind int, payload text)", c).ExecuteNonQueryAsync();
+                const long batch = 500_000;
+                for (long from = 1; from <= rows; from += batch)
+                {
+                    var to = Math.Min(rows, from + batch - 1);
+                    await new NpgsqlCommand($"INSERT INTO events SELECT g, g % 17, repeat(md5(g::text), 4) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) FROM generate_series({from}, {to}) g", c).ExecuteNonQueryAsync();
+                }
+                await new NpgsqlCommand("ANALYZE events", c).ExecuteNonQueryAsync();
+                var size = (long)(await new NpgsqlCommand("SELECT pg_database_size(current_database())", c).ExecuteScalarAsync())!;
+                Console.WriteLine($"database {db}: {rows:N0} rows, {size / 1048576.0:N0} MiB (made in {sw.Elapsed.TotalSeconds:N0} s)");
+            }
+
+            var env = new Dictionary<string, string>(settings) { ["BENCH_DB_URL"] = $"postgres://opsrunbook:{Uri.EscapeDataString(password)}@127.0.0.1:{S("OPSRUNBOOK_PG_PORT")}/{db}" };
+            var resolver = new SecretResolver(environment: n => env.TryGetValue(n, out var v) ? v : Environment.GetEnvironmentVariable(n));
+            var aws = new AwsSettings
+            {
+                Region = "us-east-1", AccessKeyId = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"), SecretAccessKey = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),
+                S3Endpoint = S("OPSRUNBOOK_S3_ENDPOINT"),
+            };
+            var pgDump = PgTools.Find("pg_dump", 15);
+            var pgRestore = PgTools.Find("pg_restore", 15);
+
+            // Baseline: pg_dump -Fc -f file.
+            var baselineFile = Path.Combine(work, "baseline.dump");
+            var t0 = await TimeAsync(pgDump.Path, ["-Fc", "-f", baselineFile, "-h", "127.0.0.1", "-p", S("OPSRUNBOOK_PG_PORT"), "-U", "opsrunbook", db], password);
+            var baselineBytes = new FileInfo(baselineFile).Length;
+
+            async Task<(TimeSpan t, BackupInfo info)> Backup(BackupLocation destination, bool countRows)
+            {
+                var w = Stopwatch.StartNew();
+                var info = await BackupRunner.RunAsync(new BackupRequest
+                {
+                    Connection = SecretValue.Parse("env:BENCH_DB_URL"), Destinations = [destination], Aws = aws, System = "bench", Environment = "bench", CountRows = countRows,
+                }, resolver, resolver.Redactor, null, CancellationToken.None);
+                if (info.Status != "Succeeded") throw new InvalidOperationException(info.Error);
+                return (w.Elapsed, info);
+            }
+
+            var local = await Backup(new BackupLocation(Path.Combine(work, "local")), countRows: true);
+            var localNoCount = await Backup(new BackupLocation(Path.Combine(work, "local-nocount")), countRows: false);
+            var peakLocal = Process.GetCurrentProcess().PeakWorkingSet64;
+            var s3 = await Backup(new BackupLocation($"s3://{S("OPSRUNBOOK_S3_BUCKET")}/bench/{Guid.NewGuid():N}/"), countRows: true);
+            var peak = Process.GetCurrentProcess().PeakWorkingSet64;
+
+            double Ratio(TimeSpan baseline, TimeSpan t, long baseBytes, long bytes) => (bytes / t.TotalSeconds) / (baseBytes / baseline.TotalSeconds);
+            Console.WriteLine();
+            Console.WriteLine($"backup of a {baselineBytes / 1048576.0:N0} MiB custom-format dump");
+            Console.WriteLine($"  pg_dump -Fc -f file (baseline)              {t0.TotalSeconds,7:N1} s   {baselineBytes / 1048576.0 / t0.TotalSeconds,7:N1} MiB/s");
+            Console.WriteLine($"  Backup-Database -> local                    {local.t.TotalSeconds,7:N1} s   throughput ratio {Ratio(t0, local.t, baselineBytes, local.info.SizeBytes):0.000}  (with exact row counts)");
+            Console.WriteLine($"  Backup-Database -> local, -NoRowCount       {localNoCount.t.TotalSeconds,7:N1} s   throughput ratio {Ratio(t0, localNoCount.t, baselineBytes, localNoCount.info.SizeBytes):0.000}");
+            Console.WriteLine($"  Backup-Database -> s3rver                   {s3.t.TotalSeconds,7:N1} s   throughput ratio {Ratio(t0, s3.t, baselineBytes, s3.info.SizeBytes):0.000}");
+            Console.WriteLine($"  peak working set of this process            {peak / 1048576.0,7:N0} MiB  (target <= 200; {peakLocal / 1048576.0:N0} MiB before the S3 run)");
+
+            // Restore: pg_restore of the baseline archive vs Restore-Database's engine of our local backup.
+            async Task Drop(string name)
+            {
+                await using var c = new NpgsqlConnection(admin);
+                await c.OpenAsync();
+                await new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", c).ExecuteNonQueryAsync();
+            }
+            // Alternating, best of two each: the first restore after a 1 GB load competes with autovacuum and checkpoints.
+            async Task<TimeSpan> Baseline()
+            {
+                await Drop("bench_restore_a");
+                await using (var c = new NpgsqlConnection(admin))
+                {
+                    await c.OpenAsync();
+                    await new NpgsqlCommand("CREATE DATABASE bench_restore_a", c).ExecuteNonQueryAsync();
+                }
+                var t = await TimeAsync(pgRestore.Path, ["--no-owner", "--no-privileges", "-h", "127.0.0.1", "-p", S("OPSRUNBOOK_PG_PORT"), "-U", "opsrunbook", "-d", "bench_restore_a", baselineFile], password);
+                await CheckRows("bench_restore_a");
+                await Drop("bench_restore_a");
+                return t;
+            }
+            async Task<TimeSpan> Ours()
+            {
+                await Drop("bench_restore_b");
+                var w2 = Stopwatch.StartNew();
+                var plan = await RestoreRunner.PlanAsync(local.info.BackupUri, "bench_restore_b", SecretValue.Parse("env:BENCH_DB_URL"), aws, resolver, resolver.Redactor, CancellationToken.None);
+                var restored = await RestoreRunner.RunAsync(plan, false, 1, SecretValue.Parse("env:BENCH_DB_URL"), aws, resolver, resolver.Redactor, "bench", CancellationToken.None);
+                var t = w2.Elapsed;
+                if (restored.Status != "Succeeded") throw new InvalidOperationException(restored.Error);
+                await CheckRows("bench_restore_b");
+                await Drop("bench_restore_b");
+                return t;
+            }
+            async Task CheckRows(string name)
+            {
+                await using var c = new NpgsqlConnection(admin.Replace("Database=opsrunbook", $"Database={name}", StringComparison.Ordinal));
+                await c.OpenAsync();
+                var n = (long)(await new NpgsqlCommand("SELECT count(*) FROM events", c).ExecuteScalarAsync())!;
+                if (n != rows) throw new InvalidOperationException($"{name} has {n} rows, expected {rows}");
+            }
+            await using (var c = new NpgsqlConnection(dbConn))
+            {
+                await c.OpenAsync();
+                await new NpgsqlCommand("CHECKPOINT", c).ExecuteNonQueryAsync().ContinueWith(_ => { });
+            }
+            var b1 = await Baseline();
+            var o1 = await Ours();
+            var b2 = await Baseline();
+            var o2 = await Ours();
+            var r0 = b1 < b2 ? b1 : b2;
+            var r1 = o1 < o2 ? o1 : o2;
+            Console.WriteLine();
+            Console.WriteLine("restore of the same size (best of two, alternating; row counts checked)");
+            Console.WriteLine($"  pg_restore -d db file (baseline)            {r0.TotalSeconds,7:N1} s   ({b1.TotalSeconds:N1}, {b2.TotalSeconds:N1})");
+            Console.WriteLine($"  Restore-Database (checksum first)           {r1.TotalSeconds,7:N1} s   ({o1.TotalSeconds:N1}, {o2.TotalSeconds:N1})   speed ratio {r0 / r1:0.000}");
+            await Drop(db);
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+            stop();
+        }
+    }
+
+    private static async Task<TimeSpan> TimeAsync(string file, string[] args, string password)
+    {
+        var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["PGPASSWORD"] = password; // the baseline tool's own way; OpsRunbook uses a password file
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} failed: {await err}");
+        return sw.Elapsed;
+    }
+}
