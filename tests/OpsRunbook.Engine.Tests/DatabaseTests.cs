@@ -126,7 +126,8 @@ public class DatabaseTests(TestServers servers)
         var q = top.First(x => x.Query.Contains("generate_series"));
         Assert.True(q.Calls >= 3);
         Assert.True(q.MeanMs > 0 && q.TotalMs >= q.MeanMs);
-        Assert.InRange(top.Sum(t => t.PercentOfTotal), 0, 100.01);
+        // Each share is rounded to 2 decimals, so the sum may exceed 100 by up to 0.005 per row.
+        Assert.InRange(top.Sum(t => t.PercentOfTotal), 0, 100 + 0.005 * top.Count + 1e-9);
         Assert.True(top.Zip(top.Skip(1)).All(p => p.First.Calls >= p.Second.Calls));
     }
 

@@ -69,22 +69,110 @@ public sealed class SecretsManagerClient : IDisposable
     public async Task<SecretDescription> DescribeSecretAsync(string secretId, CancellationToken cancellationToken)
     {
         using var doc = await SendAsync("DescribeSecret", new JsonObject { ["SecretId"] = secretId }, cancellationToken).ConfigureAwait(false);
-        var r = doc.RootElement;
+        return Describe(doc.RootElement, "VersionIdsToStages");
+    }
+
+    private static SecretDescription Describe(JsonElement r, string stagesName)
+    {
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         if (r.TryGetProperty("Tags", out var t) && t.ValueKind == JsonValueKind.Array)
         {
             foreach (var tag in t.EnumerateArray()) tags[tag.GetProperty("Key").GetString()!] = tag.GetProperty("Value").GetString() ?? "";
         }
         var stages = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        if (r.TryGetProperty("VersionIdsToStages", out var v) && v.ValueKind == JsonValueKind.Object)
+        if (r.TryGetProperty(stagesName, out var v) && v.ValueKind == JsonValueKind.Object)
         {
             foreach (var p in v.EnumerateObject()) stages[p.Name] = p.Value.EnumerateArray().Select(x => x.GetString()!).ToList();
         }
         return new SecretDescription(
-            Str(r, "ARN") ?? "", Str(r, "Name") ?? secretId,
+            Str(r, "ARN") ?? "", Str(r, "Name") ?? "",
             r.TryGetProperty("RotationEnabled", out var re) && re.ValueKind == JsonValueKind.True,
             r.TryGetProperty("RotationRules", out var rr) && rr.TryGetProperty("AutomaticallyAfterDays", out var days) && days.TryGetInt32(out var d) ? d : null,
             Date(r, "LastRotatedDate"), Date(r, "LastChangedDate"), Date(r, "NextRotationDate"), Date(r, "CreatedDate"), tags, stages);
+    }
+
+    /// <summary>One page of ListSecrets (metadata only). A page may be empty while NextToken is set.</summary>
+    public async Task<(IReadOnlyList<SecretDescription> secrets, string? nextToken)> ListSecretsPageAsync(string? nextToken, string? nameFilter, int maxResults, CancellationToken ct)
+    {
+        var body = new JsonObject { ["MaxResults"] = maxResults };
+        if (nextToken is not null) body["NextToken"] = nextToken;
+        if (nameFilter is not null) body["Filters"] = new JsonArray(new JsonObject { ["Key"] = "name", ["Values"] = new JsonArray(nameFilter) });
+        using var doc = await SendAsync("ListSecrets", body, ct).ConfigureAwait(false);
+        var list = new List<SecretDescription>();
+        if (doc.RootElement.TryGetProperty("SecretList", out var items))
+        {
+            foreach (var e in items.EnumerateArray()) list.Add(Describe(e, "SecretVersionsToStages"));
+        }
+        return (list, Str(doc.RootElement, "NextToken"));
+    }
+
+    /// <summary>Every secret (all pages), optionally those whose names start with <paramref name="nameFilter"/>.</summary>
+    public async Task<IReadOnlyList<SecretDescription>> ListSecretsAsync(string? nameFilter, CancellationToken ct)
+    {
+        var all = new List<SecretDescription>();
+        string? token = null;
+        do
+        {
+            (var page, token) = await ListSecretsPageAsync(token, nameFilter, 100, ct).ConfigureAwait(false);
+            all.AddRange(page);
+        }
+        while (token is not null);
+        return all;
+    }
+
+    /// <summary>PutSecretValue: a new version with <paramref name="stages"/>; idempotent for the same token and value.</summary>
+    internal async Task<string> PutSecretValueAsync(string secretId, string clientRequestToken, string value, IReadOnlyList<string> stages, CancellationToken ct)
+    {
+        _redactor.Add(value);
+        var body = new JsonObject
+        {
+            ["SecretId"] = secretId,
+            ["ClientRequestToken"] = clientRequestToken,
+            ["SecretString"] = value,
+            ["VersionStages"] = new JsonArray(stages.Select(x => (JsonNode)x!).ToArray()),
+        };
+        using var doc = await SendAsync("PutSecretValue", body, ct).ConfigureAwait(false);
+        return Str(doc.RootElement, "VersionId") ?? clientRequestToken;
+    }
+
+    /// <summary>UpdateSecretVersionStage: moves <paramref name="stage"/> to a version and/or removes it from one.</summary>
+    public async Task UpdateSecretVersionStageAsync(string secretId, string stage, string? moveToVersionId, string? removeFromVersionId, CancellationToken ct)
+    {
+        var body = new JsonObject { ["SecretId"] = secretId, ["VersionStage"] = stage };
+        if (moveToVersionId is not null) body["MoveToVersionId"] = moveToVersionId;
+        if (removeFromVersionId is not null) body["RemoveFromVersionId"] = removeFromVersionId;
+        using var _ = await SendAsync("UpdateSecretVersionStage", body, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>CreateSecret with an initial value (idempotent for the same token).</summary>
+    internal async Task<string> CreateSecretAsync(string name, string clientRequestToken, string value, string? description, IReadOnlyDictionary<string, string>? tags, CancellationToken ct)
+    {
+        _redactor.Add(value);
+        var body = new JsonObject { ["Name"] = name, ["ClientRequestToken"] = clientRequestToken, ["SecretString"] = value };
+        if (description is not null) body["Description"] = description;
+        if (tags is { Count: > 0 }) body["Tags"] = new JsonArray(tags.Select(t => (JsonNode)new JsonObject { ["Key"] = t.Key, ["Value"] = t.Value }).ToArray());
+        using var doc = await SendAsync("CreateSecret", body, ct).ConfigureAwait(false);
+        return Str(doc.RootElement, "ARN") ?? name;
+    }
+
+    /// <summary>GetRandomPassword from the service.</summary>
+    internal async Task<string> GetRandomPasswordAsync(int length, string? excludeCharacters, bool excludePunctuation, CancellationToken ct)
+    {
+        var body = new JsonObject { ["PasswordLength"] = length, ["ExcludePunctuation"] = excludePunctuation };
+        if (excludeCharacters is not null) body["ExcludeCharacters"] = excludeCharacters;
+        using var doc = await SendAsync("GetRandomPassword", body, ct).ConfigureAwait(false);
+        var password = Str(doc.RootElement, "RandomPassword") ?? throw new FormatException("GetRandomPassword returned no RandomPassword");
+        _redactor.Add(password);
+        return password;
+    }
+
+    /// <summary>GetSecretValue of a version id (for resuming a rotation).</summary>
+    internal async Task<string> GetSecretVersionStringAsync(string secretId, string versionId, CancellationToken ct)
+    {
+        using var doc = await SendAsync("GetSecretValue", new JsonObject { ["SecretId"] = secretId, ["VersionId"] = versionId }, ct).ConfigureAwait(false);
+        var value = Str(doc.RootElement, "SecretString") ?? throw new SecretResolutionException($"secret {secretId} version {versionId} holds no string");
+        _redactor.Add(value);
+        return value;
     }
 
     /// <summary>GetSecretValue (AWSCURRENT unless a stage is named): the SecretString. Internal: values stay in the Engine.</summary>
