@@ -17,7 +17,7 @@ public sealed class PrivateRedis : IDisposable
         l.Start();
         Port = ((IPEndPoint)l.LocalEndpoint).Port;
         l.Stop();
-        var conf = Path.Combine(_dir, "redis.conf");
+        var conf = ConfigPath = Path.Combine(_dir, "redis.conf");
         File.WriteAllText(conf, $"port {Port}\nbind 127.0.0.1\nsave \"\"\nappendonly no\ndir {_dir}\nrequirepass {password}\nmaxmemory 32mb\n");
         _process = Process.Start(new ProcessStartInfo("redis-server", conf) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -39,6 +39,8 @@ public sealed class PrivateRedis : IDisposable
 
     public int Port { get; }
     public string Url { get; }
+    /// <summary>The server's config file (CONFIG REWRITE writes here).</summary>
+    public string ConfigPath { get; }
 
     public void Dispose()
     {

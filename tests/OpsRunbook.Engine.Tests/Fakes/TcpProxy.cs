@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace OpsRunbook.Engine.Tests.Fakes;
+
+/// <summary>
+/// A TCP forwarder on 127.0.0.1 in front of a real server, that can be taken down (connections refused, open ones cut)
+/// and brought back on the same port: "the database is down" without stopping the shared server.
+/// </summary>
+public sealed class TcpProxy : IAsyncDisposable
+{
+    private readonly int _targetPort;
+    private readonly List<TcpClient> _open = [];
+    private TcpListener? _listener;
+    private CancellationTokenSource _cts = new();
+
+    public TcpProxy(int targetPort)
+    {
+        _targetPort = targetPort;
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        Port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        Up();
+    }
+
+    public int Port { get; }
+
+    public void Up()
+    {
+        _cts = new CancellationTokenSource();
+        _listener = new TcpListener(IPAddress.Loopback, Port);
+        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Start();
+        _ = AcceptLoop(_listener, _cts.Token);
+    }
+
+    public void Down()
+    {
+        _cts.Cancel();
+        _listener?.Stop();
+        lock (_open)
+        {
+            foreach (var c in _open) c.Dispose();
+            _open.Clear();
+        }
+    }
+
+    private async Task AcceptLoop(TcpListener listener, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            TcpClient inbound;
+            try
+            {
+                inbound = await listener.AcceptTcpClientAsync(ct);
+            }
+            catch (Exception)
+            {
+                return;
+            }
+            _ = Task.Run(async () =>
+            {
+                using var outbound = new TcpClient();
+                lock (_open) _open.AddRange([inbound, outbound]);
+                try
+                {
+                    await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, ct);
+                    using var a = inbound.GetStream();
+                    using var b = outbound.GetStream();
+                    await Task.WhenAny(a.CopyToAsync(b, ct), b.CopyToAsync(a, ct));
+                }
+                catch (Exception)
+                {
+                    // cut: the client sees the connection drop
+                }
+                finally
+                {
+                    inbound.Dispose();
+                }
+            }, CancellationToken.None);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Down();
+        return ValueTask.CompletedTask;
+    }
+}
