@@ -14,6 +14,7 @@
         'Backup-StorageBucket'
         'Clear-RedisDatabase'
         'Export-RunbookReport'
+        'Export-SecretInventory'
         'Get-DatabaseActivity'
         'Get-DatabaseBackup'
         'Get-DatabaseConnectionUsage'
@@ -29,9 +30,12 @@
         'Get-RedisInfo'
         'Get-RedisSlowLog'
         'Get-RunbookEnvironment'
+        'Get-SecretRotationStatus'
         'Get-ServiceMetric'
         'Invoke-DatabaseMaintenance'
         'Invoke-HealthCheck'
+        'Invoke-SecretRotation'
+        'New-RandomSecret'
         'Remove-DatabaseBackup'
         'Restore-Database'
         'Set-RedisEvictionPolicy'
@@ -45,7 +49,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Operations', 'Runbook', 'HealthCheck', 'Monitoring', 'Prometheus', 'JUnit', 'PostgreSQL', 'Redis', 'Backup', 'SRE', 'DevOps', 'Linux', 'Windows', 'MacOS')
+            Tags         = @('Operations', 'Runbook', 'HealthCheck', 'Monitoring', 'Prometheus', 'JUnit', 'PostgreSQL', 'Redis', 'Backup', 'SecretsManager', 'SecretRotation', 'SRE', 'DevOps', 'Linux', 'Windows', 'MacOS')
             ProjectUri   = 'https://github.com/opsrunbook/opsrunbook'
             LicenseUri   = 'https://github.com/opsrunbook/opsrunbook/blob/main/LICENSE'
             ReleaseNotes = '0.1.0: backups proven by restoring them (Backup-Database to local and S3 with manifests, Test-DatabaseBackup with restore checks and measured RTO, Restore-Database, retention, Backup-StorageBucket); PostgreSQL and Redis operations (activity, slow queries, locks, stop queries, maintenance, sizes, index usage and advice, connections, replication, role audit; Redis info, eviction policy, flush, slow log, clients); environments from runbook.json with secret references; Invoke-HealthCheck and Wait-HealthCheck for HTTP(S), TCP, DNS, JWKS, TLS certificates, PostgreSQL and Redis; Get-ServiceMetric (Prometheus, JSON), Get-HostResource, Test-MetricThreshold with the runbooks'' threshold tables; Export-RunbookReport (Markdown, JUnit, JSON; GitHub Actions and Azure Pipelines).'

@@ -73,6 +73,9 @@ public sealed class EnvironmentConfig
     /// <summary>Notification targets: kind (slack, teams, pagerduty) → webhook or key (always secret).</summary>
     public IReadOnlyDictionary<string, SecretValue> Notify { get; init; } = new Dictionary<string, SecretValue>();
 
+    /// <summary>The secrets this environment rotates ("secrets" section), by short name (database, redis, jwt, …).</summary>
+    public IReadOnlyList<ManagedSecretConfig> Secrets { get; init; } = [];
+
     /// <summary>
     /// The health-check targets this environment defines (endpoints, then database primary/replica, then Redis),
     /// limited to names matching <paramref name="namePatterns"/>. A pattern without wildcards that matches nothing is an
@@ -245,3 +248,19 @@ public sealed class DeployConfig
 
 /// <summary>A warning and a critical level for one metric.</summary>
 public sealed record ThresholdConfig(double? Warning, double? Critical, bool Below = false);
+
+/// <summary>A Secrets Manager secret the runbook rotates, and how.</summary>
+public sealed class ManagedSecretConfig
+{
+    /// <summary>The short name used with -Secret (database, redis, jwt).</summary>
+    public required string Name { get; init; }
+    /// <summary>Secrets Manager name or ARN.</summary>
+    public required string SecretId { get; init; }
+    public Secrets.Rotation.RotationStrategy Strategy { get; init; }
+    public string? AdminSecretId { get; init; }
+    /// <summary>Policy: rotate at least every N days (otherwise from the secret's tags or rotation rules, then the strategy's default).</summary>
+    public int? RotationDays { get; init; }
+    public Secrets.Rotation.PasswordPolicy Password { get; init; } = new();
+    public string? Field { get; init; }
+    public bool Persist { get; init; } = true;
+}

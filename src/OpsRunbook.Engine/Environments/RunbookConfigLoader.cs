@@ -215,7 +215,7 @@ public static class RunbookConfigLoader
         private EnvironmentConfig ReadEnvironment(JsonElement e, string path, string name, string system)
         {
             RequireObject(e, path);
-            Known(e, path, "endpoints", "metrics", "aws", "database", "redis", "backup", "deploy", "thresholdProfile", "thresholds", "notify");
+            Known(e, path, "endpoints", "metrics", "aws", "database", "redis", "backup", "deploy", "thresholdProfile", "thresholds", "notify", "secrets");
             var profile = String(e, path, "thresholdProfile");
             if (profile is not null && !Metrics.ThresholdProfile.BuiltIn.ContainsKey(profile))
             {
@@ -269,7 +269,62 @@ public static class RunbookConfigLoader
                 Thresholds = e.TryGetProperty("thresholds", out var t) ? ReadThresholds(t, path + ".thresholds") : new Dictionary<string, ThresholdConfig>(),
                 ThresholdProfile = profile,
                 Notify = e.TryGetProperty("notify", out var n) ? ReadNotify(n, path + ".notify") : new Dictionary<string, SecretValue>(),
+                Secrets = e.TryGetProperty("secrets", out var sec) ? ReadSecrets(sec, path + ".secrets") : [],
             };
+        }
+
+        private List<ManagedSecretConfig> ReadSecrets(JsonElement s, string path)
+        {
+            RequireObject(s, path);
+            var list = new List<ManagedSecretConfig>();
+            foreach (var p in s.EnumerateObject())
+            {
+                var sp = path + "." + p.Name;
+                RequireObject(p.Value, sp);
+                Known(p.Value, sp, "secretId", "strategy", "adminSecret", "rotationDays", "length", "excludeCharacters", "includePunctuation", "field", "persist");
+                var strategyText = String(p.Value, sp, "strategy") ?? "auto";
+                var strategy = strategyText.Replace("-", "", StringComparison.Ordinal).ToLowerInvariant() switch
+                {
+                    "auto" => Secrets.Rotation.RotationStrategy.Auto,
+                    "postgressingleuser" or "postgres" => Secrets.Rotation.RotationStrategy.PostgresSingleUser,
+                    "postgresalternatingusers" or "postgresalternating" => Secrets.Rotation.RotationStrategy.PostgresAlternatingUsers,
+                    "redisacl" => Secrets.Rotation.RotationStrategy.RedisAcl,
+                    "redisrequirepass" => Secrets.Rotation.RotationStrategy.RedisRequirePass,
+                    "generic" => Secrets.Rotation.RotationStrategy.Generic,
+                    _ => throw Error(sp + ".strategy", $"'{strategyText}' is not a strategy; use auto, postgres-single-user, postgres-alternating-users, redis-acl, redis-requirepass or generic"),
+                };
+                var admin = String(p.Value, sp, "adminSecret");
+                if (strategy == Secrets.Rotation.RotationStrategy.PostgresAlternatingUsers && admin is null)
+                {
+                    throw Error(sp + ".adminSecret", "postgres-alternating-users needs adminSecret: the Secrets Manager id of a login with CREATEROLE");
+                }
+                var policy = new Secrets.Rotation.PasswordPolicy
+                {
+                    Length = PositiveInt(p.Value, sp, "length") ?? 32,
+                    ExcludeCharacters = String(p.Value, sp, "excludeCharacters") ?? "",
+                    IncludePunctuation = Bool(p.Value, sp, "includePunctuation") ?? false,
+                };
+                try
+                {
+                    policy.Validate();
+                }
+                catch (ArgumentException ex)
+                {
+                    throw Error(sp, ex.Message);
+                }
+                list.Add(new ManagedSecretConfig
+                {
+                    Name = p.Name,
+                    SecretId = String(p.Value, sp, "secretId", required: true)!,
+                    Strategy = strategy,
+                    AdminSecretId = admin,
+                    RotationDays = PositiveInt(p.Value, sp, "rotationDays"),
+                    Password = policy,
+                    Field = String(p.Value, sp, "field"),
+                    Persist = Bool(p.Value, sp, "persist") ?? true,
+                });
+            }
+            return list;
         }
 
         private EndpointConfig ReadEndpoint(JsonElement ep, string path)

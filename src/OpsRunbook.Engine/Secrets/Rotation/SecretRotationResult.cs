@@ -57,8 +57,8 @@ public sealed class SecretRotationResult
     public required RotationStrategy Strategy { get; init; }
     /// <summary>The user the credential logs in as after the rotation (alternating: the other of user / user_clone).</summary>
     public string? Username { get; init; }
-    /// <summary>Where the credential logs in (host:port), when it is a login.</summary>
-    public string? Target { get; init; }
+    /// <summary>Where the credential logs in (host:port), when it is a login. Not named Target, so results bind to Invoke-HealthCheck by Environment only.</summary>
+    public string? Endpoint { get; init; }
     /// <summary>The AWSCURRENT version before the rotation (AWSPREVIOUS after it).</summary>
     public string? PreviousVersionId { get; init; }
     /// <summary>The new version (AWSCURRENT after a successful rotation; AWSPENDING after a failed one).</summary>

@@ -67,7 +67,7 @@ public sealed class SecretRotator(SecretsManagerClient client, SecretRedactor re
 
         SecretRotationResult Result(SecretRotationStatus status, string? error = null, bool? logsIn = null) => new()
         {
-            Environment = request.Environment, SecretId = id, Strategy = strategy, Username = pendingUser, Target = where,
+            Environment = request.Environment, SecretId = id, Strategy = strategy, Username = pendingUser, Endpoint = where,
             PreviousVersionId = finishedEarlier ? previousVid : currentVid, NewVersionId = token, Resumed = resumed,
             Steps = steps.ToArray(), Status = status, Error = error, CurrentLogsIn = logsIn,
         };

@@ -1,0 +1,60 @@
+using System.Management.Automation;
+using OpsRunbook.Engine.Clients.Aws;
+using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Secrets.Rotation;
+using OpsRunbook.PowerShell.Completers;
+
+namespace OpsRunbook.PowerShell;
+
+/// <summary>What the Secrets Manager cmdlets share: the environment (its "aws" settings and "secrets") and the client.</summary>
+public abstract class SecretCmdlet : OpsRunbookCmdlet
+{
+    /// <summary>The environment whose secrets (runbook.json "secrets") and AWS settings to use.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
+    public string? Environment { get; set; }
+
+    /// <summary>The environment, or null when none was given (then the AWS SDK's own credential and region chains apply).</summary>
+    protected EnvironmentConfig? Env()
+    {
+        if (string.IsNullOrEmpty(Environment)) return null;
+        EnvironmentConfig env;
+        try
+        {
+            env = LoadConfig().GetEnvironment(Environment);
+        }
+        catch (RunbookConfigException ex)
+        {
+            ThrowTerminatingError(ConfigError(ex));
+            throw;
+        }
+        if (env.Aws is { } aws)
+        {
+            Secrets.UseAws(aws);
+            SupplyVaultSecret(Secrets, aws.AccessKeyId);
+            SupplyVaultSecret(Secrets, aws.SecretAccessKey);
+            SupplyVaultSecret(Secrets, aws.SessionToken);
+        }
+        return env;
+    }
+
+    /// <summary>The configured secrets matching the names (all when none), or a terminating error naming the known ones.</summary>
+    protected IReadOnlyList<ManagedSecretConfig> Configured(EnvironmentConfig env, string[]? names)
+    {
+        try
+        {
+            return SecretOperations.Select(env, names);
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.SecretNotConfigured", ErrorCategory.ObjectNotFound, names));
+            throw;
+        }
+    }
+
+    /// <summary>A Secrets Manager client for the environment.</summary>
+    protected SecretsManagerClient Client(EnvironmentConfig? env) => SecretOperations.Client(env, Secrets, Secrets.Redactor);
+
+    /// <summary>Runs Engine work with the secrets error id.</summary>
+    protected T Run<T>(Func<Task<T>> work, string where) => RunEngine(work, where, "OpsRunbook.SecretsManagerError");
+}
