@@ -125,6 +125,8 @@ CREATE EXTENSION pg_stat_statements;
 GRANT pg_read_all_stats, pg_signal_backend TO opsrunbook;
 -- Restore checks create and drop scratch databases.
 ALTER ROLE opsrunbook CREATEDB;
+-- The sandbox's application login, whose password Invoke-SecretRotation rotates (sandbox/database in the fake Secrets Manager).
+CREATE ROLE sandbox_app LOGIN PASSWORD '$SANDBOX_DB_PASSWORD';
 SQL
   "${as_pg[@]}" "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$d/pg/replica" -R -X stream -c fast >"$d/pg/basebackup.log" 2>&1 \
     || die "pg_basebackup failed: $(tail -5 "$d/pg/basebackup.log")"
@@ -158,6 +160,7 @@ maxmemory-policy allkeys-lru
 repl-diskless-sync-delay 0
 requirepass $REDIS_DEFAULT_PASSWORD
 user opsrunbook on >$REDIS_PASSWORD ~* &* +@all
+user sandbox_app on >$SANDBOX_REDIS_PASSWORD ~* &* +@all
 CONF
   chmod 600 "$d/redis/redis.conf"
   redis-server "$d/redis/redis.conf" || die "redis-server did not start: $(tail -5 "$d/redis/redis.log" 2>/dev/null)"
@@ -211,6 +214,30 @@ start_s3rver() { # dir
   wait_port 127.0.0.1 "$S3_PORT" 20 || die "s3rver is not listening: $(tail -5 "$d/s3.log")"
 }
 
+start_fakecloud() { # dir — the tests' Secrets Manager fake as a process, when it has been built (dotnet build does)
+  local d=$1 dll=""
+  for c in Debug Release; do
+    [ -f "$here/OpsRunbook.FakeCloud/bin/$c/net10.0/OpsRunbook.FakeCloud.dll" ] && dll="$here/OpsRunbook.FakeCloud/bin/$c/net10.0/OpsRunbook.FakeCloud.dll" && break
+  done
+  if [ -z "$dll" ]; then
+    log "fake Secrets Manager not built (dotnet build OpsRunbook.sln): secret rotation is not available in this sandbox"
+    SM_PORT=""
+    return 0
+  fi
+  SM_PORT=$(free_port)
+  # Seed values in a private file (mode 600), never on a command line.
+  (umask 077; cat > "$d/secrets-seed.json" <<JSON
+{ "accessKey": "S3RVER", "secretKey": "S3RVER", "secrets": {
+  "sandbox/database": "postgres://sandbox_app:$SANDBOX_DB_PASSWORD@127.0.0.1:$PG_PORT/opsrunbook",
+  "sandbox/redis": "redis://sandbox_app:$SANDBOX_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0",
+  "sandbox/jwt": "$(random_secret)$(random_secret)" } }
+JSON
+  )
+  nohup dotnet "$dll" "$SM_PORT" "$d/secrets-seed.json" >"$d/fakecloud.log" 2>&1 &
+  echo $! > "$d/fakecloud.pid"
+  wait_port 127.0.0.1 "$SM_PORT" 20 || die "fake Secrets Manager is not listening: $(tail -5 "$d/fakecloud.log")"
+}
+
 start_app() { # dir
   local d=$1
   APP_PORT=$(free_port)
@@ -227,6 +254,7 @@ start() {
   d=$(cd "$d" && pwd)
   chmod 755 "$d"
   PG_PASSWORD=$(random_secret); REDIS_PASSWORD=$(random_secret); REDIS_DEFAULT_PASSWORD=$(random_secret)
+  SANDBOX_DB_PASSWORD=$(random_secret); SANDBOX_REDIS_PASSWORD=$(random_secret)
   make_certs "$d/certs"
   chmod 644 "$d/certs/ca.crt" "$d/certs/server.crt"
   start_postgres "$d"
@@ -234,6 +262,7 @@ start() {
   start_dns "$d"
   start_s3rver "$d"
   start_app "$d"
+  start_fakecloud "$d"
   umask 077
   cat > "$d/servers.env" <<ENV
 export OPSRUNBOOK_SERVERS_DIR='$d'
@@ -264,11 +293,13 @@ export OPSRUNBOOK_S3_BUCKET='opsrunbook-backups'
 export OPSRUNBOOK_S3_ACCESS_KEY='S3RVER'
 export OPSRUNBOOK_APP_PORT='$APP_PORT'
 export OPSRUNBOOK_APP_URL='http://127.0.0.1:$APP_PORT'
+export OPSRUNBOOK_SM_ENDPOINT='${SM_PORT:+http://127.0.0.1:$SM_PORT}'
 ENV
   log "PostgreSQL primary 127.0.0.1:$PG_PORT, replica 127.0.0.1:$PG_REPLICA_PORT (user opsrunbook, TLS on)"
   log "Redis 127.0.0.1:$REDIS_PORT, TLS $REDIS_TLS_PORT (ACL user opsrunbook), replica $REDIS_REPLICA_PORT, broken replica $REDIS_BROKEN_PORT"
   log "DNS (dnsmasq) 127.0.0.1:$DNS_PORT for opsrunbook.test"
   log "s3rver http://127.0.0.1:$S3_PORT (bucket opsrunbook-backups), app http://127.0.0.1:$APP_PORT"
+  [ -n "$SM_PORT" ] && log "fake Secrets Manager http://127.0.0.1:$SM_PORT (sandbox/database, sandbox/redis, sandbox/jwt)"
   log "settings, with the generated passwords: $d/servers.env (mode 600)"
   echo "$d/servers.env"
 }
@@ -279,7 +310,7 @@ stop() {
   local bin as_pg=()
   bin=$(pg_bin)
   if as_root; then as_pg=(runuser -u postgres --); fi
-  for p in "$d/app.pid" "$d/s3.pid" "$d/dnsmasq.pid" "$d/redis/redis.pid" "$d/redis-replica/redis.pid" "$d/redis-broken/redis.pid"; do
+  for p in "$d/fakecloud.pid" "$d/app.pid" "$d/s3.pid" "$d/dnsmasq.pid" "$d/redis/redis.pid" "$d/redis-replica/redis.pid" "$d/redis-broken/redis.pid"; do
     [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
   done
   for c in replica primary; do

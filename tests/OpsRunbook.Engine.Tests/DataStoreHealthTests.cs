@@ -139,6 +139,37 @@ public class DataStoreHealthTests(TestServers servers)
         Assert.DoesNotContain(servers["OPSRUNBOOK_PG_PASSWORD"], log);
     }
 
+    [Fact]
+    public async Task The_sandbox_rotates_every_configured_secret_and_stays_healthy()
+    {
+        // What examples/rotate-secrets.ps1 and the Pester suite do through the cmdlets, against the sandbox of
+        // tests/servers.sh (real PostgreSQL and Redis, the fake Secrets Manager process).
+        Assert.False(string.IsNullOrEmpty(servers["OPSRUNBOOK_SM_ENDPOINT"]), "tests/servers.sh did not start the fake Secrets Manager (is tests/OpsRunbook.FakeCloud built?)");
+        using var _ = ServerEnvironment();
+        var env = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json")).GetEnvironment("sandbox");
+        var resolver = Resolver();
+        resolver.UseAws(env.Aws!);
+        using var client = OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Client(env, resolver, resolver.Redactor);
+        var rotator = new OpsRunbook.Engine.Secrets.Rotation.SecretRotator(client, resolver.Redactor);
+        var configured = OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Select(env, null);
+        Assert.Equal(["database", "redis", "jwt"], configured.Select(c => c.Name));
+
+        var before = await OpsRunbook.Engine.Secrets.Rotation.SecretOperations.StatusAsync(client, env, configured, null, DateTimeOffset.UtcNow, TimeSpan.FromDays(7), TestContext.Current.CancellationToken);
+        Assert.All(before, s => Assert.NotEqual(OpsRunbook.Engine.Secrets.Rotation.SecretRotationState.Unknown, s.State));
+        foreach (var secret in configured)
+        {
+            var r = await rotator.RotateAsync(OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Request(env, secret), TestContext.Current.CancellationToken);
+            Assert.True(r.Status == OpsRunbook.Engine.Secrets.Rotation.SecretRotationStatus.Rotated, $"{secret.Name}: {r.Error} {string.Join("; ", r.Steps)}");
+            Assert.Equal("sandbox", r.Environment);
+        }
+        var after = await OpsRunbook.Engine.Secrets.Rotation.SecretOperations.StatusAsync(client, env, configured, null, DateTimeOffset.UtcNow, TimeSpan.FromDays(7), TestContext.Current.CancellationToken);
+        Assert.All(after, s => Assert.Equal(OpsRunbook.Engine.Secrets.Rotation.SecretRotationState.Current, s.State));
+
+        var targets = env.GetHealthCheckTargets();
+        var results = await HealthCheckSessionTests.RunAll(new HealthCheckOptions(), Resolver(), [.. targets]);
+        Assert.All(results, r => Assert.True(r.Status == HealthStatus.Healthy, $"{r.Name}: {r.Status} {r.Reason}"));
+    }
+
     private sealed class Restore(Dictionary<string, string?> saved) : IDisposable
     {
         public void Dispose()

@@ -22,13 +22,13 @@ public sealed class FakeHttpServer : IAsyncDisposable
     public int MaxConcurrent => Volatile.Read(ref _maxInFlight);
     public int Requests => Volatile.Read(ref _requests);
 
-    public static async Task<FakeHttpServer> StartAsync(Func<HttpContext, int, Task> handler, X509Certificate2? certificate = null)
+    public static async Task<FakeHttpServer> StartAsync(Func<HttpContext, int, Task> handler, X509Certificate2? certificate = null, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(IPAddress.Loopback, 0, o =>
+            k.Listen(IPAddress.Loopback, port, o =>
             {
                 o.Protocols = HttpProtocols.Http1;
                 if (certificate is not null) o.UseHttps(certificate);

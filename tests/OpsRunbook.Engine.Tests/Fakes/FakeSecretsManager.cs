@@ -24,7 +24,15 @@ public sealed class FakeSecretsManager : IAsyncDisposable
     private readonly ConcurrentDictionary<string, (string type, int status, int count)> _faults = new(StringComparer.Ordinal);
     private int _throttleNext;
 
-    private FakeSecretsManager(FakeHttpServer server) => _server = server;
+    private readonly string _accessKey;
+    private readonly string _secretKey;
+
+    private FakeSecretsManager(FakeHttpServer server, string accessKey, string secretKey)
+    {
+        _server = server;
+        _accessKey = accessKey;
+        _secretKey = secretKey;
+    }
 
     /// <summary>A secret: its versions (id → value) and which version each staging label is on.</summary>
     private sealed class Secret(string name)
@@ -86,11 +94,12 @@ public sealed class FakeSecretsManager : IAsyncDisposable
     /// <summary>The next <paramref name="count"/> calls of <paramref name="operation"/> fail with the error type (ThrottlingException 400, InternalServiceError 500...).</summary>
     public void Fail(string operation, string type, int status, int count) => _faults[operation] = (type, status, count);
 
-    public static async Task<FakeSecretsManager> StartAsync()
+    /// <summary>Starts on 127.0.0.1 (a free port unless one is given), accepting requests signed with the given key pair.</summary>
+    public static async Task<FakeSecretsManager> StartAsync(int port = 0, string accessKey = AccessKey, string secretKey = SecretKey)
     {
         FakeSecretsManager? self = null;
-        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx));
-        self = new FakeSecretsManager(server);
+        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx), port: port);
+        self = new FakeSecretsManager(server, accessKey, secretKey);
         return self;
     }
 
@@ -276,7 +285,7 @@ public sealed class FakeSecretsManager : IAsyncDisposable
     }
 
     /// <summary>Recomputes the SigV4 signature of the request with the known secret key.</summary>
-    private static bool SignatureValid(HttpRequest r, string body, out string why)
+    private bool SignatureValid(HttpRequest r, string body, out string why)
     {
         why = "";
         var auth = r.Headers.Authorization.ToString();
@@ -284,14 +293,14 @@ public sealed class FakeSecretsManager : IAsyncDisposable
         if (!auth.StartsWith(prefix, StringComparison.Ordinal)) { why = "no SigV4 Authorization header"; return false; }
         var parts = auth[prefix.Length..].Split(',', StringSplitOptions.TrimEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
         var scope = parts["Credential"].Split('/');
-        if (scope[0] != AccessKey || scope[2] != Region || scope[3] != "secretsmanager" || scope[4] != "aws4_request") { why = "bad credential scope " + parts["Credential"]; return false; }
+        if (scope[0] != _accessKey || scope[2] != Region || scope[3] != "secretsmanager" || scope[4] != "aws4_request") { why = "bad credential scope " + parts["Credential"]; return false; }
         var signed = parts["SignedHeaders"].Split(';');
         if (!signed.Contains("host") || !signed.Contains("x-amz-date") || !signed.Contains("x-amz-target")) { why = "host, x-amz-date and x-amz-target must be signed"; return false; }
         string Header(string name) => name == "host" ? r.Host.Value! : name == "content-type" ? r.ContentType! : r.Headers[name].ToString();
         var canonical = $"{r.Method}\n{r.Path.Value}\n\n{string.Concat(signed.Select(h => $"{h}:{Header(h).Trim()}\n"))}\n{parts["SignedHeaders"]}\n{Hex(SHA256.HashData(Encoding.UTF8.GetBytes(body)))}";
         var amzDate = r.Headers["X-Amz-Date"].ToString();
         var toSign = $"AWS4-HMAC-SHA256\n{amzDate}\n{scope[1]}/{scope[2]}/{scope[3]}/{scope[4]}\n{Hex(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))}";
-        var key = Hmac(Hmac(Hmac(Hmac(Encoding.UTF8.GetBytes("AWS4" + SecretKey), scope[1]), scope[2]), scope[3]), "aws4_request");
+        var key = Hmac(Hmac(Hmac(Hmac(Encoding.UTF8.GetBytes("AWS4" + _secretKey), scope[1]), scope[2]), scope[3]), "aws4_request");
         var expected = Hex(Hmac(key, toSign));
         if (expected != parts["Signature"]) { why = "The request signature we calculated does not match the signature you provided."; return false; }
         return true;
