@@ -33,6 +33,9 @@ public sealed class SecretPolicyTests(TestServers servers)
         Assert.Equal(SecretRotationState.Overdue, s.State);
         Assert.True(s.Overdue);
         Assert.Contains($"the policy is {days} days", s.Reason);
+        var row = Assert.Single(s.ToReportRows());
+        Assert.Equal(OpsRunbook.Engine.Reporting.ReportOutcome.Fail, row.Outcome);
+        Assert.Equal("n", row.Name);
     }
 
     [Fact]

@@ -510,7 +510,12 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
                 if (_sm.ValueOf(name, stage) is { } v) canaries.Add(PasswordOf(v));
             }
         }
-        var rendered = string.Join("\n", results.Select(r => r.ToString() + JsonSerializer.Serialize(r) + string.Join("|", r.Steps) + r.Error)) + string.Join("\n", _progress);
+        var report = new OpsRunbook.Engine.Reporting.ReportWriter();
+        foreach (var r in results) report.Add(r);
+        var rendered = string.Join("\n", results.Select(r => r.ToString() + JsonSerializer.Serialize(r) + string.Join("|", r.Steps) + r.Error)) + string.Join("\n", _progress)
+            + report.Write(OpsRunbook.Engine.Reporting.ReportFormat.Markdown, "t", DateTimeOffset.UtcNow).Content
+            + report.Write(OpsRunbook.Engine.Reporting.ReportFormat.JUnit, "t", DateTimeOffset.UtcNow).Content;
+        Assert.Contains("Secret rotation", rendered);
         var log = string.Join("\n", _db.LogLines("opsrunbook-rotation"));
         Assert.True(canaries.Count >= 6);
         foreach (var canary in canaries.Distinct())

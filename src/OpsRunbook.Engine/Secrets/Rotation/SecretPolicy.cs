@@ -1,6 +1,7 @@
 using System.Globalization;
 using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Reporting;
 
 namespace OpsRunbook.Engine.Secrets.Rotation;
 
@@ -20,8 +21,23 @@ public enum SecretRotationState
 }
 
 /// <summary>One secret's rotation status (Get-SecretRotationStatus). Metadata only.</summary>
-public sealed class SecretRotationStatusInfo
+public sealed class SecretRotationStatusInfo : IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        var outcome = State switch
+        {
+            SecretRotationState.Overdue or SecretRotationState.Interrupted or SecretRotationState.Unknown => ReportOutcome.Fail,
+            SecretRotationState.DueSoon => ReportOutcome.Warn,
+            _ => ReportOutcome.Pass,
+        };
+        yield return new ReportRow("Secret rotation policy", Name ?? SecretId, outcome, State.ToString(), Environment,
+            Reason ?? $"rotated {AgeDays?.ToString("0", CultureInfo.InvariantCulture) ?? "?"} days ago; due {NextDue:yyyy-MM-dd}",
+            [new("SecretId", SecretId), new("AgeDays", AgeDays?.ToString(CultureInfo.InvariantCulture) ?? ""), new("PolicyDays", PolicyDays.ToString(CultureInfo.InvariantCulture)),
+             new("PolicySource", PolicySource)], DateTimeOffset.UtcNow);
+    }
+
     public string? Environment { get; init; }
     /// <summary>The runbook.json name (database, redis, jwt), when the secret is configured there.</summary>
     public string? Name { get; init; }

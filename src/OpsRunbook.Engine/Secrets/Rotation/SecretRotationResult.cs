@@ -1,3 +1,5 @@
+using OpsRunbook.Engine.Reporting;
+
 namespace OpsRunbook.Engine.Secrets.Rotation;
 
 /// <summary>The four steps of AWS's rotation contract, plus the cleanup and undo this module adds.</summary>
@@ -50,8 +52,24 @@ public enum SecretRotationStatus
 }
 
 /// <summary>The outcome of Invoke-SecretRotation for one secret. Holds version ids and names only, never a value.</summary>
-public sealed class SecretRotationResult
+public sealed class SecretRotationResult : IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        var outcome = Status switch
+        {
+            SecretRotationStatus.Failed => ReportOutcome.Fail,
+            SecretRotationStatus.Rotated when Error is not null => ReportOutcome.Warn,
+            SecretRotationStatus.Planned => ReportOutcome.Info,
+            _ => ReportOutcome.Pass,
+        };
+        var message = Error ?? string.Join("; ", Steps.Select(s => $"{s.Step} {s.Outcome}"));
+        yield return new ReportRow("Secret rotation", SecretId, outcome, Status.ToString(), Environment, message,
+            [new("Strategy", Strategy.ToString()), new("User", Username ?? ""), new("NewVersion", NewVersionId ?? ""), new("Resumed", Resumed ? "yes" : "no"),
+             new("CurrentLogsIn", CurrentLogsIn is null ? "" : CurrentLogsIn.Value ? "yes" : "NO")], Timestamp, Duration.TotalMilliseconds);
+    }
+
     public string? Environment { get; init; }
     public required string SecretId { get; init; }
     public required RotationStrategy Strategy { get; init; }
