@@ -69,6 +69,18 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
         return (role, password);
     }
 
+    /// <summary>A role and an admin with CREATEROLE and ADMIN OPTION on it, stored as prod/app and prod/admin, and the alternating-users request.</summary>
+    private async Task<(string role, string password, string adminRole, string adminPassword, SecretRotationRequest request)> AlternatingAsync(string secret = "prod/app", string admin = "prod/admin")
+    {
+        var (adminRole, adminPassword) = await NewRoleAsync(extra: "CREATEROLE");
+        var (role, old) = await NewRoleAsync();
+        await using (var su = await _db.SuperuserAsync()) await Db.ExecAsync(su, $"GRANT \"{role}\" TO \"{adminRole}\" WITH ADMIN OPTION");
+        _roles.Insert(0, role + PostgresTarget.CloneSuffix);
+        _sm.Add(admin, PgUrl(adminRole, adminPassword));
+        _sm.Add(secret, PgUrl(role, old));
+        return (role, old, adminRole, adminPassword, new SecretRotationRequest { SecretId = secret, Strategy = RotationStrategy.PostgresAlternatingUsers, AdminSecretId = admin });
+    }
+
     private string PgUrl(string role, string password, int? port = null) => $"postgres://{role}:{password}@127.0.0.1:{port ?? PgPort}/opsrunbook";
 
     private async Task<bool> PgLogsInAsync(string secretValue)
@@ -170,13 +182,7 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
     [Fact]
     public async Task Alternating_users_create_the_clone_in_the_role_and_never_touch_the_live_login()
     {
-        var (adminRole, adminPassword) = await NewRoleAsync(extra: "CREATEROLE");
-        var (role, old) = await NewRoleAsync();
-        await using (var su = await _db.SuperuserAsync()) await Db.ExecAsync(su, $"GRANT \"{role}\" TO \"{adminRole}\" WITH ADMIN OPTION");
-        _roles.Insert(0, role + PostgresTarget.CloneSuffix);
-        _sm.Add("prod/admin", PgUrl(adminRole, adminPassword));
-        _sm.Add("prod/app", PgUrl(role, old));
-        var request = new SecretRotationRequest { SecretId = "prod/app", Strategy = RotationStrategy.PostgresAlternatingUsers, AdminSecretId = "prod/admin" };
+        var (role, old, _, _, request) = await AlternatingAsync();
 
         var first = await Rotator().RotateAsync(request, Ct);
         AssertRotated(first);
@@ -225,14 +231,9 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
     [Fact]
     public async Task Wrong_admin_password_fails_cleanly_and_a_rerun_after_the_fix_completes()
     {
-        var (adminRole, adminPassword) = await NewRoleAsync(extra: "CREATEROLE");
-        var (role, old) = await NewRoleAsync();
-        await using (var su = await _db.SuperuserAsync()) await Db.ExecAsync(su, $"GRANT \"{role}\" TO \"{adminRole}\" WITH ADMIN OPTION");
-        _roles.Insert(0, role + PostgresTarget.CloneSuffix);
+        var (_, _, adminRole, adminPassword, request) = await AlternatingAsync();
         var wrong = "wrong-" + Guid.NewGuid().ToString("N");
         _sm.Add("prod/admin", PgUrl(adminRole, wrong));
-        _sm.Add("prod/app", PgUrl(role, old));
-        var request = new SecretRotationRequest { SecretId = "prod/app", Strategy = RotationStrategy.PostgresAlternatingUsers, AdminSecretId = "prod/admin" };
 
         var failed = await Rotator().RotateAsync(request, Ct);
         Assert.Equal(SecretRotationStatus.Failed, failed.Status);
@@ -295,13 +296,7 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
     [InlineData(RotationStepName.Cleanup)]
     public async Task Killed_between_steps_alternating_keeps_current_working_and_a_rerun_completes(RotationStepName killedBefore)
     {
-        var (adminRole, adminPassword) = await NewRoleAsync(extra: "CREATEROLE");
-        var (role, old) = await NewRoleAsync();
-        await using (var su = await _db.SuperuserAsync()) await Db.ExecAsync(su, $"GRANT \"{role}\" TO \"{adminRole}\" WITH ADMIN OPTION");
-        _roles.Insert(0, role + PostgresTarget.CloneSuffix);
-        _sm.Add("prod/admin", PgUrl(adminRole, adminPassword));
-        _sm.Add("prod/app", PgUrl(role, old));
-        var request = new SecretRotationRequest { SecretId = "prod/app", Strategy = RotationStrategy.PostgresAlternatingUsers, AdminSecretId = "prod/admin" };
+        var (role, old, _, _, request) = await AlternatingAsync();
 
         var crashing = Rotator();
         crashing.CrashBefore = s => s == killedBefore;
@@ -427,6 +422,36 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
         Assert.Contains(RedisTarget.Hash(PasswordOf(pendingUrl)), info);
     }
 
+    [Theory]
+    [InlineData(RotationStepName.Set)]
+    [InlineData(RotationStepName.Test)]
+    [InlineData(RotationStepName.Finish)]
+    [InlineData(RotationStepName.Cleanup)]
+    public async Task Killed_between_steps_redis_acl_keeps_current_working_and_a_rerun_completes(RotationStepName killedBefore)
+    {
+        servers.Require();
+        var user = "rot_" + Guid.NewGuid().ToString("N")[..10];
+        var old = PasswordGenerator.Generate();
+        await using (var admin = await RedisAdminAsync())
+        {
+            await admin.ExecuteAsync(Ct, "ACL", "SETUSER", user, "on", "#" + RedisTarget.Hash(old), "~*", "&*", "+@all");
+        }
+        _redisUsers.Add(user);
+        var oldUrl = $"redis://{user}:{old}@127.0.0.1:{servers["OPSRUNBOOK_REDIS_PORT"]}/0";
+        _sm.Add("prod/redis", oldUrl);
+        var request = new SecretRotationRequest { SecretId = "prod/redis", PersistRedis = false };
+        var crashing = Rotator();
+        crashing.CrashBefore = s => s == killedBefore;
+        await Assert.ThrowsAsync<SimulatedCrashException>(() => crashing.RotateAsync(request, Ct));
+        Assert.True(await RedisLogsInAsync(_sm.ValueOf("prod/redis")!), $"AWSCURRENT must log in after a kill before {killedBefore}");
+
+        var rerun = await Rotator().RotateAsync(request, Ct);
+        AssertRotated(rerun);
+        Assert.True(rerun.Resumed);
+        Assert.True(await RedisLogsInAsync(_sm.ValueOf("prod/redis")!));
+        Assert.False(await RedisLogsInAsync(oldUrl), "the old password is retired once the rotation completes");
+    }
+
     [Fact]
     public async Task Redis_requirepass_rotates_without_downtime_and_persists_the_config()
     {
@@ -482,12 +507,7 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
     [Fact]
     public async Task Secret_values_never_appear_in_results_progress_errors_or_the_server_log()
     {
-        var (role, old) = await NewRoleAsync();
-        var (adminRole, adminPassword) = await NewRoleAsync(extra: "CREATEROLE");
-        await using (var su = await _db.SuperuserAsync()) await Db.ExecAsync(su, $"GRANT \"{role}\" TO \"{adminRole}\" WITH ADMIN OPTION");
-        _roles.Insert(0, role + PostgresTarget.CloneSuffix);
-        _sm.Add("c/admin", PgUrl(adminRole, adminPassword));
-        _sm.Add("c/db", PgUrl(role, old));
+        var (_, old, _, adminPassword, _) = await AlternatingAsync("c/db", "c/admin");
         _sm.Add("c/jwt", "canary-jwt-" + Guid.NewGuid().ToString("N"));
         var results = new List<SecretRotationResult>
         {
