@@ -92,6 +92,67 @@ public class AwsTests(TestServers servers)
         Assert.Equal(type, SecretsManagerClient.ParseError(body, response).type);
     }
 
+    private static SecretsManagerClient Client(FakeSecretsManager fake, SecretRedactor? redactor = null)
+    {
+        var keys = Keys();
+        return new SecretsManagerClient(Settings(fake), new SecretResolver(redactor, keys.GetValueOrDefault), redactor ?? new SecretRedactor());
+    }
+
+    [Fact]
+    public async Task Versions_and_labels_follow_the_service_rules_through_the_client()
+    {
+        await using var fake = await FakeSecretsManager.StartAsync();
+        var redactor = new SecretRedactor();
+        using var client = Client(fake, redactor);
+        var token = Guid.NewGuid().ToString();
+        Assert.EndsWith("secret:app/key-AbCdEf", await client.CreateSecretAsync("app/key", token, "first-value-123", "API key", new Dictionary<string, string> { ["team"] = "core" }, Ct));
+        // Same token: idempotent. Another token for an existing name: ResourceExistsException.
+        await client.CreateSecretAsync("app/key", token, "first-value-123", null, null, Ct);
+        var exists = await Assert.ThrowsAsync<AwsServiceException>(() => client.CreateSecretAsync("app/key", Guid.NewGuid().ToString(), "x", null, null, Ct));
+        Assert.Equal("ResourceExistsException", exists.ErrorType);
+
+        var v2 = Guid.NewGuid().ToString();
+        Assert.Equal(v2, await client.PutSecretValueAsync("app/key", v2, "second-value-456", ["AWSPENDING"], Ct));
+        Assert.Equal(v2, await client.PutSecretValueAsync("app/key", v2, "second-value-456", ["AWSPENDING"], Ct)); // retried put: same version
+        var changed = await Assert.ThrowsAsync<AwsServiceException>(() => client.PutSecretValueAsync("app/key", v2, "other", ["AWSPENDING"], Ct));
+        Assert.Equal("ResourceExistsException", changed.ErrorType);
+        Assert.Equal("second-value-456", await client.GetSecretVersionStringAsync("app/key", v2, Ct));
+
+        // Moving AWSCURRENT without saying where it is now is refused; with RemoveFromVersionId AWSPREVIOUS follows.
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() => client.UpdateSecretVersionStageAsync("app/key", "AWSCURRENT", v2, null, Ct));
+        Assert.Equal("InvalidParameterException", refused.ErrorType);
+        await client.UpdateSecretVersionStageAsync("app/key", "AWSCURRENT", v2, token, Ct);
+        var d = await client.DescribeSecretAsync("app/key", Ct);
+        Assert.Equal(["AWSCURRENT", "AWSPENDING"], d.VersionIdsToStages[v2].Order());
+        Assert.Equal(["AWSPREVIOUS"], d.VersionIdsToStages[token]);
+        Assert.Equal("core", d.Tags["team"]);
+        Assert.Equal("second-value-456", await client.GetSecretStringAsync("app/key", Ct));
+        Assert.Equal("first-value-123", await client.GetSecretStringAsync("app/key", Ct, "AWSPREVIOUS"));
+        // Every value seen is registered for redaction.
+        Assert.Equal("a *** b", redactor.Scrub("a second-value-456 b"));
+    }
+
+    [Fact]
+    public async Task Random_passwords_and_listing_use_the_service_parameters_and_every_page()
+    {
+        await using var fake = await FakeSecretsManager.StartAsync();
+        for (var i = 0; i < 205; i++) fake.Add($"svc/{i:000}", "v");
+        fake.Add("other/x", "v");
+        using var client = Client(fake);
+        var password = await client.GetRandomPasswordAsync(40, "abc", excludePunctuation: true, Ct);
+        Assert.Equal(40, password.Length);
+        Assert.True(password.All(char.IsLetterOrDigit) && !password.Any(c => "abc".Contains(c)));
+        var body = fake.Log.Single(l => l.Operation == "GetRandomPassword").Body;
+        Assert.Contains("\"PasswordLength\":40", body);
+        Assert.Contains("\"ExcludePunctuation\":true", body);
+
+        var listed = await client.ListSecretsAsync("svc/", Ct);
+        Assert.Equal(205, listed.Count);
+        Assert.Equal(205, listed.Select(x => x.Name).Distinct().Count());
+        // An empty first page with a NextToken, then pages of 100: the client follows the token, not the page size.
+        Assert.Equal(4, fake.Log.Count(l => l.Operation == "ListSecrets"));
+    }
+
     [Fact]
     public void The_error_type_header_is_used_when_the_body_has_none()
     {
