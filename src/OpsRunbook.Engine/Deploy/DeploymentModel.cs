@@ -1,0 +1,124 @@
+namespace OpsRunbook.Engine.Deploy;
+
+/// <summary>How an instance is doing, across providers.</summary>
+public enum InstanceHealth
+{
+    /// <summary>Running and passing its checks (or running with no checks defined).</summary>
+    Healthy,
+    /// <summary>Starting, updating, or checks not yet passing.</summary>
+    Starting,
+    /// <summary>Stopped on purpose (scaled to zero, suspended).</summary>
+    Stopped,
+    /// <summary>Failed, crashed, or running with failing checks.</summary>
+    Unhealthy,
+    /// <summary>The provider said nothing we can read.</summary>
+    Unknown,
+}
+
+/// <summary>One machine, container or pod of a deployment (Get-DeploymentStatus).</summary>
+public sealed class DeploymentInstance
+{
+    public string? Environment { get; init; }
+    /// <summary>fly, railway, compose or kubernetes.</summary>
+    public required string Provider { get; init; }
+    public required string Id { get; init; }
+    public string? Name { get; init; }
+    /// <summary>The provider's own state word (started, running, exited, CrashLoopBackOff…).</summary>
+    public required string State { get; init; }
+    public required InstanceHealth Health { get; init; }
+    public string? Image { get; init; }
+    public string? Region { get; init; }
+    /// <summary>Process group (Fly), service (Compose, Railway) or ReplicaSet revision (Kubernetes).</summary>
+    public string? Group { get; init; }
+    /// <summary>The release the instance runs, when the provider records it.</summary>
+    public string? ReleaseVersion { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public override string ToString() => $"{Id} {State} {Image}";
+}
+
+/// <summary>A release (Fly release, Railway deployment, Compose image tag we recorded, Kubernetes ReplicaSet revision).</summary>
+public sealed class DeploymentRelease
+{
+    public string? Environment { get; init; }
+    public required string Provider { get; init; }
+    /// <summary>The provider's id (Fly release id, Railway deployment id, revision number).</summary>
+    public required string Id { get; init; }
+    /// <summary>The release number where the provider has one.</summary>
+    public int? Version { get; init; }
+    public string? Image { get; init; }
+    /// <summary>The provider's status word (complete, failed, SUCCESS, CRASHED…).</summary>
+    public required string Status { get; init; }
+    /// <summary>Whether the provider considers it a good release to return to.</summary>
+    public required bool Good { get; init; }
+    public string? Description { get; init; }
+    public string? User { get; init; }
+    public DateTimeOffset? CreatedAt { get; init; }
+    public bool IsCurrent { get; init; }
+    public override string ToString() => $"v{Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? Id} {Status} {Image}";
+}
+
+/// <summary>The outcome of Start-Rollback.</summary>
+public sealed class RollbackResult
+{
+    public string? Environment { get; init; }
+    public required string Provider { get; init; }
+    public DeploymentRelease? From { get; init; }
+    public required DeploymentRelease To { get; init; }
+    /// <summary>Succeeded, Failed or Planned (-WhatIf).</summary>
+    public required string Status { get; init; }
+    /// <summary>Instances moved to the target release.</summary>
+    public int InstancesUpdated { get; init; }
+    public TimeSpan Duration { get; init; }
+    /// <summary>What happened, step by step.</summary>
+    public IReadOnlyList<string> Steps { get; init; } = [];
+    public string? Error { get; init; }
+    public override string ToString() => $"{Provider} {From} → {To}: {Status}";
+}
+
+/// <summary>A deployment platform, as the deployment cmdlets use it. Implementations change nothing unless asked to.</summary>
+public interface IDeploymentProvider
+{
+    /// <summary>fly, railway, compose or kubernetes.</summary>
+    string Name { get; }
+
+    Task<IReadOnlyList<DeploymentInstance>> GetInstancesAsync(CancellationToken ct);
+
+    /// <summary>Newest first; the one running is IsCurrent.</summary>
+    Task<IReadOnlyList<DeploymentRelease>> GetReleasesAsync(int limit, CancellationToken ct);
+
+    /// <summary>Moves every instance to <paramref name="target"/>, and waits until they are up. Reports each step.</summary>
+    Task<int> RollbackAsync(DeploymentRelease target, Action<string> step, CancellationToken ct);
+}
+
+/// <summary>A provider refused or failed a request; the message says what to do. Never carries a token.</summary>
+public sealed class DeploymentProviderException(string provider, string message, int? statusCode = null, Exception? inner = null) : Exception($"{provider}: {message}", inner)
+{
+    public string Provider { get; } = provider;
+    public int? StatusCode { get; } = statusCode;
+}
+
+/// <summary>Choosing the release to go back to.</summary>
+public static class ReleasePicker
+{
+    /// <summary>
+    /// The release to roll back to: <paramref name="requested"/> (by id or version) when given, else the newest good
+    /// release older than the current one whose image differs from it. Throws with what to do when there is none.
+    /// </summary>
+    public static DeploymentRelease Pick(IReadOnlyList<DeploymentRelease> releases, string? requested, string provider)
+    {
+        if (requested is not null)
+        {
+            var match = releases.FirstOrDefault(r => r.Id == requested || (r.Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) == requested.TrimStart('v', 'V')));
+            if (match is null) throw new ArgumentException($"{provider} has no release '{requested}'; Get-DeploymentRelease lists them");
+            if (match.IsCurrent) throw new ArgumentException($"release '{requested}' is the one running; name an earlier release");
+            if (match.Image is null) throw new ArgumentException($"release '{requested}' records no image, so it cannot be deployed again");
+            return match;
+        }
+        var current = releases.FirstOrDefault(r => r.IsCurrent);
+        var older = current is null ? releases.Skip(1) : releases.SkipWhile(r => !r.IsCurrent).Skip(1);
+        return older.FirstOrDefault(r => r.Good && r.Image is not null && r.Image != current?.Image)
+            ?? throw new InvalidOperationException(releases.Count <= 1
+                ? $"{provider} has no previous release to roll back to (only {releases.Count} release{(releases.Count == 1 ? "" : "s")} recorded)"
+                : $"{provider} has no earlier successful release with a different image; name one with -Release");
+    }
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Health;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Deploy;
+
+/// <summary>What the deployment cmdlets do, so they stay thin.</summary>
+public static class DeploymentOperations
+{
+    /// <summary>The environment's provider (runbook.json "deploy"), with its token resolved. Railway, Compose and Kubernetes are not built yet.</summary>
+    public static async Task<IDeploymentProvider> ProviderAsync(EnvironmentConfig env, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct)
+    {
+        var deploy = env.Deploy ?? throw new ArgumentException(
+            $"environment '{env.Name}' has no \"deploy\" in runbook.json; add e.g. \"deploy\": {{ \"provider\": \"fly\", \"app\": \"paintbox-app\", \"token\": \"env:FLY_API_TOKEN\" }}");
+        switch (deploy.Provider)
+        {
+            case "fly":
+            {
+                var app = deploy.Settings.TryGetValue("app", out var a) ? a : throw new ArgumentException($"environment '{env.Name}': \"deploy\".\"app\" names the Fly app");
+                var token = deploy.Token is null
+                    ? System.Environment.GetEnvironmentVariable("FLY_API_TOKEN") ?? throw new ArgumentException($"environment '{env.Name}': set \"deploy\".\"token\" (e.g. \"env:FLY_API_TOKEN\") or $env:FLY_API_TOKEN")
+                    : await deploy.Token.ResolveAsync(secrets, ct).ConfigureAwait(false);
+                var settings = new FlySettings { App = app };
+                if (deploy.Settings.TryGetValue("machinesApi", out var m)) settings = settings with { MachinesApi = new Uri(EnvTemplate.Expand(m).TrimEnd('/') + "/") };
+                if (deploy.Settings.TryGetValue("graphqlApi", out var g)) settings = settings with { GraphQl = new Uri(EnvTemplate.Expand(g)) };
+                return new FlyProvider(settings, token, redactor);
+            }
+            default:
+                throw new NotSupportedException($"the {deploy.Provider} provider is not available yet (fly is); see the deployments issue");
+        }
+    }
+
+    /// <summary>
+    /// Rolls back to <paramref name="release"/> (id or version) or the previous good release; with
+    /// <paramref name="healthTargets"/>, waits until they are all healthy (a timeout is an error naming what still fails).
+    /// -WhatIf (<paramref name="planOnly"/>) reads releases and returns the plan.
+    /// </summary>
+    public static async Task<RollbackResult> RollbackAsync(IDeploymentProvider provider, string? environment, string? release, bool planOnly,
+        IReadOnlyList<HealthCheckTarget>? healthTargets, SecretResolver secrets, TimeSpan healthTimeout, Action<string> progress, CancellationToken ct)
+    {
+        var releases = await provider.GetReleasesAsync(25, ct).ConfigureAwait(false);
+        var from = releases.FirstOrDefault(r => r.IsCurrent);
+        var to = ReleasePicker.Pick(releases, release, provider.Name);
+        var steps = new List<string>();
+        void Step(string s)
+        {
+            steps.Add(s);
+            progress(s);
+        }
+        if (planOnly)
+        {
+            return new RollbackResult
+            {
+                Environment = environment, Provider = provider.Name, From = from, To = to, Status = "Planned",
+                Steps = [$"move every instance from {from?.Image ?? "?"} to {to.Image} ({to})", healthTargets is { Count: > 0 } ? $"then wait for {healthTargets.Count} health checks" : "then wait for the instances to start"],
+            };
+        }
+        var sw = Stopwatch.StartNew();
+        var updated = await provider.RollbackAsync(to, Step, ct).ConfigureAwait(false);
+        if (healthTargets is { Count: > 0 })
+        {
+            await foreach (var report in HealthWait.RunAsync(healthTargets, new HealthCheckOptions(), secrets, HealthStatus.Healthy, healthTimeout, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false))
+            {
+                Step($"health round {report.Round}: {report.Healthy} of {report.Entries.Count} healthy");
+            }
+        }
+        return new RollbackResult
+        {
+            Environment = environment, Provider = provider.Name, From = from, To = to, Status = "Succeeded", InstancesUpdated = updated, Duration = sw.Elapsed, Steps = steps,
+        };
+    }
+}

@@ -1,0 +1,292 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Deploy;
+
+/// <summary>Where and how to reach Fly.io (runbook.json "deploy": { "provider": "fly", "app": … }).</summary>
+public sealed record FlySettings
+{
+    public required string App { get; init; }
+    /// <summary>Machines API base (default https://api.machines.dev/v1).</summary>
+    public Uri MachinesApi { get; init; } = new("https://api.machines.dev/v1/");
+    /// <summary>GraphQL endpoint for releases (default https://api.fly.io/graphql).</summary>
+    public Uri GraphQl { get; init; } = new("https://api.fly.io/graphql");
+    /// <summary>How long one machine may take to come up on the new image.</summary>
+    public TimeSpan MachineTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>How many times a 429/5xx is retried.</summary>
+    public int MaxRetries { get; init; } = 5;
+}
+
+/// <summary>
+/// Fly.io through its Machines REST API and the GraphQL API for releases, as flyctl uses them: rollback is flyctl's —
+/// one machine at a time, lease → update config.image (and fly_release_* metadata) → wait started → release the lease.
+/// Leases are always released, also when a machine never comes up. 429 and 5xx are retried (Retry-After honoured).
+/// </summary>
+public sealed class FlyProvider : IDeploymentProvider, IDisposable
+{
+    private readonly FlySettings _settings;
+    private readonly string _token;
+    private readonly HttpClient _http;
+    private readonly SecretRedactor _redactor;
+
+    public FlyProvider(FlySettings settings, string token, SecretRedactor redactor, HttpMessageHandler? handler = null)
+    {
+        _settings = settings;
+        _token = token;
+        _redactor = redactor;
+        redactor.Add(token);
+        _http = handler is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(90) } : new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(90) };
+    }
+
+    public string Name => "fly";
+
+    /// <summary>How retries wait (tests record the delays instead of sleeping).</summary>
+    internal Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = Task.Delay;
+
+    /// <summary>flyctl's rule: macaroon tokens (fm1r_, fm1a_, fm2_) go as "FlyV1 …", others as "Bearer …"; a value that names its scheme is sent as is.</summary>
+    internal static AuthenticationHeaderValue Authorization(string token)
+    {
+        token = token.Trim();
+        if (token.StartsWith("FlyV1 ", StringComparison.Ordinal)) return new AuthenticationHeaderValue("FlyV1", token[6..]);
+        if (token.StartsWith("Bearer ", StringComparison.Ordinal)) return new AuthenticationHeaderValue("Bearer", token[7..]);
+        return token.StartsWith("fm1r_", StringComparison.Ordinal) || token.StartsWith("fm1a_", StringComparison.Ordinal) || token.StartsWith("fm2_", StringComparison.Ordinal)
+            ? new AuthenticationHeaderValue("FlyV1", token)
+            : new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    private string MachinesPath(string? rest = null) => $"apps/{Uri.EscapeDataString(_settings.App)}/machines{rest}";
+
+    public async Task<IReadOnlyList<DeploymentInstance>> GetInstancesAsync(CancellationToken ct)
+    {
+        var machines = await ListMachinesAsync(ct).ConfigureAwait(false);
+        return machines.Select(ToInstance).ToList();
+    }
+
+    private async Task<List<JsonObject>> ListMachinesAsync(CancellationToken ct)
+    {
+        var node = await SendAsync(HttpMethod.Get, MachinesPath(), null, null, ct).ConfigureAwait(false);
+        return (node as JsonArray ?? throw new DeploymentProviderException(Name, "the machines list is not a JSON array"))
+            .OfType<JsonObject>()
+            .Where(m => Str(m, "state") is not ("destroyed" or "replaced" or "migrated"))
+            .ToList();
+    }
+
+    private DeploymentInstance ToInstance(JsonObject m)
+    {
+        var state = Str(m, "state") ?? "unknown";
+        var checks = m["checks"] as JsonArray;
+        var failing = checks?.OfType<JsonObject>().Any(c => Str(c, "status") is "critical" or "warning") == true;
+        var health = state switch
+        {
+            "started" => failing ? InstanceHealth.Unhealthy : InstanceHealth.Healthy,
+            "created" or "starting" or "restarting" or "updating" or "replacing" or "creating" or "stopping" => InstanceHealth.Starting,
+            "stopped" or "suspended" or "suspending" => InstanceHealth.Stopped,
+            "failed" or "launch_failed" => InstanceHealth.Unhealthy,
+            _ => InstanceHealth.Unknown,
+        };
+        var metadata = m["config"]?["metadata"] as JsonObject;
+        return new DeploymentInstance
+        {
+            Provider = Name, Id = Str(m, "id")!, Name = Str(m, "name"), State = state, Health = health, Image = ImageOf(m), Region = Str(m, "region"),
+            Group = metadata is null ? null : Str(metadata, "fly_process_group"), ReleaseVersion = metadata is null ? null : Str(metadata, "fly_release_version"),
+            StartedAt = DateTimeOffset.TryParse(Str(m, "updated_at") ?? Str(m, "created_at"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null,
+        };
+    }
+
+    private static string? ImageOf(JsonObject m)
+    {
+        if (m["config"]?["image"] is JsonValue v && v.TryGetValue<string>(out var image)) return image;
+        if (m["image_ref"] is JsonObject r)
+        {
+            var repo = $"{Str(r, "registry")}/{Str(r, "repository")}".Trim('/');
+            return Str(r, "tag") is { Length: > 0 } tag ? $"{repo}:{tag}" : Str(r, "digest") is { } d ? $"{repo}@{d}" : repo;
+        }
+        return null;
+    }
+
+    public async Task<IReadOnlyList<DeploymentRelease>> GetReleasesAsync(int limit, CancellationToken ct)
+    {
+        const string query = "query($appName: String!, $limit: Int!) { app(name: $appName) { releases: releasesUnprocessed(first: $limit) { nodes { id version description reason status imageRef stable user { email } createdAt } } } }";
+        var data = await GraphQlAsync(query, new JsonObject { ["appName"] = _settings.App, ["limit"] = limit }, ct).ConfigureAwait(false);
+        var nodes = data["app"]?["releases"]?["nodes"] as JsonArray ?? throw new DeploymentProviderException(Name, $"app '{_settings.App}' was not found or has no releases (check the app name and the token's organization)");
+        var machines = await ListMachinesAsync(ct).ConfigureAwait(false);
+        // The release running is the one the machines say they run (flyctl's metadata), else the newest complete one.
+        var running = machines.Select(m => m["config"]?["metadata"] is JsonObject md ? Str(md, "fly_release_version") : null).Where(v => v is not null)
+            .GroupBy(v => v).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
+        var releases = nodes.OfType<JsonObject>().Select(n => new DeploymentRelease
+        {
+            Provider = Name,
+            Id = Str(n, "id")!,
+            Version = int.TryParse(Str(n, "version"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ver) ? ver : null,
+            Image = Str(n, "imageRef"),
+            Status = Str(n, "status") ?? "unknown",
+            Good = string.Equals(Str(n, "status"), "complete", StringComparison.OrdinalIgnoreCase) || (n["stable"] is JsonValue s && s.TryGetValue<bool>(out var st) && st),
+            Description = Str(n, "description") ?? Str(n, "reason"),
+            User = n["user"] is JsonObject u ? Str(u, "email") : null,
+            CreatedAt = DateTimeOffset.TryParse(Str(n, "createdAt"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var c) ? c : null,
+        }).OrderByDescending(r => r.Version ?? 0).ToList();
+        var currentVersion = running ?? releases.FirstOrDefault(r => r.Good)?.Version?.ToString(CultureInfo.InvariantCulture);
+        return releases.Select(r => r.Version?.ToString(CultureInfo.InvariantCulture) == currentVersion ? Current(r) : r).ToList();
+
+        static DeploymentRelease Current(DeploymentRelease r) => new()
+        {
+            Provider = r.Provider, Id = r.Id, Version = r.Version, Image = r.Image, Status = r.Status, Good = r.Good, Description = r.Description,
+            User = r.User, CreatedAt = r.CreatedAt, IsCurrent = true,
+        };
+    }
+
+    public async Task<int> RollbackAsync(DeploymentRelease target, Action<string> step, CancellationToken ct)
+    {
+        var image = target.Image ?? throw new ArgumentException("the release records no image");
+        var machines = await ListMachinesAsync(ct).ConfigureAwait(false);
+        if (machines.Count == 0) throw new DeploymentProviderException(Name, $"app '{_settings.App}' has no machines to roll back");
+        var updated = 0;
+        foreach (var listed in machines)
+        {
+            var id = Str(listed, "id")!;
+            var nonce = await LeaseAsync(id, ct).ConfigureAwait(false);
+            try
+            {
+                var machine = (JsonObject)(await SendAsync(HttpMethod.Get, MachinesPath("/" + id), null, null, ct).ConfigureAwait(false))!;
+                var config = machine["config"]?.DeepClone() as JsonObject ?? throw new DeploymentProviderException(Name, $"machine {id} has no config");
+                if (ImageOf(machine) == image && Str(machine, "state") == "started")
+                {
+                    step($"machine {id} already runs {image}");
+                    updated++;
+                    continue;
+                }
+                config["image"] = image;
+                var metadata = config["metadata"] as JsonObject ?? new JsonObject();
+                metadata["fly_release_id"] = target.Id;
+                if (target.Version is { } v) metadata["fly_release_version"] = v.ToString(CultureInfo.InvariantCulture);
+                config["metadata"] = metadata;
+                // The update takes the whole config (there is no partial update), under our lease.
+                var result = await SendAsync(HttpMethod.Post, MachinesPath("/" + id), new JsonObject { ["config"] = config, ["region"] = Str(machine, "region") }, nonce, ct).ConfigureAwait(false);
+                step($"machine {id} updated to {image}");
+                await WaitStartedAsync(id, result is JsonObject r ? Str(r, "instance_id") : null, ct).ConfigureAwait(false);
+                step($"machine {id} started");
+                updated++;
+            }
+            catch (DeploymentProviderException e)
+            {
+                throw new DeploymentProviderException(Name, $"{e.Message.Replace("fly: ", "", StringComparison.Ordinal)} ({updated} of {machines.Count} machines are on {image})", e.StatusCode, e);
+            }
+            finally
+            {
+                await ReleaseLeaseAsync(id, nonce).ConfigureAwait(false);
+            }
+        }
+        return updated;
+    }
+
+    private async Task<string> LeaseAsync(string id, CancellationToken ct)
+    {
+        try
+        {
+            var r = await SendAsync(HttpMethod.Post, MachinesPath($"/{id}/lease"), new JsonObject { ["description"] = "OpsRunbook rollback", ["ttl"] = 120 }, null, ct).ConfigureAwait(false);
+            return r?["data"]?["nonce"]?.GetValue<string>() ?? throw new DeploymentProviderException(Name, $"the lease on machine {id} came without a nonce");
+        }
+        catch (DeploymentProviderException e) when (e.StatusCode == 409)
+        {
+            throw new DeploymentProviderException(Name, $"machine {id} is leased by someone else (a deploy in progress?); wait for it to finish, then retry", 409, e);
+        }
+    }
+
+    private async Task ReleaseLeaseAsync(string id, string nonce)
+    {
+        // Released even when the caller gave up (its token may be cancelled): a lease left behind blocks the next deploy.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await SendAsync(HttpMethod.Delete, MachinesPath($"/{id}/lease"), null, nonce, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DeploymentProviderException or HttpRequestException or OperationCanceledException)
+        {
+            // The lease expires by its ttl; nothing else to do.
+        }
+    }
+
+    private async Task WaitStartedAsync(string id, string? instanceId, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + _settings.MachineTimeout;
+        while (true)
+        {
+            var seconds = (int)Math.Clamp((deadline - DateTime.UtcNow).TotalSeconds, 1, 60);
+            var query = $"/{id}/wait?state=started&timeout={seconds.ToString(CultureInfo.InvariantCulture)}" + (instanceId is null ? "" : "&instance_id=" + Uri.EscapeDataString(instanceId));
+            try
+            {
+                await SendAsync(HttpMethod.Get, MachinesPath(query), null, null, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (DeploymentProviderException e) when (e.StatusCode == 408)
+            {
+                if (DateTime.UtcNow >= deadline)
+                {
+                    throw new DeploymentProviderException(Name, $"machine {id} did not reach 'started' within {_settings.MachineTimeout.TotalSeconds:0} s", 408, e);
+                }
+                // The API holds the request up to its timeout; a server that answers at once must not be hammered.
+                await Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<JsonObject> GraphQlAsync(string query, JsonObject variables, CancellationToken ct)
+    {
+        var node = await SendAsync(HttpMethod.Post, null, new JsonObject { ["query"] = query, ["variables"] = variables }, null, ct, _settings.GraphQl).ConfigureAwait(false);
+        if (node?["errors"] is JsonArray { Count: > 0 } errors)
+        {
+            throw new DeploymentProviderException(Name, "GraphQL: " + string.Join("; ", errors.Select(e => e?["message"]?.GetValue<string>())));
+        }
+        return node?["data"] as JsonObject ?? throw new DeploymentProviderException(Name, "GraphQL answered without data");
+    }
+
+    private async Task<JsonNode?> SendAsync(HttpMethod method, string? path, JsonObject? body, string? nonce, CancellationToken ct, Uri? absolute = null)
+    {
+        var uri = absolute ?? new Uri(_settings.MachinesApi, path);
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(method, uri);
+            request.Headers.Authorization = Authorization(_token);
+            if (nonce is not null) request.Headers.Add("fly-machine-lease-nonce", nonce);
+            if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+            using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode) return text.Length == 0 ? null : JsonNode.Parse(text);
+            if ((status == 429 || status >= 500) && attempt < _settings.MaxRetries)
+            {
+                TimeSpan? retryAfter = response.Headers.RetryAfter?.Delta;
+                if (retryAfter is null && response.Headers.RetryAfter?.Date is { } date) retryAfter = date - DateTimeOffset.UtcNow;
+                var wait = retryAfter ?? TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt));
+                await Delay(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : wait, ct).ConfigureAwait(false);
+                continue;
+            }
+            string? error = null;
+            try
+            {
+                error = JsonNode.Parse(text)?["error"]?.GetValue<string>();
+            }
+            catch (JsonException)
+            {
+            }
+            var what = response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized => "the token was refused (401): set the deploy token (fly tokens create deploy) in the environment's \"deploy\".\"token\"",
+                HttpStatusCode.Forbidden => "the token may not do this (403): it needs deploy rights on the app",
+                HttpStatusCode.NotFound => $"not found (404): {method} {uri.AbsolutePath} — check the app name '{_settings.App}'",
+                HttpStatusCode.RequestTimeout => "timed out waiting (408)",
+                _ => $"{method} {uri.AbsolutePath} answered {status}",
+            };
+            throw new DeploymentProviderException(Name, _redactor.Scrub(error is null ? what : $"{what}: {error}"), status);
+        }
+    }
+
+    private static string? Str(JsonObject o, string name) => o[name] is JsonValue v ? v.TryGetValue<string>(out var s) ? s : v.ToJsonString() : null;
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace OpsRunbook.Engine.Tests.Fakes;
+
+/// <summary>
+/// Fly.io's Machines REST API and the releases part of its GraphQL API on Kestrel, as provider-apis.md describes them:
+/// bare-array machine lists, full-config updates, leases (409 when held, nonce required to update and release), wait
+/// (200 or 408), 401 for a wrong token, injectable 429 (with Retry-After) and 5xx, images that never start, and a
+/// request log (method, path, body, Authorization) for -WhatIf proofs.
+/// </summary>
+public sealed class FakeFly : IAsyncDisposable
+{
+    private readonly FakeHttpServer _server;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, JsonObject> _machines = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _leases = new(StringComparer.Ordinal);
+    private readonly List<JsonObject> _releases = [];
+    private readonly ConcurrentDictionary<string, (int status, int count, int retryAfter)> _faults = new(StringComparer.Ordinal);
+    private int _instance;
+
+    private FakeFly(FakeHttpServer server, string app, string token)
+    {
+        _server = server;
+        App = app;
+        Token = token;
+    }
+
+    public string App { get; }
+    public string Token { get; }
+    public Uri MachinesApi => new(_server.BaseUrl + "/v1/");
+    public Uri GraphQl => new(_server.BaseUrl + "/graphql");
+    public ConcurrentQueue<(string Method, string Path, string Body, string Authorization)> Log { get; } = new();
+    /// <summary>Machines updated to this image never reach "started".</summary>
+    public string? NeverStartsImage { get; set; }
+
+    public static async Task<FakeFly> StartAsync(string app = "paintbox-app", string token = "fm2_test-token-0123456789")
+    {
+        FakeFly? self = null;
+        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx));
+        self = new FakeFly(server, app, token);
+        return self;
+    }
+
+    public void AddMachine(string id, string image, string region = "iad", int releaseVersion = 1, string state = "started", string group = "app")
+    {
+        lock (_gate)
+        {
+            _machines[id] = new JsonObject
+            {
+                ["id"] = id, ["name"] = "m-" + id, ["state"] = state, ["region"] = region, ["instance_id"] = "i" + Interlocked.Increment(ref _instance),
+                ["private_ip"] = "fdaa::" + _machines.Count, ["created_at"] = "2026-11-01T10:00:00Z", ["updated_at"] = "2026-11-20T10:00:00Z",
+                ["config"] = new JsonObject
+                {
+                    ["image"] = image, ["guest"] = new JsonObject { ["cpu_kind"] = "shared", ["cpus"] = 1, ["memory_mb"] = 512 },
+                    ["env"] = new JsonObject { ["PORT"] = "8080" },
+                    ["metadata"] = new JsonObject { ["fly_process_group"] = group, ["fly_release_version"] = releaseVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["fly_platform_version"] = "v2" },
+                },
+                ["checks"] = new JsonArray(new JsonObject { ["name"] = "http", ["status"] = "passing" }),
+            };
+        }
+    }
+
+    public void AddRelease(int version, string image, string status = "complete", string createdAt = "2026-11-20T10:00:00Z")
+    {
+        lock (_gate)
+        {
+            _releases.Add(new JsonObject
+            {
+                ["id"] = "rel_" + version, ["version"] = version, ["description"] = "Deploy image", ["reason"] = "deploy", ["status"] = status, ["imageRef"] = image,
+                ["stable"] = status == "complete", ["user"] = new JsonObject { ["email"] = "dev@example.com" }, ["createdAt"] = createdAt,
+            });
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> requests whose path contains <paramref name="pathPart"/> answer <paramref name="status"/>.</summary>
+    public void Fail(string pathPart, int status, int count = 1, int retryAfterSeconds = 0) => _faults[pathPart] = (status, count, retryAfterSeconds);
+
+    public void HoldLease(string machineId) { lock (_gate) _leases[machineId] = "someone-else"; }
+
+    public bool Leased(string machineId) { lock (_gate) return _leases.ContainsKey(machineId); }
+
+    public JsonObject Machine(string id) { lock (_gate) return (JsonObject)_machines[id].DeepClone(); }
+
+    private async Task Handle(HttpContext ctx)
+    {
+        var body = await new StreamReader(ctx.Request.Body).ReadToEndAsync();
+        var path = ctx.Request.Path.Value ?? "";
+        var auth = ctx.Request.Headers.Authorization.ToString();
+        Log.Enqueue((ctx.Request.Method, path + ctx.Request.QueryString, body, auth));
+        if (auth != "Bearer " + Token && auth != "FlyV1 " + Token) { await Json(ctx, 401, new JsonObject { ["error"] = "unauthorized" }); return; }
+        foreach (var (part, fault) in _faults)
+        {
+            if (fault.count > 0 && path.Contains(part, StringComparison.Ordinal))
+            {
+                _faults[part] = fault with { count = fault.count - 1 };
+                if (fault.retryAfter > 0) ctx.Response.Headers.RetryAfter = fault.retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Json(ctx, fault.status, new JsonObject { ["error"] = "injected fault" });
+                return;
+            }
+        }
+        if (path == "/graphql") { await AnswerGraphQl(ctx, body); return; }
+        var prefix = $"/v1/apps/{App}/machines";
+        if (!path.StartsWith(prefix, StringComparison.Ordinal)) { await Json(ctx, 404, new JsonObject { ["error"] = "app not found" }); return; }
+        var rest = path[prefix.Length..].Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+        JsonNode? reply;
+        int status;
+        lock (_gate) (status, reply) = Machines(ctx.Request.Method, rest, body, ctx.Request.Headers["fly-machine-lease-nonce"].ToString(), ctx.Request.Query);
+        await Json(ctx, status, reply);
+    }
+
+    private (int, JsonNode?) Machines(string method, string[] rest, string body, string nonce, IQueryCollection query)
+    {
+        if (rest.Length == 0 && method == "GET") return (200, new JsonArray(_machines.Values.Select(m => (JsonNode)m.DeepClone()).ToArray()));
+        if (rest.Length == 0) return (405, new JsonObject { ["error"] = "method not allowed" });
+        if (!_machines.TryGetValue(rest[0], out var m)) return (404, new JsonObject { ["error"] = "machine not found" });
+        var id = rest[0];
+        var action = rest.Length > 1 ? rest[1] : null;
+        switch (method, action)
+        {
+            case ("GET", null):
+                return (200, m.DeepClone());
+            case ("POST", null):
+            {
+                if (_leases.TryGetValue(id, out var held) && held != nonce) return (409, new JsonObject { ["error"] = "machine is leased; a valid fly-machine-lease-nonce is required" });
+                var request = JsonNode.Parse(body)!.AsObject();
+                if (request["config"] is not JsonObject config || config["image"] is null) return (400, new JsonObject { ["error"] = "config.image is required: an update takes the full config" });
+                m["config"] = config.DeepClone();
+                m["instance_id"] = "i" + Interlocked.Increment(ref _instance);
+                m["state"] = config["image"]!.GetValue<string>() == NeverStartsImage ? "starting" : "started";
+                return (200, m.DeepClone());
+            }
+            case ("POST", "lease"):
+            {
+                if (_leases.ContainsKey(id)) return (409, new JsonObject { ["error"] = "lease currently held by another owner" });
+                var n = Guid.NewGuid().ToString("N");
+                _leases[id] = n;
+                return (201, new JsonObject { ["status"] = "success", ["data"] = new JsonObject { ["nonce"] = n, ["expires_at"] = 1_900_000_000, ["owner"] = "test" } });
+            }
+            case ("DELETE", "lease"):
+            {
+                if (!_leases.TryGetValue(id, out var held) || held != nonce) return (400, new JsonObject { ["error"] = "lease nonce does not match" });
+                _leases.Remove(id);
+                return (200, new JsonObject { ["status"] = "success" });
+            }
+            case ("GET", "wait"):
+                return query["state"] == "started" && m["state"]!.GetValue<string>() == "started"
+                    ? (200, new JsonObject { ["ok"] = true })
+                    : (408, new JsonObject { ["error"] = "deadline_exceeded: machine failed to reach desired state, started" });
+            case ("POST", "start"):
+                m["state"] = "started";
+                return (200, new JsonObject { ["previous_state"] = "stopped" });
+            case ("POST", "stop"):
+                m["state"] = "stopped";
+                return (200, new JsonObject { ["ok"] = true });
+            case ("POST", "restart"):
+                m["instance_id"] = "i" + Interlocked.Increment(ref _instance);
+                return (200, new JsonObject { ["ok"] = true });
+            default:
+                return (404, new JsonObject { ["error"] = "no such route" });
+        }
+    }
+
+    private async Task AnswerGraphQl(HttpContext ctx, string body)
+    {
+        var request = JsonNode.Parse(body)!.AsObject();
+        var query = request["query"]?.GetValue<string>() ?? "";
+        var variables = request["variables"] as JsonObject;
+        if (!query.Contains("releasesUnprocessed", StringComparison.Ordinal))
+        {
+            await Json(ctx, 200, new JsonObject { ["data"] = null, ["errors"] = new JsonArray(new JsonObject { ["message"] = "unknown query" }) });
+            return;
+        }
+        if (variables?["appName"]?.GetValue<string>() != App)
+        {
+            await Json(ctx, 200, new JsonObject { ["data"] = new JsonObject { ["app"] = null }, ["errors"] = new JsonArray(new JsonObject { ["message"] = "Could not find App" }) });
+            return;
+        }
+        var limit = variables["limit"]?.GetValue<int>() ?? 25;
+        JsonArray nodes;
+        lock (_gate) nodes = new JsonArray(_releases.OrderByDescending(r => r["version"]!.GetValue<int>()).Take(limit).Select(r => (JsonNode)r.DeepClone()).ToArray());
+        await Json(ctx, 200, new JsonObject { ["data"] = new JsonObject { ["app"] = new JsonObject { ["releases"] = new JsonObject { ["nodes"] = nodes } } } });
+    }
+
+    private static Task Json(HttpContext ctx, int status, JsonNode? body)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.Headers["fly-request-id"] = Guid.NewGuid().ToString("N");
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync(body?.ToJsonString() ?? "");
+    }
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+}

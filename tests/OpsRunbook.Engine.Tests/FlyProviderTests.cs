@@ -1,0 +1,202 @@
+using Microsoft.AspNetCore.Http;
+using OpsRunbook.Engine.Deploy;
+using OpsRunbook.Engine.Health;
+using OpsRunbook.Engine.Secrets;
+using OpsRunbook.Engine.Tests.Fakes;
+
+namespace OpsRunbook.Engine.Tests;
+
+/// <summary>The Fly.io provider against the protocol fake of the Machines and GraphQL APIs.</summary>
+public sealed class FlyProviderTests : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private FakeFly _fly = null!;
+    private readonly SecretRedactor _redactor = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        _fly = await FakeFly.StartAsync();
+        _fly.AddRelease(1, "registry.fly.io/paintbox-app:v1");
+        _fly.AddRelease(2, "registry.fly.io/paintbox-app:v2", "failed");
+        _fly.AddRelease(3, "registry.fly.io/paintbox-app:v3");
+        _fly.AddRelease(4, "registry.fly.io/paintbox-app:v4");
+        _fly.AddMachine("m1", "registry.fly.io/paintbox-app:v4", releaseVersion: 4);
+        _fly.AddMachine("m2", "registry.fly.io/paintbox-app:v4", region: "lhr", releaseVersion: 4);
+    }
+
+    public async ValueTask DisposeAsync() => await _fly.DisposeAsync();
+
+    private FlyProvider Provider(string? token = null, TimeSpan? machineTimeout = null) =>
+        new(new FlySettings { App = _fly.App, MachinesApi = _fly.MachinesApi, GraphQl = _fly.GraphQl, MachineTimeout = machineTimeout ?? TimeSpan.FromSeconds(2) },
+            token ?? _fly.Token, _redactor);
+
+    [Theory]
+    [InlineData("fm2_abc", "FlyV1 fm2_abc")]
+    [InlineData("fm1r_abc", "FlyV1 fm1r_abc")]
+    [InlineData("FlyV1 fm2_x,fm2_y", "FlyV1 fm2_x,fm2_y")]
+    [InlineData("personal-token", "Bearer personal-token")]
+    public void Tokens_get_the_scheme_flyctl_sends(string token, string header) =>
+        Assert.Equal(header, FlyProvider.Authorization(token).ToString());
+
+    [Fact]
+    public async Task Status_lists_machines_with_health_image_region_and_release()
+    {
+        using var p = Provider();
+        var instances = await p.GetInstancesAsync(Ct);
+        Assert.Equal(["m1", "m2"], instances.Select(i => i.Id).Order());
+        var m2 = instances.Single(i => i.Id == "m2");
+        Assert.Equal(("started", InstanceHealth.Healthy, "lhr", "4", "app"), (m2.State, m2.Health, m2.Region, m2.ReleaseVersion, m2.Group));
+        Assert.Equal("registry.fly.io/paintbox-app:v4", m2.Image);
+        Assert.StartsWith("FlyV1 ", _fly.Log.First().Authorization);
+    }
+
+    [Fact]
+    public async Task Releases_come_newest_first_with_the_running_one_marked()
+    {
+        using var p = Provider();
+        var releases = await p.GetReleasesAsync(10, Ct);
+        Assert.Equal([4, 3, 2, 1], releases.Select(r => r.Version!.Value));
+        Assert.True(releases[0].IsCurrent);
+        Assert.False(releases[2].Good);
+        Assert.Equal("dev@example.com", releases[0].User);
+        Assert.Equal(3, ReleasePicker.Pick(releases, null, "fly").Version);
+        Assert.Equal(1, ReleasePicker.Pick(releases, "v1", "fly").Version);
+        Assert.Contains("is the one running", Assert.Throws<ArgumentException>(() => ReleasePicker.Pick(releases, "4", "fly")).Message);
+        Assert.Contains("no release 'v9'", Assert.Throws<ArgumentException>(() => ReleasePicker.Pick(releases, "v9", "fly")).Message);
+    }
+
+    [Fact]
+    public async Task Rollback_goes_machine_by_machine_under_a_lease_and_releases_it()
+    {
+        using var p = Provider();
+        var target = ReleasePicker.Pick(await p.GetReleasesAsync(10, Ct), null, "fly");
+        var steps = new List<string>();
+        var updated = await p.RollbackAsync(target, steps.Add, Ct);
+        Assert.Equal(2, updated);
+        foreach (var id in new[] { "m1", "m2" })
+        {
+            var m = _fly.Machine(id);
+            Assert.Equal("registry.fly.io/paintbox-app:v3", m["config"]!["image"]!.GetValue<string>());
+            Assert.Equal("3", m["config"]!["metadata"]!["fly_release_version"]!.GetValue<string>());
+            Assert.Equal("8080", m["config"]!["env"]!["PORT"]!.GetValue<string>()); // the full config went back, not just the image
+            Assert.False(_fly.Leased(id));
+        }
+        // One machine at a time: m1's lease is released before m2's is taken.
+        var order = _fly.Log.Where(l => l.Path.Contains("/lease") || (l.Method == "POST" && !l.Path.Contains("/lease") && l.Path.Contains("/machines/"))).Select(l => $"{l.Method} {l.Path}").ToList();
+        var firstRelease = order.FindIndex(x => x.StartsWith("DELETE") && x.Contains("/m1/"));
+        var secondLease = order.FindIndex(x => x.StartsWith("POST") && x.Contains("/m2/lease"));
+        Assert.True(firstRelease >= 0 && firstRelease < secondLease, string.Join("\n", order));
+        Assert.Contains("machine m2 started", steps);
+        Assert.True((await p.GetReleasesAsync(10, Ct)).Single(r => r.IsCurrent).Version == 3);
+    }
+
+    [Fact]
+    public async Task No_previous_release_is_a_clear_error()
+    {
+        await using var fly = await FakeFly.StartAsync();
+        fly.AddRelease(1, "img:v1");
+        fly.AddMachine("m1", "img:v1");
+        using var p = new FlyProvider(new FlySettings { App = fly.App, MachinesApi = fly.MachinesApi, GraphQl = fly.GraphQl }, fly.Token, _redactor);
+        var e = Assert.Throws<InvalidOperationException>(() => ReleasePicker.Pick(p.GetReleasesAsync(10, Ct).Result, null, "fly"));
+        Assert.Contains("no previous release", e.Message);
+    }
+
+    [Fact]
+    public async Task A_machine_that_never_starts_fails_the_rollback_and_leaves_no_lease()
+    {
+        _fly.NeverStartsImage = "registry.fly.io/paintbox-app:v3";
+        using var p = Provider(machineTimeout: TimeSpan.FromSeconds(1));
+        var target = ReleasePicker.Pick(await p.GetReleasesAsync(10, Ct), null, "fly");
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.RollbackAsync(target, _ => { }, Ct));
+        Assert.Contains("did not reach 'started'", e.Message);
+        Assert.Contains("0 of 2 machines", e.Message);
+        Assert.False(_fly.Leased("m1"));
+        Assert.False(_fly.Leased("m2"));
+        Assert.DoesNotContain(_fly.Log, l => l.Path.Contains("/m2/lease"));
+    }
+
+    [Fact]
+    public async Task A_lease_held_elsewhere_stops_the_rollback_before_any_change()
+    {
+        _fly.HoldLease("m1");
+        using var p = Provider();
+        var target = ReleasePicker.Pick(await p.GetReleasesAsync(10, Ct), null, "fly");
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.RollbackAsync(target, _ => { }, Ct));
+        Assert.Equal(409, e.StatusCode);
+        Assert.Contains("leased by someone else", e.Message);
+        Assert.Equal("registry.fly.io/paintbox-app:v4", _fly.Machine("m1")["config"]!["image"]!.GetValue<string>());
+        Assert.True(_fly.Leased("m1")); // not ours to release
+    }
+
+    [Fact]
+    public async Task Rate_limits_and_server_errors_are_retried_honouring_retry_after()
+    {
+        _fly.Fail("/machines", 429, count: 2, retryAfterSeconds: 7);
+        using var p = Provider();
+        var delays = new List<TimeSpan>();
+        p.Delay = (d, _) => { delays.Add(d); return Task.CompletedTask; };
+        Assert.Equal(2, (await p.GetInstancesAsync(Ct)).Count);
+        Assert.Equal([TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(7)], delays);
+        _fly.Fail("/machines", 503, count: 1);
+        Assert.Equal(2, (await p.GetInstancesAsync(Ct)).Count);
+        Assert.Equal(3, delays.Count); // without Retry-After: exponential backoff from 200 ms
+        _fly.Fail("/machines", 503, count: 9);
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.GetInstancesAsync(Ct));
+        Assert.Equal(503, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_refused_token_says_what_to_set_and_never_shows_the_token()
+    {
+        var wrong = "fm2_wrong-" + Guid.NewGuid().ToString("N");
+        using var p = Provider(wrong);
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.GetInstancesAsync(Ct));
+        Assert.Equal(401, e.StatusCode);
+        Assert.Contains("fly tokens create deploy", e.Message);
+        Assert.DoesNotContain(wrong, e.Message);
+    }
+
+    /// <summary>An app whose health endpoint is healthy only while machine m1 runs <paramref name="goodImage"/>.</summary>
+    private async Task<FakeHttpServer> AppAsync(string goodImage) => await FakeHttpServer.StartAsync(async (ctx, _) =>
+    {
+        var healthy = _fly.Machine("m1")["config"]!["image"]!.GetValue<string>() == goodImage;
+        ctx.Response.StatusCode = healthy ? 200 : 503;
+        await ctx.Response.WriteAsync(healthy ? "ok" : "broken");
+    });
+
+    [Fact]
+    public async Task Rollback_waits_for_the_environment_health_checks()
+    {
+        await using var app = await AppAsync("registry.fly.io/paintbox-app:v3");
+        using var p = Provider();
+        var targets = new[] { new HealthCheckTarget { Name = "simple", Address = app.BaseUrl + "/health" } };
+        var r = await DeploymentOperations.RollbackAsync(p, "production", null, false, targets, new SecretResolver(_redactor), TimeSpan.FromSeconds(20), _ => { }, Ct);
+        Assert.Equal("Succeeded", r.Status);
+        Assert.Equal((4, 3), (r.From!.Version, r.To.Version));
+        Assert.Equal(2, r.InstancesUpdated);
+        Assert.Contains(r.Steps, s => s.StartsWith("health round 1: 1 of 1 healthy", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_rollback_whose_health_never_passes_is_a_timeout_naming_what_fails()
+    {
+        await using var app = await AppAsync("registry.fly.io/paintbox-app:never");
+        using var p = Provider();
+        var targets = new[] { new HealthCheckTarget { Name = "simple", Address = app.BaseUrl + "/health" } };
+        var e = await Assert.ThrowsAsync<HealthWaitTimeoutException>(() =>
+            DeploymentOperations.RollbackAsync(p, "production", null, false, targets, new SecretResolver(_redactor), TimeSpan.FromSeconds(2), _ => { }, Ct));
+        Assert.Contains("simple", e.Message);
+        Assert.False(_fly.Leased("m1"));
+    }
+
+    [Fact]
+    public async Task WhatIf_plans_from_reads_only()
+    {
+        using var p = Provider();
+        var r = await DeploymentOperations.RollbackAsync(p, "production", "v1", true, null, new SecretResolver(_redactor), TimeSpan.FromSeconds(1), _ => { }, Ct);
+        Assert.Equal("Planned", r.Status);
+        Assert.Equal(1, r.To.Version);
+        Assert.All(_fly.Log, l => Assert.True(l.Method == "GET" || l.Path == "/graphql", $"{l.Method} {l.Path}"));
+        Assert.Equal("registry.fly.io/paintbox-app:v4", _fly.Machine("m1")["config"]!["image"]!.GetValue<string>());
+    }
+}
