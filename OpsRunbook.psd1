@@ -25,6 +25,8 @@
         'Get-DatabaseRoleAudit'
         'Get-DatabaseSlowQuery'
         'Get-DatabaseTableSize'
+        'Get-DeploymentRelease'
+        'Get-DeploymentStatus'
         'Get-HostResource'
         'Get-RedisClient'
         'Get-RedisInfo'
@@ -39,6 +41,7 @@
         'Remove-DatabaseBackup'
         'Restore-Database'
         'Set-RedisEvictionPolicy'
+        'Start-Rollback'
         'Stop-DatabaseQuery'
         'Test-DatabaseBackup'
         'Test-MetricThreshold'
@@ -49,7 +52,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Operations', 'Runbook', 'HealthCheck', 'Monitoring', 'Prometheus', 'JUnit', 'PostgreSQL', 'Redis', 'Backup', 'SecretsManager', 'SecretRotation', 'SRE', 'DevOps', 'Linux', 'Windows', 'MacOS')
+            Tags         = @('Operations', 'Runbook', 'HealthCheck', 'Monitoring', 'Prometheus', 'JUnit', 'PostgreSQL', 'Redis', 'Backup', 'SecretsManager', 'SecretRotation', 'Deployment', 'Rollback', 'Fly.io', 'SRE', 'DevOps', 'Linux', 'Windows', 'MacOS')
             ProjectUri   = 'https://github.com/opsrunbook/opsrunbook'
             LicenseUri   = 'https://github.com/opsrunbook/opsrunbook/blob/main/LICENSE'
             ReleaseNotes = '0.1.0: backups proven by restoring them (Backup-Database to local and S3 with manifests, Test-DatabaseBackup with restore checks and measured RTO, Restore-Database, retention, Backup-StorageBucket); PostgreSQL and Redis operations (activity, slow queries, locks, stop queries, maintenance, sizes, index usage and advice, connections, replication, role audit; Redis info, eviction policy, flush, slow log, clients); environments from runbook.json with secret references; Invoke-HealthCheck and Wait-HealthCheck for HTTP(S), TCP, DNS, JWKS, TLS certificates, PostgreSQL and Redis; Get-ServiceMetric (Prometheus, JSON), Get-HostResource, Test-MetricThreshold with the runbooks'' threshold tables; Export-RunbookReport (Markdown, JUnit, JSON; GitHub Actions and Azure Pipelines).'

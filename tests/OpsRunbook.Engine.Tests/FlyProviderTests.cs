@@ -199,4 +199,30 @@ public sealed class FlyProviderTests : IAsyncLifetime
         Assert.All(_fly.Log, l => Assert.True(l.Method == "GET" || l.Path == "/graphql", $"{l.Method} {l.Path}"));
         Assert.Equal("registry.fly.io/paintbox-app:v4", _fly.Machine("m1")["config"]!["image"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task The_provider_comes_from_runbook_json_with_its_token_resolved()
+    {
+        var config = OpsRunbook.Engine.Environments.RunbookConfigLoader.Parse($$"""
+            { "system": "paintbox", "environments": {
+              "production": { "deploy": { "provider": "fly", "app": "{{_fly.App}}", "token": "env:T_FLY_TOKEN",
+                                          "machinesApi": "{{_fly.MachinesApi}}", "graphqlApi": "{{_fly.GraphQl}}" } },
+              "staging": { "deploy": { "provider": "railway", "project": "p", "service": "s", "environment": "e", "token": "env:T_RAILWAY" } },
+              "bare": { } } }
+            """, "runbook.json");
+        var env = new Dictionary<string, string> { ["T_FLY_TOKEN"] = _fly.Token };
+        var resolver = new SecretResolver(_redactor, env.GetValueOrDefault);
+        var provider = await DeploymentOperations.ProviderAsync(config.GetEnvironment("production"), resolver, _redactor, Ct);
+        using (provider as IDisposable)
+        {
+            var instances = await DeploymentOperations.StatusAsync(provider, "production", Ct);
+            Assert.All(instances, i => Assert.Equal("production", i.Environment));
+        }
+        var missing = await Assert.ThrowsAsync<ArgumentException>(() => DeploymentOperations.ProviderAsync(config.GetEnvironment("bare"), resolver, _redactor, Ct));
+        Assert.Contains("has no \"deploy\"", missing.Message);
+        var later = await Assert.ThrowsAsync<NotSupportedException>(() => DeploymentOperations.ProviderAsync(config.GetEnvironment("staging"), resolver, _redactor, Ct));
+        Assert.Contains("railway provider is not available yet", later.Message);
+        // The token is registered for redaction.
+        Assert.Equal("***", _redactor.Scrub(_fly.Token));
+    }
 }

@@ -81,6 +81,9 @@ public class ContractTests
         { "OpsRunbook.Engine.Secrets.Rotation.SecretRotationStatusInfo", "SecretId", "Invoke-SecretRotation", "SecretId" },
         { "OpsRunbook.Engine.Secrets.Rotation.SecretRotationStatusInfo", "Environment", "Invoke-SecretRotation", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-SecretRotationStatus", "Environment" },
+        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-DeploymentStatus", "Environment" },
+        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-DeploymentRelease", "Environment" },
+        { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Start-Rollback", "Environment" },
     };
 
     /// <summary>Types that bind whole by value: HealthCheckTarget objects pipe into Invoke-HealthCheck.</summary>
@@ -88,6 +91,8 @@ public class ContractTests
     {
         { "OpsRunbook.Engine.Health.HealthCheckTarget", "Invoke-HealthCheck", "InputObject" },
         { "OpsRunbook.Engine.Health.HealthCheckTarget", "Wait-HealthCheck", "InputObject" },
+        { "OpsRunbook.Engine.Deploy.DeploymentRelease", "Start-Rollback", "InputObject" },
+        { "OpsRunbook.Engine.Health.HealthCheckResult", "Start-Rollback", "HealthResult" },
     };
 
     public static TheoryData<string> CmdletNames()
@@ -324,7 +329,7 @@ public class ContractTests
     }
 
     /// <summary>Cmdlets that stop, flush, restore over, roll back or rotate: ConfirmImpact High (ARCHITECTURE.md). Later issues add rows.</summary>
-    public static readonly TheoryData<string> HighImpact = new() { "Stop-DatabaseQuery", "Clear-RedisDatabase", "Restore-Database", "Remove-DatabaseBackup", "Invoke-SecretRotation" };
+    public static readonly TheoryData<string> HighImpact = new() { "Stop-DatabaseQuery", "Clear-RedisDatabase", "Restore-Database", "Remove-DatabaseBackup", "Invoke-SecretRotation", "Start-Rollback" };
 
     [Theory]
     [MemberData(nameof(HighImpact))]

@@ -18,7 +18,7 @@ public enum InstanceHealth
 /// <summary>One machine, container or pod of a deployment (Get-DeploymentStatus).</summary>
 public sealed class DeploymentInstance
 {
-    public string? Environment { get; init; }
+    public string? Environment { get; internal set; }
     /// <summary>fly, railway, compose or kubernetes.</summary>
     public required string Provider { get; init; }
     public required string Id { get; init; }
@@ -39,7 +39,7 @@ public sealed class DeploymentInstance
 /// <summary>A release (Fly release, Railway deployment, Compose image tag we recorded, Kubernetes ReplicaSet revision).</summary>
 public sealed class DeploymentRelease
 {
-    public string? Environment { get; init; }
+    public string? Environment { get; internal set; }
     public required string Provider { get; init; }
     /// <summary>The provider's id (Fly release id, Railway deployment id, revision number).</summary>
     public required string Id { get; init; }
@@ -60,7 +60,7 @@ public sealed class DeploymentRelease
 /// <summary>The outcome of Start-Rollback.</summary>
 public sealed class RollbackResult
 {
-    public string? Environment { get; init; }
+    public string? Environment { get; internal set; }
     public required string Provider { get; init; }
     public DeploymentRelease? From { get; init; }
     public required DeploymentRelease To { get; init; }

@@ -31,6 +31,22 @@ public static class DeploymentOperations
         }
     }
 
+    /// <summary>The instances, labelled with the environment.</summary>
+    public static async Task<IReadOnlyList<DeploymentInstance>> StatusAsync(IDeploymentProvider provider, string? environment, CancellationToken ct)
+    {
+        var instances = await provider.GetInstancesAsync(ct).ConfigureAwait(false);
+        foreach (var i in instances) i.Environment = environment;
+        return instances;
+    }
+
+    /// <summary>The releases, newest first, labelled with the environment.</summary>
+    public static async Task<IReadOnlyList<DeploymentRelease>> ReleasesAsync(IDeploymentProvider provider, string? environment, int limit, CancellationToken ct)
+    {
+        var releases = await provider.GetReleasesAsync(limit, ct).ConfigureAwait(false);
+        foreach (var r in releases) r.Environment = environment;
+        return releases;
+    }
+
     /// <summary>
     /// Rolls back to <paramref name="release"/> (id or version) or the previous good release; with
     /// <paramref name="healthTargets"/>, waits until they are all healthy (a timeout is an error naming what still fails).
@@ -39,7 +55,7 @@ public static class DeploymentOperations
     public static async Task<RollbackResult> RollbackAsync(IDeploymentProvider provider, string? environment, string? release, bool planOnly,
         IReadOnlyList<HealthCheckTarget>? healthTargets, SecretResolver secrets, TimeSpan healthTimeout, Action<string> progress, CancellationToken ct)
     {
-        var releases = await provider.GetReleasesAsync(25, ct).ConfigureAwait(false);
+        var releases = await ReleasesAsync(provider, environment, 25, ct).ConfigureAwait(false);
         var from = releases.FirstOrDefault(r => r.IsCurrent);
         var to = ReleasePicker.Pick(releases, release, provider.Name);
         var steps = new List<string>();

@@ -1,0 +1,194 @@
+using System.Management.Automation;
+using OpsRunbook.Engine.Deploy;
+using OpsRunbook.Engine.Health;
+
+namespace OpsRunbook.PowerShell.Cmdlets;
+
+/// <summary>
+/// Lists the instances of an environment's deployment — Fly machines (later: Railway, Compose containers, Kubernetes pods) — with state, health, image, region and release.
+/// </summary>
+/// <remarks>
+/// Get-DeploymentStatus reads the environment's "deploy" provider from runbook.json. For Fly.io it lists the app's
+/// machines through the Machines API (destroyed ones left out): state, health from the machine's checks, image,
+/// region, process group and the release version flyctl records in the machine metadata. Nothing is changed.
+/// </remarks>
+/// <example>
+/// <code>Get-DeploymentStatus production</code>
+/// <para>The machines of production, with their health.</para>
+/// </example>
+/// <example>
+/// <code>Get-DeploymentStatus production | Where-Object Health -ne Healthy</code>
+/// <para>The instances that are not healthy.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "DeploymentStatus")]
+[OutputType(typeof(DeploymentInstance))]
+public sealed class GetDeploymentStatusCommand : DeployCmdlet
+{
+    /// <summary>Writes each instance.</summary>
+    protected override void ProcessRecord()
+    {
+        var env = Env();
+        var provider = Provider(env);
+        try
+        {
+            foreach (var i in Run(() => DeploymentOperations.StatusAsync(provider, env.Name, Cancellation), env.Name)) WriteObject(i);
+        }
+        finally
+        {
+            (provider as IDisposable)?.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// Lists an environment's releases, newest first, with version, image, status, author and which one is running.
+/// </summary>
+/// <remarks>
+/// For Fly.io the releases come from the GraphQL API (releasesUnprocessed); IsCurrent is the release the machines
+/// report running. Good marks releases that completed, which Start-Rollback may return to. Pipe a release into
+/// Start-Rollback to roll back to it.
+/// </remarks>
+/// <example>
+/// <code>Get-DeploymentRelease production -First 5</code>
+/// <para>The last five releases.</para>
+/// </example>
+/// <example>
+/// <code>Get-DeploymentRelease production | Where-Object Version -eq 41 | Start-Rollback -WhatIf</code>
+/// <para>What rolling back to release 41 would do.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "DeploymentRelease")]
+[OutputType(typeof(DeploymentRelease))]
+public sealed class GetDeploymentReleaseCommand : DeployCmdlet
+{
+    /// <summary>How many releases (default 20).</summary>
+    [Parameter]
+    [ValidateRange(1, 500)]
+    public int First { get; set; } = 20;
+
+    /// <summary>Writes each release.</summary>
+    protected override void ProcessRecord()
+    {
+        var env = Env();
+        var provider = Provider(env);
+        try
+        {
+            foreach (var r in Run(() => DeploymentOperations.ReleasesAsync(provider, env.Name, First, Cancellation), env.Name)) WriteObject(r);
+        }
+        finally
+        {
+            (provider as IDisposable)?.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// Rolls an environment back to its previous good release (or -Release), then waits until its instances are up and its health checks pass.
+/// </summary>
+/// <remarks>
+/// Start-Rollback is the last step of every runbook's emergency procedure. It picks the newest good release older than
+/// the running one with a different image (or the release named by -Release, or piped from Get-DeploymentRelease), and
+/// moves every instance to it the way the provider's own CLI does — for Fly.io, one machine at a time: lease, update
+/// config.image, wait until started, release the lease (always, also on failure). Then, unless -NoHealthCheck, it runs
+/// the environment's health checks until all pass or -Timeout passes (a terminating error naming what still fails).
+/// Unhealthy HealthCheckResults can be piped in: each environment among them is rolled back once.
+/// -WhatIf reads the releases and says what would happen; it changes nothing. Secrets and configuration files are not
+/// rolled back (as with flyctl).
+/// </remarks>
+/// <example>
+/// <code>Start-Rollback production</code>
+/// <para>Back to the previous good release, after confirmation; waits for the health checks.</para>
+/// </example>
+/// <example>
+/// <code>Invoke-HealthCheck production | Where-Object Status -eq Unhealthy | Start-Rollback -Force</code>
+/// <para>Rolls production back when its checks fail (for automation: no prompt).</para>
+/// </example>
+/// <example>
+/// <code>Start-Rollback production -Release v41 -WhatIf</code>
+/// <para>What rolling back to release 41 would do.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Start, "Rollback", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Environment")]
+[OutputType(typeof(RollbackResult))]
+public sealed class StartRollbackCommand : DeployCmdlet
+{
+    /// <summary>The release to return to: its id or version (v41 or 41). Default: the previous good release.</summary>
+    [Parameter(ParameterSetName = "Environment")]
+    [ValidateNotNullOrEmpty]
+    public string? Release { get; set; }
+
+    /// <summary>A release from Get-DeploymentRelease.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Release")]
+    public DeploymentRelease? InputObject { get; set; }
+
+    /// <summary>Health results from Invoke-HealthCheck: every environment with a result that is not Healthy is rolled back once.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Health")]
+    public HealthCheckResult? HealthResult { get; set; }
+
+    /// <summary>How long to wait for the health checks after the rollback (default 10 minutes).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Do not run the environment's health checks after the rollback (instances must still start).</summary>
+    [Parameter]
+    public SwitchParameter NoHealthCheck { get; set; }
+
+    /// <summary>Skips the confirmation (for automation). -WhatIf still only reports.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    private readonly List<string> _unhealthy = [];
+
+    /// <summary>Rolls back (or, for health results, collects the environments).</summary>
+    protected override void ProcessRecord()
+    {
+        switch (ParameterSetName)
+        {
+            case "Health":
+                if (HealthResult is { Status: not HealthStatus.Healthy, Environment: { } e } && !_unhealthy.Contains(e, StringComparer.OrdinalIgnoreCase)) _unhealthy.Add(e);
+                else if (HealthResult is { Environment: null }) WriteWarning($"{HealthResult.Name}: the result names no environment, so there is nothing to roll back");
+                break;
+            case "Release":
+                Rollback(InputObject!.Environment ?? Environment, InputObject.Id);
+                break;
+            default:
+                Rollback(Environment, Release);
+                break;
+        }
+    }
+
+    /// <summary>Rolls back each environment that had unhealthy results.</summary>
+    protected override void EndProcessing()
+    {
+        foreach (var e in _unhealthy) Rollback(e, null);
+    }
+
+    private void Rollback(string? environment, string? release)
+    {
+        var env = Env(environment);
+        var provider = Provider(env);
+        try
+        {
+            var targets = NoHealthCheck ? null : env.GetHealthCheckTargets();
+            var plan = Run(() => DeploymentOperations.RollbackAsync(provider, env.Name, release, true, targets, Secrets, Timeout, _ => { }, Cancellation), env.Name);
+            if (!ShouldAct($"{env.Name} ({provider.Name})", $"Roll back from {plan.From?.ToString() ?? "?"} to {plan.To}: {string.Join("; ", plan.Steps)}", Force)) return;
+            var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var work = Task.Run(() => DeploymentOperations.RollbackAsync(provider, env.Name, release, false, targets, Secrets, Timeout, messages.Enqueue, Cancellation));
+            while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(500))
+            {
+                while (messages.TryDequeue(out var m))
+                {
+                    WriteVerbose(m);
+                    WriteProgress(new ProgressRecord(7, $"Start-Rollback {env.Name}", m));
+                }
+            }
+            var result = Run(() => work, env.Name);
+            while (messages.TryDequeue(out var m)) WriteVerbose(m);
+            WriteProgress(new ProgressRecord(7, $"Start-Rollback {env.Name}", "Done") { RecordType = ProgressRecordType.Completed });
+            WriteObject(result);
+        }
+        finally
+        {
+            (provider as IDisposable)?.Dispose();
+        }
+    }
+}

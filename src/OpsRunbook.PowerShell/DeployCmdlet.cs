@@ -1,0 +1,74 @@
+using System.Management.Automation;
+using OpsRunbook.Engine.Deploy;
+using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Health;
+using OpsRunbook.PowerShell.Completers;
+
+namespace OpsRunbook.PowerShell;
+
+/// <summary>What the deployment cmdlets share: the environment's "deploy" provider and readable errors.</summary>
+public abstract class DeployCmdlet : OpsRunbookCmdlet
+{
+    /// <summary>The environment whose deployment (runbook.json "deploy") to use.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
+    public string? Environment { get; set; }
+
+    /// <summary>The named environment, or a terminating error saying what to fix.</summary>
+    protected EnvironmentConfig Env(string? name = null)
+    {
+        name ??= Environment;
+        if (string.IsNullOrEmpty(name))
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Environment: the runbook.json environment whose \"deploy\" to use"), "OpsRunbook.EnvironmentMissing", ErrorCategory.InvalidArgument, null));
+        }
+        try
+        {
+            var env = LoadConfig().GetEnvironment(name!);
+            SupplyVaultSecret(Secrets, env.Deploy?.Token);
+            if (env.Aws is not null) Secrets.UseAws(env.Aws);
+            return env;
+        }
+        catch (RunbookConfigException ex)
+        {
+            ThrowTerminatingError(ConfigError(ex));
+            throw;
+        }
+    }
+
+    /// <summary>The environment's provider.</summary>
+    protected IDeploymentProvider Provider(EnvironmentConfig env) =>
+        Run(() => DeploymentOperations.ProviderAsync(env, Secrets, Secrets.Redactor, Cancellation), env.Name);
+
+    /// <summary>Runs Engine work; provider refusals, missing releases and health timeouts become terminating errors with the reason.</summary>
+    protected T Run<T>(Func<Task<T>> work, string where)
+    {
+        try
+        {
+            return RunEngine(work, where, "OpsRunbook.DeploymentError");
+        }
+        catch (DeploymentProviderException ex)
+        {
+            var category = ex.StatusCode switch
+            {
+                401 or 403 => ErrorCategory.PermissionDenied,
+                404 => ErrorCategory.ObjectNotFound,
+                408 => ErrorCategory.OperationTimeout,
+                409 => ErrorCategory.ResourceBusy,
+                _ => ErrorCategory.InvalidResult,
+            };
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.ProviderError", category, where));
+            throw;
+        }
+        catch (HealthWaitTimeoutException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.HealthWaitTimeout", ErrorCategory.OperationTimeout, ex.LastReport));
+            throw;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.DeploymentNotPossible", ErrorCategory.InvalidOperation, where));
+            throw;
+        }
+    }
+}
