@@ -221,21 +221,23 @@ start_fakecloud() { # dir — the tests' Secrets Manager fake as a process, when
   done
   if [ -z "$dll" ]; then
     log "fake Secrets Manager not built (dotnet build OpsRunbook.sln): secret rotation is not available in this sandbox"
-    SM_PORT=""
+    SM_PORT=""; FLY_PORT=""; FLY_TOKEN=""
     return 0
   fi
-  SM_PORT=$(free_port)
+  SM_PORT=$(free_port); FLY_PORT=$(free_port); FLY_TOKEN="fm2_$(random_secret)"
   # Seed values in a private file (mode 600), never on a command line.
   (umask 077; cat > "$d/secrets-seed.json" <<JSON
 { "accessKey": "S3RVER", "secretKey": "S3RVER", "secrets": {
   "sandbox/database": "postgres://sandbox_app:$SANDBOX_DB_PASSWORD@127.0.0.1:$PG_PORT/opsrunbook",
   "sandbox/redis": "redis://sandbox_app:$SANDBOX_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0",
-  "sandbox/jwt": "$(random_secret)$(random_secret)" } }
+  "sandbox/jwt": "$(random_secret)$(random_secret)" },
+  "fly": { "port": $FLY_PORT, "app": "sandbox-app", "token": "$FLY_TOKEN" } }
 JSON
   )
   nohup dotnet "$dll" "$SM_PORT" "$d/secrets-seed.json" >"$d/fakecloud.log" 2>&1 &
   echo $! > "$d/fakecloud.pid"
   wait_port 127.0.0.1 "$SM_PORT" 20 || die "fake Secrets Manager is not listening: $(tail -5 "$d/fakecloud.log")"
+  wait_port 127.0.0.1 "$FLY_PORT" 20 || die "fake Fly.io is not listening: $(tail -5 "$d/fakecloud.log")"
 }
 
 start_app() { # dir
@@ -294,12 +296,14 @@ export OPSRUNBOOK_S3_ACCESS_KEY='S3RVER'
 export OPSRUNBOOK_APP_PORT='$APP_PORT'
 export OPSRUNBOOK_APP_URL='http://127.0.0.1:$APP_PORT'
 export OPSRUNBOOK_SM_ENDPOINT='${SM_PORT:+http://127.0.0.1:$SM_PORT}'
+export OPSRUNBOOK_FLY_API='${FLY_PORT:+http://127.0.0.1:$FLY_PORT}'
+export OPSRUNBOOK_FLY_TOKEN='$FLY_TOKEN'
 ENV
   log "PostgreSQL primary 127.0.0.1:$PG_PORT, replica 127.0.0.1:$PG_REPLICA_PORT (user opsrunbook, TLS on)"
   log "Redis 127.0.0.1:$REDIS_PORT, TLS $REDIS_TLS_PORT (ACL user opsrunbook), replica $REDIS_REPLICA_PORT, broken replica $REDIS_BROKEN_PORT"
   log "DNS (dnsmasq) 127.0.0.1:$DNS_PORT for opsrunbook.test"
   log "s3rver http://127.0.0.1:$S3_PORT (bucket opsrunbook-backups), app http://127.0.0.1:$APP_PORT"
-  [ -n "$SM_PORT" ] && log "fake Secrets Manager http://127.0.0.1:$SM_PORT (sandbox/database, sandbox/redis, sandbox/jwt)"
+  [ -n "$SM_PORT" ] && log "fake Secrets Manager http://127.0.0.1:$SM_PORT (sandbox/database, sandbox/redis, sandbox/jwt), fake Fly.io http://127.0.0.1:$FLY_PORT (app sandbox-app)"
   log "settings, with the generated passwords: $d/servers.env (mode 600)"
   echo "$d/servers.env"
 }

@@ -170,6 +170,25 @@ public class DataStoreHealthTests(TestServers servers)
         Assert.All(results, r => Assert.True(r.Status == HealthStatus.Healthy, $"{r.Name}: {r.Status} {r.Reason}"));
     }
 
+    [Fact]
+    public async Task The_sandbox_deployment_is_readable_and_a_rollback_can_be_planned()
+    {
+        Assert.False(string.IsNullOrEmpty(servers["OPSRUNBOOK_FLY_API"]), "tests/servers.sh did not start the fake Fly.io API (is tests/OpsRunbook.FakeCloud built?)");
+        using var _ = ServerEnvironment();
+        var env = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json")).GetEnvironment("sandbox");
+        var resolver = Resolver();
+        var provider = await OpsRunbook.Engine.Deploy.DeploymentOperations.ProviderAsync(env, resolver, resolver.Redactor, TestContext.Current.CancellationToken);
+        using (provider as IDisposable)
+        {
+            var instances = await OpsRunbook.Engine.Deploy.DeploymentOperations.StatusAsync(provider, "sandbox", TestContext.Current.CancellationToken);
+            Assert.Equal(2, instances.Count);
+            Assert.All(instances, i => Assert.Equal(OpsRunbook.Engine.Deploy.InstanceHealth.Healthy, i.Health));
+            var plan = await OpsRunbook.Engine.Deploy.DeploymentOperations.RollbackAsync(provider, "sandbox", null, true, env.GetHealthCheckTargets(), resolver,
+                TimeSpan.FromMinutes(1), _ => { }, TestContext.Current.CancellationToken);
+            Assert.Equal(("Planned", 3, 1), (plan.Status, plan.From!.Version, plan.To.Version)); // release 2 failed: back to 1
+        }
+    }
+
     private sealed class Restore(Dictionary<string, string?> saved) : IDisposable
     {
         public void Dispose()

@@ -2,8 +2,10 @@ using System.Text.Json;
 using OpsRunbook.Engine.Tests.Fakes;
 
 // Usage: OpsRunbook.FakeCloud PORT SEED.json
-//   SEED.json: { "accessKey": "...", "secretKey": "...", "secrets": { "name": "value", ... } } — read once, then deleted
-//   is up to the caller (tests/servers.sh keeps it mode 600 in the servers folder). Runs until killed.
+//   SEED.json: { "accessKey": "...", "secretKey": "...", "secrets": { "name": "value", ... },
+//                "fly": { "port": N, "app": "...", "token": "..." } }   (tests/servers.sh writes it, mode 600)
+//   Serves the fake Secrets Manager on PORT and, with "fly", the fake Fly.io Machines + GraphQL APIs on fly.port with
+//   an app of two machines on release 3 (releases 1-3; 2 failed). Runs until killed.
 if (args.Length != 2 || !int.TryParse(args[0], out var port))
 {
     Console.Error.WriteLine("usage: OpsRunbook.FakeCloud PORT SEED.json");
@@ -19,8 +21,21 @@ foreach (var secret in root.GetProperty("secrets").EnumerateObject())
     sm.Add(secret.Name, secret.Value.GetString()!, new Dictionary<string, string> { ["opsrunbook:rotation-days"] = days.ToString(System.Globalization.CultureInfo.InvariantCulture) }, rotationDays: null);
 }
 Console.WriteLine($"fake Secrets Manager on {sm.Endpoint} with {root.GetProperty("secrets").EnumerateObject().Count()} secrets");
+FakeFly? fly = null;
+if (root.TryGetProperty("fly", out var f))
+{
+    fly = await FakeFly.StartAsync(f.GetProperty("app").GetString()!, f.GetProperty("token").GetString()!, f.GetProperty("port").GetInt32());
+    var app = fly.App;
+    fly.AddRelease(1, $"registry.fly.io/{app}:v1", createdAt: "2026-11-18T09:00:00Z");
+    fly.AddRelease(2, $"registry.fly.io/{app}:v2", "failed", "2026-11-19T09:00:00Z");
+    fly.AddRelease(3, $"registry.fly.io/{app}:v3", createdAt: "2026-11-20T09:00:00Z");
+    fly.AddMachine("148e21ea7d0e89", $"registry.fly.io/{app}:v3", "iad", 3);
+    fly.AddMachine("3d8d9e6b2e1d28", $"registry.fly.io/{app}:v3", "lhr", 3);
+    Console.WriteLine($"fake Fly.io on {fly.MachinesApi} and {fly.GraphQl} (app {app})");
+}
 var stop = new TaskCompletionSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
 AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
 await stop.Task;
+if (fly is not null) await fly.DisposeAsync();
 return 0;

@@ -36,10 +36,10 @@ public sealed class FakeFly : IAsyncDisposable
     /// <summary>Machines updated to this image never reach "started".</summary>
     public string? NeverStartsImage { get; set; }
 
-    public static async Task<FakeFly> StartAsync(string app = "paintbox-app", string token = "fm2_test-token-0123456789")
+    public static async Task<FakeFly> StartAsync(string app = "paintbox-app", string token = "fm2_test-token-0123456789", int port = 0)
     {
         FakeFly? self = null;
-        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx));
+        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx), port: port);
         self = new FakeFly(server, app, token);
         return self;
     }

@@ -1,0 +1,53 @@
+#Requires -Version 7.4
+# Deployments (issue 7), end to end in pwsh against the sandbox of tests/servers.sh: the fake Fly.io API
+# ($env:OPSRUNBOOK_FLY_API, app sandbox-app: machines on release 3; release 2 failed; release 1 good).
+
+BeforeDiscovery {
+    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+}
+
+AfterAll {
+    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
+}
+
+Describe 'Deployments in the sandbox' -Skip:(-not $HaveServers) {
+    It 'lists the machines with their health' {
+        $instances = Get-DeploymentStatus sandbox -ConfigPath $SandboxConfig
+        $instances.Count | Should -Be 2
+        $instances.Health | Should -Be @('Healthy', 'Healthy')
+        $instances.Environment | Should -Be @('sandbox', 'sandbox')
+    }
+
+    It 'lists releases newest first with the running one marked' {
+        $releases = Get-DeploymentRelease sandbox -ConfigPath $SandboxConfig
+        $releases.Version | Should -Be @(3, 2, 1)
+        ($releases | Where-Object IsCurrent).Version | Should -Be 3
+    }
+
+    It 'plans a rollback from unhealthy health results under -WhatIf and changes nothing' {
+        $before = (Get-DeploymentStatus sandbox -ConfigPath $SandboxConfig).Image
+        # A check that fails, labelled with the sandbox environment.
+        Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1' -Environment sandbox -ConfigPath $SandboxConfig |
+            Where-Object Status -EQ Unhealthy |
+            Start-Rollback -ConfigPath $SandboxConfig -WhatIf |
+            Should -BeNullOrEmpty
+        (Get-DeploymentStatus sandbox -ConfigPath $SandboxConfig).Image | Should -Be $before
+    }
+
+    It 'refuses a release that does not exist, naming where to look' {
+        { Start-Rollback sandbox -ConfigPath $SandboxConfig -Release v99 -Force -ErrorAction Stop } | Should -Throw '*Get-DeploymentRelease*'
+    }
+
+    It 'rolls back to the previous good release and waits for the health checks' {
+        $result = Start-Rollback sandbox -ConfigPath $SandboxConfig -Force -Timeout 2m
+        $result.Status | Should -Be 'Succeeded'
+        $result.From.Version | Should -Be 3
+        $result.To.Version | Should -Be 1
+        $result.InstancesUpdated | Should -Be 2
+        (Get-DeploymentRelease sandbox -ConfigPath $SandboxConfig | Where-Object IsCurrent).Version | Should -Be 1
+    }
+}
