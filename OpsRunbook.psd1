@@ -46,6 +46,7 @@
         'Test-DatabaseBackup'
         'Test-MetricThreshold'
         'Wait-HealthCheck'
+        'Watch-Deployment'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

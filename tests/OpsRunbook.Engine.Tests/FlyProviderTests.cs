@@ -225,4 +225,76 @@ public sealed class FlyProviderTests : IAsyncLifetime
         // The token is registered for redaction.
         Assert.Equal("***", _redactor.Scrub(_fly.Token));
     }
+
+    /// <summary>An app failing the rounds listed (1-based), healthy otherwise; a virtual clock that each wait advances.</summary>
+    private static async Task<(FakeHttpServer app, WatchOptions options)> WatchedAsync(int[] failingRounds, bool autoRollback, TimeSpan duration)
+    {
+        var round = 0;
+        var app = await FakeHttpServer.StartAsync(async (ctx, _) =>
+        {
+            var n = Interlocked.Increment(ref round);
+            ctx.Response.StatusCode = failingRounds.Contains(n) ? 503 : 200;
+            await ctx.Response.WriteAsync("x");
+        });
+        var clock = TimeSpan.Zero;
+        var options = new WatchOptions
+        {
+            Duration = duration, Interval = TimeSpan.FromSeconds(30), FailureThreshold = 3, AutoRollback = autoRollback, RollbackTimeout = TimeSpan.FromSeconds(5),
+            Elapsed = () => clock, Delay = (d, _) => { clock += d; return Task.CompletedTask; },
+        };
+        return (app, options);
+    }
+
+    [Fact]
+    public async Task Watch_rolls_back_after_exactly_three_unhealthy_rounds()
+    {
+        var (app, options) = await WatchedAsync([2, 3, 4], autoRollback: true, TimeSpan.FromMinutes(15));
+        await using var _ = app;
+        using var p = Provider();
+        var rounds = new List<WatchRound>();
+        var verdict = await DeploymentWatch.RunAsync([new HealthCheckTarget { Name = "app", Address = app.BaseUrl + "/" }], options, p, "production",
+            new SecretResolver(_redactor), rounds.Add, _ => { }, Ct);
+        Assert.Equal("RolledBack", verdict.Verdict);
+        Assert.Equal(4, verdict.Rounds);
+        Assert.Equal([0, 1, 2, 3], rounds.Select(r => r.ConsecutiveFailures));
+        Assert.Equal(3, verdict.Rollback!.To.Version);
+        // The whole output of Watch-Deployment goes into Export-RunbookReport.
+        var report = new OpsRunbook.Engine.Reporting.ReportWriter();
+        foreach (var r in rounds) report.Add(r);
+        report.Add(verdict);
+        report.Add(verdict.Rollback);
+        var md = report.Write(OpsRunbook.Engine.Reporting.ReportFormat.Markdown, "watch", DateTimeOffset.UtcNow);
+        Assert.Equal(1, md.Failed);
+        Assert.Contains("RolledBack", md.Content);
+        Assert.Equal("registry.fly.io/paintbox-app:v3", _fly.Machine("m1")["config"]!["image"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Watch_does_not_roll_back_after_two_and_a_healthy_round_resets_the_count()
+    {
+        var (app, options) = await WatchedAsync([2, 3, 5, 6], autoRollback: true, TimeSpan.FromMinutes(5));
+        await using var _ = app;
+        using var p = Provider();
+        var rounds = new List<WatchRound>();
+        var verdict = await DeploymentWatch.RunAsync([new HealthCheckTarget { Name = "app", Address = app.BaseUrl + "/" }], options, p, "production",
+            new SecretResolver(_redactor), rounds.Add, _ => { }, Ct);
+        Assert.Equal("Healthy", verdict.Verdict);
+        Assert.Equal(10, verdict.Rounds); // 5 minutes at 30 s
+        Assert.Equal(4, verdict.FailedRounds);
+        Assert.Equal(2, rounds.Max(r => r.ConsecutiveFailures));
+        Assert.Null(verdict.Rollback);
+        Assert.DoesNotContain(_fly.Log, l => l.Method == "POST" && l.Path != "/graphql");
+    }
+
+    [Fact]
+    public async Task Watch_without_auto_rollback_reports_unhealthy_and_changes_nothing()
+    {
+        var (app, options) = await WatchedAsync([1, 2, 3], autoRollback: false, TimeSpan.FromMinutes(15));
+        await using var _ = app;
+        var verdict = await DeploymentWatch.RunAsync([new HealthCheckTarget { Name = "app", Address = app.BaseUrl + "/" }], options, null, "production",
+            new SecretResolver(_redactor), _ => { }, _ => { }, Ct);
+        Assert.Equal(("Unhealthy", 3), (verdict.Verdict, verdict.Rounds));
+        Assert.Contains("threshold 3", verdict.Reason);
+        Assert.Equal(OpsRunbook.Engine.Reporting.ReportOutcome.Fail, verdict.ToReportRows().Single().Outcome);
+    }
 }

@@ -42,6 +42,20 @@ Describe 'Deployments in the sandbox' -Skip:(-not $HaveServers) {
         { Start-Rollback sandbox -ConfigPath $SandboxConfig -Release v99 -Force -ErrorAction Stop } | Should -Throw '*Get-DeploymentRelease*'
     }
 
+    It 'watches a healthy environment to a Healthy verdict' {
+        $output = @(Watch-Deployment sandbox -ConfigPath $SandboxConfig -Duration 3s -Interval 1s)
+        $verdict = $output[-1]
+        $verdict.Verdict | Should -Be 'Healthy'
+        $verdict.Rounds | Should -BeGreaterThan 1
+        ($output | Where-Object { $_ -is [OpsRunbook.Engine.Deploy.WatchRound] }).Count | Should -Be $verdict.Rounds
+    }
+
+    It 'never rolls back under -WhatIf, even with -AutoRollback' {
+        $verdict = Watch-Deployment sandbox -ConfigPath $SandboxConfig -Duration 2s -Interval 1s -AutoRollback -WhatIf | Select-Object -Last 1
+        $verdict.Rollback | Should -BeNullOrEmpty
+        (Get-DeploymentRelease sandbox -ConfigPath $SandboxConfig | Where-Object IsCurrent).Version | Should -Be 3
+    }
+
     It 'rolls back to the previous good release and waits for the health checks' {
         $result = Start-Rollback sandbox -ConfigPath $SandboxConfig -Force -Timeout 2m
         $result.Status | Should -Be 'Succeeded'

@@ -1,3 +1,6 @@
+using System.Globalization;
+using OpsRunbook.Engine.Reporting;
+
 namespace OpsRunbook.Engine.Deploy;
 
 /// <summary>How an instance is doing, across providers.</summary>
@@ -16,8 +19,22 @@ public enum InstanceHealth
 }
 
 /// <summary>One machine, container or pod of a deployment (Get-DeploymentStatus).</summary>
-public sealed class DeploymentInstance
+public sealed class DeploymentInstance : IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        var outcome = Health switch
+        {
+            InstanceHealth.Healthy => ReportOutcome.Pass,
+            InstanceHealth.Starting => ReportOutcome.Warn,
+            InstanceHealth.Stopped => ReportOutcome.Info,
+            _ => ReportOutcome.Fail,
+        };
+        yield return new ReportRow("Deployment instances", Id, outcome, Health.ToString(), Environment, $"{State} {Image}",
+            [new("Region", Region ?? ""), new("Release", ReleaseVersion ?? ""), new("Group", Group ?? "")], DateTimeOffset.UtcNow);
+    }
+
     public string? Environment { get; internal set; }
     /// <summary>fly, railway, compose or kubernetes.</summary>
     public required string Provider { get; init; }
@@ -37,8 +54,16 @@ public sealed class DeploymentInstance
 }
 
 /// <summary>A release (Fly release, Railway deployment, Compose image tag we recorded, Kubernetes ReplicaSet revision).</summary>
-public sealed class DeploymentRelease
+public sealed class DeploymentRelease : IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        yield return new ReportRow("Deployment releases", Version is { } v ? "v" + v.ToString(CultureInfo.InvariantCulture) : Id, ReportOutcome.Info,
+            Status + (IsCurrent ? " (current)" : ""), Environment, $"{Image} {Description}".Trim(), [new("User", User ?? ""), new("Created", CreatedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "")],
+            CreatedAt ?? DateTimeOffset.UtcNow);
+    }
+
     public string? Environment { get; internal set; }
     public required string Provider { get; init; }
     /// <summary>The provider's id (Fly release id, Railway deployment id, revision number).</summary>
@@ -58,8 +83,16 @@ public sealed class DeploymentRelease
 }
 
 /// <summary>The outcome of Start-Rollback.</summary>
-public sealed class RollbackResult
+public sealed class RollbackResult : IReportable
 {
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        var outcome = Status switch { "Succeeded" => ReportOutcome.Pass, "Planned" => ReportOutcome.Info, _ => ReportOutcome.Fail };
+        yield return new ReportRow("Rollbacks", Environment ?? Provider, outcome, Status, Environment, Error ?? $"{From?.ToString() ?? "?"} → {To}; {InstancesUpdated} instance(s)",
+            [new("Provider", Provider), new("From", From?.ToString() ?? ""), new("To", To.ToString())], DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
+    }
+
     public string? Environment { get; internal set; }
     public required string Provider { get; init; }
     public DeploymentRelease? From { get; init; }
