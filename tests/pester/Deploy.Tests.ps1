@@ -47,7 +47,7 @@ Describe 'Deployments in the sandbox' -Skip:(-not $HaveServers) {
         $verdict = $output[-1]
         $verdict.Verdict | Should -Be 'Healthy'
         $verdict.Rounds | Should -BeGreaterThan 1
-        ($output | Where-Object { $_ -is [OpsRunbook.Engine.Deploy.WatchRound] }).Count | Should -Be $verdict.Rounds
+        ($output | Where-Object { $_.PSObject.Properties['ConsecutiveFailures'] }).Count | Should -Be $verdict.Rounds
     }
 
     It 'never rolls back under -WhatIf, even with -AutoRollback' {
