@@ -81,6 +81,17 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
         return (role, old, adminRole, adminPassword, new SecretRotationRequest { SecretId = secret, Strategy = RotationStrategy.PostgresAlternatingUsers, AdminSecretId = admin });
     }
 
+    /// <summary>The points a process can be killed at: before each step after Create.</summary>
+    public static readonly TheoryData<RotationStepName> KillPoints = new() { RotationStepName.Set, RotationStepName.Test, RotationStepName.Finish, RotationStepName.Cleanup };
+
+    /// <summary>Runs a rotation that stops before <paramref name="step"/> as if the process had been killed there.</summary>
+    private async Task CrashBeforeAsync(SecretRotationRequest request, RotationStepName step)
+    {
+        var crashing = Rotator();
+        crashing.CrashBefore = s => s == step;
+        await Assert.ThrowsAsync<SimulatedCrashException>(() => crashing.RotateAsync(request, Ct));
+    }
+
     private string PgUrl(string role, string password, int? port = null) => $"postgres://{role}:{password}@127.0.0.1:{port ?? PgPort}/opsrunbook";
 
     private async Task<bool> PgLogsInAsync(string secretValue)
@@ -290,17 +301,12 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(RotationStepName.Set)]
-    [InlineData(RotationStepName.Test)]
-    [InlineData(RotationStepName.Finish)]
-    [InlineData(RotationStepName.Cleanup)]
+    [MemberData(nameof(KillPoints))]
     public async Task Killed_between_steps_alternating_keeps_current_working_and_a_rerun_completes(RotationStepName killedBefore)
     {
         var (role, old, _, _, request) = await AlternatingAsync();
 
-        var crashing = Rotator();
-        crashing.CrashBefore = s => s == killedBefore;
-        await Assert.ThrowsAsync<SimulatedCrashException>(() => crashing.RotateAsync(request, Ct));
+        await CrashBeforeAsync(request, killedBefore);
         Assert.True(await CurrentLogsInAsync("prod/app"), $"AWSCURRENT must log in after a kill before {killedBefore}");
 
         var rerun = await Rotator().RotateAsync(request, Ct);
@@ -310,17 +316,12 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(RotationStepName.Set)]
-    [InlineData(RotationStepName.Test)]
-    [InlineData(RotationStepName.Finish)]
-    [InlineData(RotationStepName.Cleanup)]
+    [MemberData(nameof(KillPoints))]
     public async Task Killed_between_steps_single_user_resumes_to_a_working_credential(RotationStepName killedBefore)
     {
         var (role, old) = await NewRoleAsync();
         _sm.Add("prod/db", PgUrl(role, old));
-        var crashing = Rotator();
-        crashing.CrashBefore = s => s == killedBefore;
-        await Assert.ThrowsAsync<SimulatedCrashException>(() => crashing.RotateAsync(new SecretRotationRequest { SecretId = "prod/db" }, Ct));
+        await CrashBeforeAsync(new SecretRotationRequest { SecretId = "prod/db" }, killedBefore);
         // One password per role: after Set, only the pending one works until the rerun finishes (use alternating users
         // where that window matters). Before Set, and after Finish, AWSCURRENT logs in.
         if (killedBefore is RotationStepName.Set or RotationStepName.Cleanup) Assert.True(await CurrentLogsInAsync("prod/db"));
@@ -400,9 +401,7 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
         _sm.Add("prod/redis", oldUrl);
         var request = new SecretRotationRequest { SecretId = "prod/redis", PersistRedis = false };
 
-        var crashing = Rotator();
-        crashing.CrashBefore = s => s == RotationStepName.Finish;
-        await Assert.ThrowsAsync<SimulatedCrashException>(() => crashing.RotateAsync(request, Ct));
+        await CrashBeforeAsync(request, RotationStepName.Finish);
         var pendingUrl = _sm.ValueOf("prod/redis", "AWSPENDING")!;
         Assert.True(await RedisLogsInAsync(oldUrl), "old password still valid mid-rotation");
         Assert.True(await RedisLogsInAsync(pendingUrl), "new password already valid mid-rotation");
@@ -423,10 +422,7 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(RotationStepName.Set)]
-    [InlineData(RotationStepName.Test)]
-    [InlineData(RotationStepName.Finish)]
-    [InlineData(RotationStepName.Cleanup)]
+    [MemberData(nameof(KillPoints))]
     public async Task Killed_between_steps_redis_acl_keeps_current_working_and_a_rerun_completes(RotationStepName killedBefore)
     {
         servers.Require();
@@ -440,9 +436,7 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
         var oldUrl = $"redis://{user}:{old}@127.0.0.1:{servers["OPSRUNBOOK_REDIS_PORT"]}/0";
         _sm.Add("prod/redis", oldUrl);
         var request = new SecretRotationRequest { SecretId = "prod/redis", PersistRedis = false };
-        var crashing = Rotator();
-        crashing.CrashBefore = s => s == killedBefore;
-        await Assert.ThrowsAsync<SimulatedCrashException>(() => crashing.RotateAsync(request, Ct));
+        await CrashBeforeAsync(request, killedBefore);
         Assert.True(await RedisLogsInAsync(_sm.ValueOf("prod/redis")!), $"AWSCURRENT must log in after a kill before {killedBefore}");
 
         var rerun = await Rotator().RotateAsync(request, Ct);
@@ -458,9 +452,7 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
         var old = PasswordGenerator.Generate();
         using var redis = new PrivateRedis(old);
         _sm.Add("prod/redis-default", $"redis://:{old}@127.0.0.1:{redis.Port}");
-        var crashing = Rotator();
-        crashing.CrashBefore = s => s == RotationStepName.Finish;
-        await Assert.ThrowsAsync<SimulatedCrashException>(() => crashing.RotateAsync(new SecretRotationRequest { SecretId = "prod/redis-default" }, Ct));
+        await CrashBeforeAsync(new SecretRotationRequest { SecretId = "prod/redis-default" }, RotationStepName.Finish);
         Assert.True(await RedisLogsInAsync($"redis://:{old}@127.0.0.1:{redis.Port}"));
 
         var r = await Rotator().RotateAsync(new SecretRotationRequest { SecretId = "prod/redis-default" }, Ct);
@@ -496,9 +488,7 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
     {
         var (role, old) = await NewRoleAsync();
         _sm.Add("prod/db", PgUrl(role, old));
-        var crashing = Rotator();
-        crashing.CrashBefore = s => s == RotationStepName.Set;
-        await Assert.ThrowsAsync<SimulatedCrashException>(() => crashing.RotateAsync(new SecretRotationRequest { SecretId = "prod/db" }, Ct));
+        await CrashBeforeAsync(new SecretRotationRequest { SecretId = "prod/db" }, RotationStepName.Set);
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Rotator().RotateAsync(new SecretRotationRequest { SecretId = "prod/db", ClientRequestToken = Guid.NewGuid().ToString() }, Ct));
         Assert.Contains("rerun without a ClientRequestToken", e.Message);
     }
