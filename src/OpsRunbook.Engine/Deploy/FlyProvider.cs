@@ -33,6 +33,7 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
     private readonly string _token;
     private readonly HttpClient _http;
     private readonly SecretRedactor _redactor;
+    private readonly ProviderHttp _retry;
 
     public FlyProvider(FlySettings settings, string token, SecretRedactor redactor, HttpMessageHandler? handler = null)
     {
@@ -41,12 +42,17 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
         _redactor = redactor;
         redactor.Add(token);
         _http = handler is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(90) } : new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(90) };
+        _retry = new ProviderHttp(_http, settings.MaxRetries);
     }
 
     public string Name => "fly";
 
-    /// <summary>How retries wait (tests record the delays instead of sleeping).</summary>
-    internal Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = Task.Delay;
+    /// <summary>How retries and polls wait (tests record the delays instead of sleeping).</summary>
+    internal Func<TimeSpan, CancellationToken, Task> Delay
+    {
+        get => _retry.Delay;
+        set => _retry.Delay = value;
+    }
 
     /// <summary>flyctl's rule: macaroon tokens (fm1r_, fm1a_, fm2_) go as "FlyV1 …", others as "Bearer …"; a value that names its scheme is sent as is.</summary>
     internal static AuthenticationHeaderValue Authorization(string token)
@@ -248,42 +254,25 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
     private async Task<JsonNode?> SendAsync(HttpMethod method, string? path, JsonObject? body, string? nonce, CancellationToken ct, Uri? absolute = null)
     {
         var uri = absolute ?? new Uri(_settings.MachinesApi, path);
-        for (var attempt = 0; ; attempt++)
+        var (status, _, json) = await _retry.SendAsync(() =>
         {
-            using var request = new HttpRequestMessage(method, uri);
+            var request = new HttpRequestMessage(method, uri);
             request.Headers.Authorization = Authorization(_token);
             if (nonce is not null) request.Headers.Add("fly-machine-lease-nonce", nonce);
             if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-            using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
-            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            if (response.IsSuccessStatusCode) return text.Length == 0 ? null : JsonNode.Parse(text);
-            if ((status == 429 || status >= 500) && attempt < _settings.MaxRetries)
-            {
-                TimeSpan? retryAfter = response.Headers.RetryAfter?.Delta;
-                if (retryAfter is null && response.Headers.RetryAfter?.Date is { } date) retryAfter = date - DateTimeOffset.UtcNow;
-                var wait = retryAfter ?? TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt));
-                await Delay(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : wait, ct).ConfigureAwait(false);
-                continue;
-            }
-            string? error = null;
-            try
-            {
-                error = JsonNode.Parse(text)?["error"]?.GetValue<string>();
-            }
-            catch (JsonException)
-            {
-            }
-            var what = response.StatusCode switch
-            {
-                HttpStatusCode.Unauthorized => "the token was refused (401): set the deploy token (fly tokens create deploy) in the environment's \"deploy\".\"token\"",
-                HttpStatusCode.Forbidden => "the token may not do this (403): it needs deploy rights on the app",
-                HttpStatusCode.NotFound => $"not found (404): {method} {uri.AbsolutePath} — check the app name '{_settings.App}'",
-                HttpStatusCode.RequestTimeout => "timed out waiting (408)",
-                _ => $"{method} {uri.AbsolutePath} answered {status}",
-            };
-            throw new DeploymentProviderException(Name, _redactor.Scrub(error is null ? what : $"{what}: {error}"), status);
-        }
+            return request;
+        }, ct).ConfigureAwait(false);
+        if (status is >= 200 and < 300) return json;
+        var error = json is JsonObject o && o["error"] is JsonValue e && e.TryGetValue<string>(out var message) ? message : null;
+        var what = (HttpStatusCode)status switch
+        {
+            HttpStatusCode.Unauthorized => "the token was refused (401): set the deploy token (fly tokens create deploy) in the environment's \"deploy\".\"token\"",
+            HttpStatusCode.Forbidden => "the token may not do this (403): it needs deploy rights on the app",
+            HttpStatusCode.NotFound => $"not found (404): {method} {uri.AbsolutePath} — check the app name '{_settings.App}'",
+            HttpStatusCode.RequestTimeout => "timed out waiting (408)",
+            _ => $"{method} {uri.AbsolutePath} answered {status}",
+        };
+        throw new DeploymentProviderException(Name, _redactor.Scrub(error is null ? what : $"{what}: {error}"), status);
     }
 
     private static string? Str(JsonObject o, string name) => o[name] is JsonValue v ? v.TryGetValue<string>(out var s) ? s : v.ToJsonString() : null;
