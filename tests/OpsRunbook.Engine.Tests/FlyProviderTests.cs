@@ -207,10 +207,11 @@ public sealed class FlyProviderTests : IAsyncLifetime
             { "system": "paintbox", "environments": {
               "production": { "deploy": { "provider": "fly", "app": "{{_fly.App}}", "token": "env:T_FLY_TOKEN",
                                           "machinesApi": "{{_fly.MachinesApi}}", "graphqlApi": "{{_fly.GraphQl}}" } },
-              "staging": { "deploy": { "provider": "railway", "project": "p", "service": "s", "environment": "e", "token": "env:T_RAILWAY" } },
+              "staging": { "deploy": { "provider": "railway", "project": "p", "service": "s", "environment": "e", "tokenKind": "team", "token": "env:T_RAILWAY" } },
+              "local": { "deploy": { "provider": "compose", "file": "docker-compose.yml", "service": "app" } },
               "bare": { } } }
             """, "runbook.json");
-        var env = new Dictionary<string, string> { ["T_FLY_TOKEN"] = _fly.Token };
+        var env = new Dictionary<string, string> { ["T_FLY_TOKEN"] = _fly.Token, ["T_RAILWAY"] = "team-token-value" };
         var resolver = new SecretResolver(_redactor, env.GetValueOrDefault);
         var provider = await DeploymentOperations.ProviderAsync(config.GetEnvironment("production"), resolver, _redactor, Ct);
         using (provider as IDisposable)
@@ -220,8 +221,12 @@ public sealed class FlyProviderTests : IAsyncLifetime
         }
         var missing = await Assert.ThrowsAsync<ArgumentException>(() => DeploymentOperations.ProviderAsync(config.GetEnvironment("bare"), resolver, _redactor, Ct));
         Assert.Contains("has no \"deploy\"", missing.Message);
-        var later = await Assert.ThrowsAsync<NotSupportedException>(() => DeploymentOperations.ProviderAsync(config.GetEnvironment("staging"), resolver, _redactor, Ct));
-        Assert.Contains("railway provider is not available yet", later.Message);
+        using (var railway = await DeploymentOperations.ProviderAsync(config.GetEnvironment("staging"), resolver, _redactor, Ct) as IDisposable)
+        {
+            Assert.IsType<RailwayProvider>(railway);
+        }
+        var later = await Assert.ThrowsAsync<NotSupportedException>(() => DeploymentOperations.ProviderAsync(config.GetEnvironment("local"), resolver, _redactor, Ct));
+        Assert.Contains("compose provider is not available yet", later.Message);
         // The token is registered for redaction.
         Assert.Equal("***", _redactor.Scrub(_fly.Token));
     }

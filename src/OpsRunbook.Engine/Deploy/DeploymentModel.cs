@@ -144,12 +144,12 @@ public static class ReleasePicker
             var match = releases.FirstOrDefault(r => r.Id == requested || (r.Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) == requested.TrimStart('v', 'V')));
             if (match is null) throw new ArgumentException($"{provider} has no release '{requested}'; Get-DeploymentRelease lists them");
             if (match.IsCurrent) throw new ArgumentException($"release '{requested}' is the one running; name an earlier release");
-            if (match.Image is null) throw new ArgumentException($"release '{requested}' records no image, so it cannot be deployed again");
             return match;
         }
         var current = releases.FirstOrDefault(r => r.IsCurrent);
         var older = current is null ? releases.Skip(1) : releases.SkipWhile(r => !r.IsCurrent).Skip(1);
-        return older.FirstOrDefault(r => r.Good && r.Image is not null && r.Image != current?.Image)
+        // A different image, where both are known (Railway deployments may record none; it rolls back by deployment id).
+        return older.FirstOrDefault(r => r.Good && (r.Image is null || current?.Image is null || r.Image != current.Image))
             ?? throw new InvalidOperationException(releases.Count <= 1
                 ? $"{provider} has no previous release to roll back to (only {releases.Count} release{(releases.Count == 1 ? "" : "s")} recorded)"
                 : $"{provider} has no earlier successful release with a different image; name one with -Release");

@@ -26,8 +26,27 @@ public static class DeploymentOperations
                 if (deploy.Settings.TryGetValue("graphqlApi", out var g)) settings = settings with { GraphQl = new Uri(EnvTemplate.Expand(g)) };
                 return new FlyProvider(settings, token, redactor);
             }
+            case "railway":
+            {
+                string Need(string key) => deploy.Settings.TryGetValue(key, out var v) ? EnvTemplate.Expand(v)
+                    : throw new ArgumentException($"environment '{env.Name}': \"deploy\".\"{key}\" is required for Railway (the {key} id, from the Railway dashboard or `railway status --json`)");
+                var kind = deploy.Settings.TryGetValue("tokenKind", out var k) ? k.ToLowerInvariant() switch
+                {
+                    "account" => RailwayTokenKind.Account,
+                    "team" => RailwayTokenKind.Team,
+                    "project" => RailwayTokenKind.Project,
+                    _ => throw new ArgumentException($"environment '{env.Name}': \"deploy\".\"tokenKind\" is account, team or project, not '{k}'"),
+                } : RailwayTokenKind.Project;
+                var token = deploy.Token is null
+                    ? System.Environment.GetEnvironmentVariable(kind == RailwayTokenKind.Project ? "RAILWAY_TOKEN" : "RAILWAY_API_TOKEN")
+                        ?? throw new ArgumentException($"environment '{env.Name}': set \"deploy\".\"token\" (e.g. \"env:RAILWAY_TOKEN\")")
+                    : await deploy.Token.ResolveAsync(secrets, ct).ConfigureAwait(false);
+                var settings = new RailwaySettings { ProjectId = Need("project"), ServiceId = Need("service"), EnvironmentId = Need("environment"), TokenKind = kind };
+                if (deploy.Settings.TryGetValue("api", out var api)) settings = settings with { Api = new Uri(EnvTemplate.Expand(api)) };
+                return new RailwayProvider(settings, token, redactor);
+            }
             default:
-                throw new NotSupportedException($"the {deploy.Provider} provider is not available yet (fly is); see the deployments issue");
+                throw new NotSupportedException($"the {deploy.Provider} provider is not available yet (fly and railway are); see the deployments issue");
         }
     }
 

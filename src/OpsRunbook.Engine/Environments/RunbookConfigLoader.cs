@@ -467,7 +467,7 @@ public static class RunbookConfigLoader
         private static readonly Dictionary<string, string[]> DeploySettings = new(StringComparer.OrdinalIgnoreCase)
         {
             ["fly"] = ["app", "org", "region", "machinesApi", "graphqlApi"],
-            ["railway"] = ["project", "service", "environment", "tokenKind"],
+            ["railway"] = ["project", "service", "environment", "tokenKind", "api"],
             ["compose"] = ["file", "project", "service"],
             ["kubernetes"] = ["context", "namespace", "deployment", "kubeconfig"],
         };

@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.Engine.Deploy;
+
+/// <summary>The three kinds of Railway token and the header each goes in.</summary>
+public enum RailwayTokenKind
+{
+    /// <summary>Account token: Authorization: Bearer.</summary>
+    Account,
+    /// <summary>Team token: Team-Access-Token.</summary>
+    Team,
+    /// <summary>Project token: Project-Access-Token.</summary>
+    Project,
+}
+
+/// <summary>Where and how to reach Railway (runbook.json "deploy": { "provider": "railway", "project", "service", "environment", "tokenKind" }).</summary>
+public sealed record RailwaySettings
+{
+    public required string ProjectId { get; init; }
+    public required string ServiceId { get; init; }
+    public required string EnvironmentId { get; init; }
+    public RailwayTokenKind TokenKind { get; init; } = RailwayTokenKind.Project;
+    public Uri Api { get; init; } = new("https://backboard.railway.com/graphql/v2");
+    /// <summary>How long a rollback deployment may take to reach SUCCESS.</summary>
+    public TimeSpan DeployTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+    public int MaxRetries { get; init; } = 5;
+}
+
+/// <summary>
+/// Railway through its public GraphQL API, as the Railway CLI uses it: deployments with Relay paging, and
+/// <c>deploymentRollback(id)</c> (a Boolean; the docs' selection set is wrong) followed by polling until the new
+/// deployment is SUCCESS. GraphQL errors inside HTTP 200 are errors; 429 honours Retry-After.
+/// </summary>
+public sealed class RailwayProvider : IDeploymentProvider, IDisposable
+{
+    private static readonly string[] Starting = ["BUILDING", "DEPLOYING", "INITIALIZING", "QUEUED", "WAITING", "NEEDS_APPROVAL"];
+    private static readonly string[] Failed = ["CRASHED", "FAILED"];
+    private readonly RailwaySettings _settings;
+    private readonly string _token;
+    private readonly SecretRedactor _redactor;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
+    private readonly ProviderHttp _retry;
+
+    public RailwayProvider(RailwaySettings settings, string token, SecretRedactor redactor)
+    {
+        _settings = settings;
+        _token = token.Trim();
+        _redactor = redactor;
+        redactor.Add(_token);
+        _retry = new ProviderHttp(_http, settings.MaxRetries);
+    }
+
+    public string Name => "railway";
+
+    internal Func<TimeSpan, CancellationToken, Task> Delay
+    {
+        get => _retry.Delay;
+        set => _retry.Delay = value;
+    }
+
+    /// <summary>The deployment serving traffic (the newest SUCCESS), plus newer ones still starting or failed.</summary>
+    public async Task<IReadOnlyList<DeploymentInstance>> GetInstancesAsync(CancellationToken ct)
+    {
+        var deployments = await DeploymentsAsync(20, ct).ConfigureAwait(false);
+        var active = deployments.FindIndex(d => Str(d, "status") == "SUCCESS");
+        var relevant = active < 0 ? deployments.Take(1) : deployments.Take(active + 1).Where(d => Str(d, "status") is not ("REMOVED" or "REMOVING" or "SKIPPED"));
+        return relevant.Select(d =>
+        {
+            var status = Str(d, "status") ?? "UNKNOWN";
+            return new DeploymentInstance
+            {
+                Provider = Name, Id = Str(d, "id")!, Name = Str(d, "staticUrl") ?? Str(d, "url"), State = status,
+                Health = status switch
+                {
+                    "SUCCESS" => InstanceHealth.Healthy,
+                    "SLEEPING" => InstanceHealth.Stopped,
+                    _ when Starting.Contains(status) => InstanceHealth.Starting,
+                    _ when Failed.Contains(status) => InstanceHealth.Unhealthy,
+                    _ => InstanceHealth.Unknown,
+                },
+                Image = ImageOf(d), Group = _settings.ServiceId,
+                StartedAt = DateTimeOffset.TryParse(Str(d, "createdAt"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null,
+            };
+        }).ToList();
+    }
+
+    /// <summary>Deployments newest first; the newest SUCCESS is current; Good = Railway says it can roll back to it.</summary>
+    public async Task<IReadOnlyList<DeploymentRelease>> GetReleasesAsync(int limit, CancellationToken ct)
+    {
+        var deployments = await DeploymentsAsync(limit, ct).ConfigureAwait(false);
+        var current = deployments.FirstOrDefault(d => Str(d, "status") == "SUCCESS");
+        return deployments.Select(d => new DeploymentRelease
+        {
+            Provider = Name, Id = Str(d, "id")!, Image = ImageOf(d), Status = Str(d, "status") ?? "UNKNOWN",
+            Good = d["canRollback"] is JsonValue v && v.TryGetValue<bool>(out var can) && can,
+            Description = d["meta"]?["commitMessage"] is JsonValue m && m.TryGetValue<string>(out var msg) ? msg : null,
+            CreatedAt = DateTimeOffset.TryParse(Str(d, "createdAt"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var c) ? c : null,
+            IsCurrent = ReferenceEquals(d, current),
+        }).ToList();
+    }
+
+    public async Task<int> RollbackAsync(DeploymentRelease target, Action<string> step, CancellationToken ct)
+    {
+        var before = (await DeploymentsAsync(1, ct).ConfigureAwait(false)).FirstOrDefault();
+        var data = await GraphQlAsync("mutation($id: String!) { deploymentRollback(id: $id) }", new JsonObject { ["id"] = target.Id }, ct).ConfigureAwait(false);
+        if (data["deploymentRollback"] is not JsonValue ok || !ok.TryGetValue<bool>(out var accepted) || !accepted)
+        {
+            throw new DeploymentProviderException(Name, $"Railway did not accept the rollback to deployment {target.Id}");
+        }
+        step($"rollback to deployment {target.Id} accepted");
+        var deadline = DateTime.UtcNow + _settings.DeployTimeout;
+        while (true)
+        {
+            var newest = (await DeploymentsAsync(1, ct).ConfigureAwait(false)).FirstOrDefault();
+            var status = newest is null ? null : Str(newest, "status");
+            if (newest is not null && Str(newest, "id") != (before is null ? null : Str(before, "id")))
+            {
+                if (status == "SUCCESS")
+                {
+                    step($"deployment {Str(newest, "id")} is SUCCESS");
+                    return 1;
+                }
+                if (status is not null && Failed.Contains(status))
+                {
+                    throw new DeploymentProviderException(Name, $"the rollback deployment {Str(newest, "id")} ended {status}; see its logs in Railway");
+                }
+                step($"deployment {Str(newest, "id")} is {status}");
+            }
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new DeploymentProviderException(Name, $"the rollback deployment did not reach SUCCESS within {_settings.DeployTimeout.TotalMinutes:0} minutes (last: {status ?? "not created"})", 408);
+            }
+            await Delay(_settings.PollInterval, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Deployments of the service in the environment, newest first, following Relay pages until <paramref name="limit"/>.</summary>
+    private async Task<List<JsonObject>> DeploymentsAsync(int limit, CancellationToken ct)
+    {
+        const string query = "query($input: DeploymentListInput!, $first: Int, $after: String) { deployments(input: $input, first: $first, after: $after) { edges { cursor node { id status createdAt updatedAt canRollback canRedeploy meta url staticUrl serviceId environmentId } } pageInfo { hasNextPage endCursor } } }";
+        var all = new List<JsonObject>();
+        string? after = null;
+        while (all.Count < limit)
+        {
+            var variables = new JsonObject
+            {
+                ["input"] = new JsonObject { ["projectId"] = _settings.ProjectId, ["serviceId"] = _settings.ServiceId, ["environmentId"] = _settings.EnvironmentId },
+                ["first"] = Math.Min(50, limit - all.Count),
+                ["after"] = after,
+            };
+            var data = await GraphQlAsync(query, variables, ct).ConfigureAwait(false);
+            var connection = data["deployments"] as JsonObject ?? throw new DeploymentProviderException(Name, "the deployments query answered without a connection");
+            all.AddRange((connection["edges"] as JsonArray ?? []).Select(e => e?["node"]).OfType<JsonObject>());
+            var page = connection["pageInfo"];
+            if (page?["hasNextPage"] is not JsonValue more || !more.TryGetValue<bool>(out var hasMore) || !hasMore) break;
+            after = page["endCursor"]?.GetValue<string>();
+            if (after is null) break;
+        }
+        return all.OrderByDescending(d => Str(d, "createdAt"), StringComparer.Ordinal).ToList();
+    }
+
+    private static string? ImageOf(JsonObject d) =>
+        d["meta"]?["image"] is JsonValue i && i.TryGetValue<string>(out var image) ? image
+        : d["meta"]?["commitHash"] is JsonValue h && h.TryGetValue<string>(out var hash) ? "commit " + hash : null;
+
+    private async Task<JsonObject> GraphQlAsync(string query, JsonObject variables, CancellationToken ct)
+    {
+        var body = new JsonObject { ["query"] = query, ["variables"] = variables }.ToJsonString();
+        var (status, _, json) = await _retry.SendAsync(() =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, _settings.Api) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            switch (_settings.TokenKind)
+            {
+                case RailwayTokenKind.Account: request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token); break;
+                case RailwayTokenKind.Team: request.Headers.Add("Team-Access-Token", _token); break;
+                default: request.Headers.Add("Project-Access-Token", _token); break;
+            }
+            return request;
+        }, ct).ConfigureAwait(false);
+        var errors = json?["errors"] as JsonArray;
+        if (status is < 200 or >= 300 || errors is { Count: > 0 })
+        {
+            var messages = errors?.Select(e => e?["message"] is JsonValue m && m.TryGetValue<string>(out var s) ? s : null).Where(s => s is not null).ToList() ?? [];
+            var what = messages.Count > 0 ? string.Join("; ", messages) : $"HTTP {status}";
+            if (messages.Any(m => m!.Contains("Not Authorized", StringComparison.OrdinalIgnoreCase)) || status is 401 or 403)
+            {
+                what += $" — the {_settings.TokenKind.ToString().ToLowerInvariant()} token was refused: check \"deploy\".\"token\" and \"tokenKind\" (account, team or project)";
+            }
+            throw new DeploymentProviderException(Name, _redactor.Scrub(what), status is >= 200 and < 300 ? null : status);
+        }
+        return json?["data"] as JsonObject ?? throw new DeploymentProviderException(Name, "GraphQL answered without data");
+    }
+
+    private static string? Str(JsonObject o, string name) => o[name] is JsonValue v ? v.TryGetValue<string>(out var s) ? s : v.ToJsonString() : null;
+
+    public void Dispose() => _http.Dispose();
+}

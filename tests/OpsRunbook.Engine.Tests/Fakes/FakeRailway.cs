@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace OpsRunbook.Engine.Tests.Fakes;
+
+/// <summary>
+/// Railway's public GraphQL API (the parts the provider uses) on Kestrel, as provider-apis.md describes it: the three
+/// token headers, deployments as a Relay connection (first/after, pageInfo), deploymentRollback(id): Boolean! (only when
+/// canRollback), errors inside HTTP 200, 429 with Retry-After, a request log, and a rollback deployment that goes
+/// DEPLOYING → SUCCESS (or CRASHED) over the next polls.
+/// </summary>
+public sealed class FakeRailway : IAsyncDisposable
+{
+    private readonly FakeHttpServer _server;
+    private readonly object _gate = new();
+    private readonly List<JsonObject> _deployments = [];
+    private int _throttle;
+    private int _sequence;
+
+    private FakeRailway(FakeHttpServer server, string header, string token)
+    {
+        _server = server;
+        Header = header;
+        Token = token;
+    }
+
+    public const string Project = "proj-1", Service = "svc-1", Environment = "env-1";
+    public string Header { get; }
+    public string Token { get; }
+    public Uri Api => new(_server.BaseUrl + "/graphql/v2");
+    public ConcurrentQueue<(string Query, string Variables)> Log { get; } = new();
+    /// <summary>Rollback deployments end CRASHED instead of SUCCESS.</summary>
+    public bool RollbacksCrash { get; set; }
+    /// <summary>Polls a rollback deployment stays DEPLOYING for.</summary>
+    public int DeployingPolls { get; set; } = 2;
+
+    /// <summary>Header is "Authorization" (account: Bearer), "Team-Access-Token" or "Project-Access-Token".</summary>
+    public static async Task<FakeRailway> StartAsync(string header = "Project-Access-Token", string token = "railway-project-token-0123")
+    {
+        FakeRailway? self = null;
+        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx));
+        self = new FakeRailway(server, header, token);
+        return self;
+    }
+
+    public string AddDeployment(string status, bool canRollback, string image, int minutesAgo)
+    {
+        lock (_gate)
+        {
+            var id = "dep-" + Interlocked.Increment(ref _sequence);
+            _deployments.Add(New(id, status, canRollback, image, DateTimeOffset.UtcNow.AddMinutes(-minutesAgo)));
+            return id;
+        }
+    }
+
+    public void Throttle(int count) => _throttle = count;
+
+    public JsonObject Deployment(string id) { lock (_gate) return (JsonObject)_deployments.Single(d => d["id"]!.GetValue<string>() == id).DeepClone(); }
+
+    private static JsonObject New(string id, string status, bool canRollback, string image, DateTimeOffset created) => new()
+    {
+        ["id"] = id, ["status"] = status, ["createdAt"] = created.ToString("O"), ["updatedAt"] = created.ToString("O"), ["canRollback"] = canRollback, ["canRedeploy"] = true,
+        ["meta"] = new JsonObject { ["image"] = image, ["commitMessage"] = "deploy " + image }, ["url"] = null, ["staticUrl"] = "app.up.railway.app",
+        ["serviceId"] = Service, ["environmentId"] = Environment, ["projectId"] = Project, ["pendingPolls"] = 0,
+    };
+
+    private async Task Handle(HttpContext ctx)
+    {
+        var body = JsonNode.Parse(await new StreamReader(ctx.Request.Body).ReadToEndAsync())!.AsObject();
+        var query = body["query"]?.GetValue<string>() ?? "";
+        var variables = body["variables"] as JsonObject ?? new JsonObject();
+        Log.Enqueue((query, variables.ToJsonString()));
+        var expected = Header == "Authorization" ? "Bearer " + Token : Token;
+        if (ctx.Request.Headers[Header].ToString() != expected) { await Reply(ctx, Errors("Not Authorized")); return; }
+        if (Interlocked.Decrement(ref _throttle) >= 0)
+        {
+            ctx.Response.StatusCode = 429;
+            ctx.Response.Headers.RetryAfter = "2";
+            await ctx.Response.WriteAsync("""{"errors":[{"message":"Rate limit exceeded"}]}""");
+            return;
+        }
+        JsonObject reply;
+        lock (_gate)
+        {
+            if (query.Contains("deploymentRollback", StringComparison.Ordinal))
+            {
+                if (query.Contains("deploymentRollback(id: $id) {", StringComparison.Ordinal)) reply = Errors("Field \"deploymentRollback\" must not have a selection since type \"Boolean!\" has no subfields.");
+                else reply = Rollback(variables["id"]?.GetValue<string>());
+            }
+            else if (query.Contains("deployments(", StringComparison.Ordinal)) reply = List(variables);
+            else reply = Errors("Cannot query field");
+        }
+        await Reply(ctx, reply);
+    }
+
+    private JsonObject Rollback(string? id)
+    {
+        var target = _deployments.FirstOrDefault(d => d["id"]!.GetValue<string>() == id);
+        if (target is null) return Errors("Deployment not found");
+        if (target["canRollback"]!.GetValue<bool>() != true) return Errors("Cannot rollback to this deployment");
+        foreach (var d in _deployments.Where(d => d["status"]!.GetValue<string>() == "SUCCESS")) d["status"] = "REMOVED";
+        var created = New("dep-" + Interlocked.Increment(ref _sequence), "DEPLOYING", false, target["meta"]!["image"]!.GetValue<string>(), DateTimeOffset.UtcNow);
+        created["pendingPolls"] = DeployingPolls;
+        _deployments.Add(created);
+        return new JsonObject { ["data"] = new JsonObject { ["deploymentRollback"] = true } };
+    }
+
+    private JsonObject List(JsonObject variables)
+    {
+        var input = variables["input"] as JsonObject;
+        if (input?["serviceId"]?.GetValue<string>() != Service || input["environmentId"]?.GetValue<string>() != Environment) return Errors("Service not found");
+        var first = variables["first"]?.GetValue<int>() ?? 20;
+        var after = variables["after"]?.GetValue<string>();
+        var ordered = _deployments.OrderByDescending(d => d["createdAt"]!.GetValue<string>(), StringComparer.Ordinal).ToList();
+        // A deployment in progress advances one step per listing.
+        foreach (var d in ordered.Where(d => d["status"]!.GetValue<string>() == "DEPLOYING"))
+        {
+            var left = d["pendingPolls"]!.GetValue<int>();
+            if (left <= 0) d["status"] = RollbacksCrash ? "CRASHED" : "SUCCESS";
+            else d["pendingPolls"] = left - 1;
+        }
+        var start = after is null ? 0 : int.Parse(after[1..], System.Globalization.CultureInfo.InvariantCulture) + 1;
+        var page = ordered.Skip(start).Take(first).ToList();
+        var edges = new JsonArray(page.Select((d, i) =>
+        {
+            var node = (JsonObject)d.DeepClone();
+            node.Remove("pendingPolls");
+            node.Remove("projectId");
+            return (JsonNode)new JsonObject { ["cursor"] = "c" + (start + i), ["node"] = node };
+        }).ToArray());
+        return new JsonObject
+        {
+            ["data"] = new JsonObject
+            {
+                ["deployments"] = new JsonObject
+                {
+                    ["edges"] = edges,
+                    ["pageInfo"] = new JsonObject { ["hasNextPage"] = start + first < ordered.Count, ["endCursor"] = page.Count == 0 ? null : "c" + (start + page.Count - 1) },
+                },
+            },
+        };
+    }
+
+    private static JsonObject Errors(string message) => new() { ["data"] = null, ["errors"] = new JsonArray(new JsonObject { ["message"] = message }) };
+
+    private static Task Reply(HttpContext ctx, JsonObject body)
+    {
+        ctx.Response.StatusCode = 200; // GraphQL errors come inside HTTP 200
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync(body.ToJsonString());
+    }
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+}
