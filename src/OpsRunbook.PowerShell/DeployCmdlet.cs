@@ -38,7 +38,7 @@ public abstract class DeployCmdlet : OpsRunbookCmdlet
 
     /// <summary>The environment's provider.</summary>
     protected IDeploymentProvider Provider(EnvironmentConfig env) =>
-        Run(() => DeploymentOperations.ProviderAsync(env, Secrets, Secrets.Redactor, Cancellation), env.Name);
+        Run(() => DeploymentOperations.ProviderAsync(env, Secrets, Secrets.Redactor, Cancellation, LoadConfig().Path), env.Name);
 
     /// <summary>Runs Engine work; provider refusals, missing releases and health timeouts become terminating errors with the reason.</summary>
     protected T Run<T>(Func<Task<T>> work, string where)

@@ -209,6 +209,7 @@ public sealed class FlyProviderTests : IAsyncLifetime
                                           "machinesApi": "{{_fly.MachinesApi}}", "graphqlApi": "{{_fly.GraphQl}}" } },
               "staging": { "deploy": { "provider": "railway", "project": "p", "service": "s", "environment": "e", "tokenKind": "team", "token": "env:T_RAILWAY" } },
               "local": { "deploy": { "provider": "compose", "file": "docker-compose.yml", "service": "app" } },
+              "cluster": { "deploy": { "provider": "kubernetes", "namespace": "shop", "deployment": "app" } },
               "bare": { } } }
             """, "runbook.json");
         var env = new Dictionary<string, string> { ["T_FLY_TOKEN"] = _fly.Token, ["T_RAILWAY"] = "team-token-value" };
@@ -225,8 +226,10 @@ public sealed class FlyProviderTests : IAsyncLifetime
         {
             Assert.IsType<RailwayProvider>(railway);
         }
-        var later = await Assert.ThrowsAsync<NotSupportedException>(() => DeploymentOperations.ProviderAsync(config.GetEnvironment("local"), resolver, _redactor, Ct));
-        Assert.Contains("compose provider is not available yet", later.Message);
+        var compose = await DeploymentOperations.ProviderAsync(config.GetEnvironment("local"), resolver, _redactor, Ct, "/srv/shop/runbook.json");
+        Assert.IsType<ComposeProvider>(compose);
+        var later = await Assert.ThrowsAsync<NotSupportedException>(() => DeploymentOperations.ProviderAsync(config.GetEnvironment("cluster"), resolver, _redactor, Ct));
+        Assert.Contains("kubernetes provider is not available yet", later.Message);
         // The token is registered for redaction.
         Assert.Equal("***", _redactor.Scrub(_fly.Token));
     }

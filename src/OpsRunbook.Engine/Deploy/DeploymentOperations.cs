@@ -9,7 +9,7 @@ namespace OpsRunbook.Engine.Deploy;
 public static class DeploymentOperations
 {
     /// <summary>The environment's provider (runbook.json "deploy"), with its token resolved. Railway, Compose and Kubernetes are not built yet.</summary>
-    public static async Task<IDeploymentProvider> ProviderAsync(EnvironmentConfig env, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct)
+    public static async Task<IDeploymentProvider> ProviderAsync(EnvironmentConfig env, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct, string? configPath = null)
     {
         var deploy = env.Deploy ?? throw new ArgumentException(
             $"environment '{env.Name}' has no \"deploy\" in runbook.json; add e.g. \"deploy\": {{ \"provider\": \"fly\", \"app\": \"paintbox-app\", \"token\": \"env:FLY_API_TOKEN\" }}");
@@ -45,8 +45,19 @@ public static class DeploymentOperations
                 if (deploy.Settings.TryGetValue("api", out var api)) settings = settings with { Api = new Uri(EnvTemplate.Expand(api)) };
                 return new RailwayProvider(settings, token, redactor);
             }
+            case "compose":
+            {
+                var file = deploy.Settings.TryGetValue("file", out var f) ? EnvTemplate.Expand(f) : "docker-compose.yml";
+                if (!Path.IsPathRooted(file)) file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath ?? "."))!, file);
+                var service = deploy.Settings.TryGetValue("service", out var svc) ? svc
+                    : throw new ArgumentException($"environment '{env.Name}': \"deploy\".\"service\" names the compose service to roll back");
+                var settings = new ComposeSettings { File = file, Service = service, Project = deploy.Settings.GetValueOrDefault("project") };
+                if (deploy.Settings.TryGetValue("imageVariable", out var iv)) settings = settings with { ImageVariable = iv };
+                if (deploy.Settings.TryGetValue("docker", out var docker)) settings = settings with { Docker = EnvTemplate.Expand(docker) };
+                return new ComposeProvider(settings);
+            }
             default:
-                throw new NotSupportedException($"the {deploy.Provider} provider is not available yet (fly and railway are); see the deployments issue");
+                throw new NotSupportedException($"the {deploy.Provider} provider is not available yet (fly, railway and compose are); see the deployments issue");
         }
     }
 

@@ -468,7 +468,7 @@ public static class RunbookConfigLoader
         {
             ["fly"] = ["app", "org", "region", "machinesApi", "graphqlApi"],
             ["railway"] = ["project", "service", "environment", "tokenKind", "api"],
-            ["compose"] = ["file", "project", "service"],
+            ["compose"] = ["file", "project", "service", "imageVariable", "docker"],
             ["kubernetes"] = ["context", "namespace", "deployment", "kubeconfig"],
         };
 

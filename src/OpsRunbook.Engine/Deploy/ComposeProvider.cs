@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace OpsRunbook.Engine.Deploy;
+
+/// <summary>Where the Compose project is (runbook.json "deploy": { "provider": "compose", "file", "service", "project", "imageVariable" }).</summary>
+public sealed record ComposeSettings
+{
+    /// <summary>The compose file (its folder also holds OpsRunbook's release record).</summary>
+    public required string File { get; init; }
+    public required string Service { get; init; }
+    public string? Project { get; init; }
+    /// <summary>The variable the compose file takes the image tag from (image: repo/app:${APP_TAG}).</summary>
+    public string ImageVariable { get; init; } = "APP_TAG";
+    /// <summary>The docker executable (default: docker on PATH).</summary>
+    public string Docker { get; init; } = "docker";
+    public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>
+/// Docker Compose through the `docker compose` CLI (arguments as a list, never a shell). Compose keeps no history, so
+/// OpsRunbook keeps one: each image seen running or deployed is recorded in <c>.opsrunbook-releases.json</c> beside the
+/// compose file, and a rollback is `IMAGE_VARIABLE=&lt;tag&gt; docker compose up -d --no-deps --wait SERVICE`.
+/// `ps --format json` is read in all three shapes Compose has printed (one object per line since v2.21, an array before,
+/// a bare object for one container).
+/// </summary>
+public sealed partial class ComposeProvider(ComposeSettings settings) : IDeploymentProvider
+{
+    public const string RecordFile = ".opsrunbook-releases.json";
+
+    public string Name => "compose";
+
+    private string RecordPath => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.File))!, RecordFile);
+
+    public async Task<IReadOnlyList<DeploymentInstance>> GetInstancesAsync(CancellationToken ct)
+    {
+        var (code, stdout, stderr) = await ComposeAsync(["ps", "--all", "--format", "json", settings.Service], null, ct).ConfigureAwait(false);
+        if (code != 0) throw new DeploymentProviderException(Name, $"docker compose ps failed ({code}): {FirstLine(stderr)}");
+        var instances = ParsePs(stdout).Select(c =>
+        {
+            var state = Str(c, "State") ?? "unknown";
+            var health = Str(c, "Health") ?? "";
+            var exit = c["ExitCode"] is JsonValue e && e.TryGetValue<int>(out var x) ? x : 0;
+            return new DeploymentInstance
+            {
+                Provider = Name, Id = Str(c, "ID") ?? Str(c, "Name") ?? "?", Name = Str(c, "Name"), State = state, Image = Str(c, "Image"), Group = Str(c, "Service"),
+                Health = (state, health) switch
+                {
+                    ("running", "" or "healthy") => InstanceHealth.Healthy,
+                    ("running", "starting") or ("restarting", _) or ("created", _) => InstanceHealth.Starting,
+                    ("running", _) => InstanceHealth.Unhealthy,
+                    ("exited", _) when exit == 0 => InstanceHealth.Stopped,
+                    ("paused", _) => InstanceHealth.Stopped,
+                    ("exited" or "dead", _) => InstanceHealth.Unhealthy,
+                    _ => InstanceHealth.Unknown,
+                },
+            };
+        }).ToList();
+        // What runs now becomes part of the history, so the first rollback has something to go back to.
+        if (instances.FirstOrDefault(i => i.Health == InstanceHealth.Healthy)?.Image is { } running) Record(running, "running");
+        return instances;
+    }
+
+    public async Task<IReadOnlyList<DeploymentRelease>> GetReleasesAsync(int limit, CancellationToken ct)
+    {
+        var instances = await GetInstancesAsync(ct).ConfigureAwait(false);
+        var running = instances.FirstOrDefault(i => i.State == "running")?.Image;
+        var record = Load();
+        var currentVersion = record.LastOrDefault(r => r.Image == running)?.Version;
+        return record.OrderByDescending(r => r.Version).Take(limit).Select(r => new DeploymentRelease
+        {
+            Provider = Name, Id = r.Version.ToString(CultureInfo.InvariantCulture), Version = r.Version, Image = r.Image, Status = r.Status,
+            Good = r.Status is "running" or "deployed", CreatedAt = r.At, IsCurrent = r.Version == currentVersion,
+            Description = r.Status == "running" ? "seen running" : "deployed by OpsRunbook",
+        }).ToList();
+    }
+
+    public async Task<int> RollbackAsync(DeploymentRelease target, Action<string> step, CancellationToken ct)
+    {
+        var image = target.Image ?? throw new ArgumentException("the release records no image");
+        var colon = image.LastIndexOf(':');
+        if (colon < 0 || colon < image.LastIndexOf('/')) throw new ArgumentException($"the image '{image}' has no tag to set in ${{{settings.ImageVariable}}}");
+        var tag = image[(colon + 1)..];
+        var seconds = Math.Max(1, (int)settings.WaitTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        step($"{settings.ImageVariable}={tag} docker compose up -d --no-deps --wait {settings.Service}");
+        var (code, _, stderr) = await ComposeAsync(["up", "-d", "--no-deps", "--wait", "--wait-timeout", seconds, settings.Service],
+            new Dictionary<string, string> { [settings.ImageVariable] = tag }, ct).ConfigureAwait(false);
+        if (code != 0)
+        {
+            Record(image, "failed");
+            throw new DeploymentProviderException(Name, $"docker compose up failed ({code}): {FirstLine(stderr)}");
+        }
+        Record(image, "deployed");
+        step($"{settings.Service} runs {image}");
+        return (await GetInstancesAsync(ct).ConfigureAwait(false)).Count(i => i.Image == image);
+    }
+
+    /// <summary>`docker compose ps --format json` in any of its shapes.</summary>
+    internal static IReadOnlyList<JsonObject> ParsePs(string stdout)
+    {
+        var text = stdout.Trim();
+        if (text.Length == 0) return [];
+        try
+        {
+            if (text.StartsWith('[')) return JsonNode.Parse(text)!.AsArray().OfType<JsonObject>().ToList();
+            return text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new DeploymentProviderException("compose", $"docker compose ps printed something that is not JSON: {FirstLine(text)}");
+        }
+    }
+
+    private sealed record Entry(int Version, string Image, string Status, DateTimeOffset At);
+
+    private List<Entry> Load()
+    {
+        if (!System.IO.File.Exists(RecordPath)) return [];
+        return JsonSerializer.Deserialize<List<Entry>>(System.IO.File.ReadAllText(RecordPath)) ?? [];
+    }
+
+    /// <summary>Appends an image to the record unless it is already the newest entry with that status.</summary>
+    private void Record(string image, string status)
+    {
+        var record = Load();
+        var last = record.LastOrDefault();
+        if (last is not null && last.Image == image && (last.Status == status || status == "running")) return;
+        record.Add(new Entry((last?.Version ?? 0) + 1, image, status, DateTimeOffset.UtcNow));
+        var temp = RecordPath + ".partial";
+        System.IO.File.WriteAllText(temp, JsonSerializer.Serialize(record, new JsonSerializerOptions { WriteIndented = true }));
+        System.IO.File.Move(temp, RecordPath, overwrite: true);
+    }
+
+    private async Task<(int code, string stdout, string stderr)> ComposeAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment, CancellationToken ct)
+    {
+        if (!VariableName().IsMatch(settings.ImageVariable)) throw new ArgumentException($"\"imageVariable\" must be a variable name (letters, digits, _), not '{settings.ImageVariable}'");
+        var psi = new ProcessStartInfo(settings.Docker) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("compose");
+        psi.ArgumentList.Add("-f");
+        psi.ArgumentList.Add(settings.File);
+        if (settings.Project is not null)
+        {
+            psi.ArgumentList.Add("-p");
+            psi.ArgumentList.Add(settings.Project);
+        }
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new DeploymentProviderException(Name, "docker did not start");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new DeploymentProviderException(Name, $"'{settings.Docker}' was not found: install Docker with the compose plugin, or set \"deploy\".\"docker\"");
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(ct);
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            try
+            {
+                await process.WaitForExitAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw;
+            }
+            return (process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+        }
+    }
+
+    private static string FirstLine(string text) => text.Trim().Split('\n')[0];
+
+    private static string? Str(JsonObject o, string name) => o[name] is JsonValue v ? v.TryGetValue<string>(out var s) ? s : v.ToJsonString() : null;
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex VariableName();
+}

@@ -1,0 +1,127 @@
+using OpsRunbook.Engine.Deploy;
+
+namespace OpsRunbook.Engine.Tests;
+
+/// <summary>
+/// The Compose provider against a fake `docker` executable that records its arguments and environment and answers
+/// `compose ps --format json` in each of Compose's three historical shapes.
+/// </summary>
+public sealed class ComposeProviderTests : IDisposable
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private readonly string _dir = Directory.CreateTempSubdirectory("opsrunbook-compose").FullName;
+
+    public ComposeProviderTests()
+    {
+        // The fake: ps prints the service's container with the image tag last deployed (file "tag"), in the shape of
+        // file "shape"; up records APP_TAG (or fails when "up.fail" exists, as --wait does for an unhealthy container).
+        File.WriteAllText(Path.Combine(_dir, "docker"), """
+            #!/usr/bin/env bash
+            here=$(cd "$(dirname "$0")" && pwd)
+            printf '%s|APP_TAG=%s\n' "$*" "${APP_TAG:-}" >> "$here/calls.log"
+            tag=$(cat "$here/tag")
+            one='{"ID":"c1","Name":"shop-app-1","Service":"app","Project":"shop","Image":"registry.example/app:'"$tag"'","State":"running","Status":"Up 5 minutes","Health":"healthy","ExitCode":0,"Publishers":[]}'
+            two='{"ID":"c2","Name":"shop-app-2","Service":"app","Project":"shop","Image":"registry.example/app:'"$tag"'","State":"running","Status":"Up 5 minutes","Health":"","ExitCode":0,"Publishers":[]}'
+            case " $* " in
+              *" ps "*)
+                case "$(cat "$here/shape")" in
+                  ndjson) printf '%s\n%s\n' "$one" "$two" ;;
+                  array) printf '[%s,%s]\n' "$one" "$two" ;;
+                  object) printf '%s\n' "$one" ;;
+                esac ;;
+              *" up "*)
+                if [ -f "$here/up.fail" ]; then echo "container shop-app-1 is unhealthy" >&2; exit 1; fi
+                printf '%s' "$APP_TAG" > "$here/tag" ;;
+            esac
+            """.Replace("\r", ""));
+        if (OperatingSystem.IsWindows()) Assert.Skip("the fake docker is a bash script; these tests run on Linux and macOS");
+        else File.SetUnixFileMode(Path.Combine(_dir, "docker"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(_dir, "docker-compose.yml"), "services:\n  app:\n    image: registry.example/app:${APP_TAG}\n");
+        File.WriteAllText(Path.Combine(_dir, "tag"), "v1");
+        File.WriteAllText(Path.Combine(_dir, "shape"), "ndjson");
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private ComposeProvider Provider() => new(new ComposeSettings
+    {
+        File = Path.Combine(_dir, "docker-compose.yml"), Service = "app", Project = "shop", Docker = Path.Combine(_dir, "docker"), WaitTimeout = TimeSpan.FromSeconds(30),
+    });
+
+    private string[] Calls() => File.ReadAllLines(Path.Combine(_dir, "calls.log"));
+
+    [Theory]
+    [InlineData("ndjson", 2)]
+    [InlineData("array", 2)]
+    [InlineData("object", 1)]
+    public async Task Every_ps_shape_is_read(string shape, int count)
+    {
+        File.WriteAllText(Path.Combine(_dir, "shape"), shape);
+        var instances = await Provider().GetInstancesAsync(Ct);
+        Assert.Equal(count, instances.Count);
+        Assert.All(instances, i => Assert.Equal((InstanceHealth.Healthy, "registry.example/app:v1", "app"), (i.Health, i.Image, i.Group)));
+        Assert.StartsWith($"compose -f {Path.Combine(_dir, "docker-compose.yml")} -p shop ps --all --format json app|", Calls()[0]);
+    }
+
+    [Fact]
+    public void Ps_health_and_states_map_to_instance_health()
+    {
+        var rows = ComposeProvider.ParsePs("""
+            {"ID":"a","State":"running","Health":"unhealthy"}
+            {"ID":"b","State":"exited","ExitCode":137}
+            {"ID":"c","State":"exited","ExitCode":0}
+            {"ID":"d","State":"running","Health":"starting"}
+            """);
+        Assert.Equal(4, rows.Count);
+        Assert.Throws<DeploymentProviderException>(() => ComposeProvider.ParsePs("WARN[0000] not json"));
+    }
+
+    [Fact]
+    public async Task History_is_recorded_and_a_rollback_sets_the_image_variable()
+    {
+        var p = Provider();
+        await p.GetInstancesAsync(Ct);                        // v1 seen running
+        File.WriteAllText(Path.Combine(_dir, "tag"), "v2"); // someone deploys v2
+        var releases = await p.GetReleasesAsync(10, Ct);
+        Assert.Equal(["registry.example/app:v2", "registry.example/app:v1"], releases.Select(r => r.Image));
+        Assert.True(releases[0].IsCurrent);
+
+        var target = ReleasePicker.Pick(releases, null, "compose");
+        Assert.Equal("registry.example/app:v1", target.Image);
+        var steps = new List<string>();
+        Assert.Equal(2, await p.RollbackAsync(target, steps.Add, Ct));
+        Assert.Contains(Calls(), c => c.StartsWith($"compose -f {Path.Combine(_dir, "docker-compose.yml")} -p shop up -d --no-deps --wait --wait-timeout 30 app|APP_TAG=v1", StringComparison.Ordinal));
+        var after = await p.GetReleasesAsync(10, Ct);
+        Assert.Equal("registry.example/app:v1", after.Single(r => r.IsCurrent).Image);
+        Assert.Equal("deployed", after[0].Status);
+        Assert.True(File.Exists(Path.Combine(_dir, ComposeProvider.RecordFile)));
+    }
+
+    [Fact]
+    public async Task A_failed_up_is_an_error_with_composes_reason_and_is_recorded_as_failed()
+    {
+        var p = Provider();
+        await p.GetInstancesAsync(Ct);
+        File.WriteAllText(Path.Combine(_dir, "tag"), "v2");
+        var target = ReleasePicker.Pick(await p.GetReleasesAsync(10, Ct), null, "compose");
+        File.WriteAllText(Path.Combine(_dir, "up.fail"), "");
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.RollbackAsync(target, _ => { }, Ct));
+        Assert.Contains("container shop-app-1 is unhealthy", e.Message);
+        var releases = await p.GetReleasesAsync(10, Ct);
+        var failed = Assert.Single(releases, r => r.Status == "failed");
+        Assert.Equal("registry.example/app:v1", failed.Image);
+        Assert.False(failed.Good);
+        Assert.Equal("registry.example/app:v2", releases.Single(r => r.IsCurrent).Image); // still running what it ran
+    }
+
+    [Fact]
+    public async Task No_history_means_no_rollback_and_a_missing_docker_is_explained()
+    {
+        var p = Provider();
+        var e = Assert.Throws<InvalidOperationException>(() => ReleasePicker.Pick(p.GetReleasesAsync(10, Ct).Result, null, "compose"));
+        Assert.Contains("no previous release", e.Message);
+        var missing = new ComposeProvider(new ComposeSettings { File = Path.Combine(_dir, "docker-compose.yml"), Service = "app", Docker = Path.Combine(_dir, "no-such-docker") });
+        var m = await Assert.ThrowsAsync<DeploymentProviderException>(() => missing.GetInstancesAsync(Ct));
+        Assert.Contains("was not found", m.Message);
+    }
+}
