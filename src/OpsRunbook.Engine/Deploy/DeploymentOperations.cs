@@ -56,8 +56,19 @@ public static class DeploymentOperations
                 if (deploy.Settings.TryGetValue("docker", out var docker)) settings = settings with { Docker = EnvTemplate.Expand(docker) };
                 return new ComposeProvider(settings);
             }
+            case "kubernetes":
+            {
+                var name = deploy.Settings.TryGetValue("deployment", out var dn) ? dn
+                    : throw new ArgumentException($"environment '{env.Name}': \"deploy\".\"deployment\" names the Kubernetes Deployment");
+                string? Opt(string key) => deploy.Settings.TryGetValue(key, out var v) ? EnvTemplate.Expand(v) : null;
+                return new KubernetesProvider(new KubernetesSettings
+                {
+                    Deployment = name, Namespace = Opt("namespace"), Context = Opt("context"), Kubeconfig = Opt("kubeconfig"), Server = Opt("server"),
+                    Kubectl = Opt("kubectl") ?? "kubectl",
+                });
+            }
             default:
-                throw new NotSupportedException($"the {deploy.Provider} provider is not available yet (fly, railway and compose are); see the deployments issue");
+                throw new NotSupportedException($"the {deploy.Provider} provider is not available yet (fly, railway, compose and kubernetes are)");
         }
     }
 

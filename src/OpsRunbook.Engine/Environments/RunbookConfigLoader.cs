@@ -469,7 +469,7 @@ public static class RunbookConfigLoader
             ["fly"] = ["app", "org", "region", "machinesApi", "graphqlApi"],
             ["railway"] = ["project", "service", "environment", "tokenKind", "api"],
             ["compose"] = ["file", "project", "service", "imageVariable", "docker"],
-            ["kubernetes"] = ["context", "namespace", "deployment", "kubeconfig"],
+            ["kubernetes"] = ["context", "namespace", "deployment", "kubeconfig", "server", "kubectl"],
         };
 
         private DeployConfig ReadDeploy(JsonElement d, string path)

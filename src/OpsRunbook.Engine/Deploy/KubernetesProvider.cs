@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace OpsRunbook.Engine.Deploy;
+
+/// <summary>Which cluster and Deployment (runbook.json "deploy": { "provider": "kubernetes", "deployment", "namespace", "context", "kubeconfig" }).</summary>
+public sealed record KubernetesSettings
+{
+    public required string Deployment { get; init; }
+    public string? Namespace { get; init; }
+    public string? Context { get; init; }
+    public string? Kubeconfig { get; init; }
+    /// <summary>An API server URL instead of the kubeconfig's (tests, proxies).</summary>
+    public string? Server { get; init; }
+    public string Kubectl { get; init; } = "kubectl";
+    /// <summary>kubectl's discovery cache folder (default ~/.kube/cache).</summary>
+    public string? CacheDir { get; init; }
+    /// <summary>How long `rollout status` may take after a rollback.</summary>
+    public TimeSpan RolloutTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>
+/// Kubernetes through the real `kubectl` (KubernetesClient is not in our package source): status from the Deployment's
+/// pods, releases = its ReplicaSet revisions, rollback with exactly `kubectl rollout undo` semantics (the chosen
+/// revision's template without pod-template-hash and its annotations, as one JSON patch; refused when paused; skipped
+/// when already there), then `rollout status`'s rules until done or ProgressDeadlineExceeded.
+/// </summary>
+public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymentProvider
+{
+    /// <summary>kubectl's annotationsToSkip: kept from the Deployment, never copied from the ReplicaSet.</summary>
+    private static readonly string[] AnnotationsToSkip =
+    [
+        "kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision", "deployment.kubernetes.io/revision-history",
+        "deployment.kubernetes.io/desired-replicas", "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to",
+    ];
+
+    public string Name => "kubernetes";
+
+    internal Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = Task.Delay;
+
+    public async Task<IReadOnlyList<DeploymentInstance>> GetInstancesAsync(CancellationToken ct)
+    {
+        var deployment = await GetAsync($"deployment/{settings.Deployment}", ct).ConfigureAwait(false);
+        var pods = await ListAsync("pods", Selector(deployment), ct).ConfigureAwait(false);
+        return pods.Select(p =>
+        {
+            var phase = p["status"]?["phase"]?.GetValue<string>() ?? "Unknown";
+            var statuses = p["status"]?["containerStatuses"] as JsonArray ?? [];
+            var waiting = statuses.Select(s => s?["state"]?["waiting"]?["reason"]?.GetValue<string>()).FirstOrDefault(r => r is not null);
+            var ready = statuses.Count > 0 && statuses.All(s => s?["ready"]?.GetValue<bool>() == true);
+            var deleting = p["metadata"]?["deletionTimestamp"] is not null;
+            return new DeploymentInstance
+            {
+                Provider = Name, Id = p["metadata"]!["name"]!.GetValue<string>(), Name = p["spec"]?["nodeName"]?.GetValue<string>(),
+                State = deleting ? "Terminating" : waiting ?? phase,
+                Health = (phase, waiting, ready) switch
+                {
+                    (_, "CrashLoopBackOff" or "ImagePullBackOff" or "ErrImagePull" or "CreateContainerConfigError" or "InvalidImageName", _) => InstanceHealth.Unhealthy,
+                    ("Running", _, true) => deleting ? InstanceHealth.Stopped : InstanceHealth.Healthy,
+                    ("Running", _, false) or ("Pending", _, _) => InstanceHealth.Starting,
+                    ("Failed", _, _) => InstanceHealth.Unhealthy,
+                    ("Succeeded", _, _) => InstanceHealth.Stopped,
+                    _ => InstanceHealth.Unknown,
+                },
+                Image = (p["spec"]?["containers"] as JsonArray)?.FirstOrDefault()?["image"]?.GetValue<string>(),
+                Group = p["metadata"]?["labels"]?["pod-template-hash"]?.GetValue<string>(),
+                StartedAt = DateTimeOffset.TryParse(p["status"]?["startTime"]?.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null,
+            };
+        }).ToList();
+    }
+
+    public async Task<IReadOnlyList<DeploymentRelease>> GetReleasesAsync(int limit, CancellationToken ct)
+    {
+        var deployment = await GetAsync($"deployment/{settings.Deployment}", ct).ConfigureAwait(false);
+        var sets = await ReplicaSetsAsync(deployment, ct).ConfigureAwait(false);
+        var current = Revision(deployment);
+        return sets.OrderByDescending(Revision).Take(limit).Select(rs => new DeploymentRelease
+        {
+            Provider = Name, Id = Revision(rs).ToString(CultureInfo.InvariantCulture), Version = (int)Revision(rs), Image = ImageOf(rs["spec"]?["template"]),
+            Status = (rs["status"]?["replicas"]?.GetValue<int>() ?? 0) > 0 ? "active" : "scaled-down", Good = true,
+            Description = rs["metadata"]?["annotations"]?["kubernetes.io/change-cause"]?.GetValue<string>() ?? rs["metadata"]!["name"]!.GetValue<string>(),
+            CreatedAt = DateTimeOffset.TryParse(rs["metadata"]?["creationTimestamp"]?.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var c) ? c : null,
+            IsCurrent = Revision(rs) == current,
+        }).ToList();
+    }
+
+    public async Task<int> RollbackAsync(DeploymentRelease target, Action<string> step, CancellationToken ct)
+    {
+        var deployment = await GetAsync($"deployment/{settings.Deployment}", ct).ConfigureAwait(false);
+        if (deployment["spec"]?["paused"]?.GetValue<bool>() == true)
+        {
+            throw new DeploymentProviderException(Name, $"you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{settings.Deployment}' and try again");
+        }
+        var sets = await ReplicaSetsAsync(deployment, ct).ConfigureAwait(false);
+        var revision = target.Version ?? throw new ArgumentException("a Kubernetes release is a ReplicaSet revision number");
+        var rs = sets.FirstOrDefault(s => Revision(s) == revision) ?? throw new DeploymentProviderException(Name, $"unable to find specified revision {revision} in history");
+        var template = rs["spec"]!["template"]!.DeepClone().AsObject();
+        (template["metadata"]?["labels"] as JsonObject)?.Remove("pod-template-hash");
+        if (JsonNode.DeepEquals(Normalized(template), Normalized(deployment["spec"]!["template"]!.DeepClone().AsObject())))
+        {
+            step($"skipped rollback (current template already matches revision {revision})");
+            return 0;
+        }
+        var annotations = new JsonObject();
+        var current = deployment["metadata"]?["annotations"] as JsonObject;
+        foreach (var key in AnnotationsToSkip)
+        {
+            if (current?[key] is { } v) annotations[key] = v.DeepClone();
+        }
+        foreach (var (k, v) in rs["metadata"]?["annotations"] as JsonObject ?? [])
+        {
+            if (!AnnotationsToSkip.Contains(k)) annotations[k] = v?.DeepClone();
+        }
+        var patch = new JsonArray(
+            new JsonObject { ["op"] = "replace", ["path"] = "/spec/template", ["value"] = template },
+            new JsonObject { ["op"] = "replace", ["path"] = "/metadata/annotations", ["value"] = annotations });
+        await KubectlAsync(["patch", $"deployment/{settings.Deployment}", "--type", "json", "-p", patch.ToJsonString()], ct).ConfigureAwait(false);
+        step($"deployment/{settings.Deployment} rolled back to revision {revision}");
+        return await WaitRolloutAsync(step, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>kubectl rollout status: done when the controller saw the spec and every replica is updated and available.</summary>
+    private async Task<int> WaitRolloutAsync(Action<string> step, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + settings.RolloutTimeout;
+        while (true)
+        {
+            var d = await GetAsync($"deployment/{settings.Deployment}", ct).ConfigureAwait(false);
+            var status = d["status"] as JsonObject ?? new JsonObject();
+            int I(JsonNode? n) => n?.GetValue<int>() ?? 0;
+            var generation = d["metadata"]?["generation"]?.GetValue<long>() ?? 0;
+            var observed = status["observedGeneration"]?.GetValue<long>() ?? 0;
+            var wanted = d["spec"]?["replicas"] is { } r ? r.GetValue<int>() : 1;
+            var progressing = (status["conditions"] as JsonArray)?.FirstOrDefault(c => c?["type"]?.GetValue<string>() == "Progressing");
+            if (progressing?["reason"]?.GetValue<string>() == "ProgressDeadlineExceeded")
+            {
+                throw new DeploymentProviderException(Name, $"deployment \"{settings.Deployment}\" exceeded its progress deadline");
+            }
+            var updated = I(status["updatedReplicas"]);
+            if (generation <= observed && updated >= wanted && I(status["replicas"]) <= updated && I(status["availableReplicas"]) >= updated)
+            {
+                step($"deployment \"{settings.Deployment}\" successfully rolled out");
+                return updated;
+            }
+            step($"waiting: {updated} of {wanted} updated, {I(status["availableReplicas"])} available");
+            if (DateTime.UtcNow >= deadline) throw new DeploymentProviderException(Name, $"the rollout did not finish within {settings.RolloutTimeout.TotalMinutes:0} minutes", 408);
+            await Delay(settings.PollInterval, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<List<JsonObject>> ReplicaSetsAsync(JsonObject deployment, CancellationToken ct)
+    {
+        var uid = deployment["metadata"]?["uid"]?.GetValue<string>();
+        var sets = await ListAsync("replicasets", Selector(deployment), ct).ConfigureAwait(false);
+        return sets.Where(s => (s["metadata"]?["ownerReferences"] as JsonArray)?.Any(o => o?["uid"]?.GetValue<string>() == uid && o?["kind"]?.GetValue<string>() == "Deployment") == true).ToList();
+    }
+
+    private static string Selector(JsonObject deployment)
+    {
+        var labels = deployment["spec"]?["selector"]?["matchLabels"] as JsonObject
+            ?? throw new DeploymentProviderException("kubernetes", "the deployment has no matchLabels selector");
+        return string.Join(",", labels.Select(kv => $"{kv.Key}={kv.Value?.GetValue<string>()}"));
+    }
+
+    private static long Revision(JsonObject o) =>
+        long.TryParse(o["metadata"]?["annotations"]?["deployment.kubernetes.io/revision"]?.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var r) ? r : 0;
+
+    private static string? ImageOf(JsonNode? template) => (template?["spec"]?["containers"] as JsonArray)?.FirstOrDefault()?["image"]?.GetValue<string>();
+
+    private static JsonObject Normalized(JsonObject template)
+    {
+        (template["metadata"]?["labels"] as JsonObject)?.Remove("pod-template-hash");
+        return template;
+    }
+
+    private async Task<JsonObject> GetAsync(string what, CancellationToken ct) =>
+        JsonNode.Parse(await KubectlAsync(["get", what, "-o", "json"], ct).ConfigureAwait(false))!.AsObject();
+
+    private async Task<List<JsonObject>> ListAsync(string kind, string selector, CancellationToken ct)
+    {
+        var list = JsonNode.Parse(await KubectlAsync(["get", kind, "-l", selector, "-o", "json"], ct).ConfigureAwait(false))!;
+        return (list["items"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+    }
+
+    private async Task<string> KubectlAsync(IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo(settings.Kubectl) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (settings.Kubeconfig is not null) { psi.ArgumentList.Add("--kubeconfig"); psi.ArgumentList.Add(settings.Kubeconfig); }
+        if (settings.Context is not null) { psi.ArgumentList.Add("--context"); psi.ArgumentList.Add(settings.Context); }
+        if (settings.Server is not null) { psi.ArgumentList.Add("--server"); psi.ArgumentList.Add(settings.Server); }
+        if (settings.Namespace is not null) { psi.ArgumentList.Add("--namespace"); psi.ArgumentList.Add(settings.Namespace); }
+        if (settings.CacheDir is not null) { psi.ArgumentList.Add("--cache-dir"); psi.ArgumentList.Add(settings.CacheDir); }
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new DeploymentProviderException(Name, "kubectl did not start");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new DeploymentProviderException(Name, $"'{settings.Kubectl}' was not found: install kubectl (https://kubernetes.io/docs/tasks/tools/)");
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(ct);
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            try
+            {
+                await process.WaitForExitAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw;
+            }
+            var error = (await stderr.ConfigureAwait(false)).Trim();
+            if (process.ExitCode != 0)
+            {
+                var first = error.Split('\n')[0];
+                throw new DeploymentProviderException(Name, $"kubectl {args[0]} failed: {first}", first.Contains("NotFound", StringComparison.Ordinal) || first.Contains("not found", StringComparison.Ordinal) ? 404
+                    : first.Contains("Forbidden", StringComparison.Ordinal) ? 403 : first.Contains("Unauthorized", StringComparison.Ordinal) ? 401 : null);
+            }
+            return await stdout.ConfigureAwait(false);
+        }
+    }
+}

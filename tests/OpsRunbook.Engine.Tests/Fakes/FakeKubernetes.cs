@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace OpsRunbook.Engine.Tests.Fakes;
+
+/// <summary>
+/// A Kubernetes API server that the real kubectl can talk to (discovery, Deployments, ReplicaSets, Pods, JSON patch),
+/// with the Deployment controller's visible behaviour: a template change bumps generation, reuses the ReplicaSet whose
+/// template matches (giving it the next revision) or creates one, and the status converges after a few reads — or never,
+/// with ProgressDeadlineExceeded, for a stuck image. Requests are logged.
+/// </summary>
+public sealed class FakeKubernetes : IAsyncDisposable
+{
+    public const string Namespace = "shop", Name = "app";
+    private readonly FakeHttpServer _server;
+    private readonly object _gate = new();
+    private readonly JsonObject _deployment;
+    private readonly List<JsonObject> _sets = [];
+    private int _pendingReads;
+
+    private FakeKubernetes(FakeHttpServer server)
+    {
+        _server = server;
+        _deployment = new JsonObject
+        {
+            ["apiVersion"] = "apps/v1", ["kind"] = "Deployment",
+            ["metadata"] = new JsonObject { ["name"] = Name, ["namespace"] = Namespace, ["uid"] = "dep-uid-1", ["generation"] = 1, ["annotations"] = new JsonObject() },
+            ["spec"] = new JsonObject
+            {
+                ["replicas"] = 2, ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = Name } },
+                ["template"] = Template("registry.example/app:v1"),
+            },
+            ["status"] = new JsonObject(),
+        };
+    }
+
+    public string Server => _server.BaseUrl;
+    public ConcurrentQueue<(string Method, string Path, string Body, string ContentType)> Log { get; } = new();
+    /// <summary>A template with this image never finishes rolling out (ProgressDeadlineExceeded).</summary>
+    public string? StuckImage { get; set; }
+    /// <summary>Pods of this image crash-loop.</summary>
+    public string? CrashImage { get; set; }
+    public int ReadsToConverge { get; set; } = 2;
+
+    public static async Task<FakeKubernetes> StartAsync()
+    {
+        FakeKubernetes? self = null;
+        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx));
+        self = new FakeKubernetes(server);
+        return self;
+    }
+
+    public static JsonObject Template(string image) => new()
+    {
+        ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = Name } },
+        ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = Name, ["image"] = image }) },
+    };
+
+    /// <summary>Deploys an image as `kubectl set image` would: the controller makes or reuses a ReplicaSet.</summary>
+    public void Deploy(string image, string? changeCause = null)
+    {
+        lock (_gate)
+        {
+            _deployment["spec"]!["template"] = Template(image);
+            if (changeCause is not null) _deployment["metadata"]!["annotations"]!["kubernetes.io/change-cause"] = changeCause;
+            Reconcile(immediately: true);
+        }
+    }
+
+    public void Pause() { lock (_gate) _deployment["spec"]!["paused"] = true; }
+
+    public string CurrentImage() { lock (_gate) return _deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>(); }
+
+    public JsonObject Deployment() { lock (_gate) return (JsonObject)_deployment.DeepClone(); }
+
+    private static string Hash(JsonNode template)
+    {
+        var copy = template.DeepClone();
+        (copy["metadata"]?["labels"] as JsonObject)?.Remove("pod-template-hash");
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(copy.ToJsonString())))[..10].ToLowerInvariant();
+    }
+
+    private void Reconcile(bool immediately)
+    {
+        var template = _deployment["spec"]!["template"]!;
+        var hash = Hash(template);
+        var next = _sets.Count == 0 ? 1 : _sets.Max(s => long.Parse(s["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]!.GetValue<string>())) + 1;
+        var rs = _sets.FirstOrDefault(s => s["metadata"]!["labels"]!["pod-template-hash"]!.GetValue<string>() == hash);
+        var annotations = new JsonObject { ["deployment.kubernetes.io/revision"] = next.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        foreach (var (k, v) in _deployment["metadata"]!["annotations"]!.AsObject())
+        {
+            if (!k.StartsWith("deployment.kubernetes.io/", StringComparison.Ordinal)) annotations[k] = v?.DeepClone();
+        }
+        if (rs is null)
+        {
+            var t = template.DeepClone();
+            t["metadata"]!["labels"]!["pod-template-hash"] = hash;
+            rs = new JsonObject
+            {
+                ["apiVersion"] = "apps/v1", ["kind"] = "ReplicaSet",
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = $"{Name}-{hash}", ["namespace"] = Namespace, ["labels"] = new JsonObject { ["app"] = Name, ["pod-template-hash"] = hash },
+                    ["creationTimestamp"] = DateTimeOffset.UtcNow.AddMinutes(_sets.Count).ToString("yyyy-MM-ddTHH:mm:ssZ"),
+                    ["ownerReferences"] = new JsonArray(new JsonObject { ["kind"] = "Deployment", ["name"] = Name, ["uid"] = "dep-uid-1", ["controller"] = true }),
+                },
+                ["spec"] = new JsonObject { ["replicas"] = 0, ["template"] = t },
+                ["status"] = new JsonObject { ["replicas"] = 0 },
+            };
+            _sets.Add(rs);
+        }
+        rs["metadata"]!["annotations"] = annotations;
+        _deployment["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"] = annotations["deployment.kubernetes.io/revision"]!.DeepClone();
+        _deployment["metadata"]!["generation"] = long.Parse(_deployment["metadata"]!["generation"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture) + 1;
+        _pendingReads = immediately ? 0 : ReadsToConverge;
+        foreach (var s in _sets)
+        {
+            var live = s == rs ? _deployment["spec"]!["replicas"]!.GetValue<int>() : 0;
+            s["spec"]!["replicas"] = live;
+            s["status"]!["replicas"] = live;
+        }
+        if (immediately) Converge();
+    }
+
+    private void Converge()
+    {
+        var image = CurrentImage();
+        var replicas = _deployment["spec"]!["replicas"]!.GetValue<int>();
+        if (image == StuckImage)
+        {
+            _deployment["status"] = new JsonObject
+            {
+                ["observedGeneration"] = _deployment["metadata"]!["generation"]!.DeepClone(), ["replicas"] = replicas + 1, ["updatedReplicas"] = 1, ["availableReplicas"] = replicas,
+                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Progressing", ["status"] = "False", ["reason"] = "ProgressDeadlineExceeded" }),
+            };
+            return;
+        }
+        _deployment["status"] = new JsonObject
+        {
+            ["observedGeneration"] = _deployment["metadata"]!["generation"]!.DeepClone(), ["replicas"] = replicas, ["updatedReplicas"] = replicas, ["availableReplicas"] = replicas,
+            ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Progressing", ["status"] = "True", ["reason"] = "NewReplicaSetAvailable" }),
+        };
+    }
+
+    private async Task Handle(HttpContext ctx)
+    {
+        var body = await new StreamReader(ctx.Request.Body).ReadToEndAsync();
+        var path = ctx.Request.Path.Value ?? "";
+        Log.Enqueue((ctx.Request.Method, path + ctx.Request.QueryString, body, ctx.Request.ContentType ?? ""));
+        JsonNode reply;
+        var status = 200;
+        lock (_gate)
+        {
+            var selector = ctx.Request.Query["labelSelector"].ToString();
+            reply = (ctx.Request.Method, path) switch
+            {
+                ("GET", "/version") => new JsonObject { ["major"] = "1", ["minor"] = "32", ["gitVersion"] = "v1.32.0" },
+                ("GET", "/api") => new JsonObject { ["kind"] = "APIVersions", ["versions"] = new JsonArray("v1") },
+                ("GET", "/apis") => JsonNode.Parse("""{"kind":"APIGroupList","apiVersion":"v1","groups":[{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}]}""")!,
+                ("GET", "/api/v1") => JsonNode.Parse("""{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["get","list"],"shortNames":["po"]}]}""")!,
+                ("GET", "/apis/apps/v1") => JsonNode.Parse("""{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"apps/v1","resources":[{"name":"deployments","singularName":"deployment","namespaced":true,"kind":"Deployment","verbs":["get","list","patch"],"shortNames":["deploy"]},{"name":"replicasets","singularName":"replicaset","namespaced":true,"kind":"ReplicaSet","verbs":["get","list"],"shortNames":["rs"]}]}""")!,
+                ("GET", $"/apis/apps/v1/namespaces/{Namespace}/deployments/{Name}") => ReadDeployment(),
+                ("PATCH", $"/apis/apps/v1/namespaces/{Namespace}/deployments/{Name}") => Patch(body, ctx.Request.ContentType, out status),
+                ("GET", $"/apis/apps/v1/namespaces/{Namespace}/replicasets") => List("ReplicaSetList", _sets.Where(s => Matches(s, selector))),
+                ("GET", $"/api/v1/namespaces/{Namespace}/pods") => List("PodList", Pods().Where(p => Matches(p, selector))),
+                _ => NotFound(out status),
+            };
+        }
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.WriteAsync(reply.ToJsonString());
+    }
+
+    private JsonObject ReadDeployment()
+    {
+        if (_pendingReads > 0 && --_pendingReads == 0) Converge();
+        return (JsonObject)_deployment.DeepClone();
+    }
+
+    private JsonNode Patch(string body, string? contentType, out int status)
+    {
+        status = 200;
+        if (contentType?.StartsWith("application/json-patch+json", StringComparison.Ordinal) != true) { status = 415; return new JsonObject { ["kind"] = "Status", ["code"] = 415 }; }
+        foreach (var op in JsonNode.Parse(body)!.AsArray())
+        {
+            var p = op!["path"]!.GetValue<string>();
+            if (op["op"]!.GetValue<string>() != "replace" || p is not ("/spec/template" or "/metadata/annotations")) { status = 422; return new JsonObject { ["kind"] = "Status", ["code"] = 422, ["message"] = "unsupported patch " + p }; }
+            if (p == "/spec/template") _deployment["spec"]!["template"] = op["value"]!.DeepClone();
+            else _deployment["metadata"]!["annotations"] = op["value"]!.DeepClone();
+        }
+        Reconcile(immediately: false);
+        if (_pendingReads == 0) Converge();
+        return _deployment.DeepClone();
+    }
+
+    private IEnumerable<JsonObject> Pods()
+    {
+        var live = _sets.FirstOrDefault(s => s["spec"]!["replicas"]!.GetValue<int>() > 0);
+        if (live is null) yield break;
+        var image = live["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>();
+        var hash = live["metadata"]!["labels"]!["pod-template-hash"]!.GetValue<string>();
+        for (var i = 0; i < live["spec"]!["replicas"]!.GetValue<int>(); i++)
+        {
+            var crash = image == CrashImage;
+            yield return new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["name"] = $"{Name}-{hash}-{i}", ["labels"] = new JsonObject { ["app"] = Name, ["pod-template-hash"] = hash } },
+                ["spec"] = new JsonObject { ["nodeName"] = "node-" + i, ["containers"] = new JsonArray(new JsonObject { ["name"] = Name, ["image"] = image }) },
+                ["status"] = new JsonObject
+                {
+                    ["phase"] = "Running", ["startTime"] = "2026-11-22T10:00:00Z",
+                    ["containerStatuses"] = new JsonArray(crash
+                        ? new JsonObject { ["ready"] = false, ["state"] = new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "CrashLoopBackOff" } } }
+                        : new JsonObject { ["ready"] = true, ["state"] = new JsonObject { ["running"] = new JsonObject() } }),
+                },
+            };
+        }
+    }
+
+    private static bool Matches(JsonObject o, string selector) =>
+        selector.Split(',', StringSplitOptions.RemoveEmptyEntries).All(pair =>
+        {
+            var kv = pair.Split('=', 2);
+            return o["metadata"]?["labels"]?[kv[0]]?.GetValue<string>() == kv[1];
+        });
+
+    private static JsonObject List(string kind, IEnumerable<JsonObject> items) =>
+        new() { ["apiVersion"] = "v1", ["kind"] = kind, ["metadata"] = new JsonObject(), ["items"] = new JsonArray(items.Select(i => (JsonNode)i.DeepClone()).ToArray()) };
+
+    private static JsonObject NotFound(out int status)
+    {
+        status = 404;
+        return new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["status"] = "Failure", ["reason"] = "NotFound", ["code"] = 404, ["message"] = "the server could not find the requested resource" };
+    }
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+}

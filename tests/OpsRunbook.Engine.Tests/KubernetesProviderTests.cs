@@ -1,0 +1,119 @@
+using System.Text.Json.Nodes;
+using OpsRunbook.Engine.Deploy;
+using OpsRunbook.Engine.Tests.Fakes;
+
+namespace OpsRunbook.Engine.Tests;
+
+/// <summary>The Kubernetes provider driving the real kubectl against a fake API server.</summary>
+public sealed class KubernetesProviderTests : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private FakeKubernetes _k8s = null!;
+    private readonly string _cache = Directory.CreateTempSubdirectory("opsrunbook-kubecache").FullName;
+
+    public async ValueTask InitializeAsync()
+    {
+        Assert.SkipWhen(FindKubectl() is null && !TestServers.Required, "kubectl is not installed (apt-get install kubectl, or https://kubernetes.io/docs/tasks/tools/)");
+        _k8s = await FakeKubernetes.StartAsync();
+        _k8s.Deploy("registry.example/app:v1", "deploy v1");
+        _k8s.Deploy("registry.example/app:v2", "deploy v2");
+        _k8s.Deploy("registry.example/app:v3", "deploy v3");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_k8s is not null) await _k8s.DisposeAsync();
+        Directory.Delete(_cache, recursive: true);
+    }
+
+    private static string? FindKubectl() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists);
+
+    private KubernetesProvider Provider() => new(new KubernetesSettings
+    {
+        Deployment = FakeKubernetes.Name, Namespace = FakeKubernetes.Namespace, Server = _k8s.Server, CacheDir = _cache, PollInterval = TimeSpan.FromMilliseconds(10),
+        RolloutTimeout = TimeSpan.FromSeconds(30),
+    })
+    { Delay = (_, _) => Task.CompletedTask };
+
+    [Fact]
+    public async Task Status_comes_from_the_deployments_pods()
+    {
+        var pods = await Provider().GetInstancesAsync(Ct);
+        Assert.Equal(2, pods.Count);
+        Assert.All(pods, p => Assert.Equal((InstanceHealth.Healthy, "Running", "registry.example/app:v3"), (p.Health, p.State, p.Image)));
+        _k8s.CrashImage = "registry.example/app:v3";
+        Assert.All(await Provider().GetInstancesAsync(Ct), p => Assert.Equal((InstanceHealth.Unhealthy, "CrashLoopBackOff"), (p.Health, p.State)));
+    }
+
+    [Fact]
+    public async Task Releases_are_replicaset_revisions_with_the_current_one_marked()
+    {
+        var releases = await Provider().GetReleasesAsync(10, Ct);
+        Assert.Equal([3, 2, 1], releases.Select(r => r.Version!.Value));
+        Assert.True(releases[0].IsCurrent);
+        Assert.Equal("registry.example/app:v2", releases[1].Image);
+        Assert.Equal("deploy v2", releases[1].Description);
+    }
+
+    [Fact]
+    public async Task Rollback_patches_like_kubectl_rollout_undo_and_waits_for_rollout_status()
+    {
+        var p = Provider();
+        var target = ReleasePicker.Pick(await p.GetReleasesAsync(10, Ct), null, "kubernetes");
+        Assert.Equal(2, target.Version);
+        var steps = new List<string>();
+        Assert.Equal(2, await p.RollbackAsync(target, steps.Add, Ct));
+        Assert.Contains("deployment \"app\" successfully rolled out", steps);
+        Assert.Contains(steps, s => s.StartsWith("waiting:", StringComparison.Ordinal)); // status converged over reads
+        Assert.Equal("registry.example/app:v2", _k8s.CurrentImage());
+
+        // One JSON patch: the revision's template without pod-template-hash, and its annotations (revision kept from the deployment).
+        var patch = _k8s.Log.Single(l => l.Method == "PATCH");
+        Assert.StartsWith("application/json-patch+json", patch.ContentType);
+        var ops = JsonNode.Parse(patch.Body)!.AsArray();
+        Assert.Equal(["/spec/template", "/metadata/annotations"], ops.Select(o => o!["path"]!.GetValue<string>()));
+        Assert.Null(ops[0]!["value"]!["metadata"]!["labels"]!["pod-template-hash"]);
+        Assert.Equal("deploy v2", ops[1]!["value"]!["kubernetes.io/change-cause"]!.GetValue<string>());
+        Assert.Equal("3", ops[1]!["value"]!["deployment.kubernetes.io/revision"]!.GetValue<string>());
+
+        // kubectl's history then: v2's ReplicaSet became revision 4.
+        var after = await p.GetReleasesAsync(10, Ct);
+        Assert.Equal((4, "registry.example/app:v2"), (after[0].Version!.Value, after[0].Image));
+        Assert.True(after[0].IsCurrent);
+    }
+
+    [Fact]
+    public async Task Rollback_to_a_missing_revision_a_paused_deployment_or_the_current_template()
+    {
+        var p = Provider();
+        var missing = new DeploymentRelease { Provider = "kubernetes", Id = "9", Version = 9, Status = "x", Good = true };
+        Assert.Contains("unable to find specified revision 9", (await Assert.ThrowsAsync<DeploymentProviderException>(() => p.RollbackAsync(missing, _ => { }, Ct))).Message);
+        var current = (await p.GetReleasesAsync(10, Ct))[0];
+        var steps = new List<string>();
+        Assert.Equal(0, await p.RollbackAsync(current, steps.Add, Ct));
+        Assert.Contains(steps, s => s.StartsWith("skipped rollback", StringComparison.Ordinal));
+        _k8s.Pause();
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.RollbackAsync(new DeploymentRelease { Provider = "kubernetes", Id = "1", Version = 1, Status = "x", Good = true }, _ => { }, Ct));
+        Assert.Contains("kubectl rollout resume", e.Message);
+        Assert.DoesNotContain(_k8s.Log, l => l.Method == "PATCH");
+    }
+
+    [Fact]
+    public async Task A_rollout_past_its_progress_deadline_fails()
+    {
+        _k8s.StuckImage = "registry.example/app:v1";
+        var p = Provider();
+        var v1 = (await p.GetReleasesAsync(10, Ct)).Single(r => r.Version == 1);
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.RollbackAsync(v1, _ => { }, Ct));
+        Assert.Contains("exceeded its progress deadline", e.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_deployment_is_a_404_from_kubectl()
+    {
+        var p = new KubernetesProvider(new KubernetesSettings { Deployment = "nope", Namespace = FakeKubernetes.Namespace, Server = _k8s.Server, CacheDir = _cache });
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.GetInstancesAsync(Ct));
+        Assert.Equal(404, e.StatusCode);
+    }
+}
