@@ -200,8 +200,12 @@ public class DataStoreHealthTests(TestServers servers)
     private IDisposable ServerEnvironment()
     {
         var saved = new Dictionary<string, string?>();
+        // Only what URLs in runbook.json expand (${VAR}): never a password or token, because other tests running at
+        // the same time start child processes (pg_dump) whose environment is checked for secrets. References
+        // (env:NAME) resolve through the test resolver instead.
         foreach (var (k, v) in servers.Settings)
         {
+            if (k.EndsWith("PASSWORD", StringComparison.Ordinal) || k.EndsWith("TOKEN", StringComparison.Ordinal) || OpsRunbook.Engine.Secrets.SecretValue.ContainsCredential(v)) continue;
             saved[k] = Environment.GetEnvironmentVariable(k);
             Environment.SetEnvironmentVariable(k, v);
         }

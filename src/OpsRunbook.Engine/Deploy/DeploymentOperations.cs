@@ -8,7 +8,7 @@ namespace OpsRunbook.Engine.Deploy;
 /// <summary>What the deployment cmdlets do, so they stay thin.</summary>
 public static class DeploymentOperations
 {
-    /// <summary>The environment's provider (runbook.json "deploy"), with its token resolved. Railway, Compose and Kubernetes are not built yet.</summary>
+    /// <summary>The environment's provider (runbook.json "deploy"), with its token resolved.</summary>
     public static async Task<IDeploymentProvider> ProviderAsync(EnvironmentConfig env, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct, string? configPath = null)
     {
         var deploy = env.Deploy ?? throw new ArgumentException(
@@ -68,7 +68,7 @@ public static class DeploymentOperations
                 });
             }
             default:
-                throw new NotSupportedException($"the {deploy.Provider} provider is not available yet (fly, railway, compose and kubernetes are)");
+                throw new ArgumentException($"'{deploy.Provider}' is not a deployment provider; use fly, railway, compose or kubernetes");
         }
     }
 
