@@ -40,6 +40,36 @@ public abstract class DeployCmdlet : OpsRunbookCmdlet
     protected IDeploymentProvider Provider(EnvironmentConfig env) =>
         Run(() => DeploymentOperations.ProviderAsync(env, Secrets, Secrets.Redactor, Cancellation, LoadConfig().Path), env.Name);
 
+    /// <summary>Restart, Stop or Start after ShouldProcess: -WhatIf only counts the instances; progress while it works.</summary>
+    protected void Act(string action, bool rolling, bool force, string what)
+    {
+        var env = Env();
+        var provider = Provider(env);
+        try
+        {
+            var plan = Run(() => DeploymentOperations.ActAsync(provider, env.Name, action, rolling, true, _ => { }, Cancellation), env.Name);
+            if (!ShouldAct($"{env.Name} ({provider.Name}, {plan.Instances} instance(s))", what, force)) return;
+            var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var work = Task.Run(() => DeploymentOperations.ActAsync(provider, env.Name, action, rolling, false, messages.Enqueue, Cancellation));
+            while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(500))
+            {
+                while (messages.TryDequeue(out var m))
+                {
+                    WriteVerbose(m);
+                    WriteProgress(new ProgressRecord(9, $"{action} {env.Name}", m));
+                }
+            }
+            var result = Run(() => work, env.Name);
+            while (messages.TryDequeue(out var m)) WriteVerbose(m);
+            WriteProgress(new ProgressRecord(9, $"{action} {env.Name}", "Done") { RecordType = ProgressRecordType.Completed });
+            WriteObject(result);
+        }
+        finally
+        {
+            (provider as IDisposable)?.Dispose();
+        }
+    }
+
     /// <summary>Runs Engine work; provider refusals, missing releases and health timeouts become terminating errors with the reason.</summary>
     protected T Run<T>(Func<Task<T>> work, string where)
     {

@@ -20,8 +20,9 @@ public sealed class ComposeProviderTests : IDisposable
             here=$(cd "$(dirname "$0")" && pwd)
             printf '%s|APP_TAG=%s\n' "$*" "${APP_TAG:-}" >> "$here/calls.log"
             tag=$(cat "$here/tag")
-            one='{"ID":"c1","Name":"shop-app-1","Service":"app","Project":"shop","Image":"registry.example/app:'"$tag"'","State":"running","Status":"Up 5 minutes","Health":"healthy","ExitCode":0,"Publishers":[]}'
-            two='{"ID":"c2","Name":"shop-app-2","Service":"app","Project":"shop","Image":"registry.example/app:'"$tag"'","State":"running","Status":"Up 5 minutes","Health":"","ExitCode":0,"Publishers":[]}'
+            state=$(cat "$here/state" 2>/dev/null || echo running)
+            one='{"ID":"c1","Name":"shop-app-1","Service":"app","Project":"shop","Image":"registry.example/app:'"$tag"'","State":"'"$state"'","Status":"Up 5 minutes","Health":"healthy","ExitCode":0,"Publishers":[]}'
+            two='{"ID":"c2","Name":"shop-app-2","Service":"app","Project":"shop","Image":"registry.example/app:'"$tag"'","State":"'"$state"'","Status":"Up 5 minutes","Health":"","ExitCode":0,"Publishers":[]}'
             case " $* " in
               *" ps "*)
                 case "$(cat "$here/shape")" in
@@ -29,6 +30,8 @@ public sealed class ComposeProviderTests : IDisposable
                   array) printf '[%s,%s]\n' "$one" "$two" ;;
                   object) printf '%s\n' "$one" ;;
                 esac ;;
+              *" stop "*) printf exited > "$here/state" ;;
+              *" start "*|*" restart "*) printf running > "$here/state" ;;
               *" up "*)
                 if [ -f "$here/up.fail" ]; then echo "container shop-app-1 is unhealthy" >&2; exit 1; fi
                 printf '%s' "$APP_TAG" > "$here/tag" ;;
@@ -123,5 +126,23 @@ public sealed class ComposeProviderTests : IDisposable
         var missing = new ComposeProvider(new ComposeSettings { File = Path.Combine(_dir, "docker-compose.yml"), Service = "app", Docker = Path.Combine(_dir, "no-such-docker") });
         var m = await Assert.ThrowsAsync<DeploymentProviderException>(() => missing.GetInstancesAsync(Ct));
         Assert.Contains("was not found", m.Message);
+    }
+
+    [Fact]
+    public async Task Stop_start_and_restart_run_the_compose_verbs_on_the_service()
+    {
+        var p = Provider();
+        var stop = await DeploymentOperations.ActAsync(p, "local", "Stop", true, false, _ => { }, Ct);
+        Assert.Equal(("Succeeded", 2), (stop.Status, stop.Instances));
+        Assert.All(await p.GetInstancesAsync(Ct), i => Assert.Equal("exited", i.State));
+        var start = await DeploymentOperations.ActAsync(p, "local", "Start", true, false, _ => { }, Ct);
+        Assert.All(await p.GetInstancesAsync(Ct), i => Assert.Equal(InstanceHealth.Healthy, i.Health));
+        await DeploymentOperations.ActAsync(p, "local", "Restart", true, false, _ => { }, Ct);
+        Assert.Contains(Calls(), c => c.Contains(" stop app|", StringComparison.Ordinal));
+        Assert.Contains(Calls(), c => c.Contains(" start app|", StringComparison.Ordinal));
+        Assert.Contains(Calls(), c => c.Contains(" restart app|", StringComparison.Ordinal));
+        var plan = await DeploymentOperations.ActAsync(p, "local", "Stop", true, true, _ => { }, Ct);
+        Assert.Equal("Planned", plan.Status);
+        Assert.Single(Calls(), c => c.Contains(" stop app|", StringComparison.Ordinal)); // the plan stopped nothing
     }
 }

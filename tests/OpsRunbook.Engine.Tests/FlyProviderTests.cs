@@ -305,4 +305,31 @@ public sealed class FlyProviderTests : IAsyncLifetime
         Assert.Contains("threshold 3", verdict.Reason);
         Assert.Equal(OpsRunbook.Engine.Reporting.ReportOutcome.Fail, verdict.ToReportRows().Single().Outcome);
     }
+
+    [Fact]
+    public async Task Stop_start_and_rolling_restart_hold_each_machines_lease_and_release_it()
+    {
+        using var p = Provider();
+        var stop = await DeploymentOperations.ActAsync(p, "production", "Stop", true, false, _ => { }, Ct);
+        Assert.Equal(2, stop.Instances);
+        Assert.All(await p.GetInstancesAsync(Ct), i => Assert.Equal(InstanceHealth.Stopped, i.Health));
+        var start = await DeploymentOperations.ActAsync(p, "production", "Start", true, false, _ => { }, Ct);
+        Assert.Equal(2, start.Instances);
+        Assert.All(await p.GetInstancesAsync(Ct), i => Assert.Equal(InstanceHealth.Healthy, i.Health));
+        var restart = await DeploymentOperations.ActAsync(p, "production", "Restart", true, false, _ => { }, Ct);
+        Assert.Equal(["machine m1 restarted", "machine m2 restarted"], restart.Steps.Order());
+        Assert.False(_fly.Leased("m1") || _fly.Leased("m2"));
+        // Rolling: m1 is back (waited for) before m2 is touched.
+        var log = _fly.Log.Select(l => $"{l.Method} {l.Path}").ToList();
+        Assert.True(log.FindLastIndex(l => l.Contains("/m1/wait")) < log.FindLastIndex(l => l.Contains("/m2/restart")), string.Join("\n", log));
+    }
+
+    [Fact]
+    public async Task WhatIf_for_actions_only_reads()
+    {
+        using var p = Provider();
+        var plan = await DeploymentOperations.ActAsync(p, "production", "Stop", true, true, _ => { }, Ct);
+        Assert.Equal(("Planned", 2), (plan.Status, plan.Instances));
+        Assert.All(_fly.Log, l => Assert.Equal("GET", l.Method));
+    }
 }

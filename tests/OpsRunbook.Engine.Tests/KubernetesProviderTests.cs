@@ -116,4 +116,31 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.GetInstancesAsync(Ct));
         Assert.Equal(404, e.StatusCode);
     }
+
+    [Fact]
+    public async Task Stop_scales_to_zero_remembering_the_count_and_start_restores_it()
+    {
+        var p = Provider();
+        var stop = await DeploymentOperations.ActAsync(p, "production", "Stop", true, false, _ => { }, Ct);
+        Assert.Equal((2, 0), (stop.Instances, _k8s.Replicas()));
+        Assert.Equal("2", _k8s.Deployment()["metadata"]!["annotations"]![KubernetesProvider.StoppedReplicasAnnotation]!.GetValue<string>());
+        Assert.Empty(await p.GetInstancesAsync(Ct));
+        var start = await DeploymentOperations.ActAsync(p, "production", "Start", true, false, _ => { }, Ct);
+        Assert.Equal((2, 2), (start.Instances, _k8s.Replicas()));
+        Assert.Null(_k8s.Deployment()["metadata"]!["annotations"]![KubernetesProvider.StoppedReplicasAnnotation]);
+        Assert.Equal(2, (await p.GetInstancesAsync(Ct)).Count);
+    }
+
+    [Fact]
+    public async Task Restart_annotates_the_pod_template_like_kubectl_rollout_restart()
+    {
+        var p = Provider();
+        var before = (await p.GetReleasesAsync(10, Ct))[0].Version;
+        var r = await DeploymentOperations.ActAsync(p, "production", "Restart", true, false, _ => { }, Ct);
+        Assert.Equal(2, r.Instances);
+        var template = _k8s.Deployment()["spec"]!["template"]!;
+        Assert.NotNull(template["metadata"]!["annotations"]!["kubectl.kubernetes.io/restartedAt"]);
+        Assert.Equal(before + 1, (await p.GetReleasesAsync(10, Ct))[0].Version); // a new ReplicaSet revision, as kubectl's restart makes
+        Assert.Equal("registry.example/app:v3", _k8s.CurrentImage());
+    }
 }

@@ -119,4 +119,17 @@ public sealed class RailwayProviderTests
         var e = Assert.Throws<InvalidOperationException>(() => ReleasePicker.Pick(p.GetReleasesAsync(10, Ct).Result, null, "railway"));
         Assert.Contains("no earlier successful release", e.Message);
     }
+
+    [Fact]
+    public async Task Restart_restarts_the_running_deployment_and_stop_is_explained()
+    {
+        await using var fake = await SeededAsync();
+        using var p = Provider(fake);
+        var r = await DeploymentOperations.ActAsync(p, "production", "Restart", true, false, _ => { }, Ct);
+        Assert.Equal("Succeeded", r.Status);
+        var running = (await p.GetReleasesAsync(10, Ct)).Single(x => x.IsCurrent).Id;
+        Assert.Equal([running], fake.Restarted);
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => DeploymentOperations.ActAsync(p, "production", "Stop", true, false, _ => { }, Ct));
+        Assert.Contains("has no stop", e.Message);
+    }
 }

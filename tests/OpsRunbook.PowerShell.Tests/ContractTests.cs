@@ -329,7 +329,7 @@ public class ContractTests
     }
 
     /// <summary>Cmdlets that stop, flush, restore over, roll back or rotate: ConfirmImpact High (ARCHITECTURE.md). Later issues add rows.</summary>
-    public static readonly TheoryData<string> HighImpact = new() { "Stop-DatabaseQuery", "Clear-RedisDatabase", "Restore-Database", "Remove-DatabaseBackup", "Invoke-SecretRotation", "Start-Rollback", "Watch-Deployment" };
+    public static readonly TheoryData<string> HighImpact = new() { "Stop-DatabaseQuery", "Clear-RedisDatabase", "Restore-Database", "Remove-DatabaseBackup", "Invoke-SecretRotation", "Start-Rollback", "Watch-Deployment", "Stop-Deployment" };
 
     [Theory]
     [MemberData(nameof(HighImpact))]

@@ -56,6 +56,16 @@ Describe 'Deployments in the sandbox' -Skip:(-not $HaveServers) {
         (Get-DeploymentRelease sandbox -ConfigPath $SandboxConfig | Where-Object IsCurrent).Version | Should -Be 3
     }
 
+    It 'stops, starts and restarts the machines; -WhatIf touches nothing' {
+        Stop-Deployment sandbox -ConfigPath $SandboxConfig -WhatIf | Should -BeNullOrEmpty
+        (Get-DeploymentStatus sandbox -ConfigPath $SandboxConfig).Health | Should -Be @('Healthy', 'Healthy')
+        (Stop-Deployment sandbox -ConfigPath $SandboxConfig -Force).Instances | Should -Be 2
+        (Get-DeploymentStatus sandbox -ConfigPath $SandboxConfig).Health | Should -Be @('Stopped', 'Stopped')
+        (Start-Deployment sandbox -ConfigPath $SandboxConfig -Force).Status | Should -Be 'Succeeded'
+        (Restart-Deployment sandbox -ConfigPath $SandboxConfig -Force).Instances | Should -Be 2
+        (Get-DeploymentStatus sandbox -ConfigPath $SandboxConfig).Health | Should -Be @('Healthy', 'Healthy')
+    }
+
     It 'rolls back to the previous good release and waits for the health checks' {
         $result = Start-Rollback sandbox -ConfigPath $SandboxConfig -Force -Timeout 2m
         $result.Status | Should -Be 'Succeeded'

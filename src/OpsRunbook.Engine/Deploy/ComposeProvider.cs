@@ -98,6 +98,21 @@ public sealed partial class ComposeProvider(ComposeSettings settings) : IDeploym
         return (await GetInstancesAsync(ct).ConfigureAwait(false)).Count(i => i.Image == image);
     }
 
+    public Task<int> RestartAsync(bool rolling, Action<string> step, CancellationToken ct) => ActAsync("restart", step, ct);
+
+    public Task<int> StopAsync(Action<string> step, CancellationToken ct) => ActAsync("stop", step, ct);
+
+    public Task<int> StartAsync(Action<string> step, CancellationToken ct) => ActAsync("start", step, ct);
+
+    /// <summary>`docker compose restart|stop|start SERVICE`, then the containers it left.</summary>
+    private async Task<int> ActAsync(string verb, Action<string> step, CancellationToken ct)
+    {
+        var (code, _, stderr) = await ComposeAsync([verb, settings.Service], null, ct).ConfigureAwait(false);
+        if (code != 0) throw new DeploymentProviderException(Name, $"docker compose {verb} failed ({code}): {FirstLine(stderr)}");
+        step($"docker compose {verb} {settings.Service}");
+        return (await GetInstancesAsync(ct).ConfigureAwait(false)).Count;
+    }
+
     /// <summary>`docker compose ps --format json` in any of its shapes.</summary>
     internal static IReadOnlyList<JsonObject> ParsePs(string stdout)
     {

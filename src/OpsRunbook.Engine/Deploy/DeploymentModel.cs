@@ -121,6 +121,38 @@ public interface IDeploymentProvider
 
     /// <summary>Moves every instance to <paramref name="target"/>, and waits until they are up. Reports each step.</summary>
     Task<int> RollbackAsync(DeploymentRelease target, Action<string> step, CancellationToken ct);
+
+    /// <summary>Restarts every instance: one at a time, each up before the next (rolling), or all at once.</summary>
+    Task<int> RestartAsync(bool rolling, Action<string> step, CancellationToken ct);
+
+    /// <summary>Stops every instance (runbook 002's emergency shutdown); StartAsync brings them back.</summary>
+    Task<int> StopAsync(Action<string> step, CancellationToken ct);
+
+    /// <summary>Starts what StopAsync stopped, and waits until it is up.</summary>
+    Task<int> StartAsync(Action<string> step, CancellationToken ct);
+}
+
+/// <summary>The outcome of Restart-, Stop- and Start-Deployment.</summary>
+public sealed class DeploymentActionResult : IReportable
+{
+    public string? Environment { get; init; }
+    public required string Provider { get; init; }
+    /// <summary>Restart, Stop or Start.</summary>
+    public required string Action { get; init; }
+    /// <summary>Succeeded or Planned (-WhatIf).</summary>
+    public required string Status { get; init; }
+    public int Instances { get; init; }
+    public TimeSpan Duration { get; init; }
+    public IReadOnlyList<string> Steps { get; init; } = [];
+
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows()
+    {
+        yield return new ReportRow("Deployment actions", $"{Action} {Environment}", Status == "Succeeded" ? ReportOutcome.Pass : ReportOutcome.Info, Status, Environment,
+            $"{Action}: {Instances} instance(s)", [new("Provider", Provider)], DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
+    }
+
+    public override string ToString() => $"{Action} {Environment} ({Provider}): {Status}, {Instances} instance(s)";
 }
 
 /// <summary>A provider refused or failed a request; the message says what to do. Never carries a token.</summary>

@@ -88,6 +88,32 @@ public static class DeploymentOperations
         return releases;
     }
 
+    /// <summary>Restart, Stop or Start, timed; <paramref name="planOnly"/> (-WhatIf) only counts the instances it would touch.</summary>
+    public static async Task<DeploymentActionResult> ActAsync(IDeploymentProvider provider, string? environment, string action, bool rolling, bool planOnly,
+        Action<string> progress, CancellationToken ct)
+    {
+        var steps = new List<string>();
+        void Step(string s)
+        {
+            steps.Add(s);
+            progress(s);
+        }
+        if (planOnly)
+        {
+            var instances = await provider.GetInstancesAsync(ct).ConfigureAwait(false);
+            return new DeploymentActionResult { Environment = environment, Provider = provider.Name, Action = action, Status = "Planned", Instances = instances.Count };
+        }
+        var sw = Stopwatch.StartNew();
+        var count = action switch
+        {
+            "Restart" => await provider.RestartAsync(rolling, Step, ct).ConfigureAwait(false),
+            "Stop" => await provider.StopAsync(Step, ct).ConfigureAwait(false),
+            "Start" => await provider.StartAsync(Step, ct).ConfigureAwait(false),
+            _ => throw new ArgumentException($"unknown action '{action}'"),
+        };
+        return new DeploymentActionResult { Environment = environment, Provider = provider.Name, Action = action, Status = "Succeeded", Instances = count, Duration = sw.Elapsed, Steps = steps };
+    }
+
     /// <summary>
     /// Rolls back to <paramref name="release"/> (id or version) or the previous good release; with
     /// <paramref name="healthTargets"/>, waits until they are all healthy (a timeout is an error naming what still fails).

@@ -190,6 +190,71 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
         return updated;
     }
 
+    public async Task<int> RestartAsync(bool rolling, Action<string> step, CancellationToken ct)
+    {
+        var machines = (await ListMachinesAsync(ct).ConfigureAwait(false)).Where(m => Str(m, "state") == "started").Select(m => Str(m, "id")!).ToList();
+        if (rolling)
+        {
+            foreach (var id in machines)
+            {
+                await UnderLeaseAsync(id, async nonce =>
+                {
+                    await SendAsync(HttpMethod.Post, MachinesPath($"/{id}/restart"), null, nonce, ct).ConfigureAwait(false);
+                    await WaitStartedAsync(id, null, ct).ConfigureAwait(false);
+                    step($"machine {id} restarted");
+                }, ct).ConfigureAwait(false);
+            }
+            return machines.Count;
+        }
+        foreach (var id in machines) await UnderLeaseAsync(id, nonce => SendAsync(HttpMethod.Post, MachinesPath($"/{id}/restart"), null, nonce, ct), ct).ConfigureAwait(false);
+        foreach (var id in machines)
+        {
+            await WaitStartedAsync(id, null, ct).ConfigureAwait(false);
+            step($"machine {id} restarted");
+        }
+        return machines.Count;
+    }
+
+    public async Task<int> StopAsync(Action<string> step, CancellationToken ct)
+    {
+        var machines = (await ListMachinesAsync(ct).ConfigureAwait(false)).Where(m => Str(m, "state") is "started" or "starting").Select(m => Str(m, "id")!).ToList();
+        foreach (var id in machines)
+        {
+            await UnderLeaseAsync(id, nonce => SendAsync(HttpMethod.Post, MachinesPath($"/{id}/stop"), new JsonObject { ["signal"] = "SIGTERM", ["timeout"] = "30s" }, nonce, ct), ct).ConfigureAwait(false);
+            step($"machine {id} stopped");
+        }
+        return machines.Count;
+    }
+
+    public async Task<int> StartAsync(Action<string> step, CancellationToken ct)
+    {
+        var machines = (await ListMachinesAsync(ct).ConfigureAwait(false)).Where(m => Str(m, "state") is "stopped" or "suspended").Select(m => Str(m, "id")!).ToList();
+        foreach (var id in machines)
+        {
+            await UnderLeaseAsync(id, async nonce =>
+            {
+                await SendAsync(HttpMethod.Post, MachinesPath($"/{id}/start"), null, nonce, ct).ConfigureAwait(false);
+                await WaitStartedAsync(id, null, ct).ConfigureAwait(false);
+                step($"machine {id} started");
+            }, ct).ConfigureAwait(false);
+        }
+        return machines.Count;
+    }
+
+    /// <summary>Runs <paramref name="work"/> holding the machine's lease; the lease is released whatever happens.</summary>
+    private async Task UnderLeaseAsync(string id, Func<string, Task> work, CancellationToken ct)
+    {
+        var nonce = await LeaseAsync(id, ct).ConfigureAwait(false);
+        try
+        {
+            await work(nonce).ConfigureAwait(false);
+        }
+        finally
+        {
+            await ReleaseLeaseAsync(id, nonce).ConfigureAwait(false);
+        }
+    }
+
     private async Task<string> LeaseAsync(string id, CancellationToken ct)
     {
         try

@@ -117,10 +117,64 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
         var patch = new JsonArray(
             new JsonObject { ["op"] = "replace", ["path"] = "/spec/template", ["value"] = template },
             new JsonObject { ["op"] = "replace", ["path"] = "/metadata/annotations", ["value"] = annotations });
-        await KubectlAsync(["patch", $"deployment/{settings.Deployment}", "--type", "json", "-p", patch.ToJsonString()], ct).ConfigureAwait(false);
+        await PatchAsync(patch, ct).ConfigureAwait(false);
         step($"deployment/{settings.Deployment} rolled back to revision {revision}");
         return await WaitRolloutAsync(step, ct).ConfigureAwait(false);
     }
+
+    /// <summary>The annotation Stop records the replica count in, for Start.</summary>
+    public const string StoppedReplicasAnnotation = "opsrunbook.io/replicas-before-stop";
+
+    /// <summary>kubectl rollout restart's semantics: a restartedAt annotation on the pod template, then rollout status.</summary>
+    public async Task<int> RestartAsync(bool rolling, Action<string> step, CancellationToken ct)
+    {
+        var deployment = await GetAsync($"deployment/{settings.Deployment}", ct).ConfigureAwait(false);
+        var template = deployment["spec"]!["template"]!.DeepClone().AsObject();
+        var metadata = template["metadata"] as JsonObject ?? new JsonObject();
+        var annotations = metadata["annotations"] as JsonObject ?? new JsonObject();
+        annotations["kubectl.kubernetes.io/restartedAt"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture);
+        metadata["annotations"] = annotations;
+        template["metadata"] = metadata;
+        await PatchAsync(new JsonArray(new JsonObject { ["op"] = "replace", ["path"] = "/spec/template", ["value"] = template }), ct).ConfigureAwait(false);
+        step($"deployment/{settings.Deployment} restarted (the Deployment replaces its pods as its strategy says)");
+        return await WaitRolloutAsync(step, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Scales to zero, remembering the replica count in an annotation for Start.</summary>
+    public async Task<int> StopAsync(Action<string> step, CancellationToken ct)
+    {
+        var deployment = await GetAsync($"deployment/{settings.Deployment}", ct).ConfigureAwait(false);
+        var replicas = deployment["spec"]?["replicas"]?.GetValue<int>() ?? 1;
+        if (replicas == 0)
+        {
+            step($"deployment/{settings.Deployment} is already at 0 replicas");
+            return 0;
+        }
+        var annotations = deployment["metadata"]?["annotations"]?.DeepClone() as JsonObject ?? new JsonObject();
+        annotations[StoppedReplicasAnnotation] = replicas.ToString(CultureInfo.InvariantCulture);
+        await PatchAsync(new JsonArray(
+            new JsonObject { ["op"] = "replace", ["path"] = "/metadata/annotations", ["value"] = annotations },
+            new JsonObject { ["op"] = "replace", ["path"] = "/spec/replicas", ["value"] = 0 }), ct).ConfigureAwait(false);
+        step($"deployment/{settings.Deployment} scaled from {replicas} to 0");
+        return replicas;
+    }
+
+    /// <summary>Scales back to the count Stop recorded (1 when none), then waits for the rollout.</summary>
+    public async Task<int> StartAsync(Action<string> step, CancellationToken ct)
+    {
+        var deployment = await GetAsync($"deployment/{settings.Deployment}", ct).ConfigureAwait(false);
+        var annotations = deployment["metadata"]?["annotations"]?.DeepClone() as JsonObject ?? new JsonObject();
+        var replicas = int.TryParse(annotations[StoppedReplicasAnnotation]?.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var r) && r > 0 ? r : 1;
+        annotations.Remove(StoppedReplicasAnnotation);
+        await PatchAsync(new JsonArray(
+            new JsonObject { ["op"] = "replace", ["path"] = "/metadata/annotations", ["value"] = annotations },
+            new JsonObject { ["op"] = "replace", ["path"] = "/spec/replicas", ["value"] = replicas }), ct).ConfigureAwait(false);
+        step($"deployment/{settings.Deployment} scaled to {replicas}");
+        return await WaitRolloutAsync(step, ct).ConfigureAwait(false);
+    }
+
+    private Task<string> PatchAsync(JsonArray patch, CancellationToken ct) =>
+        KubectlAsync(["patch", $"deployment/{settings.Deployment}", "--type", "json", "-p", patch.ToJsonString()], ct);
 
     /// <summary>kubectl rollout status: done when the controller saw the spec and every replica is updated and available.</summary>
     private async Task<int> WaitRolloutAsync(Action<string> step, CancellationToken ct)

@@ -139,6 +139,26 @@ public sealed class RailwayProvider : IDeploymentProvider, IDisposable
         }
     }
 
+    /// <summary>deploymentRestart of the running deployment (Railway restarts its replicas itself; there is no rolling choice).</summary>
+    public async Task<int> RestartAsync(bool rolling, Action<string> step, CancellationToken ct)
+    {
+        var current = (await DeploymentsAsync(20, ct).ConfigureAwait(false)).FirstOrDefault(d => Str(d, "status") == "SUCCESS")
+            ?? throw new DeploymentProviderException(Name, "no deployment is running (none is SUCCESS), so there is nothing to restart");
+        var data = await GraphQlAsync("mutation($id: String!) { deploymentRestart(id: $id) }", new JsonObject { ["id"] = Str(current, "id") }, ct).ConfigureAwait(false);
+        if (data["deploymentRestart"] is not JsonValue ok || !ok.TryGetValue<bool>(out var accepted) || !accepted)
+        {
+            throw new DeploymentProviderException(Name, $"Railway did not accept the restart of deployment {Str(current, "id")}");
+        }
+        step($"deployment {Str(current, "id")} restarted");
+        return 1;
+    }
+
+    public Task<int> StopAsync(Action<string> step, CancellationToken ct) =>
+        throw new DeploymentProviderException(Name, "Railway's public API has no stop: remove the deployment in the dashboard (or `railway down`), and redeploy to resume");
+
+    public Task<int> StartAsync(Action<string> step, CancellationToken ct) =>
+        throw new DeploymentProviderException(Name, "Railway's public API has no start: redeploy the service (Railway dashboard, or `railway up`)");
+
     /// <summary>Deployments of the service in the environment, newest first, following Relay pages until <paramref name="limit"/>.</summary>
     private async Task<List<JsonObject>> DeploymentsAsync(int limit, CancellationToken ct)
     {

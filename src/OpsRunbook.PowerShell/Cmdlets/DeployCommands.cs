@@ -274,3 +274,88 @@ public sealed class WatchDeploymentCommand : DeployCmdlet
         }
     }
 }
+
+/// <summary>
+/// Restarts an environment's instances — one at a time, each back up before the next (default), or all at once with -Force.
+/// </summary>
+/// <remarks>
+/// Fly.io: each started machine under its lease: restart, wait until started, release. Docker Compose: `docker compose
+/// restart SERVICE`. Kubernetes: `kubectl rollout restart` semantics (a restartedAt annotation on the pod template; the
+/// Deployment's strategy replaces the pods) and rollout status. Railway: deploymentRestart of the running deployment.
+/// -WhatIf only counts the instances.
+/// </remarks>
+/// <example>
+/// <code>Restart-Deployment production</code>
+/// <para>A rolling restart after confirmation.</para>
+/// </example>
+/// <example>
+/// <code>Restart-Deployment staging -Force -AllAtOnce</code>
+/// <para>Restarts everything at once, without a prompt.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Restart, "Deployment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(DeploymentActionResult))]
+public sealed class RestartDeploymentCommand : DeployCmdlet
+{
+    /// <summary>Restart every instance at once instead of one at a time.</summary>
+    [Parameter]
+    public SwitchParameter AllAtOnce { get; set; }
+
+    /// <summary>Skips the confirmation (for automation). -WhatIf still only reports.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Restarts.</summary>
+    protected override void ProcessRecord() => Act("Restart", !AllAtOnce, Force, AllAtOnce ? "Restart every instance at once" : "Restart the instances one at a time");
+}
+
+/// <summary>
+/// Stops every instance of an environment: runbook 002's emergency shutdown. Start-Deployment brings them back.
+/// </summary>
+/// <remarks>
+/// Fly.io: each running machine is stopped under its lease (SIGTERM, 30 s). Docker Compose: `docker compose stop SERVICE`.
+/// Kubernetes: scales the Deployment to 0 and records the replica count in the annotation opsrunbook.io/replicas-before-stop
+/// for Start-Deployment. Railway has no stop in its public API: the error says what to do instead. ConfirmImpact High.
+/// </remarks>
+/// <example>
+/// <code>Stop-Deployment production</code>
+/// <para>Takes production down, after confirmation.</para>
+/// </example>
+/// <example>
+/// <code>Stop-Deployment production -WhatIf</code>
+/// <para>Says how many instances would stop.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Stop, "Deployment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(DeploymentActionResult))]
+public sealed class StopDeploymentCommand : DeployCmdlet
+{
+    /// <summary>Skips the confirmation (for automation). -WhatIf still only reports.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Stops.</summary>
+    protected override void ProcessRecord() => Act("Stop", true, Force, "Stop every instance (the service goes down)");
+}
+
+/// <summary>
+/// Starts the instances Stop-Deployment stopped and waits until they are up: runbook 002's resume.
+/// </summary>
+/// <remarks>
+/// Fly.io: each stopped machine is started under its lease and waited for. Docker Compose: `docker compose start SERVICE`.
+/// Kubernetes: scales back to the recorded replica count (1 when none was recorded) and waits for the rollout. Railway:
+/// redeploy instead (the error says how).
+/// </remarks>
+/// <example>
+/// <code>Start-Deployment production; Wait-HealthCheck production</code>
+/// <para>Brings production back and waits until its checks pass.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Start, "Deployment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(DeploymentActionResult))]
+public sealed class StartDeploymentCommand : DeployCmdlet
+{
+    /// <summary>Skips the confirmation (for automation). -WhatIf still only reports.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Starts.</summary>
+    protected override void ProcessRecord() => Act("Start", true, Force, "Start the stopped instances");
+}

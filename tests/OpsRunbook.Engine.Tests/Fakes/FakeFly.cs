@@ -149,8 +149,10 @@ public sealed class FakeFly : IAsyncDisposable
                 return query["state"] == "started" && m["state"]!.GetValue<string>() == "started"
                     ? (200, new JsonObject { ["ok"] = true })
                     : (408, new JsonObject { ["error"] = "deadline_exceeded: machine failed to reach desired state, started" });
+            case ("POST", "start" or "stop" or "restart") when _leases.TryGetValue(id, out var holder) && holder != nonce:
+                return (409, new JsonObject { ["error"] = "machine is leased; a valid fly-machine-lease-nonce is required" });
             case ("POST", "start"):
-                m["state"] = "started";
+                m["state"] = m["config"]!["image"]!.GetValue<string>() == NeverStartsImage ? "starting" : "started";
                 return (200, new JsonObject { ["previous_state"] = "stopped" });
             case ("POST", "stop"):
                 m["state"] = "stopped";

@@ -123,6 +123,22 @@ public sealed class FakeKubernetes : IAsyncDisposable
         if (immediately) Converge();
     }
 
+    /// <summary>A replica change: the live ReplicaSet follows, the status after a few reads.</summary>
+    private void Scale()
+    {
+        var replicas = _deployment["spec"]!["replicas"]!.GetValue<int>();
+        var live = _sets.OrderByDescending(s => long.Parse(s["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]!.GetValue<string>())).FirstOrDefault();
+        if (live is not null)
+        {
+            live["spec"]!["replicas"] = replicas;
+            live["status"]!["replicas"] = replicas;
+        }
+        _deployment["metadata"]!["generation"] = long.Parse(_deployment["metadata"]!["generation"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture) + 1;
+        _pendingReads = ReadsToConverge;
+    }
+
+    public int Replicas() { lock (_gate) return _deployment["spec"]!["replicas"]!.GetValue<int>(); }
+
     private void Converge()
     {
         var image = CurrentImage();
@@ -182,14 +198,21 @@ public sealed class FakeKubernetes : IAsyncDisposable
     {
         status = 200;
         if (contentType?.StartsWith("application/json-patch+json", StringComparison.Ordinal) != true) { status = 415; return new JsonObject { ["kind"] = "Status", ["code"] = 415 }; }
+        var templateChanged = false;
         foreach (var op in JsonNode.Parse(body)!.AsArray())
         {
             var p = op!["path"]!.GetValue<string>();
-            if (op["op"]!.GetValue<string>() != "replace" || p is not ("/spec/template" or "/metadata/annotations")) { status = 422; return new JsonObject { ["kind"] = "Status", ["code"] = 422, ["message"] = "unsupported patch " + p }; }
-            if (p == "/spec/template") _deployment["spec"]!["template"] = op["value"]!.DeepClone();
+            if (op["op"]!.GetValue<string>() != "replace" || p is not ("/spec/template" or "/metadata/annotations" or "/spec/replicas")) { status = 422; return new JsonObject { ["kind"] = "Status", ["code"] = 422, ["message"] = "unsupported patch " + p }; }
+            if (p == "/spec/template")
+            {
+                templateChanged = true;
+                _deployment["spec"]!["template"] = op["value"]!.DeepClone();
+            }
+            else if (p == "/spec/replicas") _deployment["spec"]!["replicas"] = op["value"]!.GetValue<int>();
             else _deployment["metadata"]!["annotations"] = op["value"]!.DeepClone();
         }
-        Reconcile(immediately: false);
+        if (templateChanged) Reconcile(immediately: false);
+        else Scale();
         if (_pendingReads == 0) Converge();
         return _deployment.DeepClone();
     }

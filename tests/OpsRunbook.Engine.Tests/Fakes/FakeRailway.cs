@@ -30,6 +30,7 @@ public sealed class FakeRailway : IAsyncDisposable
     public string Token { get; }
     public Uri Api => new(_server.BaseUrl + "/graphql/v2");
     public ConcurrentQueue<(string Query, string Variables)> Log { get; } = new();
+    public ConcurrentQueue<string> Restarted { get; } = new();
     /// <summary>Rollback deployments end CRASHED instead of SUCCESS.</summary>
     public bool RollbacksCrash { get; set; }
     /// <summary>Polls a rollback deployment stays DEPLOYING for.</summary>
@@ -87,6 +88,13 @@ public sealed class FakeRailway : IAsyncDisposable
             {
                 if (query.Contains("deploymentRollback(id: $id) {", StringComparison.Ordinal)) reply = Errors("Field \"deploymentRollback\" must not have a selection since type \"Boolean!\" has no subfields.");
                 else reply = Rollback(variables["id"]?.GetValue<string>());
+            }
+            else if (query.Contains("deploymentRestart", StringComparison.Ordinal))
+            {
+                var id = variables["id"]?.GetValue<string>();
+                var d = _deployments.FirstOrDefault(x => x["id"]!.GetValue<string>() == id);
+                reply = d is null ? Errors("Deployment not found") : new JsonObject { ["data"] = new JsonObject { ["deploymentRestart"] = true } };
+                if (d is not null) Restarted.Enqueue(id!);
             }
             else if (query.Contains("deployments(", StringComparison.Ordinal)) reply = List(variables);
             else reply = Errors("Cannot query field");
