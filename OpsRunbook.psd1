@@ -41,6 +41,7 @@
         'Remove-DatabaseBackup'
         'Restart-Deployment'
         'Restore-Database'
+        'Set-DeploymentScale'
         'Set-RedisEvictionPolicy'
         'Start-Deployment'
         'Start-Rollback'

@@ -21,15 +21,16 @@ public sealed class ComposeProviderTests : IDisposable
             printf '%s|APP_TAG=%s\n' "$*" "${APP_TAG:-}" >> "$here/calls.log"
             tag=$(cat "$here/tag")
             state=$(cat "$here/state" 2>/dev/null || echo running)
-            one='{"ID":"c1","Name":"shop-app-1","Service":"app","Project":"shop","Image":"registry.example/app:'"$tag"'","State":"'"$state"'","Status":"Up 5 minutes","Health":"healthy","ExitCode":0,"Publishers":[]}'
-            two='{"ID":"c2","Name":"shop-app-2","Service":"app","Project":"shop","Image":"registry.example/app:'"$tag"'","State":"'"$state"'","Status":"Up 5 minutes","Health":"","ExitCode":0,"Publishers":[]}'
+            count=$(cat "$here/count" 2>/dev/null || echo 2)
+            row() { printf '{"ID":"c%s","Name":"shop-app-%s","Service":"app","Project":"shop","Image":"registry.example/app:%s","State":"%s","Status":"Up 5 minutes","Health":"healthy","ExitCode":0,"Publishers":[]}' "$1" "$1" "$tag" "$state"; }
             case " $* " in
               *" ps "*)
                 case "$(cat "$here/shape")" in
-                  ndjson) printf '%s\n%s\n' "$one" "$two" ;;
-                  array) printf '[%s,%s]\n' "$one" "$two" ;;
-                  object) printf '%s\n' "$one" ;;
+                  ndjson) for i in $(seq 1 "$count"); do row "$i"; printf '\n'; done ;;
+                  array) printf '['; for i in $(seq 1 "$count"); do [ "$i" -gt 1 ] && printf ','; row "$i"; done; printf ']\n' ;;
+                  object) row 1; printf '\n' ;;
                 esac ;;
+              *" --scale "*) all="$*"; printf '%s' "${all##*--scale app=}" | cut -d' ' -f1 > "$here/count" ;;
               *" stop "*) printf exited > "$here/state" ;;
               *" start "*|*" restart "*) printf running > "$here/state" ;;
               *" up "*)
@@ -144,5 +145,16 @@ public sealed class ComposeProviderTests : IDisposable
         var plan = await DeploymentOperations.ActAsync(p, "local", "Stop", true, true, _ => { }, Ct);
         Assert.Equal("Planned", plan.Status);
         Assert.Single(Calls(), c => c.Contains(" stop app|", StringComparison.Ordinal)); // the plan stopped nothing
+    }
+
+    [Fact]
+    public async Task Scale_uses_up_with_scale_and_refuses_memory_with_the_way_to_do_it()
+    {
+        var p = Provider();
+        var r = await DeploymentOperations.ScaleAsync(p, "local", new ScaleRequest(3, null, null), false, _ => { }, Ct);
+        Assert.Equal(3, r.Instances);
+        Assert.Contains(Calls(), c => c.Contains(" up -d --no-deps --scale app=3 app|", StringComparison.Ordinal));
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => DeploymentOperations.ScaleAsync(p, "local", new ScaleRequest(null, 512, null), false, _ => { }, Ct));
+        Assert.Contains("deploy.resources.limits.memory", e.Message);
     }
 }

@@ -332,4 +332,33 @@ public sealed class FlyProviderTests : IAsyncLifetime
         Assert.Equal(("Planned", 2), (plan.Status, plan.Instances));
         Assert.All(_fly.Log, l => Assert.Equal("GET", l.Method));
     }
+
+    [Fact]
+    public async Task Scale_count_copies_a_machine_config_and_destroys_surplus_under_a_lease()
+    {
+        using var p = Provider();
+        var up = await DeploymentOperations.ScaleAsync(p, "production", new ScaleRequest(3, null, "lhr"), false, _ => { }, Ct);
+        Assert.Equal(4, up.Instances); // lhr had 1 (m2): two more there
+        var lhr = (await p.GetInstancesAsync(Ct)).Where(i => i.Region == "lhr").ToList();
+        Assert.Equal(3, lhr.Count);
+        Assert.All(lhr, i => Assert.Equal("registry.fly.io/paintbox-app:v4", i.Image));
+        var down = await DeploymentOperations.ScaleAsync(p, "production", new ScaleRequest(1, null, "lhr"), false, _ => { }, Ct);
+        Assert.Equal(2, down.Instances);
+        Assert.Contains(_fly.Log, l => l.Method == "DELETE" && l.Path.Contains("?kill=true", StringComparison.Ordinal));
+        Assert.Contains((await p.GetInstancesAsync(Ct)), i => i.Id == "m1"); // iad untouched
+    }
+
+    [Fact]
+    public async Task Scale_memory_updates_each_machine_in_turn()
+    {
+        using var p = Provider();
+        var r = await DeploymentOperations.ScaleAsync(p, "production", new ScaleRequest(null, 1024, null), false, _ => { }, Ct);
+        Assert.Equal(2, r.Instances);
+        Assert.Equal(1024, _fly.Machine("m1")["config"]!["guest"]!["memory_mb"]!.GetValue<int>());
+        Assert.Equal("shared", _fly.Machine("m2")["config"]!["guest"]!["cpu_kind"]!.GetValue<string>());
+        Assert.False(_fly.Leased("m1") || _fly.Leased("m2"));
+        var plan = await DeploymentOperations.ScaleAsync(p, "production", new ScaleRequest(5, null, null), true, _ => { }, Ct);
+        Assert.Equal("Planned", plan.Status);
+        Assert.Equal(2, (await p.GetInstancesAsync(Ct)).Count);
+    }
 }

@@ -143,4 +143,15 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         Assert.Equal(before + 1, (await p.GetReleasesAsync(10, Ct))[0].Version); // a new ReplicaSet revision, as kubectl's restart makes
         Assert.Equal("registry.example/app:v3", _k8s.CurrentImage());
     }
+
+    [Fact]
+    public async Task Scale_sets_replicas_and_waits_for_the_rollout()
+    {
+        var p = Provider();
+        var r = await DeploymentOperations.ScaleAsync(p, "production", new ScaleRequest(4, null, null), false, _ => { }, Ct);
+        Assert.Equal((4, 4), (r.Instances, _k8s.Replicas()));
+        Assert.Equal(4, (await p.GetInstancesAsync(Ct)).Count);
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => DeploymentOperations.ScaleAsync(p, "production", new ScaleRequest(null, 512, null), false, _ => { }, Ct));
+        Assert.Contains("kubectl set resources", e.Message);
+    }
 }

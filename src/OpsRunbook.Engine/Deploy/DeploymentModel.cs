@@ -130,6 +130,18 @@ public interface IDeploymentProvider
 
     /// <summary>Starts what StopAsync stopped, and waits until it is up.</summary>
     Task<int> StartAsync(Action<string> step, CancellationToken ct);
+
+    /// <summary>Changes the instance count and/or size; returns the instance count after. Unsupported parts throw with what to do instead.</summary>
+    Task<int> ScaleAsync(ScaleRequest request, Action<string> step, CancellationToken ct);
+}
+
+/// <summary>What Set-DeploymentScale changes: the number of instances (in a region, where the provider has regions) and/or their memory.</summary>
+public sealed record ScaleRequest(int? Count, int? MemoryMb, string? Region)
+{
+    public override string ToString() => string.Join(", ", new[]
+    {
+        Count is { } c ? $"count {c}" : null, MemoryMb is { } m ? $"memory {m} MB" : null, Region is { } r ? $"region {r}" : null,
+    }.Where(x => x is not null));
 }
 
 /// <summary>The outcome of Restart-, Stop- and Start-Deployment.</summary>

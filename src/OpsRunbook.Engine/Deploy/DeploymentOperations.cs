@@ -114,6 +114,27 @@ public static class DeploymentOperations
         return new DeploymentActionResult { Environment = environment, Provider = provider.Name, Action = action, Status = "Succeeded", Instances = count, Duration = sw.Elapsed, Steps = steps };
     }
 
+    /// <summary>Set-DeploymentScale: <paramref name="planOnly"/> (-WhatIf) only counts the instances now.</summary>
+    public static async Task<DeploymentActionResult> ScaleAsync(IDeploymentProvider provider, string? environment, ScaleRequest request, bool planOnly,
+        Action<string> progress, CancellationToken ct)
+    {
+        if (request.Count is null && request.MemoryMb is null) throw new ArgumentException("give -Count and/or -Memory");
+        if (request.Count is < 0) throw new ArgumentException("-Count cannot be negative");
+        var steps = new List<string>();
+        if (planOnly)
+        {
+            var now = await provider.GetInstancesAsync(ct).ConfigureAwait(false);
+            return new DeploymentActionResult { Environment = environment, Provider = provider.Name, Action = "Scale", Status = "Planned", Instances = now.Count };
+        }
+        var sw = Stopwatch.StartNew();
+        var count = await provider.ScaleAsync(request, s =>
+        {
+            steps.Add(s);
+            progress(s);
+        }, ct).ConfigureAwait(false);
+        return new DeploymentActionResult { Environment = environment, Provider = provider.Name, Action = "Scale", Status = "Succeeded", Instances = count, Duration = sw.Elapsed, Steps = steps };
+    }
+
     /// <summary>
     /// Rolls back to <paramref name="release"/> (id or version) or the previous good release; with
     /// <paramref name="healthTargets"/>, waits until they are all healthy (a timeout is an error naming what still fails).

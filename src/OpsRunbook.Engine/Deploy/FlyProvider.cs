@@ -241,6 +241,59 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
         return machines.Count;
     }
 
+    /// <summary>
+    /// fly scale count / memory: new machines copy the config of an existing one (in -Region, else its region); surplus
+    /// machines (in -Region first, newest first) are destroyed under their lease; memory is changed one machine at a time.
+    /// </summary>
+    public async Task<int> ScaleAsync(ScaleRequest request, Action<string> step, CancellationToken ct)
+    {
+        var machines = await ListMachinesAsync(ct).ConfigureAwait(false);
+        if (request.MemoryMb is { } memory)
+        {
+            foreach (var id in machines.Select(m => Str(m, "id")!))
+            {
+                await UnderLeaseAsync(id, async nonce =>
+                {
+                    var machine = (JsonObject)(await SendAsync(HttpMethod.Get, MachinesPath("/" + id), null, null, ct).ConfigureAwait(false))!;
+                    var config = machine["config"]!.DeepClone().AsObject();
+                    var guest = config["guest"] as JsonObject ?? new JsonObject();
+                    guest["memory_mb"] = memory;
+                    config["guest"] = guest;
+                    var result = await SendAsync(HttpMethod.Post, MachinesPath("/" + id), new JsonObject { ["config"] = config, ["region"] = Str(machine, "region") }, nonce, ct).ConfigureAwait(false);
+                    await WaitStartedAsync(id, result is JsonObject r ? Str(r, "instance_id") : null, ct).ConfigureAwait(false);
+                    step($"machine {id} now has {memory} MB");
+                }, ct).ConfigureAwait(false);
+            }
+        }
+        if (request.Count is not { } count) return machines.Count;
+        var scope = request.Region is null ? machines : machines.Where(m => Str(m, "region") == request.Region).ToList();
+        if (scope.Count < count)
+        {
+            var template = (scope.Count > 0 ? scope : machines).FirstOrDefault()
+                ?? throw new DeploymentProviderException(Name, $"app '{_settings.App}' has no machine to copy the configuration from; deploy once (fly deploy) before scaling");
+            for (var i = scope.Count; i < count; i++)
+            {
+                var created = (JsonObject)(await SendAsync(HttpMethod.Post, MachinesPath(), new JsonObject
+                {
+                    ["region"] = request.Region ?? Str(template, "region"), ["config"] = template["config"]!.DeepClone(),
+                }, null, ct).ConfigureAwait(false))!;
+                var id = Str(created, "id")!;
+                await WaitStartedAsync(id, Str(created, "instance_id"), ct).ConfigureAwait(false);
+                step($"machine {id} created in {Str(created, "region")}");
+            }
+        }
+        else
+        {
+            foreach (var surplus in scope.OrderByDescending(m => Str(m, "created_at"), StringComparer.Ordinal).Take(scope.Count - count))
+            {
+                var id = Str(surplus, "id")!;
+                await UnderLeaseAsync(id, nonce => SendAsync(HttpMethod.Delete, MachinesPath($"/{id}?kill=true"), null, nonce, ct), ct).ConfigureAwait(false);
+                step($"machine {id} destroyed");
+            }
+        }
+        return (await ListMachinesAsync(ct).ConfigureAwait(false)).Count;
+    }
+
     /// <summary>Runs <paramref name="work"/> holding the machine's lease; the lease is released whatever happens.</summary>
     private async Task UnderLeaseAsync(string id, Func<string, Task> work, CancellationToken ct)
     {

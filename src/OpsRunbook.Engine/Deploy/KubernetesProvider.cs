@@ -173,6 +173,20 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
         return await WaitRolloutAsync(step, ct).ConfigureAwait(false);
     }
 
+    /// <summary>kubectl scale: spec.replicas, then rollout status. Memory is a pod template change (kubectl set resources); there are no regions.</summary>
+    public async Task<int> ScaleAsync(ScaleRequest request, Action<string> step, CancellationToken ct)
+    {
+        if (request.MemoryMb is not null || request.Region is not null)
+        {
+            throw new DeploymentProviderException(Name, "memory is part of the pod template (kubectl set resources deployment/NAME --limits=memory=512Mi) and placement is the scheduler's; only -Count is scaled here");
+        }
+        var count = request.Count ?? throw new ArgumentException("give -Count");
+        await PatchAsync(new JsonArray(new JsonObject { ["op"] = "replace", ["path"] = "/spec/replicas", ["value"] = count }), ct).ConfigureAwait(false);
+        step($"deployment/{settings.Deployment} scaled to {count}");
+        await WaitRolloutAsync(step, ct).ConfigureAwait(false);
+        return count;
+    }
+
     private Task<string> PatchAsync(JsonArray patch, CancellationToken ct) =>
         KubectlAsync(["patch", $"deployment/{settings.Deployment}", "--type", "json", "-p", patch.ToJsonString()], ct);
 

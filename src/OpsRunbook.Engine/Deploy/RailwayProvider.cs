@@ -153,6 +153,9 @@ public sealed class RailwayProvider : IDeploymentProvider, IDisposable
         return 1;
     }
 
+    public Task<int> ScaleAsync(ScaleRequest request, Action<string> step, CancellationToken ct) =>
+        throw new DeploymentProviderException(Name, "replicas and resources are service settings in Railway: change them in the service's Settings (or railway.json's deploy.numReplicas) and redeploy");
+
     public Task<int> StopAsync(Action<string> step, CancellationToken ct) =>
         throw new DeploymentProviderException(Name, "Railway's public API has no stop: remove the deployment in the dashboard (or `railway down`), and redeploy to resume");
 

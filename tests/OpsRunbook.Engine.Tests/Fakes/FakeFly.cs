@@ -114,6 +114,20 @@ public sealed class FakeFly : IAsyncDisposable
     private (int, JsonNode?) Machines(string method, string[] rest, string body, string nonce, IQueryCollection query)
     {
         if (rest.Length == 0 && method == "GET") return (200, new JsonArray(_machines.Values.Select(m => (JsonNode)m.DeepClone()).ToArray()));
+        if (rest.Length == 0 && method == "POST")
+        {
+            var create = JsonNode.Parse(body)!.AsObject();
+            if (create["config"] is not JsonObject config || config["image"] is null) return (400, new JsonObject { ["error"] = "config.image is required" });
+            var newId = "m" + (100 + Interlocked.Increment(ref _instance));
+            var region = create["region"]?.GetValue<string>() ?? "iad";
+            _machines[newId] = new JsonObject
+            {
+                ["id"] = newId, ["name"] = "m-" + newId, ["state"] = "started", ["region"] = region, ["instance_id"] = "i" + Interlocked.Increment(ref _instance),
+                ["created_at"] = "2026-11-22T12:00:" + (10 + _machines.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) + "Z", ["updated_at"] = "2026-11-22T12:00:00Z",
+                ["config"] = config.DeepClone(), ["checks"] = new JsonArray(),
+            };
+            return (200, _machines[newId].DeepClone());
+        }
         if (rest.Length == 0) return (405, new JsonObject { ["error"] = "method not allowed" });
         if (!_machines.TryGetValue(rest[0], out var m)) return (404, new JsonObject { ["error"] = "machine not found" });
         var id = rest[0];
@@ -122,6 +136,12 @@ public sealed class FakeFly : IAsyncDisposable
         {
             case ("GET", null):
                 return (200, m.DeepClone());
+            case ("DELETE", null):
+                if (_leases.TryGetValue(id, out var owner) && owner != nonce) return (409, new JsonObject { ["error"] = "machine is leased" });
+                if (m["state"]!.GetValue<string>() == "started" && query["kill"] != "true") return (412, new JsonObject { ["error"] = "machine is running; stop it or pass kill=true" });
+                _machines.Remove(id);
+                _leases.Remove(id);
+                return (200, new JsonObject { ["ok"] = true });
             case ("POST", null):
             {
                 if (_leases.TryGetValue(id, out var held) && held != nonce) return (409, new JsonObject { ["error"] = "machine is leased; a valid fly-machine-lease-nonce is required" });
