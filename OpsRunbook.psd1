@@ -42,6 +42,7 @@
         'Restart-Deployment'
         'Restore-Database'
         'Set-DeploymentScale'
+        'Set-DeploymentSecret'
         'Set-RedisEvictionPolicy'
         'Start-Deployment'
         'Start-Rollback'

@@ -157,4 +157,18 @@ public sealed class ComposeProviderTests : IDisposable
         var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => DeploymentOperations.ScaleAsync(p, "local", new ScaleRequest(null, 512, null), false, _ => { }, Ct));
         Assert.Contains("deploy.resources.limits.memory", e.Message);
     }
+
+    [Fact]
+    public async Task Secrets_go_to_a_private_env_file_and_the_service_is_recreated()
+    {
+        File.WriteAllText(Path.Combine(_dir, ".env"), "APP_TAG=v1\nDATABASE_URL='old'\n");
+        var p = Provider();
+        await DeploymentOperations.SetSecretsAsync(p, "local", new Dictionary<string, string> { ["DATABASE_URL"] = "postgres://u:n3w@db/app", ["JWT_SECRET"] = "s3cr3t$NOT_INTERPOLATED" }, true, false, _ => { }, Ct);
+        var env = File.ReadAllLines(Path.Combine(_dir, ".env"));
+        Assert.Equal(["APP_TAG=v1", "DATABASE_URL='postgres://u:n3w@db/app'", "JWT_SECRET='s3cr3t$NOT_INTERPOLATED'"], env);
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, ".env")));
+        Assert.Contains(Calls(), c => c.StartsWith($"compose -f {Path.Combine(_dir, "docker-compose.yml")} -p shop up -d --no-deps app|", StringComparison.Ordinal));
+        Assert.DoesNotContain(Calls(), c => c.Contains("n3w", StringComparison.Ordinal));
+        await Assert.ThrowsAsync<ArgumentException>(() => DeploymentOperations.SetSecretsAsync(p, "local", new Dictionary<string, string> { ["X"] = "it's" }, false, false, _ => { }, Ct));
+    }
 }

@@ -361,4 +361,36 @@ public sealed class FlyProviderTests : IAsyncLifetime
         Assert.Equal("Planned", plan.Status);
         Assert.Equal(2, (await p.GetInstancesAsync(Ct)).Count);
     }
+
+    [Fact]
+    public async Task Secrets_are_set_through_graphql_and_machines_restart_to_read_them()
+    {
+        using var p = Provider();
+        var canary = "canary-" + Guid.NewGuid().ToString("N");
+        var r = await DeploymentOperations.SetSecretsAsync(p, "production", new Dictionary<string, string> { ["DATABASE_URL"] = canary }, true, false, _ => { }, Ct);
+        Assert.Equal(canary, _fly.Secrets["DATABASE_URL"]);
+        Assert.Contains(r.Steps, s => s == "machine m1 restarted");
+        Assert.DoesNotContain(canary, string.Join("|", r.Steps) + r);
+        var plan = await DeploymentOperations.SetSecretsAsync(p, "production", new Dictionary<string, string> { ["OTHER"] = "x" }, true, true, _ => { }, Ct);
+        Assert.Equal("Planned", plan.Status);
+        Assert.False(_fly.Secrets.ContainsKey("OTHER"));
+    }
+
+    [Fact]
+    public async Task A_rotated_secret_is_pushed_from_secrets_manager_without_leaving_the_engine()
+    {
+        await using var sm = await FakeSecretsManager.StartAsync();
+        var value = "postgres://app:" + Guid.NewGuid().ToString("N") + "@db/app";
+        sm.Add("prod/db", value);
+        var keys = new Dictionary<string, string> { ["K"] = FakeSecretsManager.AccessKey, ["S"] = FakeSecretsManager.SecretKey };
+        using var client = new OpsRunbook.Engine.Clients.Aws.SecretsManagerClient(new OpsRunbook.Engine.Clients.Aws.AwsSettings
+        {
+            Region = FakeSecretsManager.Region, AccessKeyId = SecretValue.Parse("env:K"), SecretAccessKey = SecretValue.Parse("env:S"), SecretsManagerEndpoint = sm.Endpoint,
+        }, new SecretResolver(_redactor, keys.GetValueOrDefault), _redactor);
+        using var p = Provider();
+        var r = await DeploymentOperations.PushSecretAsync(p, "production", client, "prod/db", "DATABASE_URL", false, false, _ => { }, Ct);
+        Assert.Equal(("Succeeded", 1), (r.Status, r.Instances));
+        Assert.Equal(value, _fly.Secrets["DATABASE_URL"]);
+        Assert.DoesNotContain(value, string.Join("|", r.Steps));
+    }
 }

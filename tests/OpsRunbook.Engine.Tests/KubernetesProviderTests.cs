@@ -154,4 +154,29 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => DeploymentOperations.ScaleAsync(p, "production", new ScaleRequest(null, 512, null), false, _ => { }, Ct));
         Assert.Contains("kubectl set resources", e.Message);
     }
+
+    [Fact]
+    public async Task Secrets_are_written_through_stdin_never_on_kubectls_command_line()
+    {
+        // A kubectl wrapper that records its arguments.
+        var wrapper = Path.Combine(_cache, "kubectl-recording");
+        File.WriteAllText(wrapper, $"#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> '{_cache}/argv.log'\nexec '{FindKubectl()}' \"$@\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var p = new KubernetesProvider(new KubernetesSettings
+        {
+            Deployment = FakeKubernetes.Name, Namespace = FakeKubernetes.Namespace, Server = _k8s.Server, CacheDir = _cache, Kubectl = wrapper, SecretName = "app-env",
+            PollInterval = TimeSpan.FromMilliseconds(10), RolloutTimeout = TimeSpan.FromSeconds(30),
+        }) { Delay = (_, _) => Task.CompletedTask };
+        var canary = "canary-" + Guid.NewGuid().ToString("N");
+        await DeploymentOperations.SetSecretsAsync(p, "production", new Dictionary<string, string> { ["DATABASE_URL"] = canary }, false, false, _ => { }, Ct);
+        await DeploymentOperations.SetSecretsAsync(p, "production", new Dictionary<string, string> { ["JWT_SECRET"] = canary + "-jwt" }, true, false, _ => { }, Ct);
+        var data = _k8s.Secrets["app-env"]["data"]!;
+        Assert.Equal(canary, System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data["DATABASE_URL"]!.GetValue<string>())));
+        Assert.Equal(canary + "-jwt", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data["JWT_SECRET"]!.GetValue<string>())));
+        var argv = File.ReadAllText(Path.Combine(_cache, "argv.log"));
+        Assert.Contains("create --validate=false -f -", argv);
+        Assert.Contains("replace --validate=false -f -", argv);
+        Assert.DoesNotContain(canary, argv);
+        Assert.NotNull(_k8s.Deployment()["spec"]!["template"]!["metadata"]!["annotations"]!["kubectl.kubernetes.io/restartedAt"]);
+    }
 }

@@ -132,4 +132,15 @@ public sealed class RailwayProviderTests
         var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => DeploymentOperations.ActAsync(p, "production", "Stop", true, false, _ => { }, Ct));
         Assert.Contains("has no stop", e.Message);
     }
+
+    [Fact]
+    public async Task Variables_are_upserted_and_deploys_skipped_only_when_asked()
+    {
+        await using var fake = await SeededAsync();
+        using var p = Provider(fake);
+        await DeploymentOperations.SetSecretsAsync(p, "production", new Dictionary<string, string> { ["DATABASE_URL"] = "v1-value" }, true, false, _ => { }, Ct);
+        await DeploymentOperations.SetSecretsAsync(p, "production", new Dictionary<string, string> { ["JWT_SECRET"] = "v2-value" }, false, false, _ => { }, Ct);
+        Assert.Equal(("v1-value", false), fake.Variables["DATABASE_URL"]);
+        Assert.Equal(("v2-value", true), fake.Variables["JWT_SECRET"]);
+    }
 }

@@ -93,6 +93,7 @@ public class ContractTests
         { "OpsRunbook.Engine.Health.HealthCheckTarget", "Wait-HealthCheck", "InputObject" },
         { "OpsRunbook.Engine.Deploy.DeploymentRelease", "Start-Rollback", "InputObject" },
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Start-Rollback", "HealthResult" },
+        { "OpsRunbook.Engine.Secrets.Rotation.SecretRotationResult", "Set-DeploymentSecret", "InputObject" },
     };
 
     public static TheoryData<string> CmdletNames()
@@ -329,7 +330,7 @@ public class ContractTests
     }
 
     /// <summary>Cmdlets that stop, flush, restore over, roll back or rotate: ConfirmImpact High (ARCHITECTURE.md). Later issues add rows.</summary>
-    public static readonly TheoryData<string> HighImpact = new() { "Stop-DatabaseQuery", "Clear-RedisDatabase", "Restore-Database", "Remove-DatabaseBackup", "Invoke-SecretRotation", "Start-Rollback", "Watch-Deployment", "Stop-Deployment" };
+    public static readonly TheoryData<string> HighImpact = new() { "Stop-DatabaseQuery", "Clear-RedisDatabase", "Restore-Database", "Remove-DatabaseBackup", "Invoke-SecretRotation", "Start-Rollback", "Watch-Deployment", "Stop-Deployment", "Set-DeploymentSecret" };
 
     [Theory]
     [MemberData(nameof(HighImpact))]

@@ -73,6 +73,16 @@ Describe 'Deployments in the sandbox' -Skip:(-not $HaveServers) {
         (Set-DeploymentScale sandbox -ConfigPath $SandboxConfig -Count 1 -Region lhr -Force).Instances | Should -Be 2
     }
 
+    It 'pushes a rotated secret to the platform, and -WhatIf pushes nothing' {
+        Invoke-SecretRotation sandbox -ConfigPath $SandboxConfig -Secret database -Force |
+            Set-DeploymentSecret -ConfigPath $SandboxConfig -WhatIf | Should -BeNullOrEmpty
+        $pushed = Invoke-SecretRotation sandbox -ConfigPath $SandboxConfig -Secret database -Force |
+            Set-DeploymentSecret -ConfigPath $SandboxConfig -Force
+        $pushed.Status | Should -Be 'Succeeded'
+        $pushed.Action | Should -Be 'SetSecret'
+        ($pushed | Out-String) | Should -Not -Match 'postgres://sandbox_app:[^*]'
+    }
+
     It 'rolls back to the previous good release and waits for the health checks' {
         $result = Start-Rollback sandbox -ConfigPath $SandboxConfig -Force -Timeout 2m
         $result.Status | Should -Be 'Succeeded'

@@ -104,6 +104,41 @@ public sealed partial class ComposeProvider(ComposeSettings settings) : IDeploym
 
     public Task<int> StartAsync(Action<string> step, CancellationToken ct) => ActAsync("start", step, ct);
 
+    /// <summary>The .env file beside the compose file (mode 600), which the compose file interpolates; then `up -d --no-deps SERVICE` recreates the containers.</summary>
+    public async Task<int> SetSecretsAsync(IReadOnlyDictionary<string, string> values, bool redeploy, Action<string> step, CancellationToken ct)
+    {
+        var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.File))!, ".env");
+        var lines = System.IO.File.Exists(path) ? (await System.IO.File.ReadAllLinesAsync(path, ct).ConfigureAwait(false)).ToList() : [];
+        foreach (var (name, value) in values)
+        {
+            if (!VariableName().IsMatch(name)) throw new ArgumentException($"'{name}' is not a variable name (letters, digits, _)");
+            if (value.Contains('\n', StringComparison.Ordinal)) throw new ArgumentException($"the value of {name} has a line break, which a .env file cannot hold");
+            // Single quotes: Compose reads the value literally (no ${} interpolation, no escapes), so it cannot hold one itself.
+            if (value.Contains('\'', StringComparison.Ordinal)) throw new ArgumentException($"the value of {name} contains a single quote, which a literal .env value cannot hold");
+            var line = $"{name}='{value}'";
+            var at = lines.FindIndex(l => l.StartsWith(name + "=", StringComparison.Ordinal));
+            if (at >= 0) lines[at] = line;
+            else lines.Add(line);
+        }
+        var temp = path + ".partial";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // the values are secrets
+        await using (var f = new FileStream(temp, options))
+        await using (var w = new StreamWriter(f))
+        {
+            foreach (var l in lines) await w.WriteLineAsync(l).ConfigureAwait(false);
+        }
+        System.IO.File.Move(temp, path, overwrite: true);
+        step($"{string.Join(", ", values.Keys)} written to {path}");
+        if (redeploy)
+        {
+            var (code, _, stderr) = await ComposeAsync(["up", "-d", "--no-deps", settings.Service], null, ct).ConfigureAwait(false);
+            if (code != 0) throw new DeploymentProviderException(Name, $"docker compose up failed ({code}): {FirstLine(stderr)}");
+            step($"{settings.Service} recreated with the new values");
+        }
+        return values.Count;
+    }
+
     /// <summary>`docker compose up -d --no-deps --scale SERVICE=N SERVICE`. Memory and regions are the compose file's business.</summary>
     public async Task<int> ScaleAsync(ScaleRequest request, Action<string> step, CancellationToken ct)
     {

@@ -131,6 +131,12 @@ public interface IDeploymentProvider
     /// <summary>Starts what StopAsync stopped, and waits until it is up.</summary>
     Task<int> StartAsync(Action<string> step, CancellationToken ct);
 
+    /// <summary>
+    /// Sets variables/secrets on the platform (values travel only in request bodies, stdin or a mode-600 file — never a
+    /// command line) and, with <paramref name="redeploy"/>, makes the instances pick them up. Returns how many were set.
+    /// </summary>
+    Task<int> SetSecretsAsync(IReadOnlyDictionary<string, string> values, bool redeploy, Action<string> step, CancellationToken ct);
+
     /// <summary>Changes the instance count and/or size; returns the instance count after. Unsupported parts throw with what to do instead.</summary>
     Task<int> ScaleAsync(ScaleRequest request, Action<string> step, CancellationToken ct);
 }

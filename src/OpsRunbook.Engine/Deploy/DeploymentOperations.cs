@@ -64,7 +64,7 @@ public static class DeploymentOperations
                 return new KubernetesProvider(new KubernetesSettings
                 {
                     Deployment = name, Namespace = Opt("namespace"), Context = Opt("context"), Kubeconfig = Opt("kubeconfig"), Server = Opt("server"),
-                    Kubectl = Opt("kubectl") ?? "kubectl",
+                    Kubectl = Opt("kubectl") ?? "kubectl", SecretName = Opt("secret"),
                 });
             }
             default:
@@ -112,6 +112,37 @@ public static class DeploymentOperations
             _ => throw new ArgumentException($"unknown action '{action}'"),
         };
         return new DeploymentActionResult { Environment = environment, Provider = provider.Name, Action = action, Status = "Succeeded", Instances = count, Duration = sw.Elapsed, Steps = steps };
+    }
+
+    /// <summary>Set-DeploymentSecret: the names only under -WhatIf; values are never part of the result.</summary>
+    public static async Task<DeploymentActionResult> SetSecretsAsync(IDeploymentProvider provider, string? environment, IReadOnlyDictionary<string, string> values, bool redeploy,
+        bool planOnly, Action<string> progress, CancellationToken ct)
+    {
+        if (values.Count == 0) throw new ArgumentException("there are no values to set");
+        if (planOnly)
+        {
+            return new DeploymentActionResult { Environment = environment, Provider = provider.Name, Action = "SetSecret", Status = "Planned", Instances = 0, Steps = [$"set {string.Join(", ", values.Keys)}"] };
+        }
+        var steps = new List<string>();
+        var sw = Stopwatch.StartNew();
+        var count = await provider.SetSecretsAsync(values, redeploy, s =>
+        {
+            steps.Add(s);
+            progress(s);
+        }, ct).ConfigureAwait(false);
+        return new DeploymentActionResult { Environment = environment, Provider = provider.Name, Action = "SetSecret", Status = "Succeeded", Instances = count, Duration = sw.Elapsed, Steps = steps };
+    }
+
+    /// <summary>
+    /// After Invoke-SecretRotation: reads the secret's AWSCURRENT value from Secrets Manager (it never leaves the Engine)
+    /// and sets it as <paramref name="variable"/> on the platform.
+    /// </summary>
+    public static async Task<DeploymentActionResult> PushSecretAsync(IDeploymentProvider provider, string? environment, Clients.Aws.SecretsManagerClient secrets,
+        string secretId, string variable, bool redeploy, bool planOnly, Action<string> progress, CancellationToken ct)
+    {
+        if (planOnly) return await SetSecretsAsync(provider, environment, new Dictionary<string, string> { [variable] = "" }, redeploy, true, progress, ct).ConfigureAwait(false);
+        var value = await secrets.GetSecretStringAsync(secretId, ct).ConfigureAwait(false);
+        return await SetSecretsAsync(provider, environment, new Dictionary<string, string> { [variable] = value }, redeploy, false, progress, ct).ConfigureAwait(false);
     }
 
     /// <summary>Set-DeploymentScale: <paramref name="planOnly"/> (-WhatIf) only counts the instances now.</summary>

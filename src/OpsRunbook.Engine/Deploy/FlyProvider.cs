@@ -294,6 +294,21 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
         return (await ListMachinesAsync(ct).ConfigureAwait(false)).Count;
     }
 
+    /// <summary>flyctl secrets set: the GraphQL setSecrets mutation, then (unless staged) a rolling restart so machines boot with them.</summary>
+    public async Task<int> SetSecretsAsync(IReadOnlyDictionary<string, string> values, bool redeploy, Action<string> step, CancellationToken ct)
+    {
+        foreach (var v in values.Values) _redactor.Add(v);
+        var input = new JsonObject
+        {
+            ["appId"] = _settings.App, ["replaceAll"] = false,
+            ["secrets"] = new JsonArray(values.Select(kv => (JsonNode)new JsonObject { ["key"] = kv.Key, ["value"] = kv.Value }).ToArray()),
+        };
+        await GraphQlAsync("mutation($input: SetSecretsInput!) { setSecrets(input: $input) { release { id version } } }", new JsonObject { ["input"] = input }, ct).ConfigureAwait(false);
+        step($"set {string.Join(", ", values.Keys)} on {_settings.App}");
+        if (redeploy) await RestartAsync(true, step, ct).ConfigureAwait(false);
+        return values.Count;
+    }
+
     /// <summary>Runs <paramref name="work"/> holding the machine's lease; the lease is released whatever happens.</summary>
     private async Task UnderLeaseAsync(string id, Func<string, Task> work, CancellationToken ct)
     {

@@ -15,6 +15,8 @@ public sealed record KubernetesSettings
     /// <summary>An API server URL instead of the kubeconfig's (tests, proxies).</summary>
     public string? Server { get; init; }
     public string Kubectl { get; init; } = "kubectl";
+    /// <summary>The Secret Set-DeploymentSecret writes (default: the Deployment's name).</summary>
+    public string? SecretName { get; init; }
     /// <summary>kubectl's discovery cache folder (default ~/.kube/cache).</summary>
     public string? CacheDir { get; init; }
     /// <summary>How long `rollout status` may take after a rollback.</summary>
@@ -120,6 +122,40 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
         await PatchAsync(patch, ct).ConfigureAwait(false);
         step($"deployment/{settings.Deployment} rolled back to revision {revision}");
         return await WaitRolloutAsync(step, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The Deployment's Secret (settings "secret", default the Deployment's name): read, merged, and written back with
+    /// `kubectl replace -f -` (or `create -f -`) through stdin, so values are never on a command line; then, with
+    /// <paramref name="redeploy"/>, a rollout restart so the pods read them.
+    /// </summary>
+    public async Task<int> SetSecretsAsync(IReadOnlyDictionary<string, string> values, bool redeploy, Action<string> step, CancellationToken ct)
+    {
+        var name = settings.SecretName ?? settings.Deployment;
+        JsonObject secret;
+        var exists = true;
+        try
+        {
+            secret = await GetAsync($"secret/{name}", ct).ConfigureAwait(false);
+        }
+        catch (DeploymentProviderException e) when (e.StatusCode == 404)
+        {
+            exists = false;
+            secret = new JsonObject
+            {
+                ["apiVersion"] = "v1", ["kind"] = "Secret", ["type"] = "Opaque",
+                ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = settings.Namespace },
+            };
+        }
+        var data = secret["data"] as JsonObject ?? new JsonObject();
+        foreach (var (k, v) in values) data[k] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(v));
+        secret["data"] = data;
+        // The object is built here, so kubectl's client-side schema check (an OpenAPI download) adds nothing; the API
+        // server validates it anyway.
+        await KubectlAsync([exists ? "replace" : "create", "--validate=false", "-f", "-"], ct, secret.ToJsonString()).ConfigureAwait(false);
+        step($"secret/{name}: {string.Join(", ", values.Keys)} {(exists ? "updated" : "created")}");
+        if (redeploy) await RestartAsync(true, step, ct).ConfigureAwait(false);
+        return values.Count;
     }
 
     /// <summary>The annotation Stop records the replica count in, for Start.</summary>
@@ -253,9 +289,9 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
         return (list["items"] as JsonArray ?? []).OfType<JsonObject>().ToList();
     }
 
-    private async Task<string> KubectlAsync(IReadOnlyList<string> args, CancellationToken ct)
+    private async Task<string> KubectlAsync(IReadOnlyList<string> args, CancellationToken ct, string? stdin = null)
     {
-        var psi = new ProcessStartInfo(settings.Kubectl) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(settings.Kubectl) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
         if (settings.Kubeconfig is not null) { psi.ArgumentList.Add("--kubeconfig"); psi.ArgumentList.Add(settings.Kubeconfig); }
         if (settings.Context is not null) { psi.ArgumentList.Add("--context"); psi.ArgumentList.Add(settings.Context); }
         if (settings.Server is not null) { psi.ArgumentList.Add("--server"); psi.ArgumentList.Add(settings.Server); }
@@ -275,6 +311,11 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
         {
             var stdout = process.StandardOutput.ReadToEndAsync(ct);
             var stderr = process.StandardError.ReadToEndAsync(ct);
+            if (stdin is not null)
+            {
+                await process.StandardInput.WriteAsync(stdin.AsMemory(), ct).ConfigureAwait(false);
+                process.StandardInput.Close();
+            }
             try
             {
                 await process.WaitForExitAsync(ct).ConfigureAwait(false);

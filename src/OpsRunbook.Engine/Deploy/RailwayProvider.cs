@@ -153,6 +153,24 @@ public sealed class RailwayProvider : IDeploymentProvider, IDisposable
         return 1;
     }
 
+    /// <summary>variableUpsert for each value; Railway redeploys the service itself unless skipDeploys.</summary>
+    public async Task<int> SetSecretsAsync(IReadOnlyDictionary<string, string> values, bool redeploy, Action<string> step, CancellationToken ct)
+    {
+        foreach (var v in values.Values) _redactor.Add(v);
+        foreach (var (name, value) in values)
+        {
+            var input = new JsonObject
+            {
+                ["projectId"] = _settings.ProjectId, ["environmentId"] = _settings.EnvironmentId, ["serviceId"] = _settings.ServiceId,
+                ["name"] = name, ["value"] = value, ["skipDeploys"] = !redeploy,
+            };
+            var data = await GraphQlAsync("mutation($input: VariableUpsertInput!) { variableUpsert(input: $input) }", new JsonObject { ["input"] = input }, ct).ConfigureAwait(false);
+            if (data["variableUpsert"] is not JsonValue ok || !ok.TryGetValue<bool>(out var accepted) || !accepted) throw new DeploymentProviderException(Name, $"Railway did not accept variable {name}");
+            step($"variable {name} set{(redeploy ? " (Railway redeploys the service)" : "")}");
+        }
+        return values.Count;
+    }
+
     public Task<int> ScaleAsync(ScaleRequest request, Action<string> step, CancellationToken ct) =>
         throw new DeploymentProviderException(Name, "replicas and resources are service settings in Railway: change them in the service's Settings (or railway.json's deploy.numReplicas) and redeploy");
 

@@ -263,4 +263,6 @@ public sealed class ManagedSecretConfig
     public Secrets.Rotation.PasswordPolicy Password { get; init; } = new();
     public string? Field { get; init; }
     public bool Persist { get; init; } = true;
+    /// <summary>The variable the platform's copy lives in (DATABASE_URL), for Set-DeploymentSecret after a rotation.</summary>
+    public string? PlatformVariable { get; init; }
 }

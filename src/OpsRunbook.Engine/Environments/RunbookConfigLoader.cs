@@ -281,7 +281,7 @@ public static class RunbookConfigLoader
             {
                 var sp = path + "." + p.Name;
                 RequireObject(p.Value, sp);
-                Known(p.Value, sp, "secretId", "strategy", "adminSecret", "rotationDays", "length", "excludeCharacters", "includePunctuation", "field", "persist");
+                Known(p.Value, sp, "secretId", "strategy", "adminSecret", "rotationDays", "length", "excludeCharacters", "includePunctuation", "field", "persist", "platformVariable");
                 var strategyText = String(p.Value, sp, "strategy") ?? "auto";
                 var strategy = strategyText.Replace("-", "", StringComparison.Ordinal).ToLowerInvariant() switch
                 {
@@ -322,6 +322,7 @@ public static class RunbookConfigLoader
                     Password = policy,
                     Field = String(p.Value, sp, "field"),
                     Persist = Bool(p.Value, sp, "persist") ?? true,
+                    PlatformVariable = String(p.Value, sp, "platformVariable"),
                 });
             }
             return list;
@@ -469,7 +470,7 @@ public static class RunbookConfigLoader
             ["fly"] = ["app", "org", "region", "machinesApi", "graphqlApi"],
             ["railway"] = ["project", "service", "environment", "tokenKind", "api"],
             ["compose"] = ["file", "project", "service", "imageVariable", "docker"],
-            ["kubernetes"] = ["context", "namespace", "deployment", "kubeconfig", "server", "kubectl"],
+            ["kubernetes"] = ["context", "namespace", "deployment", "kubeconfig", "server", "kubectl", "secret"],
         };
 
         private DeployConfig ReadDeploy(JsonElement d, string path)

@@ -33,6 +33,8 @@ public sealed class FakeFly : IAsyncDisposable
     public Uri MachinesApi => new(_server.BaseUrl + "/v1/");
     public Uri GraphQl => new(_server.BaseUrl + "/graphql");
     public ConcurrentQueue<(string Method, string Path, string Body, string Authorization)> Log { get; } = new();
+    /// <summary>App secrets set through GraphQL setSecrets.</summary>
+    public ConcurrentDictionary<string, string> Secrets { get; } = new(StringComparer.Ordinal);
     /// <summary>Machines updated to this image never reach "started".</summary>
     public string? NeverStartsImage { get; set; }
 
@@ -190,6 +192,14 @@ public sealed class FakeFly : IAsyncDisposable
         var request = JsonNode.Parse(body)!.AsObject();
         var query = request["query"]?.GetValue<string>() ?? "";
         var variables = request["variables"] as JsonObject;
+        if (query.Contains("setSecrets(", StringComparison.Ordinal))
+        {
+            var input = variables?["input"] as JsonObject;
+            if (input?["appId"]?.GetValue<string>() != App) { await Json(ctx, 200, new JsonObject { ["data"] = null, ["errors"] = new JsonArray(new JsonObject { ["message"] = "Could not find App" }) }); return; }
+            foreach (var secret in input["secrets"]!.AsArray()) Secrets[secret!["key"]!.GetValue<string>()] = secret["value"]!.GetValue<string>();
+            await Json(ctx, 200, new JsonObject { ["data"] = new JsonObject { ["setSecrets"] = new JsonObject { ["release"] = new JsonObject { ["id"] = "rel_s", ["version"] = 99 } } } });
+            return;
+        }
         if (!query.Contains("releasesUnprocessed", StringComparison.Ordinal))
         {
             await Json(ctx, 200, new JsonObject { ["data"] = null, ["errors"] = new JsonArray(new JsonObject { ["message"] = "unknown query" }) });

@@ -174,18 +174,40 @@ public sealed class FakeKubernetes : IAsyncDisposable
                 ("GET", "/version") => new JsonObject { ["major"] = "1", ["minor"] = "32", ["gitVersion"] = "v1.32.0" },
                 ("GET", "/api") => new JsonObject { ["kind"] = "APIVersions", ["versions"] = new JsonArray("v1") },
                 ("GET", "/apis") => JsonNode.Parse("""{"kind":"APIGroupList","apiVersion":"v1","groups":[{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}]}""")!,
-                ("GET", "/api/v1") => JsonNode.Parse("""{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["get","list"],"shortNames":["po"]}]}""")!,
+                ("GET", "/api/v1") => JsonNode.Parse("""{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["get","list"],"shortNames":["po"]},{"name":"secrets","singularName":"secret","namespaced":true,"kind":"Secret","verbs":["create","get","list","update"]}]}""")!,
                 ("GET", "/apis/apps/v1") => JsonNode.Parse("""{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"apps/v1","resources":[{"name":"deployments","singularName":"deployment","namespaced":true,"kind":"Deployment","verbs":["get","list","patch"],"shortNames":["deploy"]},{"name":"replicasets","singularName":"replicaset","namespaced":true,"kind":"ReplicaSet","verbs":["get","list"],"shortNames":["rs"]}]}""")!,
                 ("GET", $"/apis/apps/v1/namespaces/{Namespace}/deployments/{Name}") => ReadDeployment(),
                 ("PATCH", $"/apis/apps/v1/namespaces/{Namespace}/deployments/{Name}") => Patch(body, ctx.Request.ContentType, out status),
                 ("GET", $"/apis/apps/v1/namespaces/{Namespace}/replicasets") => List("ReplicaSetList", _sets.Where(s => Matches(s, selector))),
                 ("GET", $"/api/v1/namespaces/{Namespace}/pods") => List("PodList", Pods().Where(p => Matches(p, selector))),
+                ("GET", var sp) when sp.StartsWith($"/api/v1/namespaces/{Namespace}/secrets/", StringComparison.Ordinal) =>
+                    Secrets.TryGetValue(sp[(sp.LastIndexOf('/') + 1)..], out var found) ? found.DeepClone() : NotFound(out status),
+                ("PUT", var sp) when sp.StartsWith($"/api/v1/namespaces/{Namespace}/secrets/", StringComparison.Ordinal) => Store(body, mustExist: true, out status),
+                ("POST", $"/api/v1/namespaces/{Namespace}/secrets") => Store(body, mustExist: false, out status),
                 _ => NotFound(out status),
             };
         }
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.WriteAsync(reply.ToJsonString());
+    }
+
+    /// <summary>Secrets by name, as stored (data base64).</summary>
+    public Dictionary<string, JsonObject> Secrets { get; } = new(StringComparer.Ordinal);
+
+    private JsonNode Store(string body, bool mustExist, out int status)
+    {
+        var secret = JsonNode.Parse(body)!.AsObject();
+        var name = secret["metadata"]!["name"]!.GetValue<string>();
+        if (mustExist != Secrets.ContainsKey(name))
+        {
+            status = mustExist ? 404 : 409;
+            return new JsonObject { ["kind"] = "Status", ["code"] = status, ["reason"] = mustExist ? "NotFound" : "AlreadyExists" };
+        }
+        status = mustExist ? 200 : 201;
+        secret["metadata"]!["resourceVersion"] = Guid.NewGuid().ToString("N")[..8];
+        Secrets[name] = secret;
+        return secret.DeepClone();
     }
 
     private JsonObject ReadDeployment()

@@ -31,6 +31,7 @@ public sealed class FakeRailway : IAsyncDisposable
     public Uri Api => new(_server.BaseUrl + "/graphql/v2");
     public ConcurrentQueue<(string Query, string Variables)> Log { get; } = new();
     public ConcurrentQueue<string> Restarted { get; } = new();
+    public ConcurrentDictionary<string, (string Value, bool SkipDeploys)> Variables { get; } = new(StringComparer.Ordinal);
     /// <summary>Rollback deployments end CRASHED instead of SUCCESS.</summary>
     public bool RollbacksCrash { get; set; }
     /// <summary>Polls a rollback deployment stays DEPLOYING for.</summary>
@@ -88,6 +89,16 @@ public sealed class FakeRailway : IAsyncDisposable
             {
                 if (query.Contains("deploymentRollback(id: $id) {", StringComparison.Ordinal)) reply = Errors("Field \"deploymentRollback\" must not have a selection since type \"Boolean!\" has no subfields.");
                 else reply = Rollback(variables["id"]?.GetValue<string>());
+            }
+            else if (query.Contains("variableUpsert", StringComparison.Ordinal))
+            {
+                var input = variables["input"] as JsonObject;
+                if (input?["serviceId"]?.GetValue<string>() != Service || input["environmentId"]?.GetValue<string>() != Environment || input["projectId"]?.GetValue<string>() != Project) reply = Errors("Service not found");
+                else
+                {
+                    Variables[input["name"]!.GetValue<string>()] = (input["value"]!.GetValue<string>(), input["skipDeploys"]?.GetValue<bool>() ?? false);
+                    reply = new JsonObject { ["data"] = new JsonObject { ["variableUpsert"] = true } };
+                }
             }
             else if (query.Contains("deploymentRestart", StringComparison.Ordinal))
             {
