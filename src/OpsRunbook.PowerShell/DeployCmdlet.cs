@@ -49,25 +49,37 @@ public abstract class DeployCmdlet : OpsRunbookCmdlet
         {
             var plan = Run(() => DeploymentOperations.ActAsync(provider, env.Name, action, rolling, true, _ => { }, Cancellation), env.Name);
             if (!ShouldAct($"{env.Name} ({provider.Name}, {plan.Instances} instance(s))", what, force)) return;
-            var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            var work = Task.Run(() => DeploymentOperations.ActAsync(provider, env.Name, action, rolling, false, messages.Enqueue, Cancellation));
-            while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(500))
-            {
-                while (messages.TryDequeue(out var m))
-                {
-                    WriteVerbose(m);
-                    WriteProgress(new ProgressRecord(9, $"{action} {env.Name}", m));
-                }
-            }
-            var result = Run(() => work, env.Name);
-            while (messages.TryDequeue(out var m)) WriteVerbose(m);
-            WriteProgress(new ProgressRecord(9, $"{action} {env.Name}", "Done") { RecordType = ProgressRecordType.Completed });
+            var result = RunReporting(step => DeploymentOperations.ActAsync(provider, env.Name, action, rolling, false, step, Cancellation), $"{action} {env.Name}", env.Name);
             WriteObject(result);
         }
         finally
         {
             (provider as IDisposable)?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Runs Engine work that reports steps from other threads: the pipeline thread writes them as verbose and progress
+    /// records while it waits, then the result (errors as <see cref="Run{T}"/> turns them).
+    /// </summary>
+    protected T RunReporting<T>(Func<Action<string>, Task<T>> work, string activity, string where)
+    {
+        var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var task = Task.Run(() => work(messages.Enqueue));
+        void Drain()
+        {
+            while (messages.TryDequeue(out var m))
+            {
+                WriteVerbose(m);
+                WriteProgress(new ProgressRecord(9, activity, m));
+            }
+        }
+        while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(500)) Drain();
+        Drain();
+        // A failure becomes a terminating error here; nothing more is written after it.
+        var result = Run(() => task, where);
+        WriteProgress(new ProgressRecord(9, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        return result;
     }
 
     /// <summary>Runs Engine work; provider refusals, missing releases and health timeouts become terminating errors with the reason.</summary>

@@ -1,8 +1,10 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using OpsRunbook.Engine.Internal;
+
+using static OpsRunbook.Engine.Deploy.JsonFields;
 
 namespace OpsRunbook.Engine.Deploy;
 
@@ -202,46 +204,20 @@ public sealed partial class ComposeProvider(ComposeSettings settings) : IDeploym
     private async Task<(int code, string stdout, string stderr)> ComposeAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment, CancellationToken ct)
     {
         if (!VariableName().IsMatch(settings.ImageVariable)) throw new ArgumentException($"\"imageVariable\" must be a variable name (letters, digits, _), not '{settings.ImageVariable}'");
-        var psi = new ProcessStartInfo(settings.Docker) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("compose");
-        psi.ArgumentList.Add("-f");
-        psi.ArgumentList.Add(settings.File);
-        if (settings.Project is not null)
-        {
-            psi.ArgumentList.Add("-p");
-            psi.ArgumentList.Add(settings.Project);
-        }
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        Process process;
+        var all = new List<string> { "compose", "-f", settings.File };
+        if (settings.Project is not null) all.AddRange(["-p", settings.Project]);
+        all.AddRange(args);
         try
         {
-            process = Process.Start(psi) ?? throw new DeploymentProviderException(Name, "docker did not start");
+            return await CliProcess.RunAsync(settings.Docker, all, ct, environment).ConfigureAwait(false);
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (FileNotFoundException)
         {
             throw new DeploymentProviderException(Name, $"'{settings.Docker}' was not found: install Docker with the compose plugin, or set \"deploy\".\"docker\"");
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync(ct);
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            try
-            {
-                await process.WaitForExitAsync(ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-            return (process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
         }
     }
 
     private static string FirstLine(string text) => text.Trim().Split('\n')[0];
-
-    private static string? Str(JsonObject o, string name) => o[name] is JsonValue v ? v.TryGetValue<string>(out var s) ? s : v.ToJsonString() : null;
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex VariableName();

@@ -6,6 +6,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpsRunbook.Engine.Secrets;
 
+using static OpsRunbook.Engine.Deploy.JsonFields;
+
 namespace OpsRunbook.Engine.Deploy;
 
 /// <summary>Where and how to reach Fly.io (runbook.json "deploy": { "provider": "fly", "app": … }).</summary>
@@ -407,8 +409,6 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
         };
         throw new DeploymentProviderException(Name, _redactor.Scrub(error is null ? what : $"{what}: {error}"), status);
     }
-
-    private static string? Str(JsonObject o, string name) => o[name] is JsonValue v ? v.TryGetValue<string>(out var s) ? s : v.ToJsonString() : null;
 
     public void Dispose() => _http.Dispose();
 }

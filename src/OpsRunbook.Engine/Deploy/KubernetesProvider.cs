@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using OpsRunbook.Engine.Internal;
 
 namespace OpsRunbook.Engine.Deploy;
 
@@ -291,48 +291,25 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
 
     private async Task<string> KubectlAsync(IReadOnlyList<string> args, CancellationToken ct, string? stdin = null)
     {
-        var psi = new ProcessStartInfo(settings.Kubectl) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
-        if (settings.Kubeconfig is not null) { psi.ArgumentList.Add("--kubeconfig"); psi.ArgumentList.Add(settings.Kubeconfig); }
-        if (settings.Context is not null) { psi.ArgumentList.Add("--context"); psi.ArgumentList.Add(settings.Context); }
-        if (settings.Server is not null) { psi.ArgumentList.Add("--server"); psi.ArgumentList.Add(settings.Server); }
-        if (settings.Namespace is not null) { psi.ArgumentList.Add("--namespace"); psi.ArgumentList.Add(settings.Namespace); }
-        if (settings.CacheDir is not null) { psi.ArgumentList.Add("--cache-dir"); psi.ArgumentList.Add(settings.CacheDir); }
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        Process process;
+        var all = new List<string>();
+        if (settings.Kubeconfig is not null) all.AddRange(["--kubeconfig", settings.Kubeconfig]);
+        if (settings.Context is not null) all.AddRange(["--context", settings.Context]);
+        if (settings.Server is not null) all.AddRange(["--server", settings.Server]);
+        if (settings.Namespace is not null) all.AddRange(["--namespace", settings.Namespace]);
+        if (settings.CacheDir is not null) all.AddRange(["--cache-dir", settings.CacheDir]);
+        all.AddRange(args);
+        (int code, string stdout, string stderr) run;
         try
         {
-            process = Process.Start(psi) ?? throw new DeploymentProviderException(Name, "kubectl did not start");
+            run = await CliProcess.RunAsync(settings.Kubectl, all, ct, stdin: stdin).ConfigureAwait(false);
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (FileNotFoundException)
         {
             throw new DeploymentProviderException(Name, $"'{settings.Kubectl}' was not found: install kubectl (https://kubernetes.io/docs/tasks/tools/)");
         }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync(ct);
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            if (stdin is not null)
-            {
-                await process.StandardInput.WriteAsync(stdin.AsMemory(), ct).ConfigureAwait(false);
-                process.StandardInput.Close();
-            }
-            try
-            {
-                await process.WaitForExitAsync(ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-            var error = (await stderr.ConfigureAwait(false)).Trim();
-            if (process.ExitCode != 0)
-            {
-                var first = error.Split('\n')[0];
-                throw new DeploymentProviderException(Name, $"kubectl {args[0]} failed: {first}", first.Contains("NotFound", StringComparison.Ordinal) || first.Contains("not found", StringComparison.Ordinal) ? 404
-                    : first.Contains("Forbidden", StringComparison.Ordinal) ? 403 : first.Contains("Unauthorized", StringComparison.Ordinal) ? 401 : null);
-            }
-            return await stdout.ConfigureAwait(false);
-        }
+        if (run.code == 0) return run.stdout;
+        var first = run.stderr.Trim().Split('\n')[0];
+        throw new DeploymentProviderException(Name, $"kubectl {args[0]} failed: {first}", first.Contains("NotFound", StringComparison.Ordinal) || first.Contains("not found", StringComparison.Ordinal) ? 404
+            : first.Contains("Forbidden", StringComparison.Ordinal) ? 403 : first.Contains("Unauthorized", StringComparison.Ordinal) ? 401 : null);
     }
 }

@@ -44,3 +44,9 @@ internal sealed class ProviderHttp(HttpClient http, int maxRetries)
         }
     }
 }
+
+/// <summary>Reading provider JSON: a field as text, whatever its JSON type (numbers and booleans as written).</summary>
+internal static class JsonFields
+{
+    public static string? Str(JsonObject o, string name) => o[name] is JsonValue v ? v.TryGetValue<string>(out var s) ? s : v.ToJsonString() : null;
+}

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using OpsRunbook.Engine.Secrets;
 
+using static OpsRunbook.Engine.Deploy.JsonFields;
+
 namespace OpsRunbook.Engine.Deploy;
 
 /// <summary>The three kinds of Railway token and the header each goes in.</summary>
@@ -236,8 +238,6 @@ public sealed class RailwayProvider : IDeploymentProvider, IDisposable
         }
         return json?["data"] as JsonObject ?? throw new DeploymentProviderException(Name, "GraphQL answered without data");
     }
-
-    private static string? Str(JsonObject o, string name) => o[name] is JsonValue v ? v.TryGetValue<string>(out var s) ? s : v.ToJsonString() : null;
 
     public void Dispose() => _http.Dispose();
 }

@@ -171,19 +171,8 @@ public sealed class StartRollbackCommand : DeployCmdlet
             var targets = NoHealthCheck ? null : env.GetHealthCheckTargets();
             var plan = Run(() => DeploymentOperations.RollbackAsync(provider, env.Name, release, true, targets, Secrets, Timeout, _ => { }, Cancellation), env.Name);
             if (!ShouldAct($"{env.Name} ({provider.Name})", $"Roll back from {plan.From?.ToString() ?? "?"} to {plan.To}: {string.Join("; ", plan.Steps)}", Force)) return;
-            var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            var work = Task.Run(() => DeploymentOperations.RollbackAsync(provider, env.Name, release, false, targets, Secrets, Timeout, messages.Enqueue, Cancellation));
-            while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(500))
-            {
-                while (messages.TryDequeue(out var m))
-                {
-                    WriteVerbose(m);
-                    WriteProgress(new ProgressRecord(7, $"Start-Rollback {env.Name}", m));
-                }
-            }
-            var result = Run(() => work, env.Name);
-            while (messages.TryDequeue(out var m)) WriteVerbose(m);
-            WriteProgress(new ProgressRecord(7, $"Start-Rollback {env.Name}", "Done") { RecordType = ProgressRecordType.Completed });
+            var result = RunReporting(step => DeploymentOperations.RollbackAsync(provider, env.Name, release, false, targets, Secrets, Timeout, step, Cancellation),
+                $"Start-Rollback {env.Name}", env.Name);
             WriteObject(result);
         }
         finally
@@ -419,10 +408,7 @@ public sealed class SetDeploymentScaleCommand : DeployCmdlet
         {
             var plan = Run(() => DeploymentOperations.ScaleAsync(provider, env.Name, request, true, _ => { }, Cancellation), env.Name);
             if (!ShouldAct($"{env.Name} ({provider.Name}, {plan.Instances} instance(s) now)", $"Scale to {request}", Force)) return;
-            var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            var result = Run(() => DeploymentOperations.ScaleAsync(provider, env.Name, request, false, messages.Enqueue, Cancellation), env.Name);
-            while (messages.TryDequeue(out var m)) WriteVerbose(m);
-            WriteObject(result);
+            WriteObject(RunReporting(step => DeploymentOperations.ScaleAsync(provider, env.Name, request, false, step, Cancellation), $"Scale {env.Name}", env.Name));
         }
         finally
         {

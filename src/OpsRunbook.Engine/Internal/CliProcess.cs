@@ -1,0 +1,49 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace OpsRunbook.Engine.Internal;
+
+/// <summary>
+/// Runs a command-line tool the way the providers need: arguments as a list (never a shell), optional extra environment
+/// and stdin (where secrets go, never argv), stdout and stderr captured, the process tree killed on cancellation.
+/// </summary>
+internal static class CliProcess
+{
+    /// <summary>Exit code, stdout and stderr. A missing executable is <see cref="FileNotFoundException"/>.</summary>
+    public static async Task<(int code, string stdout, string stderr)> RunAsync(string file, IEnumerable<string> args, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? environment = null, string? stdin = null)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new FileNotFoundException($"{file} did not start", file);
+        }
+        catch (Win32Exception e)
+        {
+            throw new FileNotFoundException($"{file} was not found", file, e);
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(ct);
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            try
+            {
+                if (stdin is not null)
+                {
+                    await process.StandardInput.WriteAsync(stdin.AsMemory(), ct).ConfigureAwait(false);
+                    process.StandardInput.Close();
+                }
+                await process.WaitForExitAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw;
+            }
+            return (process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+        }
+    }
+}
