@@ -175,6 +175,8 @@ public sealed class FlyProviderTests : IAsyncLifetime
         Assert.Equal((4, 3), (r.From!.Version, r.To.Version));
         Assert.Equal(2, r.InstancesUpdated);
         Assert.Contains(r.Steps, s => s.StartsWith("health round 1: 1 of 1 healthy", StringComparison.Ordinal));
+        Assert.Equal(HealthStatus.Healthy, r.FinalHealth);
+        Assert.Empty(r.FinalFailing);
     }
 
     [Fact]

@@ -101,6 +101,10 @@ public sealed class RollbackResult : IReportable
     public required string Status { get; init; }
     /// <summary>Instances moved to the target release.</summary>
     public int InstancesUpdated { get; init; }
+    /// <summary>The environment's health after the rollback (the last round of its checks); null when none were run.</summary>
+    public OpsRunbook.Engine.Health.HealthStatus? FinalHealth { get; init; }
+    /// <summary>The checks not Healthy in that last round (name: reason).</summary>
+    public IReadOnlyList<string> FinalFailing { get; init; } = [];
     public TimeSpan Duration { get; init; }
     /// <summary>What happened, step by step.</summary>
     public IReadOnlyList<string> Steps { get; init; } = [];

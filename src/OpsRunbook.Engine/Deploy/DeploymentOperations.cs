@@ -193,16 +193,19 @@ public static class DeploymentOperations
         }
         var sw = Stopwatch.StartNew();
         var updated = await provider.RollbackAsync(to, Step, ct).ConfigureAwait(false);
+        HealthReport? last = null;
         if (healthTargets is { Count: > 0 })
         {
             await foreach (var report in HealthWait.RunAsync(healthTargets, new HealthCheckOptions(), secrets, HealthStatus.Healthy, healthTimeout, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false))
             {
+                last = report;
                 Step($"health round {report.Round}: {report.Healthy} of {report.Entries.Count} healthy");
             }
         }
         return new RollbackResult
         {
             Environment = environment, Provider = provider.Name, From = from, To = to, Status = "Succeeded", InstancesUpdated = updated, Duration = sw.Elapsed, Steps = steps,
+            FinalHealth = last?.Status, FinalFailing = last?.Entries.Where(e => e.Status != HealthStatus.Healthy).Select(e => $"{e.Name}: {e.Reason}").ToList() ?? [],
         };
     }
 }
