@@ -77,16 +77,23 @@ internal static class BackupBenchmark
             var local = await Backup(new BackupLocation(Path.Combine(work, "local")), countRows: true);
             var localNoCount = await Backup(new BackupLocation(Path.Combine(work, "local-nocount")), countRows: false);
             var peakLocal = Process.GetCurrentProcess().PeakWorkingSet64;
-            var s3 = await Backup(new BackupLocation($"s3://{S("OPSRUNBOOK_S3_BUCKET")}/bench/{Guid.NewGuid():N}/"), countRows: true);
+            var s3First = await Backup(new BackupLocation($"s3://{S("OPSRUNBOOK_S3_BUCKET")}/bench/{Guid.NewGuid():N}/"), countRows: true);
             var peak = Process.GetCurrentProcess().PeakWorkingSet64;
+            // Alternating, best of two each (as the restore comparison does): one run of each is at the machine's mercy.
+            File.Delete(baselineFile);
+            var t0Again = await TimeAsync(pgDump.Path, ["-Fc", "-f", baselineFile, "-h", "127.0.0.1", "-p", S("OPSRUNBOOK_PG_PORT"), "-U", "opsrunbook", db], password);
+            var s3Second = await Backup(new BackupLocation($"s3://{S("OPSRUNBOOK_S3_BUCKET")}/bench/{Guid.NewGuid():N}/"), countRows: true);
+            Console.WriteLine($"  (pg_dump runs {t0.TotalSeconds:N1} s and {t0Again.TotalSeconds:N1} s; s3rver runs {s3First.t.TotalSeconds:N1} s and {s3Second.t.TotalSeconds:N1} s)");
+            if (t0Again < t0) t0 = t0Again;
+            var s3 = s3Second.t < s3First.t ? s3Second : s3First;
 
             double Ratio(TimeSpan baseline, TimeSpan t, long baseBytes, long bytes) => (bytes / t.TotalSeconds) / (baseBytes / baseline.TotalSeconds);
             Console.WriteLine();
             Console.WriteLine($"backup of a {baselineBytes / 1048576.0:N0} MiB custom-format dump");
-            Console.WriteLine($"  pg_dump -Fc -f file (baseline)              {t0.TotalSeconds,7:N1} s   {baselineBytes / 1048576.0 / t0.TotalSeconds,7:N1} MiB/s");
+            Console.WriteLine($"  pg_dump -Fc -f file (baseline, best of two) {t0.TotalSeconds,7:N1} s   {baselineBytes / 1048576.0 / t0.TotalSeconds,7:N1} MiB/s");
             Console.WriteLine($"  Backup-Database -> local                    {local.t.TotalSeconds,7:N1} s   throughput ratio {Ratio(t0, local.t, baselineBytes, local.info.SizeBytes):0.000}  (with exact row counts)");
             Console.WriteLine($"  Backup-Database -> local, -NoRowCount       {localNoCount.t.TotalSeconds,7:N1} s   throughput ratio {Ratio(t0, localNoCount.t, baselineBytes, localNoCount.info.SizeBytes):0.000}");
-            Console.WriteLine($"  Backup-Database -> s3rver                   {s3.t.TotalSeconds,7:N1} s   throughput ratio {Ratio(t0, s3.t, baselineBytes, s3.info.SizeBytes):0.000}");
+            Console.WriteLine($"  Backup-Database -> s3rver (best of two)     {s3.t.TotalSeconds,7:N1} s   throughput ratio {Ratio(t0, s3.t, baselineBytes, s3.info.SizeBytes):0.000}");
             Console.WriteLine($"  peak working set of this process            {peak / 1048576.0,7:N0} MiB  (target <= 200; {peakLocal / 1048576.0:N0} MiB before the S3 run)");
 
             // Restore: pg_restore of the baseline archive vs Restore-Database's engine of our local backup.
