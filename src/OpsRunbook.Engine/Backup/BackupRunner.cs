@@ -166,7 +166,7 @@ public static class BackupRunner
             }
             else
             {
-                await source.CopyToAsync(sink, ChunkSize, ct).ConfigureAwait(false);
+                await DecoupledCopyAsync(source, sink, ct).ConfigureAwait(false);
             }
             if (pump is not null) await pump.ConfigureAwait(false);
             if (await dump.WaitAsync(ct).ConfigureAwait(false) != 0)
@@ -315,6 +315,73 @@ public static class BackupRunner
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
 
     private static string Slug(string? s) => string.IsNullOrWhiteSpace(s) ? "default" : new string(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());
+
+    /// <summary>
+    /// Copies with the reading and the writing on separate tasks joined by a bounded queue of pooled buffers (at most
+    /// <see cref="QueuedChunks"/> × <see cref="ChunkSize"/> in memory): pg_dump's pipe is drained while the previous
+    /// chunk is hashed and written, so pg_dump does not stall on a full 64 KiB pipe. A plain CopyToAsync alternates the two.
+    /// </summary>
+    internal static async Task DecoupledCopyAsync(Stream source, Stream sink, CancellationToken ct)
+    {
+        var queue = System.Threading.Channels.Channel.CreateBounded<(byte[] buffer, int length)>(new System.Threading.Channels.BoundedChannelOptions(QueuedChunks)
+        {
+            SingleReader = true, SingleWriter = true,
+        });
+        // A failing writer stops the reader too (it may be waiting on a full queue).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var token = stop.Token;
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(ChunkSize);
+                    var filled = 0;
+                    int n;
+                    // Fill most of the chunk before handing it on: fewer, larger writes; a short read at EOF ends it.
+                    while (filled < ChunkSize / 2 && (n = await source.ReadAsync(buffer.AsMemory(filled, ChunkSize - filled), token).ConfigureAwait(false)) > 0) filled += n;
+                    if (filled == 0)
+                    {
+                        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                        break;
+                    }
+                    await queue.Writer.WriteAsync((buffer, filled), token).ConfigureAwait(false);
+                }
+                queue.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                queue.Writer.Complete(e);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var (buffer, length) in queue.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    await sink.WriteAsync(buffer.AsMemory(0, length), ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            await reader.ConfigureAwait(false); // never throws: its failures reach the queue
+        }
+    }
+
+    /// <summary>Chunks queued between the pipe reader and the writer.</summary>
+    private const int QueuedChunks = 4;
 
     /// <summary>Hashes, counts and fans every written byte out to the uploads.</summary>
     private sealed class SinkStream(IReadOnlyList<IBackupUpload> uploads, IProgress<long>? progress, CancellationToken ct) : Stream
