@@ -390,7 +390,7 @@ public sealed class FlyProviderTests : IAsyncLifetime
             Region = FakeSecretsManager.Region, AccessKeyId = SecretValue.Parse("env:K"), SecretAccessKey = SecretValue.Parse("env:S"), SecretsManagerEndpoint = sm.Endpoint,
         }, new SecretResolver(_redactor, keys.GetValueOrDefault), _redactor);
         using var p = Provider();
-        var r = await DeploymentOperations.PushSecretAsync(p, "production", client, "prod/db", "DATABASE_URL", false, false, _ => { }, Ct);
+        var r = await DeploymentOperations.PushSecretAsync(p, "production", client, "prod/db", "DATABASE_URL", false, _ => { }, Ct);
         Assert.Equal(("Succeeded", 1), (r.Status, r.Instances));
         Assert.Equal(value, _fly.Secrets["DATABASE_URL"]);
         Assert.DoesNotContain(value, string.Join("|", r.Steps));

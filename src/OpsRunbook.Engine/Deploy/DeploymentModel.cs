@@ -78,7 +78,7 @@ public sealed class DeploymentRelease : IReportable
     public string? Description { get; init; }
     public string? User { get; init; }
     public DateTimeOffset? CreatedAt { get; init; }
-    public bool IsCurrent { get; init; }
+    public bool IsCurrent { get; internal set; }
     public override string ToString() => $"v{Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? Id} {Status} {Image}";
 }
 

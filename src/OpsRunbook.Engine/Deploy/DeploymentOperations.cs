@@ -138,9 +138,8 @@ public static class DeploymentOperations
     /// and sets it as <paramref name="variable"/> on the platform.
     /// </summary>
     public static async Task<DeploymentActionResult> PushSecretAsync(IDeploymentProvider provider, string? environment, Clients.Aws.SecretsManagerClient secrets,
-        string secretId, string variable, bool redeploy, bool planOnly, Action<string> progress, CancellationToken ct)
+        string secretId, string variable, bool redeploy, Action<string> progress, CancellationToken ct)
     {
-        if (planOnly) return await SetSecretsAsync(provider, environment, new Dictionary<string, string> { [variable] = "" }, redeploy, true, progress, ct).ConfigureAwait(false);
         var value = await secrets.GetSecretStringAsync(secretId, ct).ConfigureAwait(false);
         return await SetSecretsAsync(provider, environment, new Dictionary<string, string> { [variable] = value }, redeploy, false, progress, ct).ConfigureAwait(false);
     }

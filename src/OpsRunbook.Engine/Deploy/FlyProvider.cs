@@ -139,13 +139,8 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
             CreatedAt = DateTimeOffset.TryParse(Str(n, "createdAt"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var c) ? c : null,
         }).OrderByDescending(r => r.Version ?? 0).ToList();
         var currentVersion = running ?? releases.FirstOrDefault(r => r.Good)?.Version?.ToString(CultureInfo.InvariantCulture);
-        return releases.Select(r => r.Version?.ToString(CultureInfo.InvariantCulture) == currentVersion ? Current(r) : r).ToList();
-
-        static DeploymentRelease Current(DeploymentRelease r) => new()
-        {
-            Provider = r.Provider, Id = r.Id, Version = r.Version, Image = r.Image, Status = r.Status, Good = r.Good, Description = r.Description,
-            User = r.User, CreatedAt = r.CreatedAt, IsCurrent = true,
-        };
+        foreach (var r in releases) r.IsCurrent = r.Version?.ToString(CultureInfo.InvariantCulture) == currentVersion;
+        return releases;
     }
 
     public async Task<int> RollbackAsync(DeploymentRelease target, Action<string> step, CancellationToken ct)

@@ -250,7 +250,7 @@ public sealed class DeployConfig
 public sealed record ThresholdConfig(double? Warning, double? Critical, bool Below = false);
 
 /// <summary>A Secrets Manager secret the runbook rotates, and how.</summary>
-public sealed class ManagedSecretConfig
+public sealed record ManagedSecretConfig
 {
     /// <summary>The short name used with -Secret (database, redis, jwt).</summary>
     public required string Name { get; init; }

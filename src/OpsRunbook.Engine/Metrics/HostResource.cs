@@ -220,12 +220,8 @@ public static partial class HostResourceReader
 
     private static async Task<string> RunAsync(string file, string[] args, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new IOException($"cannot start {file}");
-        var output = await p.StandardOutput.ReadToEndAsync(ct).ConfigureAwait(false);
-        await p.WaitForExitAsync(ct).ConfigureAwait(false);
-        return p.ExitCode == 0 ? output : throw new IOException($"{file} exited with {p.ExitCode}");
+        var (code, output, _) = await Internal.CliProcess.RunAsync(file, args, ct).ConfigureAwait(false);
+        return code == 0 ? output : throw new IOException($"{file} exited with {code}");
     }
 
     [GeneratedRegex(@"CPU usage:\s*[\d.]+% user,\s*[\d.]+% sys,\s*(?<idle>[\d.]+)% idle")]

@@ -171,7 +171,8 @@ public sealed class StartRollbackCommand : DeployCmdlet
             var targets = NoHealthCheck ? null : env.GetHealthCheckTargets();
             var plan = Run(() => DeploymentOperations.RollbackAsync(provider, env.Name, release, true, targets, Secrets, Timeout, _ => { }, Cancellation), env.Name);
             if (!ShouldAct($"{env.Name} ({provider.Name})", $"Roll back from {plan.From?.ToString() ?? "?"} to {plan.To}: {string.Join("; ", plan.Steps)}", Force)) return;
-            var result = RunReporting(step => DeploymentOperations.RollbackAsync(provider, env.Name, release, false, targets, Secrets, Timeout, step, Cancellation),
+            // The release the plan named (and the user confirmed) is the one rolled back to.
+            var result = RunReporting(step => DeploymentOperations.RollbackAsync(provider, env.Name, plan.To.Id, false, targets, Secrets, Timeout, step, Cancellation),
                 $"Start-Rollback {env.Name}", env.Name);
             WriteObject(result);
         }
@@ -482,7 +483,7 @@ public sealed class SetDeploymentSecretCommand : DeployCmdlet
                     "OpsRunbook.PlatformVariableMissing", ErrorCategory.InvalidArgument, rotation));
             }
             using var client = OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Client(env, Secrets, Secrets.Redactor);
-            Push(env, variable!, provider => DeploymentOperations.PushSecretAsync(provider, env.Name, client, rotation.SecretId, variable!, !NoRedeploy, false, _ => { }, Cancellation));
+            Push(env, variable!, provider => DeploymentOperations.PushSecretAsync(provider, env.Name, client, rotation.SecretId, variable!, !NoRedeploy, _ => { }, Cancellation));
             return;
         }
         var target = Env();

@@ -105,11 +105,7 @@ public sealed class InvokeSecretRotationCommand : SecretCmdlet
             var known = env?.Secrets.FirstOrDefault(s => string.Equals(s.SecretId, SecretId, StringComparison.Ordinal));
             targets = [known is null
                 ? new ManagedSecretConfig { Name = SecretId!, SecretId = SecretId!, Strategy = Strategy, AdminSecretId = AdminSecretId }
-                : AdminSecretId is null ? known : new ManagedSecretConfig
-                {
-                    Name = known.Name, SecretId = known.SecretId, Strategy = known.Strategy, AdminSecretId = AdminSecretId, RotationDays = known.RotationDays,
-                    Password = known.Password, Field = known.Field, Persist = known.Persist,
-                }];
+                : AdminSecretId is null ? known : known with { AdminSecretId = AdminSecretId }];
         }
         else
         {
@@ -132,16 +128,13 @@ public sealed class InvokeSecretRotationCommand : SecretCmdlet
         foreach (var target in targets)
         {
             var request = SecretOperations.Request(env, target, Strategy, Length, ExcludeCharacters, ClientRequestToken);
-            var plan = Run(() => rotator.RotateAsync(new SecretRotationRequest
-            {
-                SecretId = request.SecretId, Strategy = request.Strategy, AdminSecretId = request.AdminSecretId, Password = request.Password, Field = request.Field,
-                ClientRequestToken = request.ClientRequestToken, Connection = request.Connection, PersistRedis = request.PersistRedis, Environment = request.Environment, WhatIf = true,
-            }, Cancellation), target.SecretId);
+            var plan = Run(() => rotator.RotateAsync(request with { WhatIf = true }, Cancellation), target.SecretId);
             var what = $"Rotate ({plan.Strategy}): " + string.Join("; ", plan.Steps.Select(s => $"{s.Step}: {s.Detail}"));
             if (!ShouldAct($"{target.SecretId}{(env is null ? "" : $" ({env.Name})")}", what, Force)) continue;
             var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
             rotator.Progress = messages.Enqueue;
-            var result = Run(() => rotator.RotateAsync(request, Cancellation), target.SecretId);
+            // The version the plan named (and the user confirmed) is the one created or resumed.
+            var result = Run(() => rotator.RotateAsync(request with { ClientRequestToken = plan.NewVersionId }, Cancellation), target.SecretId);
             while (messages.TryDequeue(out var m)) WriteVerbose(m);
             foreach (var step in result.Steps) WriteVerbose($"{result.SecretId}: {step.Step} {step.Outcome} in {step.Duration.TotalMilliseconds:0} ms{(step.Detail is null ? "" : " — " + step.Detail)}");
             if (result.Status == SecretRotationStatus.Failed)

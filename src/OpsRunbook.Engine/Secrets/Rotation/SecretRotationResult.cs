@@ -96,7 +96,7 @@ public sealed class SecretRotationResult : IReportable
 }
 
 /// <summary>What to rotate and how.</summary>
-public sealed class SecretRotationRequest
+public sealed record SecretRotationRequest
 {
     /// <summary>The Secrets Manager secret (name or ARN).</summary>
     public required string SecretId { get; init; }
