@@ -69,6 +69,9 @@ public static class BackupRunner
 {
     private const int ChunkSize = 1024 * 1024;
 
+    /// <summary>pg_dump's stdout pipe buffer where the OS allows (Linux: up to pipe-max-size, 1 MiB by default).</summary>
+    private const int PipeBytes = 1024 * 1024;
+
     /// <summary>The object key extension for a format and compression.</summary>
     public static string Extension(BackupFormat format, BackupCompression compression) => (format, compression) switch
     {
@@ -141,6 +144,7 @@ public static class BackupRunner
 
             var sink = new SinkStream(uploads, progress, ct);
             Stream source = dump.Process.StandardOutput.BaseStream;
+            Internal.PipeBuffer.TryEnlarge(source, PipeBytes);
             Task? pump = null;
             if (request.Compression == BackupCompression.Zstd)
             {
@@ -156,6 +160,8 @@ public static class BackupRunner
                     await zstdIn.DisposeAsync().ConfigureAwait(false);
                 }, ct);
                 source = zstd.StandardOutput.BaseStream;
+                Internal.PipeBuffer.TryEnlarge(zstdIn, PipeBytes);
+                Internal.PipeBuffer.TryEnlarge(source, PipeBytes);
             }
             if (request.Compression == BackupCompression.Gzip)
             {
