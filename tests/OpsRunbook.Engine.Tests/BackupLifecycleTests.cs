@@ -203,6 +203,36 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     }
 
     [Fact]
+    public async Task A_full_disk_fails_the_backup_and_takes_the_s3_copy_with_it()
+    {
+        if (!File.Exists("/dev/full")) Assert.Skip("needs /dev/full (Linux) to make a real ENOSPC");
+        var table = await CreateTableAsync(300_000, "md5(random()::text) || md5(random()::text)");
+        try
+        {
+            // The local dump is written to KEY.partial: pointed at /dev/full, every write fails with ENOSPC, as on a full disk.
+            var key = $"full/{Guid.NewGuid():N}.dump";
+            Directory.CreateDirectory(Path.Combine(_local, "full"));
+            File.CreateSymbolicLink(Path.Combine(_local, key + ".partial"), "/dev/full");
+            var s3 = new BackupLocation($"s3://{Servers["OPSRUNBOOK_S3_BUCKET"]}/diskfull/{Guid.NewGuid():N}/");
+            var info = await BackupRunner.RunAsync(new BackupRequest
+            {
+                Connection = Conn, Destinations = [s3, new BackupLocation(_local)], Aws = S3(), Environment = "test", Key = key,
+            }, _db.Resolver, _db.Resolver.Redactor, null, Ct);
+            Assert.Equal("Failed", info.Status);
+            Assert.StartsWith($"writing {Path.Combine(_local, key)} failed: No space left on device", info.Error);
+            Assert.Null(info.ManifestUri);
+            // Nothing local (the .partial is gone) and nothing in S3: no dump, no manifest.
+            Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_local, "full")));
+            using var store = await BackupStores.OpenAsync(s3, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+            Assert.Empty(await store.ListAsync("", Ct));
+        }
+        finally
+        {
+            await DropAsync(table);
+        }
+    }
+
+    [Fact]
     public async Task Backups_list_newest_first_and_retention_removes_the_right_ones()
     {
         var location = new BackupLocation(_local);

@@ -142,7 +142,7 @@ public static class BackupRunner
 
             var counting = request.CountRows ? CountRowsAsync(snapshotConnection, tables, ct) : Task.FromResult<Dictionary<(string, string), long>>([]);
 
-            var sink = new SinkStream(uploads, progress, ct);
+            var sink = new SinkStream(uploads, request.Destinations.Select(d => d.UriOf(key)).ToList(), progress, ct);
             Stream source = dump.Process.StandardOutput.BaseStream;
             Internal.PipeBuffer.TryEnlarge(source, PipeBytes);
             Task? pump = null;
@@ -188,7 +188,7 @@ public static class BackupRunner
             // Remote stores first (they fail most), local last; if one fails, the ones already completed are removed.
             foreach (var i in Enumerable.Range(0, uploads.Count).OrderBy(i => request.Destinations[i].IsS3 ? 0 : 1))
             {
-                await uploads[i].CompleteAsync(ct).ConfigureAwait(false);
+                await StoreStep(request.Destinations[i].UriOf(key), () => uploads[i].CompleteAsync(ct)).ConfigureAwait(false);
                 completed.Add(i);
             }
 
@@ -235,14 +235,15 @@ public static class BackupRunner
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            await AbandonAsync(dump, zstd, uploads).ConfigureAwait(false);
-            await RemoveCompletedAsync(stores, completed, key).ConfigureAwait(false);
+            // The reason first: abandoning kills pg_dump, after which every failure would look like pg_dump's.
             var reason = ex switch
             {
-                BackupFailedException => ex.Message,
+                BackupFailedException => redactor.Scrub(ex.Message),
                 IOException when dump is { Process.HasExited: true } d && d.Process.ExitCode != 0 => $"pg_dump exited with code {d.Process.ExitCode}: {redactor.Scrub(d.StderrTail.Trim())}",
                 _ => redactor.Scrub(Health.Checks.FailureDescriber.Describe(ex, request.Destinations[0].Root)),
             };
+            await AbandonAsync(dump, zstd, uploads).ConfigureAwait(false);
+            await RemoveCompletedAsync(stores, completed, key).ConfigureAwait(false);
             return new BackupInfo
             {
                 BackupUri = request.Destinations[0].UriOf(key),
@@ -295,7 +296,17 @@ public static class BackupRunner
         catch (InvalidOperationException)
         {
         }
-        foreach (var u in uploads) await u.AbortAsync().ConfigureAwait(false);
+        foreach (var u in uploads)
+        {
+            try
+            {
+                await u.AbortAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // One store failing to clean up must not keep the others from it; an incomplete write is no backup.
+            }
+        }
     }
 
     private static async Task<Dictionary<(string, string), long>> CountRowsAsync(NpgsqlConnection c, List<(string schema, string name, long estimate)> tables, CancellationToken ct)
@@ -390,7 +401,22 @@ public static class BackupRunner
     private const int QueuedChunks = 4;
 
     /// <summary>Hashes, counts and fans every written byte out to the uploads.</summary>
-    private sealed class SinkStream(IReadOnlyList<IBackupUpload> uploads, IProgress<long>? progress, CancellationToken ct) : Stream
+    /// <summary>Runs a write to one destination; a failure says which destination, and why, in its own words.</summary>
+    private static async Task StoreStep(string uri, Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not BackupFailedException)
+        {
+            throw new BackupFailedException(ex is IOException and not System.Net.Http.HttpIOException && ex.InnerException is null
+                ? $"writing {uri} failed: {ex.Message}"
+                : $"storing {uri} failed: {Health.Checks.FailureDescriber.Describe(ex, uri)}");
+        }
+    }
+
+    private sealed class SinkStream(IReadOnlyList<IBackupUpload> uploads, IReadOnlyList<string> uris, IProgress<long>? progress, CancellationToken ct) : Stream
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -413,7 +439,11 @@ public static class BackupRunner
         {
             _hash.AppendData(buffer.Span);
             Bytes += buffer.Length;
-            foreach (var u in uploads) await u.WriteAsync(buffer, ct).ConfigureAwait(false);
+            for (var i = 0; i < uploads.Count; i++)
+            {
+                var upload = uploads[i];
+                await StoreStep(uris[i], () => upload.WriteAsync(buffer, ct)).ConfigureAwait(false);
+            }
             progress?.Report(Bytes);
         }
 

@@ -121,9 +121,16 @@ public sealed class LocalBackupStore(BackupLocation location) : IBackupStore
 
         public async Task AbortAsync()
         {
-            await _file.DisposeAsync().ConfigureAwait(false);
-            File.Delete(path + ".partial");
             _done = true;
+            try
+            {
+                // Closing flushes what is buffered, which fails again on a full disk; the file goes either way.
+                await _file.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+            }
+            File.Delete(path + ".partial");
         }
 
         public async ValueTask DisposeAsync()
