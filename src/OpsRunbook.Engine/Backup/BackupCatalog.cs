@@ -7,6 +7,8 @@ using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Reporting;
 using OpsRunbook.Engine.Secrets;
 
+using OpsRunbook.Engine.Internal;
+
 namespace OpsRunbook.Engine.Backup;
 
 /// <summary>What Test-DatabaseBackup found for one backup.</summary>
@@ -241,7 +243,7 @@ public static class BackupCatalog
             var errors = p.StandardError.ReadToEndAsync(ct);
             try
             {
-                await hashing.CopyToAsync(p.StandardInput.BaseStream, 1 << 20, ct).ConfigureAwait(false);
+                await BlockingIo.CopyAsync(hashing, p.StandardInput.BaseStream, () => BlockingIo.Kill(p), ct).ConfigureAwait(false);
                 p.StandardInput.Close();
             }
             catch (IOException)
@@ -310,7 +312,7 @@ public static class BackupCatalog
         foreach (var a in new[] { "-d", "-c", "-q" }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var tail = TailAsync(p.StandardOutput.BaseStream, ct);
-        await compressed.CopyToAsync(p.StandardInput.BaseStream, 1 << 20, ct).ConfigureAwait(false);
+        await BlockingIo.CopyAsync(compressed, p.StandardInput.BaseStream, () => BlockingIo.Kill(p), ct).ConfigureAwait(false);
         p.StandardInput.Close();
         var text = await tail.ConfigureAwait(false);
         await p.WaitForExitAsync(ct).ConfigureAwait(false);
@@ -358,7 +360,7 @@ public static class BackupCatalog
             {
                 await using (var input = await store.OpenReadAsync(dumpKey, ct).ConfigureAwait(false))
                 {
-                    await input.CopyToAsync(pg.Process.StandardInput.BaseStream, 1 << 20, ct).ConfigureAwait(false);
+                    await BlockingIo.CopyAsync(input, pg.Process.StandardInput.BaseStream, pg.Kill, ct).ConfigureAwait(false);
                 }
                 pg.Process.StandardInput.Close();
             }
@@ -377,15 +379,20 @@ public static class BackupCatalog
                     var psi = new ProcessStartInfo(zstd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
                     foreach (var a in new[] { "-d", "-c", "-q" }) psi.ArgumentList.Add(a);
                     using var z = Process.Start(psi)!;
-                    var pump = CopySqlAsync(z.StandardOutput.BaseStream, pg.Process.StandardInput.BaseStream, creatable, skippedExtensions, ct);
-                    await input.CopyToAsync(z.StandardInput.BaseStream, 1 << 20, ct).ConfigureAwait(false);
+                    void Stop()
+                    {
+                        BlockingIo.Kill(z);
+                        pg.Kill();
+                    }
+                    var pump = BlockingIo.RunAsync(() => CopySql(z.StandardOutput.BaseStream, pg.Process.StandardInput.BaseStream, creatable, skippedExtensions), Stop, ct);
+                    await BlockingIo.CopyAsync(input, z.StandardInput.BaseStream, Stop, ct).ConfigureAwait(false);
                     z.StandardInput.Close();
                     await pump.ConfigureAwait(false);
                 }
                 else
                 {
                     Stream sql = manifest.Compression == "gzip" ? new GZipStream(input, CompressionMode.Decompress) : input;
-                    await CopySqlAsync(sql, pg.Process.StandardInput.BaseStream, creatable, skippedExtensions, ct).ConfigureAwait(false);
+                    await BlockingIo.RunAsync(() => CopySql(sql, pg.Process.StandardInput.BaseStream, creatable, skippedExtensions), pg.Kill, ct).ConfigureAwait(false);
                 }
             }
             pg.Process.StandardInput.Close();
@@ -422,7 +429,7 @@ public static class BackupCatalog
             {
                 await using (var input = await store.OpenReadAsync(dumpKey, ct).ConfigureAwait(false))
                 {
-                    await input.CopyToAsync(p.StandardInput.BaseStream, 1 << 20, ct).ConfigureAwait(false);
+                    await BlockingIo.CopyAsync(input, p.StandardInput.BaseStream, () => BlockingIo.Kill(p), ct).ConfigureAwait(false);
                 }
                 p.StandardInput.Close();
             }
@@ -436,17 +443,17 @@ public static class BackupCatalog
     }
 
     /// <summary>Copies a plain dump to psql, leaving out CREATE/COMMENT ON EXTENSION for extensions the role cannot create.</summary>
-    private static async Task CopySqlAsync(Stream sql, Stream psql, HashSet<string>? creatable, List<string>? skipped, CancellationToken ct)
+    private static void CopySql(Stream sql, Stream psql, HashSet<string>? creatable, List<string>? skipped)
     {
         if (creatable is null)
         {
-            await sql.CopyToAsync(psql, 1 << 20, ct).ConfigureAwait(false);
+            sql.CopyTo(psql, 1 << 20);
             return;
         }
         using var reader = new StreamReader(sql, System.Text.Encoding.UTF8, false, 1 << 16);
-        await using var writer = new StreamWriter(psql, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+        using var writer = new StreamWriter(psql, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         string? line;
-        while ((line = await reader.ReadLineAsync(ct).ConfigureAwait(false)) is not null)
+        while ((line = reader.ReadLine()) is not null)
         {
             var m = System.Text.RegularExpressions.Regex.Match(line, @"^(?:CREATE EXTENSION IF NOT EXISTS|COMMENT ON EXTENSION) (\S+)");
             if (m.Success && !creatable.Contains(m.Groups[1].Value))
@@ -454,7 +461,7 @@ public static class BackupCatalog
                 skipped?.Add(m.Groups[1].Value);
                 continue;
             }
-            await writer.WriteLineAsync(line).ConfigureAwait(false);
+            writer.WriteLine(line);
         }
     }
 
@@ -551,16 +558,24 @@ public static class BackupCatalog
         public override long Length => throw new NotSupportedException();
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
         public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int n) => ReadAsync(buffer.AsMemory(offset, n)).AsTask().GetAwaiter().GetResult();
+        public override int Read(byte[] buffer, int offset, int n)
+        {
+            var read = inner.Read(buffer, offset, n);
+            Count(buffer.AsSpan(offset, read));
+            return read;
+        }
+
+        private void Count(ReadOnlySpan<byte> data)
+        {
+            if (data.Length == 0) return;
+            hash.AppendData(data);
+            count(data.Length);
+        }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            if (n > 0)
-            {
-                hash.AppendData(buffer.Span[..n]);
-                count(n);
-            }
+            Count(buffer.Span[..n]);
             return n;
         }
 

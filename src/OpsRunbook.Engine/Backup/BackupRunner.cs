@@ -154,10 +154,22 @@ public static class BackupRunner
                 zstd = Process.Start(zpsi)!;
                 var dumpOut = source;
                 var zstdIn = zstd.StandardInput.BaseStream;
-                pump = Task.Run(async () =>
+                var (pgDumpProcess, zstdProcess) = (dump, zstd);
+                pump = Internal.BlockingIo.RunAsync(() =>
                 {
-                    await dumpOut.CopyToAsync(zstdIn, ChunkSize, ct).ConfigureAwait(false);
-                    await zstdIn.DisposeAsync().ConfigureAwait(false);
+                    try
+                    {
+                        dumpOut.CopyTo(zstdIn, ChunkSize);
+                    }
+                    finally
+                    {
+                        // zstd's end of input either way, so the copy below ends; a failed pump fails the backup when awaited.
+                        zstdIn.Dispose();
+                    }
+                }, () =>
+                {
+                    pgDumpProcess.Kill();
+                    Internal.BlockingIo.Kill(zstdProcess);
                 }, ct);
                 source = zstd.StandardOutput.BaseStream;
                 Internal.PipeBuffer.TryEnlarge(zstdIn, PipeBytes);
@@ -167,7 +179,7 @@ public static class BackupRunner
             {
                 await using (var gzip = new GZipStream(sink, GzipLevel(request.CompressionLevel), leaveOpen: true))
                 {
-                    await source.CopyToAsync(gzip, ChunkSize, ct).ConfigureAwait(false);
+                    await DecoupledCopyAsync(source, gzip, ct).ConfigureAwait(false);
                 }
             }
             else
@@ -289,13 +301,7 @@ public static class BackupRunner
     private static async Task AbandonAsync(PgProcess? dump, Process? zstd, List<IBackupUpload> uploads)
     {
         dump?.Kill();
-        try
-        {
-            if (zstd is { HasExited: false }) zstd.Kill(true);
-        }
-        catch (InvalidOperationException)
-        {
-        }
+        if (zstd is not null) Internal.BlockingIo.Kill(zstd);
         foreach (var u in uploads)
         {
             try
@@ -334,9 +340,13 @@ public static class BackupRunner
     private static string Slug(string? s) => string.IsNullOrWhiteSpace(s) ? "default" : new string(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());
 
     /// <summary>
-    /// Copies with the reading and the writing on separate tasks joined by a bounded queue of pooled buffers (at most
+    /// Copies with the reading and the writing on separate threads joined by a bounded queue of pooled buffers (at most
     /// <see cref="QueuedChunks"/> × <see cref="ChunkSize"/> in memory): pg_dump's pipe is drained while the previous
-    /// chunk is hashed and written, so pg_dump does not stall on a full 64 KiB pipe. A plain CopyToAsync alternates the two.
+    /// chunk is hashed and written, so pg_dump does not stall on a full pipe. The reader is a dedicated thread doing
+    /// blocking reads (see <see cref="Internal.BlockingIo"/>): pg_dump writes 8 KiB at a time, and an async read per write
+    /// cost 3.2 s of CPU per 100 MiB here, against 0.09 s blocking — CPU that pg_dump's compression needs.
+    /// On failure or cancellation the copy returns without waiting for the reader: it ends when the caller kills the
+    /// producer and the pipe closes.
     /// </summary>
     internal static async Task DecoupledCopyAsync(Stream source, Stream sink, CancellationToken ct)
     {
@@ -347,7 +357,7 @@ public static class BackupRunner
         // A failing writer stops the reader too (it may be waiting on a full queue).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var token = stop.Token;
-        var reader = Task.Run(async () =>
+        var reader = new Thread(() =>
         {
             try
             {
@@ -357,21 +367,26 @@ public static class BackupRunner
                     var filled = 0;
                     int n;
                     // Fill most of the chunk before handing it on: fewer, larger writes; a short read at EOF ends it.
-                    while (filled < ChunkSize / 2 && (n = await source.ReadAsync(buffer.AsMemory(filled, ChunkSize - filled), token).ConfigureAwait(false)) > 0) filled += n;
+                    while (filled < ChunkSize / 2 && (n = source.Read(buffer, filled, ChunkSize - filled)) > 0) filled += n;
                     if (filled == 0)
                     {
                         System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                         break;
                     }
-                    await queue.Writer.WriteAsync((buffer, filled), token).ConfigureAwait(false);
+                    while (!queue.Writer.TryWrite((buffer, filled)))
+                    {
+                        if (!queue.Writer.WaitToWriteAsync(token).AsTask().GetAwaiter().GetResult()) return;
+                    }
                 }
-                queue.Writer.Complete();
+                queue.Writer.TryComplete();
             }
             catch (Exception e)
             {
-                queue.Writer.Complete(e);
+                queue.Writer.TryComplete(e);
             }
-        }, CancellationToken.None);
+        })
+        { IsBackground = true, Name = "OpsRunbook backup pipe reader" };
+        reader.Start();
         try
         {
             await foreach (var (buffer, length) in queue.Reader.ReadAllAsync(ct).ConfigureAwait(false))
@@ -389,11 +404,8 @@ public static class BackupRunner
         catch
         {
             await stop.CancelAsync().ConfigureAwait(false);
+            queue.Writer.TryComplete();
             throw;
-        }
-        finally
-        {
-            await reader.ConfigureAwait(false); // never throws: its failures reach the queue
         }
     }
 

@@ -95,17 +95,7 @@ internal sealed class PgProcess : IAsyncDisposable
 
     private static string Escape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal);
 
-    public void Kill()
-    {
-        try
-        {
-            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // already gone
-        }
-    }
+    public void Kill() => Internal.BlockingIo.Kill(Process);
 
     public async ValueTask DisposeAsync()
     {
