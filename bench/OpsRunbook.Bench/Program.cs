@@ -18,6 +18,12 @@ const int DelayMs = 100;
 var rounds = args.Contains("--quick") ? 1 : 5;
 
 var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+if (mode == "pipe-child") return PipeBenchmark.Child(args);
+if (mode == "pipes")
+{
+    await PipeBenchmark.RunAsync();
+    return 0;
+}
 if (mode == "backup")
 {
     await BackupBenchmark.RunAsync(args);
