@@ -153,16 +153,21 @@ internal static class BackupBenchmark
                 await c.OpenAsync();
                 await new NpgsqlCommand("CHECKPOINT", c).ExecuteNonQueryAsync().ContinueWith(_ => { });
             }
-            var b1 = await Baseline();
-            var o1 = await Ours();
-            var b2 = await Baseline();
-            var o2 = await Ours();
-            var r0 = b1 < b2 ? b1 : b2;
-            var r1 = o1 < o2 ? o1 : o2;
+            // Best of three, alternating: a 7 s restore moves by more than a second from one run to the next here.
+            var baselines = new List<TimeSpan>();
+            var ours = new List<TimeSpan>();
+            for (var i = 0; i < 3; i++)
+            {
+                baselines.Add(await Baseline());
+                ours.Add(await Ours());
+            }
+            var r0 = baselines.Min();
+            var r1 = ours.Min();
+            string All(List<TimeSpan> times) => string.Join(", ", times.Select(t => t.TotalSeconds.ToString("N1", System.Globalization.CultureInfo.InvariantCulture)));
             Console.WriteLine();
-            Console.WriteLine("restore of the same size (best of two, alternating; row counts checked)");
-            Console.WriteLine($"  createdb + pg_restore -d db file (baseline) {r0.TotalSeconds,7:N1} s   ({b1.TotalSeconds:N1}, {b2.TotalSeconds:N1})");
-            Console.WriteLine($"  Restore-Database (checksum first)           {r1.TotalSeconds,7:N1} s   ({o1.TotalSeconds:N1}, {o2.TotalSeconds:N1})   speed ratio {r0 / r1:0.000}");
+            Console.WriteLine("restore of the same size (best of three, alternating; row counts checked)");
+            Console.WriteLine($"  createdb + pg_restore -d db file (baseline) {r0.TotalSeconds,7:N1} s   ({All(baselines)})");
+            Console.WriteLine($"  Restore-Database (checksum first)           {r1.TotalSeconds,7:N1} s   ({All(ours)})   speed ratio {r0 / r1:0.000}");
             if (!keep) await Drop(db);
         }
         finally

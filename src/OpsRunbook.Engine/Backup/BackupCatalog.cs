@@ -324,7 +324,7 @@ public static class BackupCatalog
     /// (parallel with a local file), psql for plain dumps. Returns null on success, else what went wrong.
     /// </summary>
     internal static async Task<string?> RestoreIntoAsync(IBackupStore store, string dumpKey, BackupManifest manifest, NpgsqlConnectionStringBuilder builder,
-        string database, bool create, int jobs, string? localFile, CancellationToken ct, List<string>? skippedExtensions = null)
+        string database, bool create, int jobs, string? localFile, CancellationToken ct, List<string>? skippedExtensions = null, Task<string>? tableOfContents = null)
     {
         if (create) await CreateDatabaseAsync(builder, database, ct).ConfigureAwait(false);
         var major = MajorOf(manifest.PgDumpVersion);
@@ -335,7 +335,7 @@ public static class BackupCatalog
             var args = new List<string> { "--no-owner", "--no-privileges", "--exit-on-error", "--dbname=" + database };
             // A role that is not a superuser cannot create untrusted extensions (pg_stat_statements...): leave those
             // entries out of the restore, say so, and restore and check everything else.
-            var toc = await TableOfContentsAsync(tool, store, dumpKey, localFile, ct).ConfigureAwait(false);
+            var toc = await (tableOfContents ?? TableOfContentsAsync(tool, store, dumpKey, localFile, ct)).ConfigureAwait(false);
             var kept = new List<string>();
             foreach (var line in toc.Split('\n'))
             {
@@ -414,6 +414,10 @@ public static class BackupCatalog
         while (await r.ReadAsync(ct).ConfigureAwait(false)) trusted.Add(r.GetString(0));
         return trusted;
     }
+
+    /// <summary>Starts <c>pg_restore --list</c> of a local custom archive (read-only), or null for a plain dump.</summary>
+    internal static Task<string>? StartTableOfContents(IBackupStore store, string dumpKey, BackupManifest manifest, string localFile, CancellationToken ct) =>
+        manifest.Format == "custom" ? TableOfContentsAsync(PgTools.Find("pg_restore", MajorOf(manifest.PgDumpVersion)), store, dumpKey, localFile, ct) : null;
 
     private static async Task<string> TableOfContentsAsync(PgTool pgRestore, IBackupStore store, string dumpKey, string? localFile, CancellationToken ct)
     {

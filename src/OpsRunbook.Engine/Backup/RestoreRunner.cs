@@ -43,6 +43,7 @@ public static class RestoreRunner
         try
         {
             string file;
+            Task<string>? tableOfContents = null;
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             if (location.IsS3)
             {
@@ -63,6 +64,8 @@ public static class RestoreRunner
             else
             {
                 file = location.UriOf(key);
+                // The archive's table of contents is read (read-only) while the checksum is computed: it is needed next.
+                tableOfContents = BackupCatalog.StartTableOfContents(store, key, plan.Manifest, file, ct);
                 await using var input = File.OpenRead(file);
                 var buffer = new byte[1 << 20];
                 int n;
@@ -71,15 +74,17 @@ public static class RestoreRunner
             var sha = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
             if (!string.Equals(sha, plan.Manifest.Sha256, StringComparison.OrdinalIgnoreCase))
             {
+                await IgnoreAsync(tableOfContents).ConfigureAwait(false);
                 return Failed($"the backup's SHA-256 ({sha[..12]}…) does not match its manifest ({plan.Manifest.Sha256[..12]}…): it is corrupt; nothing was restored");
             }
             var exists = await BackupCatalog.DatabaseExistsAsync(builder, plan.Database, ct).ConfigureAwait(false);
             if (exists && !replace)
             {
+                await IgnoreAsync(tableOfContents).ConfigureAwait(false);
                 return Failed($"database {plan.Database} exists; restore into a new database, or replace it with -Force");
             }
             if (exists) await BackupCatalog.DropDatabaseAsync(builder, plan.Database, ct).ConfigureAwait(false);
-            var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, plan.Database, create: true, jobs, file, ct).ConfigureAwait(false);
+            var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, plan.Database, create: true, jobs, file, ct, tableOfContents: tableOfContents).ConfigureAwait(false);
             return error is null
                 ? new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Succeeded", Replaced = exists, Duration = sw.Elapsed }
                 : Failed(error);
@@ -87,6 +92,19 @@ public static class RestoreRunner
         finally
         {
             if (temp is not null) Directory.Delete(Path.GetDirectoryName(temp)!, true);
+        }
+    }
+
+    /// <summary>Waits for work whose result is no longer wanted (a corrupt archive may well fail to list).</summary>
+    private static async Task IgnoreAsync(Task? task)
+    {
+        if (task is null) return;
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
         }
     }
 
