@@ -233,6 +233,19 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     }
 
     [Fact]
+    public async Task A_destination_that_cannot_be_created_is_a_failed_backup_naming_it()
+    {
+        // A file where the backup directory should be: the store cannot even begin.
+        var blocked = Path.Combine(_local, "blocked");
+        await File.WriteAllTextAsync(blocked, "not a directory", Ct);
+        var info = await BackupAsync(new BackupLocation(blocked));
+        Assert.Equal("Failed", info.Status);
+        Assert.StartsWith($"writing {blocked}{Path.DirectorySeparatorChar}", info.Error);
+        Assert.Null(info.ManifestUri);
+        Assert.Equal([blocked], Directory.EnumerateFileSystemEntries(_local));
+    }
+
+    [Fact]
     public async Task Backups_list_newest_first_and_retention_removes_the_right_ones()
     {
         var location = new BackupLocation(_local);

@@ -64,6 +64,18 @@ Describe 'Backup pipeline' -Skip:(-not $HaveServers) {
         }
     }
 
+    It 'returns a failed backup as data, with a non-terminating error that names the destination' {
+        $blocked = Join-Path $TestDrive 'blocked'
+        Set-Content -Path $blocked -Value 'a file where the backup directory should be'
+        $failed = Backup-Database sandbox -ConfigPath $SandboxConfig -Destination $blocked -ErrorVariable backupErrors -ErrorAction SilentlyContinue
+        $failed.Status | Should -Be 'Failed'
+        $failed.ManifestUri | Should -BeNullOrEmpty
+        $failed.Error | Should -BeLike "writing $blocked*"
+        $backupErrors.Count | Should -Be 1
+        $backupErrors[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.BackupFailed*'
+        (Get-Item $blocked).PSIsContainer | Should -BeFalse
+    }
+
     It 'keeps the newest verified backup through retention' {
         $removed = Remove-DatabaseBackup sandbox -ConfigPath $SandboxConfig -Destination $Destination -OlderThan 1ms -Force
         $left = Get-DatabaseBackup sandbox -ConfigPath $SandboxConfig -Destination $Destination

@@ -131,9 +131,12 @@ public static class BackupRunner
         {
             foreach (var d in request.Destinations)
             {
-                var store = await BackupStores.OpenAsync(d, request.Aws, secrets, redactor, ct).ConfigureAwait(false);
-                stores.Add(store);
-                uploads.Add(await store.BeginUploadAsync(key, ct).ConfigureAwait(false));
+                await StoreStep(d.UriOf(key), async () =>
+                {
+                    var store = await BackupStores.OpenAsync(d, request.Aws, secrets, redactor, ct).ConfigureAwait(false);
+                    stores.Add(store);
+                    uploads.Add(await store.BeginUploadAsync(key, ct).ConfigureAwait(false));
+                }).ConfigureAwait(false);
             }
             var args = new List<string> { "--format=" + (request.Format == BackupFormat.Custom ? "custom" : "plain"), "--snapshot=" + snapshot, "--no-password" };
             if (request.Format == BackupFormat.Custom && request.CompressionLevel is { } level) args.Add("--compress=" + level);
@@ -422,7 +425,7 @@ public static class BackupRunner
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not BackupFailedException)
         {
-            throw new BackupFailedException(ex is IOException and not System.Net.Http.HttpIOException && ex.InnerException is null
+            throw new BackupFailedException(ex is UnauthorizedAccessException || (ex is IOException and not System.Net.Http.HttpIOException && ex.InnerException is null)
                 ? $"writing {uri} failed: {ex.Message}"
                 : $"storing {uri} failed: {Health.Checks.FailureDescriber.Describe(ex, uri)}");
         }
