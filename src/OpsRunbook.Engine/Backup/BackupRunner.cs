@@ -157,6 +157,8 @@ public static class BackupRunner
                 zstd = Process.Start(zpsi)!;
                 var dumpOut = source;
                 var zstdIn = zstd.StandardInput.BaseStream;
+                Internal.PipeBuffer.TryEnlarge(zstdIn, PipeBytes);
+                Internal.PipeBuffer.TryEnlarge(zstd.StandardOutput.BaseStream, PipeBytes);
                 var (pgDumpProcess, zstdProcess) = (dump, zstd);
                 pump = Internal.BlockingIo.RunAsync(() =>
                 {
@@ -175,8 +177,6 @@ public static class BackupRunner
                     Internal.BlockingIo.Kill(zstdProcess);
                 }, ct);
                 source = zstd.StandardOutput.BaseStream;
-                Internal.PipeBuffer.TryEnlarge(zstdIn, PipeBytes);
-                Internal.PipeBuffer.TryEnlarge(source, PipeBytes);
             }
             if (request.Compression == BackupCompression.Gzip)
             {
