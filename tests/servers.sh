@@ -314,9 +314,17 @@ stop() {
   local bin as_pg=()
   bin=$(pg_bin)
   if as_root; then as_pg=(runuser -u postgres --); fi
+  local pids=()
   for p in "$d/fakecloud.pid" "$d/app.pid" "$d/s3.pid" "$d/dnsmasq.pid" "$d/redis/redis.pid" "$d/redis-replica/redis.pid" "$d/redis-broken/redis.pid"; do
-    [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
+    [ -f "$p" ] && pids+=("$(cat "$p")")
   done
+  [ ${#pids[@]} -gt 0 ] && { kill "${pids[@]}" 2>/dev/null || true; }
+  # Up to 5 s to exit on SIGTERM; whatever is still there then is killed, so no run leaves a process behind.
+  for _ in $(seq 50); do
+    [ ${#pids[@]} -gt 0 ] && kill -0 "${pids[@]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for c in replica primary; do
     [ -f "$d/pg/$c/postmaster.pid" ] && "${as_pg[@]}" "$bin/pg_ctl" -D "$d/pg/$c" -m immediate -w -t 20 stop >/dev/null 2>&1 || true
   done
