@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using OpsRunbook.Engine.Internal;
+using OpsRunbook.Engine.Tests.Fakes;
 
 namespace OpsRunbook.Engine.Tests;
 
@@ -8,21 +8,13 @@ public sealed class BlockingIoTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static Process Start(string script)
-    {
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        return Process.Start(psi)!;
-    }
-
     [Fact]
     public async Task Copies_every_byte_through_a_process()
     {
         if (OperatingSystem.IsWindows()) Assert.Skip("uses /bin/sh");
         var data = new byte[5 * 1024 * 1024 + 17];
         new Random(7).NextBytes(data);
-        using var cat = Start("cat");
+        using var cat = Shell.Start("cat");
         var output = new MemoryStream();
         var reading = cat.StandardOutput.BaseStream.CopyToAsync(output, Ct);
         await BlockingIo.CopyAsync(new MemoryStream(data), cat.StandardInput.BaseStream, () => BlockingIo.Kill(cat), Ct);
@@ -35,7 +27,7 @@ public sealed class BlockingIoTests
     public async Task A_copy_blocked_on_a_process_that_never_reads_is_cancelled_by_killing_it()
     {
         if (OperatingSystem.IsWindows()) Assert.Skip("uses /bin/sh");
-        using var stuck = Start("sleep 60");
+        using var stuck = Shell.Start("sleep 60");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var copy = BlockingIo.CopyAsync(new MemoryStream(new byte[8 * 1024 * 1024]), stuck.StandardInput.BaseStream, () => BlockingIo.Kill(stuck), cts.Token);
         await Task.Delay(300, Ct);
@@ -49,7 +41,7 @@ public sealed class BlockingIoTests
     public async Task A_reader_that_goes_away_fails_the_copy()
     {
         if (OperatingSystem.IsWindows()) Assert.Skip("uses /bin/sh");
-        using var gone = Start("exit 0");
+        using var gone = Shell.Start("exit 0");
         await gone.WaitForExitAsync(Ct);
         await Assert.ThrowsAsync<IOException>(() => BlockingIo.CopyAsync(new MemoryStream(new byte[4 * 1024 * 1024]), gone.StandardInput.BaseStream, () => { }, Ct));
     }

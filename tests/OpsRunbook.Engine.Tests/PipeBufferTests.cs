@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OpsRunbook.Engine.Internal;
+using OpsRunbook.Engine.Tests.Fakes;
 
 namespace OpsRunbook.Engine.Tests;
 
@@ -9,13 +10,7 @@ public sealed class PipeBufferTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A child that waits for a line, then writes 512 KiB to stdout and exits — unless the pipe is full.</summary>
-    private static Process Writer()
-    {
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("read x; head -c 524288 /dev/zero");
-        return Process.Start(psi)!;
-    }
+    private static Process Writer() => Shell.Start("read x; head -c 524288 /dev/zero");
 
     [Fact]
     public async Task Enlarged_pipe_takes_a_whole_burst_without_a_reader()

@@ -554,14 +554,10 @@ public static class BackupCatalog
         System.Text.RegularExpressions.Regex.Match(pgDumpVersion, @"\(PostgreSQL\)\s+(\d+)") is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
 
     /// <summary>A read stream that hashes and counts what passes through it.</summary>
-    private sealed class HashingReadStream(Stream inner, IncrementalHash hash, Action<int> count) : Stream
+    private sealed class HashingReadStream(Stream inner, IncrementalHash hash, Action<int> count) : SequentialStream
     {
         public override bool CanRead => true;
-        public override bool CanSeek => false;
         public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
         public override int Read(byte[] buffer, int offset, int n)
         {
             var read = inner.Read(buffer, offset, n);
@@ -584,8 +580,5 @@ public static class BackupCatalog
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int n, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, n), cancellationToken).AsTask();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int n) => throw new NotSupportedException();
     }
 }

@@ -431,7 +431,7 @@ public static class BackupRunner
         }
     }
 
-    private sealed class SinkStream(IReadOnlyList<IBackupUpload> uploads, IReadOnlyList<string> uris, IProgress<long>? progress, CancellationToken ct) : Stream
+    private sealed class SinkStream(IReadOnlyList<IBackupUpload> uploads, IReadOnlyList<string> uris, IProgress<long>? progress, CancellationToken ct) : Internal.SequentialStream
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -440,14 +440,9 @@ public static class BackupRunner
         public string Sha256() => Convert.ToHexString(_hash.GetHashAndReset()).ToLowerInvariant();
 
         public override bool CanRead => false;
-        public override bool CanSeek => false;
         public override bool CanWrite => true;
         public override long Length => Bytes;
         public override long Position { get => Bytes; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask().GetAwaiter().GetResult();
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
