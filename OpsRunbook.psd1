@@ -1,5 +1,7 @@
 @{
     RootModule           = 'OpsRunbook.PowerShell.dll'
+    # Loaded before the root module: it puts the Engine's resolver in place before PowerShell reflects over the cmdlets.
+    NestedModules        = @('OpsRunbook.Loader.dll')
     ModuleVersion        = '0.1.0'
     GUID                 = '5d1f7a0e-3c1b-4e55-9a7e-2f4b8c6d0a11'
     Author               = 'OpsRunbook contributors'

@@ -23,10 +23,10 @@ public class IsolationTests(TestServers servers)
         Assert.Equal(9, foreignNpgsql.GetName().Version!.Major);
         Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(foreignNpgsql));
 
-        var cmdlets = AssemblyLoadContext.Default.LoadFromAssemblyPath(Module.Dll);
-        var initializer = Activator.CreateInstance(cmdlets.GetType("OpsRunbook.PowerShell.ModuleInitializer", throwOnError: true)!)!;
+        var loader = AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.Combine(Module.Dir, "OpsRunbook.Loader.dll"));
+        var initializer = Activator.CreateInstance(loader.GetType("OpsRunbook.Loader.ModuleLoader", throwOnError: true)!)!;
         ((System.Management.Automation.IModuleAssemblyInitializer)initializer).OnImport();
-        try
+        var cmdlets = AssemblyLoadContext.Default.LoadFromAssemblyPath(Module.Dll);
         {
             // What PowerShell does when it binds a cmdlet whose parameters use Engine types.
             var command = cmdlets.GetType("OpsRunbook.PowerShell.Cmdlets.InvokeHealthCheckCommand", throwOnError: true)!;
@@ -45,10 +45,6 @@ public class IsolationTests(TestServers servers)
             var ours = Assert.Single(npgsqls, a => AssemblyLoadContext.GetLoadContext(a) == engineContext);
             Assert.Equal(10, ours.GetName().Version!.Major);
             Assert.Contains(npgsqls, a => AssemblyLoadContext.GetLoadContext(a) == AssemblyLoadContext.Default && a.GetName().Version!.Major == 9);
-        }
-        finally
-        {
-            ((System.Management.Automation.IModuleAssemblyCleanup)initializer).OnRemove(null!);
         }
     }
 
