@@ -50,12 +50,8 @@ public class ContractTests
     /// <summary>Output property of one cmdlet's result → the next cmdlet's ByPropertyName parameter. Later issues add rows.</summary>
     public static readonly TheoryData<string, string, string, string> PipelinePairings = new()
     {
-        { "OpsRunbook.Engine.Health.HealthCheckResult", "Target", "Invoke-HealthCheck", "Target" },
-        { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Invoke-HealthCheck", "Environment" },
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Get-RunbookEnvironment", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-RunbookEnvironment", "Environment" },
-        { "OpsRunbook.Engine.Health.HealthCheckResult", "Target", "Wait-HealthCheck", "Target" },
-        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Wait-HealthCheck", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-ServiceMetric", "Environment" },
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Test-MetricThreshold", "Environment" },
         { "OpsRunbook.Engine.Metrics.MetricSample", "Environment", "Test-MetricThreshold", "Environment" },
@@ -75,9 +71,6 @@ public class ContractTests
         { "OpsRunbook.Engine.Backup.BackupInfo", "Environment", "Test-DatabaseBackup", "Environment" },
         { "OpsRunbook.Engine.Backup.BackupInfo", "Environment", "Restore-Database", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Backup-Database", "Environment" },
-        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Invoke-HealthCheck", "Environment" },
-        { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "ConfigPath", "Invoke-HealthCheck", "ConfigPath" },
-        { "OpsRunbook.Engine.Secrets.Rotation.SecretRotationResult", "Environment", "Invoke-HealthCheck", "Environment" },
         { "OpsRunbook.Engine.Secrets.Rotation.SecretRotationStatusInfo", "SecretId", "Invoke-SecretRotation", "SecretId" },
         { "OpsRunbook.Engine.Secrets.Rotation.SecretRotationStatusInfo", "Environment", "Invoke-SecretRotation", "Environment" },
         { "OpsRunbook.Engine.Environments.RunbookEnvironmentInfo", "Environment", "Get-SecretRotationStatus", "Environment" },
@@ -89,8 +82,6 @@ public class ContractTests
     /// <summary>Types that bind whole by value: HealthCheckTarget objects pipe into Invoke-HealthCheck.</summary>
     public static readonly TheoryData<string, string, string> ByValuePairings = new()
     {
-        { "OpsRunbook.Engine.Health.HealthCheckTarget", "Invoke-HealthCheck", "InputObject" },
-        { "OpsRunbook.Engine.Health.HealthCheckTarget", "Wait-HealthCheck", "InputObject" },
         { "OpsRunbook.Engine.Deploy.DeploymentRelease", "Start-Rollback", "InputObject" },
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Start-Rollback", "HealthResult" },
         { "OpsRunbook.Engine.Secrets.Rotation.SecretRotationResult", "Set-DeploymentSecret", "InputObject" },
@@ -206,8 +197,8 @@ public class ContractTests
         {
             Assert.True(File.Exists(Path.Combine(Module.Dir, f)), f + " is missing from out/OpsRunbook");
         }
-        // Only our cmdlet assembly sits at the top: everything else is isolated in Dependencies/.
-        Assert.Equal(["OpsRunbook.PowerShell.dll"], Directory.GetFiles(Module.Dir, "*.dll").Select(Path.GetFileName));
+        // Only the loader and the cmdlet assembly sit at the top: everything else is isolated in Dependencies/.
+        Assert.Equal(["OpsRunbook.Loader.dll", "OpsRunbook.PowerShell.dll"], Directory.GetFiles(Module.Dir, "*.dll").Select(Path.GetFileName).Order());
         Assert.Empty(Directory.GetFiles(Module.Dir, "System.Management.Automation.dll", SearchOption.AllDirectories));
     }
 
@@ -352,12 +343,18 @@ public class ContractTests
     }
 
     [Fact]
-    public void The_module_initializer_isolates_and_cleans_up()
+    public void The_loader_needs_nothing_of_OpsRunbook_and_loads_before_the_cmdlets()
     {
-        var init = Module.Assembly.GetType("OpsRunbook.PowerShell.ModuleInitializer")!;
-        var interfaces = init.GetInterfaces().Select(i => i.FullName).ToList();
-        Assert.Contains("System.Management.Automation.IModuleAssemblyInitializer", interfaces);
-        Assert.Contains("System.Management.Automation.IModuleAssemblyCleanup", interfaces);
+        // PowerShell reflects over a binary module's types before its OnImport: the resolver must come from an assembly
+        // that references nothing of ours, loaded as a nested module (nested modules load before the root module).
+        using var context = new MetadataLoadContext(new PathAssemblyResolver(
+            [Path.Combine(Module.Dir, "OpsRunbook.Loader.dll"), Module.SmaPath, .. Directory.GetFiles(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "*.dll")]));
+        var loader = context.LoadFromAssemblyPath(Path.Combine(Module.Dir, "OpsRunbook.Loader.dll"));
+        Assert.DoesNotContain(loader.GetReferencedAssemblies(), r => r.Name!.StartsWith("OpsRunbook", StringComparison.Ordinal));
+        var init = loader.GetType("OpsRunbook.Loader.ModuleLoader", throwOnError: true)!;
+        Assert.Contains("System.Management.Automation.IModuleAssemblyInitializer", init.GetInterfaces().Select(i => i.FullName));
+        var manifest = File.ReadAllText(Path.Combine(Module.Dir, "OpsRunbook.psd1"));
+        Assert.Matches(@"NestedModules\s*=\s*@\('OpsRunbook\.Loader\.dll'\)", manifest);
     }
 
     [Fact]

@@ -33,7 +33,8 @@ public sealed record ParameterInfoRecord(
     bool ValueFromPipelineByPropertyName,
     IReadOnlyList<string> Aliases,
     string Description,
-    bool IsSwitch);
+    bool IsSwitch,
+    bool SupportsWildcards = false);
 
 /// <summary>Reads cmdlets from an assembly without running it.</summary>
 public static class CmdletMetadata
@@ -82,7 +83,7 @@ public static class CmdletMetadata
                     parameters.Add(new ParameterInfoRecord(
                         prop.Name,
                         FriendlyName(prop.PropertyType),
-                        prop.PropertyType.FullName ?? prop.PropertyType.Name,
+                        FullName(prop.PropertyType),
                         pn.GetValueOrDefault("ParameterSetName") as string,
                         pn.GetValueOrDefault("Mandatory") is true,
                         pn.GetValueOrDefault("Position") is int pos ? pos : int.MinValue,
@@ -90,7 +91,8 @@ public static class CmdletMetadata
                         pn.GetValueOrDefault("ValueFromPipelineByPropertyName") is true,
                         aliases,
                         Text(propDoc?.Element("summary")),
-                        prop.PropertyType.FullName == "System.Management.Automation.SwitchParameter"));
+                        prop.PropertyType.FullName == "System.Management.Automation.SwitchParameter",
+                        prop.GetCustomAttributesData().Any(a => a.AttributeType.FullName == "System.Management.Automation.SupportsWildcardsAttribute")));
                 }
             }
             result.Add(new CmdletInfo(
@@ -135,6 +137,9 @@ public static class CmdletMetadata
         string s => [s],
         _ => [],
     };
+
+    private static string FullName(Type t) =>
+        t.IsGenericType && t.GetGenericTypeDefinition().FullName == "System.Nullable`1" ? FullName(t.GetGenericArguments()[0]) : t.FullName ?? t.Name;
 
     private static string FriendlyName(Type t)
     {

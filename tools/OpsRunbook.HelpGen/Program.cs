@@ -17,6 +17,6 @@ var missing = cmdlets.SelectMany(c =>
 foreach (var m in missing) Console.Error.WriteLine("help: " + m);
 if (missing.Count > 0) return 1;
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(args[3]))!);
-MamlWriter.Write(cmdlets).Save(args[3]);
+MamlWriter.Write(cmdlets, DefaultValues.Read(args[0], args[2], cmdlets)).Save(args[3]);
 Console.WriteLine($"help: {cmdlets.Count} cmdlets -> {args[3]}");
 return 0;
