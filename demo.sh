@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Builds the module, starts the local sandbox (tests/servers.sh: PostgreSQL primary + replica, Redis, s3rver and a
-# small app) and runs the daily health check of runbook 001 against it, then stops the sandbox.
+# Builds the module, starts the local sandbox (tests/servers.sh: PostgreSQL primary + replica, Redis, s3rver, fake
+# Secrets Manager and Fly.io, and a small app) and runs the daily health check of runbook 001 against it in a real
+# PowerShell 7.6.9 (installed into .tools/ by tests/pwsh.sh when missing), then stops the sandbox.
 #   bash demo.sh          run once
 #   bash demo.sh --keep   leave the sandbox running and print how to use it
 set -euo pipefail
-export AWS_EC2_METADATA_DISABLED=true
+export AWS_EC2_METADATA_DISABLED=true DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$root"
 keep=0; [ "${1:-}" = "--keep" ] && keep=1
 
 echo "== building the module (dotnet build -> out/OpsRunbook)"
 dotnet build OpsRunbook.sln -nologo -v quiet -clp:ErrorsOnly
+echo "== PowerShell"
+pwsh=$(bash tests/pwsh.sh)
+"$pwsh" -NoProfile -NonInteractive -Command '"PowerShell " + $PSVersionTable.PSVersion'
 echo "== starting the sandbox"
 env_file=$(bash tests/servers.sh start)
 sandbox_dir=$(dirname "$env_file")
@@ -19,20 +23,15 @@ sandbox_dir=$(dirname "$env_file")
 source "$env_file"
 
 config="$root/examples/runbook.sandbox.json"
-echo "== daily health check of environment 'sandbox'"
+echo "== daily health check of environment 'sandbox' (examples/daily-health-check.ps1)"
 rc=0
-if command -v pwsh >/dev/null 2>&1; then
-  pwsh -NoProfile -NonInteractive -File examples/daily-health-check.ps1 -Environment sandbox -ConfigPath "$config" || rc=$?
-else
-  echo "(pwsh is not installed here: running the same checks through the Engine; with pwsh this is Invoke-HealthCheck)"
-  dotnet run --project tools/OpsRunbook.Demo --no-build -- "$config" sandbox || rc=$?
-fi
+"$pwsh" -NoProfile -NonInteractive -File examples/daily-health-check.ps1 -Environment sandbox -ConfigPath "$config" || rc=$?
 
 if [ $keep = 1 ]; then
   echo
-  echo "The sandbox keeps running. In pwsh:"
-  echo "  Get-Content $env_file | ForEach-Object { if (\$_ -match \"^export (\\w+)='(.*)'\$\") { Set-Item env:\$(\$Matches[1]) \$Matches[2] } }"
-  echo "  Import-Module ./out/OpsRunbook/OpsRunbook.psd1"
+  echo "The sandbox keeps running. Start PowerShell with its settings and the module:"
+  echo "  set -a; source $env_file; set +a; $pwsh -NoExit -Command 'Import-Module ./out/OpsRunbook/OpsRunbook.psd1'"
+  echo "then, for example:"
   echo "  Invoke-HealthCheck sandbox -ConfigPath ./examples/runbook.sandbox.json -Summary"
   echo "Stop it with: bash tests/servers.sh stop $sandbox_dir"
 fi

@@ -40,7 +40,7 @@ Write-Host "=== $Environment daily health check - $(Get-Date -Format 'yyyy-MM-dd
 
 Write-Host 'Checking service status...'
 $health = Invoke-HealthCheck -Environment $Environment -Summary @config
-$report = $health | Where-Object { $_ -is [OpsRunbook.Engine.Health.HealthReport] }
+$report = $health | Where-Object { $_.PSTypeNames -contains 'OpsRunbook.Engine.Health.HealthReport' }
 $report.Entries | Format-Table -AutoSize | Out-Host
 
 Write-Host 'Checking disk and memory usage...'

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The OpsRunbook test command (the README's, and what .ci/run calls):
 #   builds everything, starts the real test servers once (tests/servers.sh), runs the xunit suites
-#   (Engine against the real servers, contract tests over the built module), then the Pester suite where pwsh
-#   exists, and ends with one line: "N passed, N failed, N skipped".
+#   (Engine against the real servers, tests of the built module in hosted runspaces), then the Pester suite in the
+#   pinned pwsh (tests/pwsh.sh installs it), and ends with one line: "N passed, N failed, N skipped".
 # OPSRUNBOOK_REQUIRE_SERVERS=1 (CI) makes a server that cannot start a failure instead of skipped tests.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -67,21 +67,23 @@ for project in tests/OpsRunbook.Engine.Tests tests/OpsRunbook.PowerShell.Tests; 
 done
 
 echo "== pester"
-pester_tests=$(grep -h -c -E '^\s*It ' tests/pester/*.Tests.ps1 | awk '{s+=$1} END {print s+0}')
-if command -v pwsh >/dev/null 2>&1; then
-  pwsh -NoProfile -NonInteractive -File "$root/tests/pester/Invoke-PesterSuite.ps1" -ResultPath "$results/pester.txt"
+# PowerShell 7.6.9 and Pester 5.9.1, pinned, installed into .tools/ when missing: the module is tested in the pwsh users
+# run, never skipped. A pwsh that cannot be installed is a failure.
+if pwsh=$(bash "$root/tests/pwsh.sh"); then
+  export PATH="$(dirname "$pwsh"):$PATH"
+  "$pwsh" -NoProfile -NonInteractive -File "$root/tests/pester/Invoke-PesterSuite.ps1" -ResultPath "$results/pester.txt"
   rc=$?
   if [ -f "$results/pester.txt" ]; then
     read -r p f s < "$results/pester.txt"
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   else
+    echo "the Pester suite produced no results (exit $rc)"
     failed=$((failed + 1))
   fi
   [ "$rc" -eq 0 ] || status=1
 else
-  echo "skipped $pester_tests Pester tests: pwsh is not installed on this machine (no registry here carries PowerShell)."
-  echo "They run wherever pwsh 7.4+ exists: pwsh tests/pester/Invoke-PesterSuite.ps1"
-  skipped=$((skipped + pester_tests))
+  echo "PowerShell 7.6.9 or Pester 5.9.1 could not be installed (tests/pwsh.sh): the Pester suite cannot run"
+  failed=$((failed + 1))
 fi
 
 [ "$failed" -eq 0 ] || status=1

@@ -127,6 +127,16 @@ GRANT pg_read_all_stats, pg_signal_backend TO opsrunbook;
 ALTER ROLE opsrunbook CREATEDB;
 -- The sandbox's application login, whose password Invoke-SecretRotation rotates (sandbox/database in the fake Secrets Manager).
 CREATE ROLE sandbox_app LOGIN PASSWORD '$SANDBOX_DB_PASSWORD';
+-- A small shop, so that the sandbox's backups, restores, table sizes and row counts have something to show.
+CREATE SCHEMA shop AUTHORIZATION opsrunbook;
+SET ROLE opsrunbook;
+CREATE TABLE shop.customers (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE shop.orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES shop.customers, total_cents integer NOT NULL,
+                          created_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO shop.customers (email) SELECT 'customer' || g || '@example.test' FROM generate_series(1, 500) g;
+INSERT INTO shop.orders (customer_id, total_cents) SELECT 1 + g % 500, (g * 37) % 10000 FROM generate_series(1, 5000) g;
+ANALYZE shop.customers, shop.orders;
+RESET ROLE;
 SQL
   "${as_pg[@]}" "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$d/pg/replica" -R -X stream -c fast >"$d/pg/basebackup.log" 2>&1 \
     || die "pg_basebackup failed: $(tail -5 "$d/pg/basebackup.log")"

@@ -13,21 +13,27 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
     protected const string EnvironmentSet = "Environment";
     /// <summary>Parameter set: URLs.</summary>
     protected const string UriSet = "Uri";
-    /// <summary>Parameter set: target objects by property name.</summary>
+    /// <summary>Parameter set: target objects.</summary>
     protected const string TargetSet = "Target";
-    /// <summary>Parameter set: target objects by value.</summary>
+    /// <summary>Parameter set: whatever the pipeline brings (results, reports, environments, targets, names).</summary>
     protected const string InputObjectSet = "InputObject";
 
+    private readonly HashSet<string> _seen = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
+
     /// <summary>The environment in runbook.json whose targets to check. With -Uri or -Target it labels the results.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = EnvironmentSet)]
+    /// <remarks>Not bound from piped objects' Environment property: everything piped goes to -InputObject, which knows
+    /// a result (check its target again) from an environment (check all of it).</remarks>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = EnvironmentSet)]
     [Parameter(ParameterSetName = UriSet)]
-    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSet)]
-    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = InputObjectSet)]
+    [Parameter(ParameterSetName = TargetSet)]
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
 
-    /// <summary>Only the environment's targets with these names (wildcards allowed), e.g. deep, database*.</summary>
+    /// <summary>Only the environment's targets with these names (wildcards allowed), e.g. deep, database*. With piped
+    /// environments or environment names, the same for each of them.</summary>
     [Parameter(ParameterSetName = EnvironmentSet)]
+    [Parameter(ParameterSetName = InputObjectSet)]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[]? Name { get; set; }
@@ -42,15 +48,19 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Condition { get; set; }
 
-    /// <summary>Target objects to check; binds the Target property of earlier results, so results can be re-checked.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSet)]
+    /// <summary>Target objects to check, such as the Target property of earlier results.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = TargetSet)]
     [ValidateNotNullOrEmpty]
     public HealthCheckTarget[]? Target { get; set; }
 
-    /// <summary>Target objects from the pipeline.</summary>
+    /// <summary>
+    /// What to check, from the pipeline: earlier HealthCheckResults or HealthReports (their targets are checked again,
+    /// each once), environments from Get-RunbookEnvironment or environment names, target objects, or any OpsRunbook
+    /// result with an Environment (such as a rotation's or a rollback's), whose environment is checked.
+    /// </summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [ValidateNotNullOrEmpty]
-    public HealthCheckTarget[]? InputObject { get; set; }
+    public PSObject[]? InputObject { get; set; }
 
     /// <summary>How many targets are checked at once (default 32).</summary>
     [Parameter]
@@ -90,18 +100,7 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
                     ThrowTerminatingError(new ErrorRecord(new ArgumentException("give -Environment, the name of an environment in runbook.json"),
                         "OpsRunbook.EnvironmentMissing", ErrorCategory.InvalidArgument, null));
                 }
-                var config = LoadConfig();
-                try
-                {
-                    var env = config.GetEnvironment(Environment!);
-                    // secret:aws: references of this environment resolve with its AWS settings.
-                    if (env.Aws is not null) Secrets.UseAws(env.Aws);
-                    targets.AddRange(env.GetHealthCheckTargets(Name));
-                }
-                catch (RunbookConfigException ex)
-                {
-                    ThrowTerminatingError(ConfigError(ex));
-                }
+                targets.AddRange(EnvironmentTargets(Environment!, ConfigPath, Name));
                 break;
             case UriSet:
                 foreach (var uri in Uri!)
@@ -116,15 +115,93 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
                     }
                 }
                 break;
-            default:
-                foreach (var t in (ParameterSetName == TargetSet ? Target : InputObject)!)
+            case TargetSet:
+                foreach (var t in Target!)
                 {
                     if (!string.IsNullOrEmpty(Environment)) t.Environment ??= Environment;
                     targets.Add(t);
                 }
                 break;
+            default:
+                foreach (var item in InputObject!) AddPiped(item, targets);
+                break;
         }
+        // Each target once per invocation: piping a summary together with its entries, or the same environment twice,
+        // checks nothing twice.
+        targets.RemoveAll(t => !_seen.Add($"{t.Environment}\u0001{t.Name}\u0001{t.Address}"));
         foreach (var t in targets) SupplyVaultSecret(Secrets, t.Connection);
         return targets;
+    }
+
+    private void AddPiped(PSObject? item, List<HealthCheckTarget> targets)
+    {
+        switch (item?.BaseObject)
+        {
+            case null:
+                return;
+            case HealthCheckTarget target:
+                targets.Add(target);
+                return;
+            case HealthCheckResult result:
+                targets.Add(result.Target);
+                return;
+            case HealthReport report:
+                targets.AddRange(report.Entries.Select(e => e.Target));
+                return;
+            case RunbookEnvironmentInfo info:
+                targets.AddRange(EnvironmentTargets(info.Environment, ConfigPath ?? info.ConfigPath, Name));
+                return;
+            case string name when !string.IsNullOrWhiteSpace(name):
+                targets.AddRange(EnvironmentTargets(name, ConfigPath, Name));
+                return;
+        }
+        // Across a job, remoting or Import-Clixml boundary a result arrives as a property bag: its environment and target
+        // name find the same target in runbook.json again. Other OpsRunbook results (a rotation's, a rollback's) name
+        // the environment they changed, which is checked whole.
+        var typeName = item.TypeNames.FirstOrDefault() ?? item.BaseObject.GetType().FullName!;
+        var environment = item.Properties["Environment"]?.Value as string;
+        var isResult = typeName.EndsWith("OpsRunbook.Engine.Health.HealthCheckResult", StringComparison.Ordinal);
+        var isReport = typeName.EndsWith("OpsRunbook.Engine.Health.HealthReport", StringComparison.Ordinal);
+        if (isResult && !string.IsNullOrEmpty(environment) && item.Properties["Name"]?.Value is string targetName)
+        {
+            targets.AddRange(EnvironmentTargets(environment, ConfigPath, [targetName]));
+        }
+        else if (isReport && item.Properties["Entries"]?.Value is System.Collections.IEnumerable entries)
+        {
+            foreach (var entry in entries) AddPiped(PSObject.AsPSObject(entry), targets);
+        }
+        else if (!isResult && !string.IsNullOrEmpty(environment))
+        {
+            targets.AddRange(EnvironmentTargets(environment, ConfigPath, Name));
+        }
+        else if (_refused.Add(typeName))
+        {
+            // One error per kind of input, not one per object: 50 unknown objects make one error.
+            WriteError(new ErrorRecord(
+                new ArgumentException($"{MyInvocation.MyCommand.Name} cannot check a {typeName}" + (isResult ? " without an Environment (a -Uri result): run it with -Uri again" : "") +
+                    ": pipe HealthCheckResults, HealthReports, Get-RunbookEnvironment output, environment names or objects with an Environment property."),
+                "OpsRunbook.UnsupportedInput", ErrorCategory.InvalidType, item));
+        }
+    }
+
+    private IReadOnlyList<HealthCheckTarget> EnvironmentTargets(string environment, string? configPath, string[]? names)
+    {
+        var saved = ConfigPath;
+        ConfigPath = configPath;
+        try
+        {
+            var env = LoadConfig().GetEnvironment(environment);
+            if (env.Aws is not null) Secrets.UseAws(env.Aws);
+            return env.GetHealthCheckTargets(names);
+        }
+        catch (RunbookConfigException ex)
+        {
+            ThrowTerminatingError(ConfigError(ex));
+            return [];
+        }
+        finally
+        {
+            ConfigPath = saved;
+        }
     }
 }

@@ -113,7 +113,7 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
         {
             var output = InvokeCommand.InvokeScript(
                 "param($vault, $name) Microsoft.PowerShell.SecretManagement\\Get-Secret -Vault $vault -Name $name -AsPlainText -ErrorAction Stop",
-                false, System.Management.Automation.Runspaces.PipelineResultTypes.Output, null, reference.Vault, reference.Id);
+                false, System.Management.Automation.Runspaces.PipelineResultTypes.None, null, reference.Vault, reference.Id);
             var secret = output.Count == 1 ? output[0]?.BaseObject?.ToString() : null;
             if (string.IsNullOrEmpty(secret))
             {

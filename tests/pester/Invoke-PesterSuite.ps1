@@ -3,8 +3,9 @@
 .SYNOPSIS
     Runs the OpsRunbook Pester suite against the built module (out/OpsRunbook) and the test servers.
 .DESCRIPTION
-    Called by tests/run.sh where pwsh exists, after `dotnet build` and tests/servers.sh. Needs Pester 5.
-    Writes "passed failed skipped" to -ResultPath and exits non-zero when a test failed.
+    Called by tests/run.sh after `dotnet build` and tests/servers.sh, in the pwsh that tests/pwsh.sh installs, with
+    Pester 5.9.1 from .tools/Modules (tests/pwsh.sh installs it too). Writes "passed failed skipped" to -ResultPath and
+    exits non-zero when a test failed or Pester is missing.
 #>
 [CmdletBinding()]
 param(
@@ -12,12 +13,11 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 
-$pester = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.3.0' } | Sort-Object Version -Descending | Select-Object -First 1
-if (-not $pester) {
-    Write-Host 'Installing Pester 5 for the current user'
-    Install-Module -Name Pester -MinimumVersion 5.3.0 -Scope CurrentUser -Force -SkipPublisherCheck
+$pinned = Join-Path $PSScriptRoot '..' '..' '.tools' 'Modules' 'Pester' '5.9.1' 'Pester.psd1'
+if (-not (Test-Path $pinned)) {
+    throw "Pester 5.9.1 is missing at ${pinned}: run 'bash tests/pwsh.sh' to install it."
 }
-Import-Module Pester -MinimumVersion 5.3.0
+Import-Module $pinned -Force
 
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = $PSScriptRoot

@@ -30,9 +30,9 @@ Describe 'PostgreSQL pipelines' -Skip:(-not $HaveServers) {
                 Start-Sleep -Milliseconds 200
             }
             $found | Should -Not -BeNullOrEmpty
-            $found | Stop-DatabaseQuery -Terminate -WhatIf | Should -BeNullOrEmpty
+            $found | Stop-DatabaseQuery -Terminate -WhatIf -ConfigPath $SandboxConfig | Should -BeNullOrEmpty
             (Get-DatabaseActivity @Db | Where-Object Pid -eq $found.Pid) | Should -Not -BeNullOrEmpty
-            $result = $found | Stop-DatabaseQuery -Terminate -Force
+            $result = $found | Stop-DatabaseQuery -Terminate -Force -ConfigPath $SandboxConfig
             $result.Outcome | Should -Be 'Stopped'
         }
         finally {
@@ -46,8 +46,8 @@ Describe 'PostgreSQL pipelines' -Skip:(-not $HaveServers) {
         (Get-DatabaseReplication @Db).Role | Should -Be 'primary'
         (Get-DatabaseReplication @Db -Replica).ReceiverStatus | Should -Be 'streaming'
         $audit = Get-DatabaseRoleAudit @Db
-        ($audit | Where-Object { $_ -is [OpsRunbook.Engine.Database.DatabaseRoleAudit] }).Role | Should -Contain 'opsrunbook'
-        ($audit | Where-Object { $_ -is [OpsRunbook.Engine.Database.DatabasePublicSchemaAudit] }).PublicCanCreate | Should -BeFalse
+        ($audit | Where-Object { $_.PSTypeNames -contains 'OpsRunbook.Engine.Database.DatabaseRoleAudit' }).Role | Should -Contain 'opsrunbook'
+        ($audit | Where-Object { $_.PSTypeNames -contains 'OpsRunbook.Engine.Database.DatabasePublicSchemaAudit' }).PublicCanCreate | Should -BeFalse
     }
 
     It 'previews maintenance with -WhatIf and runs it with -Confirm:$false' {

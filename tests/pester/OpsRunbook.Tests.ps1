@@ -88,7 +88,7 @@ Describe 'Invoke-HealthCheck' -Skip:(-not $HaveServers) {
         $wrong = 'wrong-' + [guid]::NewGuid().ToString('N')
         $url = "postgres://opsrunbook:$wrong@127.0.0.1:$($Settings.OPSRUNBOOK_PG_PORT)/opsrunbook"
         $result = Invoke-HealthCheck -Uri $url -Verbose 4>&1
-        $record = $result | Where-Object { $_ -is [OpsRunbook.Engine.Health.HealthCheckResult] }
+        $record = $result | Where-Object { $_.PSTypeNames -contains 'OpsRunbook.Engine.Health.HealthCheckResult' }
         $record.Status | Should -Be 'Unhealthy'
         ($result | Out-String) | Should -Not -Match $wrong
     }
@@ -109,6 +109,25 @@ Describe 'Invoke-HealthCheck' -Skip:(-not $HaveServers) {
         $again.Environment | Should -Be 'sandbox'
     }
 
+    It 're-checks each target of a summary and its entries once' {
+        $first = Invoke-HealthCheck sandbox -ConfigPath $SandboxConfig -Summary
+        $again = @($first | Invoke-HealthCheck)
+        $again.Count | Should -Be ($first.Count - 1)
+        @($again.Name | Sort-Object -Unique).Count | Should -Be $again.Count
+    }
+
+    It 'checks environments piped by name, with -Name' {
+        $results = @('sandbox' | Invoke-HealthCheck -ConfigPath $SandboxConfig -Name simple, deep)
+        $results.Name | Sort-Object | Should -Be @('deep', 'simple')
+    }
+
+    It 'refuses input it cannot check with one error, not one per object' {
+        $results = @(1..50 | ForEach-Object { [pscustomobject]@{ Id = $_ } } | Invoke-HealthCheck -ErrorVariable problems -ErrorAction SilentlyContinue)
+        $results.Count | Should -Be 0
+        $problems.Count | Should -Be 1
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.UnsupportedInput*'
+    }
+
     It 'checks targets piped from Get-RunbookEnvironment' {
         (Get-RunbookEnvironment sandbox -ConfigPath $SandboxConfig | Invoke-HealthCheck).Count | Should -BeGreaterOrEqual 8
     }
@@ -122,12 +141,8 @@ Describe 'Get-RunbookEnvironment' {
     }
 
     It 'finds the environment of a piped health-check result' {
-        $result = [OpsRunbook.Engine.Health.HealthCheckResult]@{
-            Environment = 'sandbox'
-            Target      = [OpsRunbook.Engine.Health.HealthCheckTarget]@{ Name = 'deep'; Address = 'http://127.0.0.1:1/' }
-            Status      = 'Healthy'
-            Reason      = 'test'
-        }
+        # The Engine's types live in the module's own load context, so a result comes from a cmdlet, as a user's would.
+        $result = Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1' -Environment sandbox -TimeoutSec 1 -FailureThreshold 1
         ($result | Get-RunbookEnvironment -ConfigPath $SandboxConfig).Environment | Should -Be 'sandbox'
     }
 
@@ -170,8 +185,9 @@ Describe 'vault: references' -Skip:(-not $HaveServers) {
             }
             Export-ModuleMember -Function Get-Secret
         } | Import-Module
-        $result = Invoke-HealthCheck v -ConfigPath $VaultConfig
-        $result.Status | Should -Be 'Healthy'
+        $result = @(Invoke-HealthCheck v -ConfigPath $VaultConfig)
+        $result.Count | Should -Be 1 -Because 'the secret itself must never reach the output'
+        $result[0].Status | Should -Be 'Healthy'
         ($result | Format-List * | Out-String) | Should -Not -Match $Settings.OPSRUNBOOK_REDIS_PASSWORD
     }
 
@@ -187,7 +203,8 @@ Describe 'vault: references' -Skip:(-not $HaveServers) {
 Describe '-WhatIf conventions' {
     It 'every mutating cmdlet supports -WhatIf and -Confirm' {
         $mutating = 'Add', 'Clear', 'Copy', 'Move', 'New', 'Remove', 'Rename', 'Reset', 'Set', 'Backup', 'Restore', 'Update', 'Start', 'Stop', 'Restart', 'Resume', 'Suspend', 'Disable', 'Enable', 'Deploy', 'Grant', 'Revoke', 'Send'
-        foreach ($command in Get-Command -Module OpsRunbook | Where-Object Verb -in $mutating) {
+        # New-RandomSecret only computes a value in the session: it creates nothing anywhere.
+        foreach ($command in Get-Command -Module OpsRunbook | Where-Object Verb -in $mutating | Where-Object Name -ne 'New-RandomSecret') {
             $command.Parameters.Keys | Should -Contain 'WhatIf'
             $command.Parameters.Keys | Should -Contain 'Confirm'
         }
@@ -197,5 +214,79 @@ Describe '-WhatIf conventions' {
         foreach ($name in 'Invoke-HealthCheck', 'Get-RunbookEnvironment') {
             (Get-Command $name).Parameters.Keys | Should -Not -Contain 'WhatIf'
         }
+    }
+}
+
+Describe 'Durations as typed at the prompt' {
+    BeforeAll {
+        # The parameter's own transformation, given what PowerShell made of the text in argument mode.
+        function script:Get-Argument { param([Parameter(Position = 0)] $Value) $Value }
+        $script:Convert = {
+            param([string] $Text)
+            $attribute = (Get-Command Wait-HealthCheck).Parameters['Timeout'].Attributes | Where-Object { $_.GetType().Name -eq 'DurationTransformationAttribute' }
+            $argument = & ([scriptblock]::Create("Get-Argument $Text"))
+            $attribute.Transform($ExecutionContext, $argument)
+        }
+    }
+
+    It 'reads <Text> as written' -ForEach @(
+        @{ Text = '30s'; Seconds = 30 }            # [int16] 30 to PowerShell
+        @{ Text = '30d'; Seconds = 30 * 86400 }    # [decimal] 30
+        @{ Text = '1.5d'; Seconds = 1.5 * 86400 }
+        @{ Text = '500ms'; Seconds = 0.5 }
+        @{ Text = '10m'; Seconds = 600 }
+        @{ Text = '4h'; Seconds = 14400 }
+        @{ Text = "'00:10:00'"; Seconds = 600 }
+        @{ Text = '([timespan]::FromMinutes(2))'; Seconds = 120 }
+    ) {
+        (& $Convert $Text).TotalSeconds | Should -Be $Seconds
+    }
+
+    It 'refuses a number without a unit, showing how to write it: <Text>' -ForEach @(
+        @{ Text = '30'; Hint = '30s' }, @{ Text = '30l'; Hint = '30s' }, @{ Text = '2.5'; Hint = '2.5s' }, @{ Text = "'30'"; Hint = '30s' }
+    ) {
+        { & $Convert $Text } | Should -Throw "*no unit*$Hint*"
+    }
+
+    It 'binds -Timeout 2s as two seconds in a real call' {
+        $elapsed = Measure-Command {
+            { Wait-HealthCheck -Uri 'tcp://127.0.0.1:1' -Timeout 2s -Interval 500ms -ErrorAction Stop } | Should -Throw '*after 2s*'
+        }
+        $elapsed.TotalSeconds | Should -BeLessThan 60
+    }
+
+    It 'refuses -OlderThan 30 on a cmdlet that deletes, before it touches anything' {
+        $err = { Remove-DatabaseBackup -Destination (Join-Path $TestDrive 'none') -OlderThan 30 -WhatIf -ErrorAction Stop } | Should -Throw -PassThru
+        $err.Exception.Message | Should -BeLike '*no unit*30d*'
+    }
+}
+
+Describe 'Help as Get-Help shows it' {
+    It 'lists -WhatIf and -Confirm in the syntax and parameters of every cmdlet that has them' {
+        $commands = @(Get-Command -Module OpsRunbook | Where-Object { $_.Parameters.ContainsKey('WhatIf') })
+        $commands.Count | Should -BeGreaterOrEqual 18
+        foreach ($command in $commands) {
+            $help = Get-Help $command.Name -Full
+            foreach ($syntax in $help.Syntax.SyntaxItem) {
+                $syntax.Parameter.Name | Should -Contain 'WhatIf' -Because "$($command.Name)'s syntax"
+                $syntax.Parameter.Name | Should -Contain 'Confirm' -Because "$($command.Name)'s syntax"
+            }
+            ($help.Syntax | Out-String -Width 1000) | Should -Match '\[-WhatIf\] \[-Confirm\]'
+
+            $help.Parameters.Parameter.Name | Should -Contain 'WhatIf'
+            $help.Parameters.Parameter.Name | Should -Contain 'Confirm'
+        }
+    }
+
+    It 'states the default values the code has' {
+        (Get-Help Wait-HealthCheck -Parameter Timeout).DefaultValue | Should -Be '10m'
+        (Get-Help Invoke-HealthCheck -Parameter ThrottleLimit).DefaultValue | Should -Be '32'
+        (Get-Help Invoke-HealthCheck -Parameter FailureThreshold).DefaultValue | Should -Be '3'
+        (Get-Help Remove-DatabaseBackup -Parameter Force).DefaultValue | Should -Be 'False'
+        (Get-Help Remove-DatabaseBackup -Parameter OlderThan).DefaultValue | Should -Be 'None'
+    }
+
+    It 'marks wildcard parameters' {
+        (Get-Help Invoke-HealthCheck -Parameter Name).Globbing | Should -Be 'true'
     }
 }

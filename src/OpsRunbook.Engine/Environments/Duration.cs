@@ -34,12 +34,24 @@ public static class Duration
         return false;
     }
 
+    /// <summary>
+    /// Like <see cref="TryParse"/> but only with a unit (<c>500ms</c>, <c>5s</c>, <c>10m</c>, <c>4h</c>, <c>30d</c>): what a
+    /// person types at a prompt, where a bare number could mean any unit.
+    /// </summary>
+    public static bool TryParseWithUnit(string? text, out TimeSpan value)
+    {
+        var s = text?.Trim() ?? "";
+        value = default;
+        return s.Length > 0 && char.IsLetter(s[^1]) && TryParse(s, out value, out _);
+    }
+
     /// <summary>Short form for messages: <c>5s</c>, <c>250ms</c>, <c>2m</c>.</summary>
     public static string Format(TimeSpan value)
     {
         if (value.TotalSeconds < 1) return ((int)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
         if (value.TotalMinutes < 1) return value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
         if (value.TotalHours < 1) return value.TotalMinutes.ToString("0.##", CultureInfo.InvariantCulture) + "m";
-        return value.TotalHours.ToString("0.##", CultureInfo.InvariantCulture) + "h";
+        if (value.TotalDays < 1 || value.Ticks % TimeSpan.TicksPerDay != 0) return value.TotalHours.ToString("0.##", CultureInfo.InvariantCulture) + "h";
+        return value.TotalDays.ToString("0", CultureInfo.InvariantCulture) + "d";
     }
 }

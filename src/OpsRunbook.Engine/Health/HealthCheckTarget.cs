@@ -3,8 +3,8 @@ using OpsRunbook.Engine.Secrets;
 namespace OpsRunbook.Engine.Health;
 
 /// <summary>
-/// Something to check. Built from an environment's configuration, from <c>-Uri</c>, or by hand
-/// (<c>[OpsRunbook.Engine.Health.HealthCheckTarget]@{ Name = 'api'; Address = 'https://...' }</c>).
+/// Something to check. Built from an environment's configuration or from <c>-Uri</c>, and carried by every
+/// HealthCheckResult (its Target), so results can be checked again.
 /// It carries no secret values: a database or Redis target holds a <see cref="SecretValue"/> reference.
 /// </summary>
 public sealed class HealthCheckTarget
