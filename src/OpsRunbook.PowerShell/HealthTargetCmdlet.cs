@@ -36,6 +36,7 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
     [Parameter(ParameterSetName = InputObjectSet)]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(TargetNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>URLs to check: http(s)://, tcp://host:port, dns://SERVER/NAME, postgres:// or redis:// (rediss:// for TLS).</summary>

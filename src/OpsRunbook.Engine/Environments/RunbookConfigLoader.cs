@@ -44,15 +44,19 @@ public static class RunbookConfigLoader
     }
 
     /// <summary>Environment names for tab completion: never throws, returns none when no valid file is found.</summary>
-    public static IReadOnlyList<string> TryListEnvironmentNames(string? explicitPath, string currentDirectory)
+    public static IReadOnlyList<string> TryListEnvironmentNames(string? explicitPath, string currentDirectory) =>
+        TryLoad(explicitPath, currentDirectory)?.Environments.Select(e => e.Name).ToList() ?? [];
+
+    /// <summary>The configuration a command would use, or null when there is none or it does not load (for completion).</summary>
+    public static RunbookConfig? TryLoad(string? explicitPath, string currentDirectory)
     {
         try
         {
-            return Load(Locate(explicitPath, currentDirectory)).Environments.Select(e => e.Name).ToList();
+            return Load(Locate(explicitPath, currentDirectory));
         }
         catch (RunbookConfigException)
         {
-            return [];
+            return null;
         }
     }
 

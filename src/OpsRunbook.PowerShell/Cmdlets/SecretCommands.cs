@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using OpsRunbook.PowerShell.Completers;
 using System.Security;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Secrets.Rotation;
@@ -52,6 +53,7 @@ public sealed class InvokeSecretRotationCommand : SecretCmdlet
     [Parameter(ParameterSetName = "Configured")]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SecretNameCompleter))]
     public string[]? Secret { get; set; }
 
     /// <summary>A Secrets Manager secret (name or ARN). Its runbook.json settings apply when the environment configures it; binds the SecretId of Get-SecretRotationStatus results.</summary>
@@ -176,6 +178,8 @@ public sealed class GetSecretRotationStatusCommand : SecretCmdlet
     [Parameter]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(SecretNameCompleter))]
     public string[]? Secret { get; set; }
 
     /// <summary>Also every secret in the account (ListSecrets), under -NamePrefix when given.</summary>

@@ -5,24 +5,83 @@ using OpsRunbook.Engine.Environments;
 
 namespace OpsRunbook.PowerShell.Completers;
 
-/// <summary>Completes environment names from the runbook.json the command would use (-ConfigPath, $env:OPSRUNBOOK_CONFIG, ./runbook.json).</summary>
-public sealed class EnvironmentNameCompleter : IArgumentCompleter
+/// <summary>
+/// Completes names from the runbook.json the command would use (-ConfigPath, $env:OPSRUNBOOK_CONFIG, ./runbook.json),
+/// reading only that file: no connection, no cloud call.
+/// </summary>
+public abstract class RunbookConfigCompleter : IArgumentCompleter
 {
-    /// <summary>Environment names starting with what was typed.</summary>
+    /// <summary>The candidate names, given the configuration and the -Environment typed so far (null when none).</summary>
+    protected abstract IEnumerable<string> Names(RunbookConfig config, string? environment);
+
+    /// <summary>Names starting with what was typed, quoted where PowerShell needs quotes.</summary>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var configPath = fakeBoundParameters["ConfigPath"] as string;
-        var prefix = wordToComplete.Trim('\'', '"');
-        // PowerShell's current location, not the process's: they differ after Set-Location.
-        var here = System.Management.Automation.Runspaces.Runspace.DefaultRunspace?.SessionStateProxy.Path.CurrentFileSystemLocation.ProviderPath
-            ?? Directory.GetCurrentDirectory();
-        foreach (var name in RunbookConfigLoader.TryListEnvironmentNames(configPath, here))
+        var config = RunbookConfigLoader.TryLoad(fakeBoundParameters["ConfigPath"] as string, CurrentLocation());
+        if (config is null) return [];
+        var environment = fakeBoundParameters["Environment"] switch
         {
-            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-            {
-                yield return new CompletionResult(name, name, CompletionResultType.ParameterValue, name);
-            }
+            string s => s,
+            object[] { Length: > 0 } a => a[0] as string,
+            _ => config.Environments.Count == 1 ? config.Environments[0].Name : null,
+        };
+        var prefix = wordToComplete.Trim('\'', '"');
+        IEnumerable<string> names;
+        try
+        {
+            names = Names(config, environment).ToList();
         }
+        catch (RunbookConfigException)
+        {
+            return []; // an -Environment that does not exist (yet): nothing to offer
+        }
+        return names
+            .Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Order(StringComparer.OrdinalIgnoreCase)
+            .Select(n => new CompletionResult(n.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$' or '`' or ';' or '(' or ')' or '{' or '}' or ',') ? "'" + n.Replace("'", "''") + "'" : n,
+                n, CompletionResultType.ParameterValue, n));
     }
+
+    /// <summary>
+    /// PowerShell's current location (not the process's: they differ after Set-Location). Read through a script block,
+    /// which runs on the completing pipeline: SessionStateProxy may not be used while TabExpansion2 is running.
+    /// </summary>
+    private static string CurrentLocation()
+    {
+        try
+        {
+            var output = ScriptBlock.Create("$ExecutionContext.SessionState.Path.CurrentFileSystemLocation.ProviderPath").Invoke();
+            if (output.Count == 1 && output[0]?.BaseObject is string path && path.Length > 0) return path;
+        }
+        catch (RuntimeException)
+        {
+            // no runspace on this thread: fall back to the process's directory
+        }
+        return Directory.GetCurrentDirectory();
+    }
+}
+
+/// <summary>Completes environment names.</summary>
+public sealed class EnvironmentNameCompleter : RunbookConfigCompleter
+{
+    /// <inheritdoc />
+    protected override IEnumerable<string> Names(RunbookConfig config, string? environment) => config.Environments.Select(e => e.Name);
+}
+
+/// <summary>Completes the health-check target names of the -Environment given (endpoints, database, database-replica, redis).</summary>
+public sealed class TargetNameCompleter : RunbookConfigCompleter
+{
+    /// <inheritdoc />
+    protected override IEnumerable<string> Names(RunbookConfig config, string? environment) =>
+        environment is null ? [] : config.GetEnvironment(environment).GetHealthCheckTargets().Select(t => t.Name);
+}
+
+/// <summary>Completes the names under the -Environment's "secrets" (database, redis, jwt ...).</summary>
+public sealed class SecretNameCompleter : RunbookConfigCompleter
+{
+    /// <inheritdoc />
+    protected override IEnumerable<string> Names(RunbookConfig config, string? environment) =>
+        environment is null ? [] : config.GetEnvironment(environment).Secrets.Select(s => s.Name);
 }
