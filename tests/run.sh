@@ -50,7 +50,7 @@ count() { # trx file -> adds its counters
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
 }
 
-for project in tests/OpsRunbook.Engine.Tests tests/OpsRunbook.PowerShell.Tests; do
+for project in tests/OpsRunbook.Engine.Tests tests/OpsRunbook.PowerShell.Tests tests/OpsRunbook.Runspace.Tests; do
   name=$(basename "$project")
   echo "== $name"
   # Failures print with their message and stack; skipped tests print with their reason.

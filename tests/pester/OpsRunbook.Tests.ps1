@@ -34,15 +34,35 @@ Describe 'Module import' {
         Get-Command Invoke-HealthCheck -Module OpsRunbook | Should -Not -BeNullOrEmpty
     }
 
-    It 'works when another Npgsql was loaded into the session first' {
-        $npgsql9 = Get-ChildItem -Path (Join-Path $RepoRoot 'tests' 'OpsRunbook.PowerShell.Tests' 'bin') -Recurse -Filter Npgsql.dll -ErrorAction SilentlyContinue | Select-Object -First 1
-        if (-not $npgsql9) { Set-ItResult -Skipped -Because 'the contract test project (which carries Npgsql 9) has not been built' ; return }
+    It 'works when another Npgsql was loaded into the session <When>' -ForEach @(
+        @{ When = 'first'; Before = $true }
+        @{ When = 'after it'; Before = $false }
+    ) {
+        $npgsql9 = Get-ChildItem -Path (Join-Path $RepoRoot 'tests' 'OpsRunbook.Runspace.Tests' 'bin') -Recurse -Filter Npgsql.dll | Select-Object -First 1
+        $npgsql9 | Should -Not -BeNullOrEmpty -Because 'the runspace test project (which carries Npgsql 9) is built with the solution'
+        $load = "Add-Type -Path '$($npgsql9.FullName)'"
+        $import = "Import-Module '$ModuleDir/OpsRunbook.psd1'"
         $script = @"
-Add-Type -Path '$($npgsql9.FullName)'
-Import-Module '$ModuleDir/OpsRunbook.psd1'
-(Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1' -TimeoutSec 2).Status
+$(if ($Before) { $load } else { $import })
+$(if ($Before) { $import } else { $load })
+`$versions = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'Npgsql' } | ForEach-Object { `$_.GetName().Version.Major }
+(Invoke-HealthCheck -Uri '$($Settings.OPSRUNBOOK_DATABASE_URL)' -FailureThreshold 1).Status.ToString() + ' ' + ((`$versions | Sort-Object) -join ',')
 "@
-        pwsh -NoProfile -NonInteractive -Command $script | Should -Be 'Unhealthy'
+        $output = pwsh -NoProfile -NonInteractive -Command $script
+        $output | Should -Be 'Healthy 9,10'
+    }
+
+    It 'works in eight thread jobs at once' {
+        $jobs = 1..8 | ForEach-Object {
+            Start-ThreadJob -ThrottleLimit 8 -ScriptBlock {
+                param($module, $url)
+                Import-Module $module -ErrorAction Stop
+                (Invoke-HealthCheck -Uri $url -FailureThreshold 1).Status.ToString()
+            } -ArgumentList "$ModuleDir/OpsRunbook.psd1", $Settings.OPSRUNBOOK_DATABASE_URL
+        }
+        $statuses = $jobs | Wait-Job -Timeout 120 | Receive-Job
+        $jobs | Remove-Job -Force
+        $statuses | Should -Be @('Healthy') * 8
     }
 
     It 'has full help for every cmdlet' {
@@ -288,5 +308,49 @@ Describe 'Help as Get-Help shows it' {
 
     It 'marks wildcard parameters' {
         (Get-Help Invoke-HealthCheck -Parameter Name).Globbing | Should -Be 'true'
+    }
+}
+
+Describe 'Tab completion' {
+    BeforeAll {
+        function script:Complete([string] $Line) {
+            (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText
+        }
+        $script:CompletionDir = Join-Path $TestDrive 'completion'
+        New-Item -ItemType Directory -Path $CompletionDir | Out-Null
+        Copy-Item $SandboxConfig (Join-Path $CompletionDir 'runbook.json')
+    }
+
+    It 'completes environment names from -ConfigPath' {
+        Complete "Invoke-HealthCheck -ConfigPath '$SandboxConfig' -Environment sa" | Should -Be @('sandbox')
+    }
+
+    It 'completes environment names from runbook.json in the current location, not the process directory' {
+        Push-Location $CompletionDir
+        try {
+            Complete 'Invoke-HealthCheck -Environment ' | Should -Be @('sandbox')
+            Complete 'Get-RunbookEnvironment ' | Should -Be @('sandbox')
+        }
+        finally { Pop-Location }
+    }
+
+    It 'completes target names of the environment' {
+        $names = Complete "Invoke-HealthCheck sandbox -ConfigPath '$SandboxConfig' -Name data"
+        $names | Should -Be @('database', 'database-replica')
+    }
+
+    It 'completes secret names of the environment' {
+        Complete "Invoke-SecretRotation -Environment sandbox -ConfigPath '$SandboxConfig' -Secret " | Should -Be @('database', 'jwt', 'redis')
+        Complete "Get-SecretRotationStatus sandbox -ConfigPath '$SandboxConfig' -Secret r" | Should -Be @('redis')
+    }
+
+    It 'offers nothing, and no error, without a configuration' {
+        Push-Location $TestDrive
+        try {
+            $env:OPSRUNBOOK_CONFIG = $null
+            Complete 'Invoke-HealthCheck -Environment x' | Should -BeNullOrEmpty
+            $Error[0].Exception.Message | Should -Not -Match 'pipeline is already running'
+        }
+        finally { Pop-Location }
     }
 }
