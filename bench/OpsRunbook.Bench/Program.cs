@@ -24,6 +24,7 @@ if (mode == "pipes")
     await PipeBenchmark.RunAsync();
     return 0;
 }
+if (mode == "import") return await ImportBenchmark.RunAsync(args);
 if (mode == "backup")
 {
     await BackupBenchmark.RunAsync(args);
