@@ -10,6 +10,7 @@
     Description          = 'Production runbooks as typed, composable cmdlets: health checks, PostgreSQL and Redis diagnostics, backups proven by restore, secret rotation, rollbacks and incidents.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
+    TypesToProcess       = @('OpsRunbook.Types.ps1xml')
     FormatsToProcess     = @('OpsRunbook.Format.ps1xml')
     CmdletsToExport      = @(
         'Backup-Database'

@@ -31,6 +31,9 @@ public class DatabaseTests(TestServers servers)
         Assert.EndsWith("…", activity.Query);
         Assert.Equal(("test", "database"), (activity.Environment, activity.Target));
         Assert.DoesNotContain(await DatabaseDiagnostics.GetActivityAsync(session, new ActivityFilter(), Ct), a => a.Application == session.ApplicationName);
+        // By default only client connections: the server's own processes have no user or state to show.
+        Assert.All(await DatabaseDiagnostics.GetActivityAsync(session, new ActivityFilter(), Ct), a => Assert.Equal("client backend", a.BackendType));
+        Assert.Contains(await DatabaseDiagnostics.GetActivityAsync(session, new ActivityFilter(IncludeBackground: true), Ct), a => a.BackendType == "checkpointer");
 
         var plan = await DatabaseOperations.PlanStopAsync(session, [activity.Pid], null, null, Ct);
         var result = await DatabaseOperations.StopAsync(session, Assert.Single(plan), terminate: false, Ct);

@@ -343,6 +343,39 @@ public class ContractTests
     }
 
     [Fact]
+    public void Every_table_column_is_a_property_a_user_can_filter_on()
+    {
+        // A user filters on what the table shows (Where-Object Current): every header is a property of the type, or an
+        // alias in OpsRunbook.Types.ps1xml for the property the column displays.
+        var format = XDocument.Load(Path.Combine(Module.Dir, "OpsRunbook.Format.ps1xml"));
+        var types = XDocument.Load(Path.Combine(Module.Dir, "OpsRunbook.Types.ps1xml"));
+        var aliases = types.Descendants("Type").ToDictionary(t => t.Element("Name")!.Value,
+            t => t.Descendants("AliasProperty").ToDictionary(a => a.Element("Name")!.Value, a => a.Element("ReferencedMemberName")!.Value));
+        var deps = Directory.GetFiles(Path.Combine(Module.Dir, "Dependencies"), "*.dll");
+        using var mlc = new MetadataLoadContext(new PathAssemblyResolver(Directory.GetFiles(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "*.dll").Concat(deps)));
+        var engine = mlc.LoadFromAssemblyPath(Module.EngineDll);
+        var problems = new List<string>();
+        foreach (var view in format.Descendants("View").Where(v => v.Element("TableControl") is not null))
+        {
+            foreach (var typeName in view.Element("ViewSelectedBy")!.Elements("TypeName").Select(e => e.Value))
+            {
+                var type = engine.GetType(typeName, throwOnError: true)!;
+                var typeAliases = aliases.GetValueOrDefault(typeName) ?? [];
+                foreach (var alias in typeAliases)
+                {
+                    if (type.GetProperty(alias.Key) is not null) problems.Add($"{typeName}: alias {alias.Key} hides a property of that name");
+                    if (type.GetProperty(alias.Value) is null) problems.Add($"{typeName}: alias {alias.Key} names no property {alias.Value}");
+                }
+                foreach (var label in view.Descendants("TableColumnHeader").Select(h => h.Element("Label")!.Value))
+                {
+                    if (type.GetProperty(label) is null && !typeAliases.ContainsKey(label)) problems.Add($"{typeName}: column {label} is no property");
+                }
+            }
+        }
+        Assert.Empty(problems);
+    }
+
+    [Fact]
     public void The_loader_needs_nothing_of_OpsRunbook_and_loads_before_the_cmdlets()
     {
         // PowerShell reflects over a binary module's types before its OnImport: the resolver must come from an assembly

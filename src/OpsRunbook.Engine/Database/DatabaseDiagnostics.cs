@@ -6,7 +6,8 @@ using OpsRunbook.Engine.Metrics;
 namespace OpsRunbook.Engine.Database;
 
 /// <summary>Filters for <see cref="DatabaseDiagnostics.GetActivityAsync"/>.</summary>
-public sealed record ActivityFilter(IReadOnlyList<string>? States = null, TimeSpan? MinDuration = null, string? Database = null, bool FullQuery = false);
+public sealed record ActivityFilter(IReadOnlyList<string>? States = null, TimeSpan? MinDuration = null, string? Database = null, bool FullQuery = false,
+    bool IncludeBackground = false);
 
 /// <summary>How to order slow queries.</summary>
 public enum SlowQueryOrder
@@ -52,6 +53,7 @@ public static class DatabaseDiagnostics
                   AND (@states::text[] IS NULL OR state = ANY(@states))
                   AND (@min::interval IS NULL OR (state IS DISTINCT FROM 'idle' AND clock_timestamp() - query_start >= @min))
                   AND (@db::text IS NULL OR datname = @db)
+                  AND (@background OR backend_type = 'client backend')
                 ORDER BY query_start NULLS LAST, pid
                 """;
             await using var cmd = new NpgsqlCommand(sql, c);
@@ -59,6 +61,7 @@ public static class DatabaseDiagnostics
             cmd.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)filter.States?.ToArray() ?? DBNull.Value });
             cmd.Parameters.Add(new NpgsqlParameter("min", NpgsqlDbType.Interval) { Value = (object?)filter.MinDuration ?? DBNull.Value });
             cmd.Parameters.Add(new NpgsqlParameter("db", NpgsqlDbType.Text) { Value = (object?)filter.Database ?? DBNull.Value });
+            cmd.Parameters.AddWithValue("background", filter.IncludeBackground);
             var list = new List<DatabaseActivity>();
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false))

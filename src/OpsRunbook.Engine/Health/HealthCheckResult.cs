@@ -75,6 +75,25 @@ public sealed class HealthReport : IReportable
     /// <summary>For Wait-HealthCheck: the round this report is (1, 2, ...); null for a single check.</summary>
     public int? Round { get; init; }
 
+    // The next four let a report share the results' table: -Summary ends the table with one summary row.
+
+    /// <summary>"summary", or "round N" for Wait-HealthCheck.</summary>
+    public string Name => Round is { } r ? $"round {r}" : "summary";
+    /// <summary>Always "Summary".</summary>
+    public string Kind => "Summary";
+    /// <summary><see cref="TotalDuration"/> in milliseconds.</summary>
+    public double LatencyMs => TotalDuration.TotalMilliseconds;
+    /// <summary>The counts, and the targets that are not healthy.</summary>
+    public string Reason
+    {
+        get
+        {
+            var counts = $"{Entries.Count} checked: {Healthy} healthy, {Degraded} degraded, {Unhealthy} unhealthy";
+            var failing = Entries.Where(e => e.Status != HealthStatus.Healthy).Select(e => e.Name).ToList();
+            return failing.Count == 0 ? counts : $"{counts} ({string.Join(", ", failing)})";
+        }
+    }
+
     /// <summary>Builds a report: status is the minimum (worst) of the entries, entries sorted worst first then by name.</summary>
     public static HealthReport From(IEnumerable<HealthCheckResult> results, TimeSpan totalDuration, DateTimeOffset now, int? round = null)
     {
@@ -100,7 +119,8 @@ public sealed class HealthReport : IReportable
     /// <summary>The summary row, and the entries' rows unless they are reported on their own.</summary>
     public IEnumerable<ReportRow> ToReportRows(bool includeEntries)
     {
-        yield return new ReportRow("Summary", Environment ?? "all", HealthCheckResult.Outcome(Status), Status.ToString(), Environment, ToString(),
+        // The summary is an aggregate, not a check: its entries carry the verdicts, so it never counts as failing or passing.
+        yield return new ReportRow("Summary", Environment ?? "all", ReportOutcome.Info, Status.ToString(), Environment, ToString(),
             [new("Checks", Entries.Count.ToString(CultureInfo.InvariantCulture)), new("Duration", TotalDuration.ToString(@"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture))],
             CheckedAt, TotalDuration.TotalMilliseconds);
         if (!includeEntries) yield break;

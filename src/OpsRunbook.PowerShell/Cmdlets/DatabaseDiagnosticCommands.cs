@@ -44,9 +44,14 @@ public sealed class GetDatabaseActivityCommand : DatabaseCmdlet
     [Parameter]
     public SwitchParameter Full { get; set; }
 
+    /// <summary>Also list the server's own processes (autovacuum, checkpointer, WAL sender ...), which have no user or state;
+    /// by default only client connections are listed.</summary>
+    [Parameter]
+    public SwitchParameter IncludeBackground { get; set; }
+
     /// <summary>Writes the backends.</summary>
     protected override void ProcessRecord() =>
-        WriteObject(Run((s, ct) => DatabaseDiagnostics.GetActivityAsync(s, new ActivityFilter(State, MinDuration, Database, Full), ct)), true);
+        WriteObject(Run((s, ct) => DatabaseDiagnostics.GetActivityAsync(s, new ActivityFilter(State, MinDuration, Database, Full, IncludeBackground), ct)), true);
 }
 
 /// <summary>
