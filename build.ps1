@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     Build, test, demo, benchmark and package OpsRunbook. Only orchestrates dotnet and the repository's scripts.

@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     Runbook 002's deep health check of one URL, with the conditions the runbook expects.

@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     The daily health check of runbook 001 (Formula PM) with OpsRunbook's cmdlets.

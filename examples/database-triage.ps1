@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     Runbook 000's "High Error Rate" and "Database Connection Pool Exhausted" procedures, as one triage script.

@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     Runbook 000's deployment steps 4-6: deploy, verify, monitor for 15 minutes — rolling back by itself when the deploy is bad.

@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     Runbook 004's critical-outage procedure: confirm the outage, roll back, verify, report.

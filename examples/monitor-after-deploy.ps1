@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     Runbook 000/002's "verify deployment": wait until every target of an environment is healthy, then monitor it.

@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     The monthly database security audit of runbooks 001 and 003, as a report.

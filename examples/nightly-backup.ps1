@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     The nightly backup of the runbooks: back up, prove it, apply retention, report.

@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     Runbook 004's monthly recovery drill: restore the newest backup to a scratch database, verify it, measure the RTO against the target, report.

@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     Secret rotation of runbooks 000 and 004: the monthly rotation by policy, and the breach response (rotate everything now).

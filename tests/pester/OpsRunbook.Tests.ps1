@@ -45,8 +45,9 @@ Describe 'Module import' {
         $script = @"
 $(if ($Before) { $load } else { $import })
 $(if ($Before) { $import } else { $load })
+`$status = (Invoke-HealthCheck -Uri '$($Settings.OPSRUNBOOK_DATABASE_URL)' -FailureThreshold 1).Status.ToString()
 `$versions = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'Npgsql' } | ForEach-Object { `$_.GetName().Version.Major }
-(Invoke-HealthCheck -Uri '$($Settings.OPSRUNBOOK_DATABASE_URL)' -FailureThreshold 1).Status.ToString() + ' ' + ((`$versions | Sort-Object) -join ',')
+`$status + ' ' + ((`$versions | Sort-Object) -join ',')
 "@
         $output = pwsh -NoProfile -NonInteractive -Command $script
         $output | Should -Be 'Healthy 9,10'
@@ -62,7 +63,7 @@ $(if ($Before) { $import } else { $load })
         }
         $statuses = $jobs | Wait-Job -Timeout 120 | Receive-Job
         $jobs | Remove-Job -Force
-        $statuses | Should -Be @('Healthy') * 8
+        $statuses | Should -Be (@('Healthy') * 8)
     }
 
     It 'has full help for every cmdlet' {
@@ -352,5 +353,39 @@ Describe 'Tab completion' {
             $Error[0].Exception.Message | Should -Not -Match 'pipeline is already running'
         }
         finally { Pop-Location }
+    }
+}
+
+Describe 'Default views' -Skip:(-not $HaveServers) {
+    It 'shows results and their summary as one table, nothing cut at 120 characters' {
+        $text = Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1', 'tcp://127.0.0.1:2' -FailureThreshold 1 -TimeoutSec 1 -Summary | Out-String -Width 120
+        ([regex]::Matches($text, '(?m)^Status\s+Environment')).Count | Should -Be 1 -Because "one table:`n$text"
+        $text | Should -Match '(?m)^Unhealthy\s+summary\s+Summary'
+        $text | Should -Not -Match '…'
+        $text | Should -Not -Match 'Entries\s+:'
+    }
+
+    It 'lets every column header be filtered and sorted on' {
+        $sizes = Get-DatabaseTableSize sandbox -ConfigPath $SandboxConfig
+        ($sizes | Sort-Object Total -Descending | Select-Object -First 1).Table | Should -Be 'orders'
+        ($sizes | Where-Object Total -gt 0).Count | Should -BeGreaterOrEqual 2
+        ($sizes | Out-String -Width 120) | Should -Match 'MiB'
+        $hostResource = Get-HostResource
+        $hostResource.OS | Should -Be $hostResource.OperatingSystem
+    }
+
+    It 'lists client connections only, unless asked for the server processes' {
+        $activity = @(Get-DatabaseActivity sandbox -ConfigPath $SandboxConfig)
+        $activity | Where-Object BackendType -ne 'client backend' | Should -BeNullOrEmpty
+        @(Get-DatabaseActivity sandbox -ConfigPath $SandboxConfig -IncludeBackground | Where-Object BackendType -eq 'checkpointer').Count | Should -Be 1
+    }
+}
+
+Describe 'Example scripts' {
+    It 'has help Get-Help can read, with examples: <_>' -ForEach @(Get-ChildItem (Join-Path $PSScriptRoot '..' '..' 'examples') -Filter *.ps1 | ForEach-Object Name) {
+        $help = Get-Help (Join-Path $RepoRoot 'examples' $_) -Full
+        $help | Should -Not -BeOfType [string] -Because 'a #Requires line right above <# hides the comment-based help'
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        @($help.Examples.Example).Count | Should -BeGreaterThan 0
     }
 }
