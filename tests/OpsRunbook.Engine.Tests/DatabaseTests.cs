@@ -1,6 +1,8 @@
 using Npgsql;
 using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Metrics;
+using OpsRunbook.Engine.Reporting;
+using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.Engine.Tests;
 
@@ -192,9 +194,36 @@ public class DatabaseTests(TestServers servers)
         Assert.Equal("primary", primary.Role);
         var replica = Assert.Single(primary.Replicas);
         Assert.Equal("streaming", replica.State);
+        Assert.Null(primary.MissingPrivilege);
         await using var replicaSession = await _db.SessionAsync(replica: true);
         var standby = await DatabaseDiagnostics.GetReplicationAsync(replicaSession, null, Ct);
         Assert.Equal(("replica", "streaming", "Normal"), (standby.Role, standby.ReceiverStatus, standby.Severity));
+    }
+
+    [Fact]
+    public async Task Replication_seen_without_pg_monitor_says_what_is_missing_instead_of_blanks()
+    {
+        var role = Unique("nomonitor");
+        var password = Guid.NewGuid().ToString("N");
+        await using (var admin = await _db.SuperuserAsync())
+        {
+            await Db.ExecAsync(admin, $"SET log_statement = 'none'; CREATE ROLE {role} LOGIN PASSWORD '{password}'");
+        }
+        try
+        {
+            var url = _db.Url("opsrunbook").Replace("opsrunbook:" + Uri.EscapeDataString(servers["OPSRUNBOOK_PG_PASSWORD"]), $"{role}:{password}", StringComparison.Ordinal);
+            await using var session = await DatabaseSession.OpenAsync(SecretValue.Parse(url), _db.Resolver, _db.Resolver.Redactor, new DatabaseSessionOptions(), "test", "database", Ct);
+            var primary = await DatabaseDiagnostics.GetReplicationAsync(session, null, Ct);
+            Assert.Null(Assert.Single(primary.Replicas).State); // what PostgreSQL hides
+            Assert.Equal("Unknown", primary.Severity);
+            Assert.Contains("GRANT pg_monitor", primary.MissingPrivilege);
+            Assert.Equal(ReportOutcome.Warn, Assert.Single(primary.ToReportRows()).Outcome);
+        }
+        finally
+        {
+            await using var admin = await _db.SuperuserAsync();
+            await Db.ExecAsync(admin, $"DROP ROLE IF EXISTS {role}");
+        }
     }
 
     [Fact]

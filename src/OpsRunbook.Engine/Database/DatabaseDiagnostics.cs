@@ -420,6 +420,14 @@ public static class DatabaseDiagnostics
                     list.Add(new ReplicaState(Text(r, 0), Text(r, 1), Text(r, 2), Text(r, 3), D(4), D(5), D(6), D(7) ?? 0));
                 }
             }
+            // PostgreSQL shows other roles' replication sessions only to members of pg_read_all_stats (pg_monitor has
+            // it): without it every column but the pid is NULL, which must not read as "no state, no lag".
+            bool canSee;
+            await using (var cmd = new NpgsqlCommand("SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')", c))
+            {
+                canSee = (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+            }
+            var hidden = !canSee && list.Any(x => x.State is null);
             var worst = list.Count == 0 ? 0 : list.Max(x => x.ReplayLagSeconds ?? 0);
             return new DatabaseReplication
             {
@@ -427,9 +435,13 @@ public static class DatabaseDiagnostics
                 Target = session.Target,
                 Role = "primary",
                 Replicas = list,
-                Severity = rule.Classify(worst).ToString(),
+                Severity = hidden ? "Unknown" : rule.Classify(worst).ToString(),
+                MissingPrivilege = hidden ? MissingStatsPrivilege(session) : null,
             };
         }, ct);
+
+    private static string MissingStatsPrivilege(DatabaseSession session) =>
+        $"the login of {session.Target} is not a member of pg_monitor or pg_read_all_stats, so PostgreSQL hides the replicas' state, client and lag: GRANT pg_monitor TO <that role>";
 
     /// <summary>The monthly security audit (runbooks 001/003): every role, and what PUBLIC may do in schema public.</summary>
     public static Task<(IReadOnlyList<DatabaseRoleAudit> roles, DatabasePublicSchemaAudit publicSchema)> GetRoleAuditAsync(DatabaseSession session, DateTimeOffset now, CancellationToken ct) =>

@@ -225,8 +225,9 @@ public sealed class DatabaseReplication : DatabaseResult, IReportable
     /// <inheritdoc />
     public IEnumerable<ReportRow> ToReportRows()
     {
-        var detail = Role == "replica" ? $"receiver {ReceiverStatus}, replay delay {ReplayDelaySeconds} s" : $"{Replicas.Count} replica(s), worst replay lag {(Replicas.Count == 0 ? 0 : Replicas.Max(r => r.ReplayLagSeconds ?? 0))} s";
-        yield return new ReportRow("Database replication", Target, Severity == "Critical" ? ReportOutcome.Fail : Severity == "Warning" ? ReportOutcome.Warn : ReportOutcome.Pass,
+        var detail = MissingPrivilege ?? (Role == "replica" ? $"receiver {ReceiverStatus}, replay delay {ReplayDelaySeconds} s" : $"{Replicas.Count} replica(s), worst replay lag {(Replicas.Count == 0 ? 0 : Replicas.Max(r => r.ReplayLagSeconds ?? 0))} s");
+        // Unknown (a privilege is missing) is a warning: a gate must not pass on values it could not see.
+        yield return new ReportRow("Database replication", Target, Severity == "Critical" ? ReportOutcome.Fail : Severity is "Warning" or "Unknown" ? ReportOutcome.Warn : ReportOutcome.Pass,
             Severity, Environment, $"{Role}: {detail}", [new("Role", Role)], DateTimeOffset.UtcNow);
     }
 
@@ -243,6 +244,9 @@ public sealed class DatabaseReplication : DatabaseResult, IReportable
     public double? ReplayLagBytes { get; init; }
     /// <summary>Normal, Warning or Critical against the lag thresholds (runbook 003: 10 s / 30 s).</summary>
     public required string Severity { get; init; }
+    /// <summary>When the connecting role may not see what this result needs: which privilege is missing and how to
+    /// grant it (the hidden values are then unknown, never shown as blanks or zeros).</summary>
+    public string? MissingPrivilege { get; init; }
 }
 
 /// <summary>One replica as its primary sees it.</summary>

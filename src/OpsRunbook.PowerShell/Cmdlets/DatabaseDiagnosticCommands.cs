@@ -274,7 +274,9 @@ public sealed class GetDatabaseReplicationCommand : DatabaseCmdlet
     protected override void ProcessRecord()
     {
         var profile = Connection is null && !string.IsNullOrEmpty(Environment) ? LoadConfig().GetEnvironment(Environment).GetThresholdProfile() : null;
-        WriteObject(Run((s, ct) => DatabaseDiagnostics.GetReplicationAsync(s, profile, ct)));
+        var replication = Run((s, ct) => DatabaseDiagnostics.GetReplicationAsync(s, profile, ct));
+        if (replication.MissingPrivilege is { } missing) WriteWarning(missing);
+        WriteObject(replication);
     }
 }
 
