@@ -389,3 +389,20 @@ Describe 'Example scripts' {
         @($help.Examples.Example).Count | Should -BeGreaterThan 0
     }
 }
+
+Describe 'Report accounting' {
+    It 'counts the failing checks, not the summary row' {
+        $results = Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1', 'tcp://127.0.0.1:2' -FailureThreshold 1 -TimeoutSec 1 -Summary
+        @($results).Count | Should -Be 3
+        $report = $results | Export-RunbookReport -NoCiIntegration
+        $report.Failed | Should -Be 2
+        { $results | Export-RunbookReport -NoCiIntegration -FailOn Unhealthy -ErrorAction Stop } | Should -Throw '*2*'
+    }
+
+    It 'refuses 50 objects it cannot report with one error' {
+        $null = 1..50 | Export-RunbookReport -NoCiIntegration -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems.Count | Should -Be 1
+        $problems[0].Exception.Message | Should -BeLike '50 objects of type System.Int32 *'
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.NotReportable*'
+    }
+}

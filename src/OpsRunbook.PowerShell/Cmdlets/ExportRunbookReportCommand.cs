@@ -74,14 +74,23 @@ public sealed class ExportRunbookReportCommand : PSCmdlet
             }
             catch (ArgumentException ex)
             {
-                WriteError(new ErrorRecord(ex, "OpsRunbook.NotReportable", ErrorCategory.InvalidType, item));
+                // One error per kind of input, written at the end with the count: 50 strings make one error, not 50.
+                var type = PSObject.AsPSObject(item).TypeNames.FirstOrDefault() ?? value?.GetType().FullName ?? "null";
+                _refused[type] = _refused.TryGetValue(type, out var seen) ? (seen.Count + 1, seen.First, seen.Error) : (1, item, ex);
             }
         }
     }
 
+    private readonly Dictionary<string, (int Count, object First, ArgumentException Error)> _refused = new(StringComparer.Ordinal);
+
     /// <summary>Writes the report, publishes it, and applies -FailOn.</summary>
     protected override void EndProcessing()
     {
+        foreach (var (type, (count, first, error)) in _refused)
+        {
+            var message = count == 1 ? error.Message : $"{count} objects of type {type} were left out of the report: {error.Message}";
+            WriteError(new ErrorRecord(new ArgumentException(message, error), "OpsRunbook.NotReportable", ErrorCategory.InvalidType, first));
+        }
         var now = DateTimeOffset.UtcNow;
         var fullPath = Path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
         var report = _writer.Write(Format, Title, now, fullPath);
