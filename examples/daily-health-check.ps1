@@ -6,13 +6,15 @@
 .DESCRIPTION
     Runbook 001's routine, step by step:
       - service status          -> Invoke-HealthCheck (endpoints, DNS, S3, database primary/replica, Redis)
-      - disk and memory usage   -> Get-HostResource (df -h, free -h)
+      - disk and memory usage   -> Get-HostResource (df -h, free -h), with -IncludeHost, on the server itself
       - thresholds              -> Test-MetricThreshold against the environment's table (or -Profile formula-pm)
       - report                  -> Export-RunbookReport (Markdown here; a step summary and annotations in CI)
     Recent errors (logs) and backup status join as those cmdlets land.
     Exits 0 when nothing is unhealthy or critical, 1 otherwise, so a scheduler can alert on it.
 .EXAMPLE
     ./examples/daily-health-check.ps1 -Environment production
+.EXAMPLE
+    ./examples/daily-health-check.ps1 -Environment production -IncludeHost
 .EXAMPLE
     ./examples/daily-health-check.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.json -ReportPath ./daily.md
 #>
@@ -25,6 +27,10 @@ param(
 
     # Where to write the Markdown report; by default only the console shows it.
     [string] $ReportPath,
+
+    # Also measure the machine this script runs on (CPU, memory, disks). Only where that machine is the server being
+    # checked: on a CI runner or a laptop it would report the runner's own load.
+    [switch] $IncludeHost,
 
     [string] $ModulePath = (Join-Path $PSScriptRoot '..' 'out' 'OpsRunbook' 'OpsRunbook.psd1')
 )
@@ -44,9 +50,12 @@ $health = Invoke-HealthCheck -Environment $Environment -Summary @config
 $report = $health | Where-Object { $_.PSTypeNames -contains 'OpsRunbook.Engine.Health.HealthReport' }
 $report.Entries | Format-Table -AutoSize | Out-Host
 
-Write-Host 'Checking disk and memory usage...'
-$hostResource = Get-HostResource -Environment $Environment
-$hostResource | Format-Table -AutoSize | Out-Host
+$hostResource = @()
+if ($IncludeHost) {
+    Write-Host 'Checking disk and memory usage...'
+    $hostResource = Get-HostResource -Environment $Environment
+    $hostResource | Format-Table -AutoSize | Out-Host
+}
 
 Write-Host 'Comparing with the thresholds...'
 $alerts = @($health; $hostResource) | Test-MetricThreshold -Environment $Environment @config

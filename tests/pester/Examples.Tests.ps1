@@ -41,7 +41,9 @@ BeforeAll {
     }
     # Exit codes that are the example doing its job: the sandbox's postgres superuser can log in, a finding that needs
     # action, so the monthly audit exits 1 as a scheduled job should.
-    $script:ExpectedExit = @{ 'monthly-security-audit.ps1' = 1 }
+    # -IncludeHost measures the machine the test runs on, whose load no test may depend on: its verdict may be 0 or 1.
+    $script:ExpectedExit = @{ 'monthly-security-audit.ps1' = @(1) }
+    $script:HostDependent = '-IncludeHost' 
     # Watches and monitors run for minutes by default (15 in production): bounded here, so each example takes seconds.
     $script:Bounds = @{
         'monitor-after-deploy.ps1' = [ordered]@{ MonitorFor = '00:00:10'; Interval = '00:00:05' }
@@ -61,8 +63,9 @@ Describe 'Examples as a user pastes them' -Skip:(-not $env:OPSRUNBOOK_SERVERS_EN
         # The examples import the built module themselves (their -ModulePath default); the environment comes from the
         # servers' settings, exported by TestSetup.ps1 as a shell that sourced servers.env would have them.
         if ($Setup[$Script]) { & $Setup[$Script] }
-        $output = & $Pwsh -NoProfile -NonInteractive -WorkingDirectory $Work -Command "$line; exit `$LASTEXITCODE" 2>&1 | Out-String
-        $LASTEXITCODE | Should -Be ($ExpectedExit[$Script] ?? 0) -Because "the example printed:`n$output"
+        $output = & $Pwsh -NoProfile -NonInteractive -WorkingDirectory $Work -Command "$line`nexit `$LASTEXITCODE" 2>&1 | Out-String
+        $expected = if ($line.Contains($HostDependent)) { @(0, 1) } else { $ExpectedExit[$Script] ?? @(0) }
+        $expected | Should -Contain $LASTEXITCODE -Because "the example printed:`n$output"
         $output | Should -Not -Match 'Exception|at <ScriptBlock>'
     }
 }
