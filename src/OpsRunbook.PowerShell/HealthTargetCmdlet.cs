@@ -187,11 +187,9 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
 
     private IReadOnlyList<HealthCheckTarget> EnvironmentTargets(string environment, string? configPath, string[]? names)
     {
-        var saved = ConfigPath;
-        ConfigPath = configPath;
         try
         {
-            var env = LoadConfig().GetEnvironment(environment);
+            var env = LoadConfig(configPath).GetEnvironment(environment);
             if (env.Aws is not null) Secrets.UseAws(env.Aws);
             return env.GetHealthCheckTargets(names);
         }
@@ -199,10 +197,6 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
         {
             ThrowTerminatingError(ConfigError(ex));
             return [];
-        }
-        finally
-        {
-            ConfigPath = saved;
         }
     }
 }

@@ -48,12 +48,15 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? ConfigPath { get; set; }
 
-    /// <summary>Loads (once per file) the configuration, or stops with a terminating error that says what to fix.</summary>
-    protected RunbookConfig LoadConfig()
+    /// <summary>
+    /// Loads (once per file) the configuration at <paramref name="configPath"/> (default -ConfigPath), or stops with a
+    /// terminating error that says what to fix.
+    /// </summary>
+    protected RunbookConfig LoadConfig(string? configPath = null)
     {
         try
         {
-            var path = RunbookConfigLoader.Locate(ConfigPath, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+            var path = RunbookConfigLoader.Locate(configPath ?? ConfigPath, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
             if (!_configs.TryGetValue(path, out var config))
             {
                 config = RunbookConfigLoader.Load(path);
