@@ -38,6 +38,18 @@ Describe 'Deployments in the sandbox' -Skip:(-not $HaveServers) {
         (Get-DeploymentStatus sandbox -ConfigPath $SandboxConfig).Image | Should -Be $before
     }
 
+    It 'plans one rollback for a summary piped with its entries' {
+        # What a user pastes: the -Summary report and the failing results both name the sandbox. -WhatIf's lines go to
+        # the host, so a child pwsh shows them.
+        $script = @"
+Import-Module '$ModuleDir/OpsRunbook.psd1'
+Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1', 'tcp://127.0.0.1:2' -Environment sandbox -FailureThreshold 1 -TimeoutSec 1 -Summary |
+    Where-Object Status -eq Unhealthy | Start-Rollback -ConfigPath '$SandboxConfig' -WhatIf
+"@
+        $output = pwsh -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
+        ([regex]::Matches($output, 'What if: .*Roll back')).Count | Should -Be 1 -Because $output
+    }
+
     It 'refuses a release that does not exist, naming where to look' {
         { Start-Rollback sandbox -ConfigPath $SandboxConfig -Release v99 -Force -ErrorAction Stop } | Should -Throw '*Get-DeploymentRelease*'
     }

@@ -90,7 +90,8 @@ public sealed class GetDeploymentReleaseCommand : DeployCmdlet
 /// moves every instance to it the way the provider's own CLI does — for Fly.io, one machine at a time: lease, update
 /// config.image, wait until started, release the lease (always, also on failure). Then, unless -NoHealthCheck, it runs
 /// the environment's health checks until all pass or -Timeout passes (a terminating error naming what still fails).
-/// Unhealthy HealthCheckResults can be piped in: each environment among them is rolled back once.
+/// Unhealthy HealthCheckResults (and -Summary's HealthReports) can be piped in: each environment among them is rolled
+/// back once, after the last input; healthy ones are passed over.
 /// -WhatIf reads the releases and says what would happen; it changes nothing. Secrets and configuration files are not
 /// rolled back (as with flyctl).
 /// </remarks>
@@ -120,8 +121,13 @@ public sealed class StartRollbackCommand : DeployCmdlet
     public DeploymentRelease? InputObject { get; set; }
 
     /// <summary>Health results from Invoke-HealthCheck: every environment with a result that is not Healthy is rolled back once.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Health")]
+    [Parameter(ValueFromPipeline = true, ParameterSetName = "Health")]
     public HealthCheckResult? HealthResult { get; set; }
+
+    /// <summary>The summary of Invoke-HealthCheck -Summary (or a Wait-HealthCheck round): its unhealthy environments are
+    /// rolled back once, together with those of the results piped beside it.</summary>
+    [Parameter(ValueFromPipeline = true, ParameterSetName = "Health")]
+    public HealthReport? HealthReport { get; set; }
 
     /// <summary>How long to wait for the health checks after the rollback (default 10 minutes).</summary>
     [Parameter]
@@ -144,8 +150,14 @@ public sealed class StartRollbackCommand : DeployCmdlet
         switch (ParameterSetName)
         {
             case "Health":
-                if (HealthResult is { Status: not HealthStatus.Healthy, Environment: { } e } && !_unhealthy.Contains(e, StringComparer.OrdinalIgnoreCase)) _unhealthy.Add(e);
-                else if (HealthResult is { Environment: null }) WriteWarning($"{HealthResult.Name}: the result names no environment, so there is nothing to roll back");
+                // A summary piped beside its entries names the same environments: each is rolled back once, at the end.
+                foreach (var result in HealthReport?.Entries ?? (HealthResult is null ? [] : [HealthResult]))
+                {
+                    if (result is { Status: not HealthStatus.Healthy, Environment: { } e } && !_unhealthy.Contains(e, StringComparer.OrdinalIgnoreCase)) _unhealthy.Add(e);
+                    else if (result is { Status: not HealthStatus.Healthy, Environment: null }) WriteWarning($"{result.Name}: the result names no environment, so there is nothing to roll back");
+                }
+                HealthResult = null;
+                HealthReport = null;
                 break;
             case "Release":
                 Rollback(InputObject!.Environment ?? Environment, InputObject.Id);
