@@ -18,13 +18,7 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
-    $script:Work = Join-Path $TestDrive 'examples-run'
-    New-Item -ItemType Directory -Path $Work | Out-Null
-    # The sandbox under every name the examples use.
-    $config = Get-Content -Raw -Path $SandboxConfig | ConvertFrom-Json -AsHashtable
-    $config.Remove('$schema')
-    foreach ($name in 'production', 'staging') { $config.environments[$name] = $config.environments['sandbox'] }
-    $config | ConvertTo-Json -Depth 32 | Set-Content -Path (Join-Path $Work 'runbook.json')
+    $script:Work = New-ExampleWorkspace (Join-Path $TestDrive 'examples-run')
     $script:Rewrites = [ordered]@{
         'https://paintbox.fly.dev' = $Settings.OPSRUNBOOK_APP_URL
         "-DeployCommand 'fly deploy'" = "-DeployCommand 'exit 0'"

@@ -21,8 +21,8 @@ Import-Module $pinned -Force
 
 # The examples run last and on their own: they rotate secrets, back up and roll back the sandbox the other files test.
 $passed = 0; $failed = 0; $skipped = 0
-$examples = Join-Path $PSScriptRoot 'Examples.Tests.ps1'
-foreach ($paths in @((Get-ChildItem -Path $PSScriptRoot -Filter *.Tests.ps1 | Where-Object FullName -ne $examples).FullName), @($examples)) {
+$examples = @('Examples.Tests.ps1', 'HelpExamples.Tests.ps1' | ForEach-Object { Join-Path $PSScriptRoot $_ })
+foreach ($paths in @((Get-ChildItem -Path $PSScriptRoot -Filter *.Tests.ps1 | Where-Object FullName -notin $examples).FullName), $examples) {
     $configuration = New-PesterConfiguration
     $configuration.Run.Path = $paths
     $configuration.Run.PassThru = $true

@@ -65,7 +65,7 @@ Describe 'Get-ServiceMetric' -Skip:(-not $HaveServers) {
     }
 
     It 'filters by name and reports an unreachable endpoint as an error, not a stop' {
-        $samples = Get-ServiceMetric -Uri "$($Settings.OPSRUNBOOK_APP_URL)/api/metrics", 'http://127.0.0.1:1/metrics' -Name 'http_*' -ErrorVariable scrapeErrors -ErrorAction SilentlyContinue
+        $samples = Get-ServiceMetric -Uri "$($Settings.OPSRUNBOOK_APP_URL)/api/metrics", 'http://127.0.0.1:1/metrics' -Name 'http_requests_*' -ErrorVariable scrapeErrors -ErrorAction SilentlyContinue
         $samples.Name | Sort-Object -Unique | Should -Be 'http_requests_total'
         $scrapeErrors.Count | Should -Be 1
         $scrapeErrors[0].FullyQualifiedErrorId | Should -Match 'OpsRunbook.MetricScrapeFailed'

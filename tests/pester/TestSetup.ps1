@@ -14,3 +14,14 @@ if ($env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)) {
     }
 }
 Import-Module (Join-Path $ModuleDir 'OpsRunbook.psd1') -Force
+
+# A folder whose runbook.json holds the sandbox under every environment name the examples use (production, staging,
+# sandbox), so an example runs as written, from that folder.
+function New-ExampleWorkspace([string] $Path) {
+    New-Item -ItemType Directory -Path $Path -Force | Out-Null
+    $config = Get-Content -Raw -Path $SandboxConfig | ConvertFrom-Json -AsHashtable
+    $config.Remove('$schema')
+    foreach ($name in 'production', 'staging') { $config.environments[$name] = $config.environments['sandbox'] }
+    $config | ConvertTo-Json -Depth 32 | Set-Content -Path (Join-Path $Path 'runbook.json')
+    $Path
+}

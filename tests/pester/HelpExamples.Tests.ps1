@@ -1,0 +1,100 @@
+#Requires -Version 7.4
+# Every EXAMPLE in every cmdlet's help runs, as Get-Help shows it (so a new example is tested by default), against the
+# sandbox, from a folder whose runbook.json holds the sandbox as production, staging and sandbox.
+# - An example that names a cmdlet which changes something runs with $WhatIfPreference = $true: it reads, plans and
+#   says what it would do against the real servers and fakes, and changes nothing (the -WhatIf tests prove "nothing").
+# - Names that only exist in a user's world are rewritten to the sandbox's (listed in $Rewrites below).
+# All examples run in one fresh pwsh (the module imported once, as a user's session would); each example's errors are
+# collected on their own. Invoke-PesterSuite.ps1 runs this file in the last group, with Examples.Tests.ps1.
+
+BeforeDiscovery {
+    $repo = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
+    Import-Module (Join-Path $repo 'out' 'OpsRunbook' 'OpsRunbook.psd1') -Force
+    $script:Cases = @(foreach ($command in Get-Command -Module OpsRunbook | Sort-Object Name) {
+        $n = 0
+        foreach ($example in (Get-Help $command.Name -Full).Examples.Example) {
+            $n++
+            @{ Id = "$($command.Name)#$n"; Cmdlet = $command.Name; Code = ($example.Code | Out-String).Trim() }
+        }
+    })
+    Remove-Module OpsRunbook
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $work = New-ExampleWorkspace (Join-Path $TestDrive 'help-examples')
+    # Backups the examples can name: one in ./backups, one in the sandbox bucket.
+    $local = Backup-Database sandbox -ConfigPath $SandboxConfig -Destination (Join-Path $work 'backups')
+    $s3 = Backup-Database sandbox -ConfigPath $SandboxConfig
+    $app = $Settings.OPSRUNBOOK_APP_URL
+    $rewrites = [ordered]@{
+        's3://paintbox-backups/database/paintbox/production/app/20261122T020000Z.dump' = $s3.BackupUri
+        './backups/app.dump'          = $local.BackupUri
+        's3://paintbox-backups/'      = 's3://opsrunbook-backups/'
+        's3://paintbox-dr/'           = 's3://opsrunbook-backups/dr/'
+        's3://formula-pm-storage/'    = 's3://opsrunbook-backups/sandbox/'
+        's3://formula-pm-backup/'     = 's3://opsrunbook-backups/copies/'
+        'https://paintbox.fly.dev'    = $app
+        'http://localhost:9100/metrics' = "$app/api/metrics"
+        'env:DATABASE_URL'            = 'env:OPSRUNBOOK_DATABASE_URL'
+        'env:REDIS_URL'               = 'env:OPSRUNBOOK_REDIS_URL'
+        './ops/runbook.json'          = './runbook.json'
+        '-Release v41'                = '-Release 1'
+        'Version -eq 41'              = 'Version -eq 1'
+        'public.events'               = 'shop.orders'
+        '-NamePrefix prod/'           = '-NamePrefix sandbox/'
+        '| Set-Clipboard'             = '| Out-Null'   # no clipboard on a headless test machine
+        '-Duration 5m -Interval 10s'  = '-Duration 10s -Interval 5s'
+        'Watch-Deployment production -AutoRollback -Force' = 'Watch-Deployment production -AutoRollback -Force -Duration 10s -Interval 5s'
+        # Without an environment an s3:// destination means AWS itself; the sandbox's S3 endpoint comes with one.
+        'Get-DatabaseBackup -Destination s3://' = 'Get-DatabaseBackup -Environment production -Destination s3://'
+    }
+    # The state an example is written for: a rollback starts from a bad release (the sandbox's release 3 running).
+    $setup = @{
+        'Start-Rollback' = "if ((Get-DeploymentRelease sandbox | Where-Object Current).Version -ne 3) { Start-Rollback sandbox -Release 3 -NoHealthCheck -Force | Out-Null }"
+    }
+    $cases = foreach ($case in $Cases) {
+        $code = $case.Code
+        foreach ($from in $rewrites.Keys) { $code = $code.Replace($from, $rewrites[$from]) }
+        @{ Id = $case.Id; Code = $code; Setup = ($setup.Keys | Where-Object { $code -match [regex]::Escape($_) } | ForEach-Object { $setup[$_] }) -join "`n" }
+    }
+    $casesPath = Join-Path $TestDrive 'help-examples.json'
+    $resultPath = Join-Path $TestDrive 'help-examples.results.json'
+    ConvertTo-Json -InputObject @($cases) -Depth 4 | Set-Content -Path $casesPath
+    $runner = @'
+param($Manifest, $CasesPath, $ResultPath)
+Import-Module $Manifest -ErrorAction Stop
+$mutating = @(Get-Command -Module OpsRunbook | Where-Object { $_.Parameters.ContainsKey('WhatIf') }).Name
+$results = foreach ($case in Get-Content -Raw -Path $CasesPath | ConvertFrom-Json) {
+    $whatIf = [bool]($mutating | Where-Object { $case.Code -match "(^|[\s|;(])$([regex]::Escape($_))\b" })
+    if ($case.Setup) { & ([scriptblock]::Create($case.Setup)) }
+    $Error.Clear()
+    $WhatIfPreference = $whatIf
+    $output = try { & ([scriptblock]::Create($case.Code)) *>&1 | Out-String -Width 160 } catch { $_ | Out-String -Width 160 }
+    $WhatIfPreference = $false
+    [pscustomobject]@{
+        Id     = $case.Id
+        WhatIf = $whatIf
+        Errors = @($Error | ForEach-Object { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" })
+        Output = $output
+    }
+}
+ConvertTo-Json -InputObject @($results) -Depth 4 | Set-Content -Path $ResultPath
+'@
+    $runnerPath = Join-Path $TestDrive 'run-help-examples.ps1'
+    Set-Content -Path $runnerPath -Value $runner
+    $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
+    $script:RunnerOutput = & $pwsh -NoProfile -NonInteractive -WorkingDirectory $work -File $runnerPath (Join-Path $ModuleDir 'OpsRunbook.psd1') $casesPath $resultPath 2>&1 | Out-String
+    $script:Results = @{}
+    if (Test-Path $resultPath) {
+        foreach ($r in Get-Content -Raw -Path $resultPath | ConvertFrom-Json) { $Results[$r.Id] = $r }
+    }
+}
+
+Describe 'Cmdlet help examples as a user pastes them' -Skip:(-not $env:OPSRUNBOOK_SERVERS_ENV) {
+    It '<Id>: <Code>' -ForEach $Cases {
+        $result = $Results[$Id]
+        $result | Should -Not -BeNullOrEmpty -Because "the example runner printed:`n$RunnerOutput"
+        $result.Errors | Should -BeNullOrEmpty -Because "the example ($(if ($result.WhatIf) { 'with -WhatIf' } else { 'as written' })) printed:`n$($result.Output)"
+    }
+}
