@@ -19,7 +19,8 @@ param(
     [string] $Configuration = 'Debug'
 )
 $ErrorActionPreference = 'Stop'
-Set-Location $PSScriptRoot
+# Work from the repository, and leave the caller where it was.
+Push-Location $PSScriptRoot
 
 function Invoke-Native {
     param([string] $FilePath, [string[]] $ArgumentList)
@@ -27,6 +28,7 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$FilePath $($ArgumentList -join ' ') failed with exit code $LASTEXITCODE" }
 }
 
+try {
 foreach ($t in $Task) {
     switch ($t) {
         'Build' {
@@ -51,4 +53,8 @@ foreach ($t in $Task) {
             Write-Host "Package: $zip (or: Publish-PSResource -Path out/OpsRunbook -Repository <name>)"
         }
     }
+}
+}
+finally {
+    Pop-Location
 }

@@ -1,6 +1,7 @@
 #Requires -Version 7.4
-# Every EXAMPLE in every cmdlet's help runs, as Get-Help shows it (so a new example is tested by default), against the
-# sandbox, from a folder whose runbook.json holds the sandbox as production, staging and sandbox.
+# Every EXAMPLE in every cmdlet's help, and every command of the README's PowerShell blocks (the "PS>" lines, or the
+# whole block where it has none), runs as written (so a new example is tested by default) against the sandbox, from a
+# folder whose runbook.json holds the sandbox as production, staging and sandbox.
 # - An example that names a cmdlet which changes something runs with $WhatIfPreference = $true: it reads, plans and
 #   says what it would do against the real servers and fakes, and changes nothing (the -WhatIf tests prove "nothing").
 # - Names that only exist in a user's world are rewritten to the sandbox's (listed in $Rewrites below).
@@ -18,6 +19,15 @@ BeforeDiscovery {
         }
     })
     Remove-Module OpsRunbook
+    $block = 0
+    foreach ($match in [regex]::Matches((Get-Content -Raw -Path (Join-Path $repo 'README.md')), '(?ms)^```powershell\r?\n(.*?)^```')) {
+        $block++
+        $lines = $match.Groups[1].Value -split '\r?\n'
+        $commands = @($lines | Where-Object { $_ -like 'PS> *' } | ForEach-Object { $_.Substring(4) })
+        if ($commands.Count -eq 0) { $commands = @(($lines | Where-Object { $_.Trim() }) -join "`n") }
+        $n = 0
+        foreach ($command in $commands) { $n++; $script:Cases += @{ Id = "README block $block#$n"; Cmdlet = 'README'; Code = $command.Trim() } }
+    }
 }
 
 BeforeAll {
@@ -46,6 +56,9 @@ BeforeAll {
         '| Set-Clipboard'             = '| Out-Null'   # no clipboard on a headless test machine
         '-Duration 5m -Interval 10s'  = '-Duration 10s -Interval 5s'
         'Watch-Deployment production -AutoRollback -Force' = 'Watch-Deployment production -AutoRollback -Force -Duration 10s -Interval 5s'
+        './build.ps1'                 = (Join-Path $RepoRoot 'build.ps1')
+        './out/OpsRunbook/'           = (Join-Path $RepoRoot 'out' 'OpsRunbook') + [IO.Path]::DirectorySeparatorChar
+        '/var/backups/db/'            = (Join-Path $work 'var-backups') + [IO.Path]::DirectorySeparatorChar
         # Without an environment an s3:// destination means AWS itself; the sandbox's S3 endpoint comes with one.
         'Get-DatabaseBackup -Destination s3://' = 'Get-DatabaseBackup -Environment production -Destination s3://'
     }
@@ -65,7 +78,9 @@ BeforeAll {
 param($Manifest, $CasesPath, $ResultPath)
 Import-Module $Manifest -ErrorAction Stop
 $mutating = @(Get-Command -Module OpsRunbook | Where-Object { $_.Parameters.ContainsKey('WhatIf') }).Name
+$start = (Get-Location).Path
 $results = foreach ($case in Get-Content -Raw -Path $CasesPath | ConvertFrom-Json) {
+    Set-Location $start
     $whatIf = [bool]($mutating | Where-Object { $case.Code -match "(^|[\s|;(])$([regex]::Escape($_))\b" })
     if ($case.Setup) { & ([scriptblock]::Create($case.Setup)) }
     $Error.Clear()
@@ -91,7 +106,7 @@ ConvertTo-Json -InputObject @($results) -Depth 4 | Set-Content -Path $ResultPath
     }
 }
 
-Describe 'Cmdlet help examples as a user pastes them' -Skip:(-not $env:OPSRUNBOOK_SERVERS_ENV) {
+Describe 'Cmdlet help and README examples as a user pastes them' -Skip:(-not $env:OPSRUNBOOK_SERVERS_ENV) {
     It '<Id>: <Code>' -ForEach $Cases {
         $result = $Results[$Id]
         $result | Should -Not -BeNullOrEmpty -Because "the example runner printed:`n$RunnerOutput"
