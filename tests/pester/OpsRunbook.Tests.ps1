@@ -345,6 +345,18 @@ Describe 'Tab completion' {
         Complete "Get-SecretRotationStatus sandbox -ConfigPath '$SandboxConfig' -Secret r" | Should -Be @('redis')
     }
 
+    It 'completes the releases of the environment, newest first' {
+        $releases = @(Complete "Start-Rollback sandbox -ConfigPath '$SandboxConfig' -Release ")
+        $releases | Should -Be @('3', '2', '1')
+    }
+
+    It 'completes the backups of the environment, newest first' {
+        $backup = Backup-Database sandbox -ConfigPath $SandboxConfig
+        $uris = @(Complete "Restore-Database -Environment sandbox -ConfigPath '$SandboxConfig' -BackupUri s3://")
+        $uris[0] | Should -Be $backup.BackupUri
+        @(Complete "Test-DatabaseBackup -Environment sandbox -ConfigPath '$SandboxConfig' -BackupUri ")[0] | Should -Be $backup.BackupUri
+    }
+
     It 'offers nothing, and no error, without a configuration' {
         Push-Location $TestDrive
         try {

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Backup;
+using OpsRunbook.PowerShell.Completers;
 
 namespace OpsRunbook.PowerShell.Cmdlets;
 
@@ -178,6 +179,7 @@ public sealed class TestDatabaseBackupCommand : BackupCmdlet
     /// <summary>The backups to test: s3:// URIs or paths; binds BackupUri from Backup-Database and Get-DatabaseBackup.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BackupUriCompleter))]
     public string[]? BackupUri { get; set; }
 
     /// <summary>Restore into a scratch database and check it.</summary>
@@ -244,6 +246,7 @@ public sealed class RestoreDatabaseCommand : BackupCmdlet
     /// <summary>The backup: an s3:// URI or a path; binds BackupUri from Backup-Database and Get-DatabaseBackup.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BackupUriCompleter))]
     public string? BackupUri { get; set; }
 
     /// <summary>The database to restore into (default: a new {database}_restored_{timestamp}).</summary>

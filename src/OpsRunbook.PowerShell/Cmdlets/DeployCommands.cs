@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Deploy;
 using OpsRunbook.Engine.Health;
+using OpsRunbook.PowerShell.Completers;
 
 namespace OpsRunbook.PowerShell.Cmdlets;
 
@@ -114,6 +115,7 @@ public sealed class StartRollbackCommand : DeployCmdlet
     /// <summary>The release to return to: its id or version (v41 or 41). Default: the previous good release.</summary>
     [Parameter(ParameterSetName = "Environment")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ReleaseCompleter))]
     public string? Release { get; set; }
 
     /// <summary>A release from Get-DeploymentRelease.</summary>

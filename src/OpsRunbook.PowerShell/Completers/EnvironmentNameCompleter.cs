@@ -14,11 +14,15 @@ public abstract class RunbookConfigCompleter : IArgumentCompleter
     /// <summary>The candidate names, given the configuration and the -Environment typed so far (null when none).</summary>
     protected abstract IEnumerable<string> Names(RunbookConfig config, string? environment);
 
+    /// <summary>False where the candidates come in an order of their own (newest first).</summary>
+    protected virtual bool Sorted => true;
+
     /// <summary>Names starting with what was typed, quoted where PowerShell needs quotes.</summary>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var config = RunbookConfigLoader.TryLoad(fakeBoundParameters["ConfigPath"] as string, CurrentLocation());
+        var here = CurrentLocation();
+        var config = RunbookConfigLoader.TryLoad(fakeBoundParameters["ConfigPath"] as string, here);
         if (config is null) return [];
         var environment = fakeBoundParameters["Environment"] switch
         {
@@ -31,6 +35,7 @@ public abstract class RunbookConfigCompleter : IArgumentCompleter
         try
         {
             names = Names(config, environment).ToList();
+            if (Sorted) names = names.Order(StringComparer.OrdinalIgnoreCase);
         }
         catch (RunbookConfigException)
         {
@@ -39,7 +44,6 @@ public abstract class RunbookConfigCompleter : IArgumentCompleter
         return names
             .Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             .Distinct(StringComparer.OrdinalIgnoreCase)
-            .Order(StringComparer.OrdinalIgnoreCase)
             .Select(n => new CompletionResult(n.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$' or '`' or ';' or '(' or ')' or '{' or '}' or ',') ? "'" + n.Replace("'", "''") + "'" : n,
                 n, CompletionResultType.ParameterValue, n));
     }
@@ -48,7 +52,7 @@ public abstract class RunbookConfigCompleter : IArgumentCompleter
     /// PowerShell's current location (not the process's: they differ after Set-Location). Read through a script block,
     /// which runs on the completing pipeline: SessionStateProxy may not be used while TabExpansion2 is running.
     /// </summary>
-    private static string CurrentLocation()
+    protected static string CurrentLocation()
     {
         try
         {
@@ -84,4 +88,26 @@ public sealed class SecretNameCompleter : RunbookConfigCompleter
     /// <inheritdoc />
     protected override IEnumerable<string> Names(RunbookConfig config, string? environment) =>
         environment is null ? [] : config.GetEnvironment(environment).Secrets.Select(s => s.Name);
+}
+
+/// <summary>Completes the -Environment's releases, newest first (one provider call, at most 5 s, reused for 30 s).</summary>
+public sealed class ReleaseCompleter : RunbookConfigCompleter
+{
+    /// <inheritdoc />
+    protected override bool Sorted => false;
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Names(RunbookConfig config, string? environment) =>
+        environment is null ? [] : CompletionSource.Releases(config, environment);
+}
+
+/// <summary>Completes the backups in the -Environment's destination, newest first (one listing, at most 5 s, reused for 30 s).</summary>
+public sealed class BackupUriCompleter : RunbookConfigCompleter
+{
+    /// <inheritdoc />
+    protected override bool Sorted => false;
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Names(RunbookConfig config, string? environment) =>
+        environment is null ? [] : CompletionSource.Backups(config, environment, CurrentLocation());
 }
