@@ -91,11 +91,22 @@ public abstract class DatabaseCmdlet : OpsRunbookCmdlet
         }
     }
 
-    /// <summary>Runs work against this record's session.</summary>
+    /// <summary>Runs work against this record's session; says once what a missing privilege hid from the results.</summary>
     protected T Run<T>(Func<DatabaseSession, CancellationToken, Task<T>> work)
     {
         var session = Session();
-        return Run(() => work(session, Cancellation), session.Display);
+        var result = Run(() => work(session, Cancellation), session.Display);
+        var rows = result switch
+        {
+            DatabaseResult one => [one],
+            IEnumerable<DatabaseResult> many => many.ToList(),
+            _ => [],
+        };
+        foreach (var group in rows.Where(r => r.MissingPrivilege is not null).GroupBy(r => r.MissingPrivilege))
+        {
+            WriteWarning(rows.Count == 1 ? group.Key : $"{group.Count()} of {rows.Count} results are incomplete: {group.Key}");
+        }
+        return result;
     }
 
     private T Guard<T>(Func<T> parse)

@@ -201,7 +201,7 @@ public class DatabaseTests(TestServers servers)
     }
 
     [Fact]
-    public async Task Replication_seen_without_pg_monitor_says_what_is_missing_instead_of_blanks()
+    public async Task Diagnostics_seen_without_pg_monitor_say_what_is_missing_instead_of_blanks()
     {
         var role = Unique("nomonitor");
         var password = Guid.NewGuid().ToString("N");
@@ -218,6 +218,22 @@ public class DatabaseTests(TestServers servers)
             Assert.Equal("Unknown", primary.Severity);
             Assert.Contains("GRANT pg_monitor", primary.MissingPrivilege);
             Assert.Equal(ReportOutcome.Warn, Assert.Single(primary.ToReportRows()).Outcome);
+
+            // Another role's session: its query and state are hidden from this login, and the rows say why.
+            var app = Unique("visible");
+            await using var other = await _db.AppAsync(app);
+            var activity = await DatabaseDiagnostics.GetActivityAsync(session, new ActivityFilter(), Ct);
+            var hidden = Assert.Single(activity, a => a.User == "opsrunbook" && a.Query == "<insufficient privilege>");
+            Assert.Null(hidden.State);
+            Assert.Contains("pg_read_all_stats", hidden.MissingPrivilege);
+            Assert.All(activity.Where(a => a.User == role), a => Assert.Null(a.MissingPrivilege)); // its own sessions are whole
+            var slow = await DatabaseDiagnostics.GetSlowQueriesAsync(session, 1000, SlowQueryOrder.Mean, false, Ct);
+            var hiddenStatements = slow.Where(q => q.Query == "<insufficient privilege>").ToList();
+            Assert.NotEmpty(hiddenStatements); // opsrunbook's statements, recorded by pg_stat_statements
+            Assert.All(hiddenStatements, q => Assert.Contains("pg_read_all_stats", q.MissingPrivilege));
+            var usage = await DatabaseDiagnostics.GetConnectionUsageAsync(session, null, Ct);
+            Assert.True(usage.ByState.ContainsKey("unknown"));
+            Assert.Contains("GRANT pg_monitor", usage.MissingPrivilege);
         }
         finally
         {

@@ -57,6 +57,29 @@ Describe 'PostgreSQL pipelines' -Skip:(-not $HaveServers) {
         $result.Operation | Should -Be 'ANALYZE'
     }
 
+    It 'says which privilege is missing instead of showing blanks' {
+        $role = 'pester_nomon_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $password = [guid]::NewGuid().ToString('N')
+        $psql = Join-Path $Settings.OPSRUNBOOK_PG_BIN 'psql'
+        $admin = @('-h', $Settings.OPSRUNBOOK_PG_SOCKET, '-p', $Settings.OPSRUNBOOK_PG_PORT, '-U', 'postgres', '-d', 'opsrunbook', '-q', '-v', 'ON_ERROR_STOP=1')
+        # The password travels on stdin, and the server does not log the statement.
+        "SET log_statement = 'none'; CREATE ROLE $role LOGIN PASSWORD '$password';" | & $psql @admin | Out-Null
+        try {
+            $env:PESTER_NOMON_URL = "postgres://${role}:$password@127.0.0.1:$($Settings.OPSRUNBOOK_PG_PORT)/opsrunbook"
+            $activity = @(Get-DatabaseActivity -Connection env:PESTER_NOMON_URL -WarningVariable warnings -WarningAction SilentlyContinue)
+            $warnings.Count | Should -Be 1
+            "$($warnings[0])" | Should -Match 'results are incomplete: .*pg_read_all_stats.*GRANT pg_monitor'
+            @($activity | Where-Object MissingPrivilege).Count | Should -BeGreaterThan 0
+            $replication = Get-DatabaseReplication -Connection env:PESTER_NOMON_URL -WarningVariable replicationWarnings -WarningAction SilentlyContinue
+            $replication.Severity | Should -Be 'Unknown'
+            $replicationWarnings.Count | Should -Be 1
+        }
+        finally {
+            Remove-Item env:PESTER_NOMON_URL -ErrorAction SilentlyContinue
+            "DROP ROLE IF EXISTS $role;" | & $psql @admin | Out-Null
+        }
+    }
+
     It 'says how to enable pg_stat_statements where it is missing' {
         $url = $Settings.OPSRUNBOOK_DATABASE_URL -replace '/opsrunbook$', '/postgres'
         { Get-DatabaseSlowQuery -Connection $url -ErrorAction Stop } | Should -Throw '*CREATE EXTENSION pg_stat_statements*'

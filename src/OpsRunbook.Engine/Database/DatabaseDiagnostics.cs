@@ -53,7 +53,10 @@ public static class DatabaseDiagnostics
                   AND (@states::text[] IS NULL OR state = ANY(@states))
                   AND (@min::interval IS NULL OR (state IS DISTINCT FROM 'idle' AND clock_timestamp() - query_start >= @min))
                   AND (@db::text IS NULL OR datname = @db)
-                  AND (@background OR backend_type = 'client backend')
+                  AND (@background OR backend_type = 'client backend'
+                       -- another role's session as a login outside pg_read_all_stats: PostgreSQL hides even its type,
+                       -- so it is listed (marked) rather than silently left out
+                       OR (backend_type IS NULL AND query = '<insufficient privilege>'))
                 ORDER BY query_start NULLS LAST, pid
                 """;
             await using var cmd = new NpgsqlCommand(sql, c);
@@ -84,6 +87,7 @@ public static class DatabaseDiagnostics
                     TransactionDuration = r.IsDBNull(11) ? null : r.GetTimeSpan(11),
                     Query = Preview(Text(r, 12), filter.FullQuery),
                     BlockedBy = r.GetFieldValue<int[]>(13),
+                    MissingPrivilege = Hidden(Text(r, 12)) ? StatsPrivilegeMissing(session) : null,
                 });
             }
             return list;
@@ -118,6 +122,7 @@ public static class DatabaseDiagnostics
                     Target = session.Target,
                     QueryId = r.IsDBNull(0) ? null : r.GetInt64(0),
                     Query = Preview(Text(r, 1), fullQuery) ?? "",
+                    MissingPrivilege = Hidden(Text(r, 1)) ? StatsPrivilegeMissing(session) : null,
                     Calls = r.GetInt64(2),
                     MeanMs = Math.Round(r.GetDouble(3), 3),
                     TotalMs = Math.Round(r.GetDouble(4), 3),
@@ -181,6 +186,7 @@ public static class DatabaseDiagnostics
                     BlockingQuery = Preview(Text(r, 6), fullQuery),
                     BlockingState = Text(r, 7),
                     BlockingTransactionDuration = r.IsDBNull(8) ? null : r.GetTimeSpan(8),
+                    MissingPrivilege = Hidden(Text(r, 2)) || Hidden(Text(r, 6)) ? StatsPrivilegeMissing(session) : null,
                 });
             }
             return list;
@@ -345,7 +351,11 @@ public static class DatabaseDiagnostics
                 SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int,
                        coalesce((SELECT setting::int FROM pg_settings WHERE name = 'reserved_connections'), 0),
                        coalesce((SELECT json_object_agg(coalesce(state, 'unknown'), n)
-                                 FROM (SELECT state, count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY state) x), '{}')::text
+                                 FROM (SELECT state, count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY state) x), '{}')::text,
+                       -- for a login outside pg_read_all_stats, which pg_stat_activity hides other roles' sessions from:
+                       -- every backend connected to a database, which pg_stat_database shows to any login
+                       CASE WHEN pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') THEN NULL
+                            ELSE (SELECT coalesce(sum(numbackends), 0) FROM pg_stat_database)::int END
                 """;
             await using var cmd = new NpgsqlCommand(sql, c);
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -353,6 +363,9 @@ public static class DatabaseDiagnostics
             var max = r.GetInt32(0);
             var reserved = r.GetInt32(1) + r.GetInt32(2);
             var byState = JsonSerializer.Deserialize<Dictionary<string, int>>(r.GetString(3)) ?? [];
+            // Connections pg_stat_activity did not show this login are counted, with their state unknown.
+            var hidden = r.IsDBNull(4) ? 0 : r.GetInt32(4) - byState.Values.Sum();
+            if (hidden > 0) byState["unknown"] = byState.GetValueOrDefault("unknown") + hidden;
             var total = byState.Values.Sum();
             var percent = Math.Round(total * 100.0 / Math.Max(1, max - reserved), 1);
             var rule = (profile ?? ThresholdProfile.Defaults).RuleFor(WellKnownMetrics.DbConnectionUsagePercent) ?? ThresholdProfile.CardMint.RuleFor(WellKnownMetrics.DbConnectionUsagePercent)!;
@@ -367,6 +380,8 @@ public static class DatabaseDiagnostics
                 PercentUsed = percent,
                 Severity = rule.Classify(percent).ToString(),
                 Threshold = rule.Describe(),
+                // Other roles' client connections show no state to a login outside pg_read_all_stats: counted, unknown.
+                MissingPrivilege = hidden > 0 ? StatsPrivilegeMissing(session) : null,
             };
         }, ct);
 
@@ -436,12 +451,18 @@ public static class DatabaseDiagnostics
                 Role = "primary",
                 Replicas = list,
                 Severity = hidden ? "Unknown" : rule.Classify(worst).ToString(),
-                MissingPrivilege = hidden ? MissingStatsPrivilege(session) : null,
+                MissingPrivilege = hidden ? StatsPrivilegeMissing(session) : null,
             };
         }, ct);
 
-    private static string MissingStatsPrivilege(DatabaseSession session) =>
-        $"the login of {session.Target} is not a member of pg_monitor or pg_read_all_stats, so PostgreSQL hides the replicas' state, client and lag: GRANT pg_monitor TO <that role>";
+    /// <summary>What PostgreSQL shows instead of another role's query to a login without pg_read_all_stats.</summary>
+    private const string HiddenQuery = "<insufficient privilege>";
+
+    private static bool Hidden(string? query) => string.Equals(query, HiddenQuery, StringComparison.Ordinal);
+
+    /// <summary>The one message for statistics PostgreSQL hides from a login outside pg_read_all_stats.</summary>
+    private static string StatsPrivilegeMissing(DatabaseSession session) =>
+        $"the login of {session.Target} is not a member of pg_read_all_stats (or pg_monitor), so PostgreSQL hides other roles' queries, states, clients and lag from it: GRANT pg_monitor TO <that role>";
 
     /// <summary>The monthly security audit (runbooks 001/003): every role, and what PUBLIC may do in schema public.</summary>
     public static Task<(IReadOnlyList<DatabaseRoleAudit> roles, DatabasePublicSchemaAudit publicSchema)> GetRoleAuditAsync(DatabaseSession session, DateTimeOffset now, CancellationToken ct) =>

@@ -9,6 +9,9 @@ public abstract class DatabaseResult
     public string? Environment { get; init; }
     /// <summary>The target: database, database-replica, or host:port/database.</summary>
     public string Target { get; init; } = "";
+    /// <summary>When the connecting role may not see all of this result: which privilege is missing and how to grant
+    /// it (what PostgreSQL hid is then unknown, never shown as if it were data).</summary>
+    public string? MissingPrivilege { get; init; }
 }
 
 /// <summary>A backend from pg_stat_activity.</summary>
@@ -244,9 +247,6 @@ public sealed class DatabaseReplication : DatabaseResult, IReportable
     public double? ReplayLagBytes { get; init; }
     /// <summary>Normal, Warning or Critical against the lag thresholds (runbook 003: 10 s / 30 s).</summary>
     public required string Severity { get; init; }
-    /// <summary>When the connecting role may not see what this result needs: which privilege is missing and how to
-    /// grant it (the hidden values are then unknown, never shown as blanks or zeros).</summary>
-    public string? MissingPrivilege { get; init; }
 }
 
 /// <summary>One replica as its primary sees it.</summary>

@@ -274,9 +274,7 @@ public sealed class GetDatabaseReplicationCommand : DatabaseCmdlet
     protected override void ProcessRecord()
     {
         var profile = Connection is null && !string.IsNullOrEmpty(Environment) ? LoadConfig().GetEnvironment(Environment).GetThresholdProfile() : null;
-        var replication = Run((s, ct) => DatabaseDiagnostics.GetReplicationAsync(s, profile, ct));
-        if (replication.MissingPrivilege is { } missing) WriteWarning(missing);
-        WriteObject(replication);
+        WriteObject(Run((s, ct) => DatabaseDiagnostics.GetReplicationAsync(s, profile, ct)));
     }
 }
 
