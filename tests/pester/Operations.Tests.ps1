@@ -95,6 +95,27 @@ Describe 'PostgreSQL pipelines' -Skip:(-not $HaveServers) {
 }
 
 Describe 'Redis' -Skip:(-not $HaveServers) {
+    It 'says which ACL permission a Redis user lacks, not to check its password' {
+        $user = 'pester_ro_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $password = [guid]::NewGuid().ToString('N')
+        $hash = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($password))).ToLowerInvariant()
+        # The admin password through REDISCLI_AUTH and the new one as its SHA-256: no clear password on a command line.
+        $env:REDISCLI_AUTH = $Settings.OPSRUNBOOK_REDIS_PASSWORD
+        $cli = @('-p', $Settings.OPSRUNBOOK_REDIS_PORT, '--user', $Settings.OPSRUNBOOK_REDIS_USER, '--no-auth-warning')
+        & redis-cli @cli ACL SETUSER $user on "#$hash" '~*' '+ping' '+auth' '+hello' '+select' | Out-Null
+        try {
+            $env:PESTER_RO_URL = "redis://${user}:$password@127.0.0.1:$($Settings.OPSRUNBOOK_REDIS_PORT)/0"
+            $err = { Get-RedisInfo -Connection env:PESTER_RO_URL -ErrorAction Stop } | Should -Throw -PassThru
+            $err.Exception.Message | Should -BeLike "*may not run 'info': ACL SETUSER <that user> +info"
+            $err.Exception.Message | Should -Not -BeLike '*check the user and password*'
+            $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        }
+        finally {
+            & redis-cli @cli ACL DELUSER $user | Out-Null
+            Remove-Item env:PESTER_RO_URL, env:REDISCLI_AUTH -ErrorAction SilentlyContinue
+        }
+    }
+
     It 'reads INFO typed' {
         $info = Get-RedisInfo @Db
         $info.Role | Should -Be 'master'

@@ -21,7 +21,7 @@ public enum FailureKind
 }
 
 /// <summary>Turns what went wrong while reaching a target into one readable sentence (no stack trace, no secret).</summary>
-public static class FailureDescriber
+public static partial class FailureDescriber
 {
     /// <summary>
     /// For the PowerShell layer, which must not name third-party types: whether <paramref name="ex"/> is a failure of a
@@ -90,6 +90,9 @@ public static class FailureDescriber
                 return $"TLS with PostgreSQL at {where} failed: {Innermost(npg).Message}";
             case NpgsqlException npg:
                 return $"PostgreSQL at {where}: {Innermost(npg).Message}";
+            case RedisServerException redis when redis.Kind is "NOPERM" && NoPermCommand().Match(redis.Message) is { Success: true } denied:
+                // The login worked: the ACL user lacks one command (Redis names it, with a subcommand as 'client|list').
+                return $"Redis at {where} refused: {redis.Message}; the login worked, but its ACL user may not run '{denied.Groups[1].Value}': ACL SETUSER <that user> +{denied.Groups[1].Value}";
             case RedisServerException redis when redis.Kind is "WRONGPASS" or "NOAUTH" or "NOPERM":
                 return $"Redis at {where} refused: {redis.Message}; check the user and password";
             case RedisServerException redis:
@@ -122,4 +125,8 @@ public static class FailureDescriber
 
     /// <summary>How a target is named in messages: its address, or its name when the address is a secret reference.</summary>
     public static string Where(HealthCheckTarget target) => target.Connection?.Reference is not null ? target.Name : target.Address;
+
+    /// <summary>Redis 6+'s ACL refusal: "NOPERM this user has no permissions to run the 'info' command".</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"permissions to run the '([^']+)' command")]
+    private static partial System.Text.RegularExpressions.Regex NoPermCommand();
 }
