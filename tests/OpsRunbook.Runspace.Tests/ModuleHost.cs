@@ -12,9 +12,13 @@ public static class ModuleHost
     public static string Manifest => Path.Combine(TestServers.RepoRoot, "out", "OpsRunbook", "OpsRunbook.psd1");
     public static string SandboxConfig => Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json");
 
-    /// <summary>Another module's Npgsql (9) is in the default load context before any test imports OpsRunbook.</summary>
+    /// <summary>Another module's Npgsql (9) and AWSSDK.Core (4.1) are in the default load context before any test imports OpsRunbook.</summary>
     [ModuleInitializer]
-    internal static void LoadForeignNpgsqlFirst() => _ = new Npgsql.NpgsqlConnectionStringBuilder { Host = "127.0.0.1" }.ConnectionString;
+    internal static void LoadForeignAssembliesFirst()
+    {
+        _ = new Npgsql.NpgsqlConnectionStringBuilder { Host = "127.0.0.1" }.ConnectionString;
+        _ = Amazon.RegionEndpoint.USEast1.SystemName;
+    }
 
     /// <summary>Runs <paramref name="script"/> in a new runspace (or <paramref name="runspace"/>) with $Module, $Config and the given variables set.</summary>
     public static (Collection<PSObject> Output, IReadOnlyList<ErrorRecord> Errors) Run(string script, IDictionary<string, object?>? variables = null,
