@@ -53,6 +53,26 @@ $(if ($Before) { $import } else { $load })
         $output | Should -Be 'Healthy 9,10'
     }
 
+    It 'works when another AWSSDK.Core was loaded into the session <When>' -ForEach @(
+        @{ When = 'first'; Before = $true }
+        @{ When = 'after it'; Before = $false }
+    ) {
+        # AWS.Tools and others ship their own AWSSDK.Core; the runspace test project carries 4.1 (the module uses 4.0).
+        $core = Get-ChildItem -Path (Join-Path $RepoRoot 'tests' 'OpsRunbook.Runspace.Tests' 'bin') -Recurse -Filter AWSSDK.Core.dll | Select-Object -First 1
+        $core | Should -Not -BeNullOrEmpty -Because 'the runspace test project (which carries AWSSDK.Core 4.1) is built with the solution'
+        $load = "Add-Type -Path '$($core.FullName)'"
+        $import = "Import-Module '$ModuleDir/OpsRunbook.psd1'"
+        $script = @"
+$(if ($Before) { $load } else { $import })
+$(if ($Before) { $import } else { $load })
+`$status = (Invoke-HealthCheck sandbox -ConfigPath '$SandboxConfig' -Name backups -FailureThreshold 1).Status.ToString()
+`$files = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'AWSSDK.Core' } | ForEach-Object { ([Diagnostics.FileVersionInfo]::GetVersionInfo(`$_.Location).FileVersion -split '\.')[0..1] -join '.' }
+`$status + ' ' + ((`$files | Sort-Object) -join ',')
+"@
+        $output = pwsh -NoProfile -NonInteractive -Command $script
+        $output | Should -Be 'Healthy 4.0,4.1'
+    }
+
     It 'works in eight thread jobs at once' {
         $jobs = 1..8 | ForEach-Object {
             Start-ThreadJob -ThrottleLimit 8 -ScriptBlock {
