@@ -201,6 +201,26 @@ public class DatabaseTests(TestServers servers)
     }
 
     [Fact]
+    public async Task Slow_queries_and_activity_never_show_a_password_the_statistics_kept()
+    {
+        // pg_stat_statements keeps utility statements verbatim: CREATE ROLE ... PASSWORD '...' as it was sent.
+        var role = Unique("canaryrole");
+        var canary = "Canary-" + Guid.NewGuid().ToString("N");
+        await using (var admin = await _db.SuperuserAsync())
+        {
+            await Db.ExecAsync(admin, "SET log_statement = 'none'");
+            await Db.ExecAsync(admin, $"CREATE ROLE {role} LOGIN PASSWORD '{canary}'");
+            await Db.ExecAsync(admin, $"DROP ROLE {role}");
+        }
+        await using var session = await _db.SessionAsync();
+        var slow = await DatabaseDiagnostics.GetSlowQueriesAsync(session, 5000, SlowQueryOrder.Mean, fullQuery: true, Ct);
+        Assert.Contains(slow, q => q.Query.Contains($"CREATE ROLE {role} LOGIN PASSWORD '***'", StringComparison.Ordinal));
+        Assert.DoesNotContain(slow, q => q.Query.Contains(canary, StringComparison.Ordinal));
+        Assert.DoesNotContain(await DatabaseDiagnostics.GetActivityAsync(session, new ActivityFilter(FullQuery: true, IncludeBackground: true), Ct),
+            a => a.Query?.Contains(canary, StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
     public async Task Diagnostics_seen_without_pg_monitor_say_what_is_missing_instead_of_blanks()
     {
         var role = Unique("nomonitor");

@@ -80,6 +80,18 @@ Describe 'PostgreSQL pipelines' -Skip:(-not $HaveServers) {
         }
     }
 
+    It 'never prints a password that pg_stat_statements kept' {
+        $role = 'pester_canary_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $canary = 'Canary-' + [guid]::NewGuid().ToString('N')
+        $psql = Join-Path $Settings.OPSRUNBOOK_PG_BIN 'psql'
+        $admin = @('-h', $Settings.OPSRUNBOOK_PG_SOCKET, '-p', $Settings.OPSRUNBOOK_PG_PORT, '-U', 'postgres', '-d', 'opsrunbook', '-q', '-v', 'ON_ERROR_STOP=1')
+        "SET log_statement = 'none'; CREATE ROLE $role LOGIN PASSWORD '$canary'; DROP ROLE $role;" | & $psql @admin | Out-Null
+        $slow = Get-DatabaseSlowQuery @Db -Top 1000 -Full
+        $text = ($slow | Format-List * | Out-String -Width 400) + ($slow | ConvertTo-Json -Depth 3)
+        $text | Should -Not -Match $canary
+        ($slow | Where-Object Query -like "CREATE ROLE $role LOGIN PASSWORD '***'*") | Should -Not -BeNullOrEmpty
+    }
+
     It 'says how to enable pg_stat_statements where it is missing' {
         $url = $Settings.OPSRUNBOOK_DATABASE_URL -replace '/opsrunbook$', '/postgres'
         { Get-DatabaseSlowQuery -Connection $url -ErrorAction Stop } | Should -Throw '*CREATE EXTENSION pg_stat_statements*'

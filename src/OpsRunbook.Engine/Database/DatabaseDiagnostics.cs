@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Secrets;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
@@ -536,6 +537,10 @@ public static class DatabaseDiagnostics
 
     internal static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetValue(i).ToString();
 
-    internal static string? Preview(string? query, bool full) =>
-        query is null || full || query.Length <= QueryPreviewLength ? query : query[..QueryPreviewLength] + "…";
+    /// <summary>A query as the module shows it: secrets masked (<see cref="SqlSecrets"/>), then cut unless <paramref name="full"/>.</summary>
+    internal static string? Preview(string? query, bool full)
+    {
+        query = SqlSecrets.Scrub(query);
+        return query is null || full || query.Length <= QueryPreviewLength ? query : query[..QueryPreviewLength] + "…";
+    }
 }
