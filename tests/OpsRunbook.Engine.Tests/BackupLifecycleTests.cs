@@ -136,6 +136,9 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     /// <summary>Kills pg_dump on the first progress report, after checking what its process exposes.</summary>
     private sealed class KillPgDump(string password) : IProgress<long>
     {
+        /// <summary>A token-like value in this process's environment, as a session with FLY_API_TOKEN set has.</summary>
+        public const string Canary = "fo1_canary-token-9f3c";
+
         public bool Killed { get; private set; }
         public List<string> Exposed { get; } = [];
 
@@ -149,6 +152,11 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
                 if (cmdline.Contains(password, StringComparison.Ordinal)) Exposed.Add("command line");
                 if (environ.Contains(password, StringComparison.Ordinal)) Exposed.Add("environment");
                 if (!environ.Contains("PGPASSFILE=", StringComparison.Ordinal)) Exposed.Add("no PGPASSFILE");
+                // Nothing of the session's own environment (database URLs, tokens) reaches the child.
+                foreach (var variable in environ.Split('\0').Where(v => v.StartsWith("OPSRUNBOOK_", StringComparison.Ordinal) || v.Contains(Canary, StringComparison.Ordinal)))
+                {
+                    Exposed.Add("inherited " + variable[..variable.IndexOf('=')]);
+                }
                 p.Kill();
                 Killed = true;
             }
@@ -161,6 +169,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var table = await CreateTableAsync(300_000, "md5(random()::text) || md5(random()::text)");
         try
         {
+            Environment.SetEnvironmentVariable("FLY_API_TOKEN_CANARY", KillPgDump.Canary);
             var killer = new KillPgDump(Servers["OPSRUNBOOK_PG_PASSWORD"]);
             var info = await BackupAsync(new BackupLocation(_local), progress: killer);
             Assert.True(killer.Killed);

@@ -236,7 +236,7 @@ public static class BackupCatalog
         if (manifest.Format == "custom")
         {
             var pgRestore = PgTools.Find("pg_restore", MajorOf(manifest.PgDumpVersion));
-            var psi = new ProcessStartInfo(pgRestore.Path) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(pgRestore.Path) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true });
             psi.ArgumentList.Add("--list");
             using var p = Process.Start(psi)!;
             var listing = p.StandardOutput.ReadToEndAsync(ct);
@@ -308,7 +308,7 @@ public static class BackupCatalog
     private static async Task<(bool ok, string tail)> ZstdTailAsync(Stream compressed, CancellationToken ct)
     {
         var zstd = BackupRunner.FindProgram("zstd") ?? throw new PgToolMissingException("reading a zstd backup needs the zstd program on PATH");
-        var psi = new ProcessStartInfo(zstd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(zstd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true });
         foreach (var a in new[] { "-d", "-c", "-q" }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var tail = TailAsync(p.StandardOutput.BaseStream, ct);
@@ -376,7 +376,7 @@ public static class BackupCatalog
                 if (manifest.Compression == "zstd")
                 {
                     var zstd = BackupRunner.FindProgram("zstd") ?? throw new PgToolMissingException("restoring a zstd backup needs the zstd program on PATH");
-                    var psi = new ProcessStartInfo(zstd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
+                    var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(zstd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true });
                     foreach (var a in new[] { "-d", "-c", "-q" }) psi.ArgumentList.Add(a);
                     using var z = Process.Start(psi)!;
                     void Stop()
@@ -421,7 +421,7 @@ public static class BackupCatalog
 
     private static async Task<string> TableOfContentsAsync(PgTool pgRestore, IBackupStore store, string dumpKey, string? localFile, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo(pgRestore.Path) { UseShellExecute = false, RedirectStandardInput = localFile is null, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(pgRestore.Path) { UseShellExecute = false, RedirectStandardInput = localFile is null, RedirectStandardOutput = true, RedirectStandardError = true });
         psi.ArgumentList.Add("--list");
         if (localFile is not null) psi.ArgumentList.Add(localFile);
         using var p = Process.Start(psi)!;

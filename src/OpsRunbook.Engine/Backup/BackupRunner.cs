@@ -152,7 +152,7 @@ public static class BackupRunner
             if (request.Compression == BackupCompression.Zstd)
             {
                 var zstdPath = FindProgram("zstd") ?? throw new PgToolMissingException("zstd compression needs the zstd program on PATH (apt-get install zstd)");
-                var zpsi = new ProcessStartInfo(zstdPath) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+                var zpsi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(zstdPath) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true });
                 foreach (var a in new[] { "-q", "-c", "-T0", "-" + (request.CompressionLevel ?? 3) }) zpsi.ArgumentList.Add(a);
                 zstd = Process.Start(zpsi)!;
                 var dumpOut = source;

@@ -53,8 +53,8 @@ internal sealed class PgProcess : IAsyncDisposable
             RedirectStandardInput = redirectStdin,
         };
         foreach (var a in arguments) psi.ArgumentList.Add(a);
-        // Nothing inherited may point libpq elsewhere.
-        foreach (var name in psi.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(name);
+        // Nothing inherited may point libpq elsewhere, and none of the session's secrets reach the child.
+        Internal.ChildEnvironment.Restrict(psi);
         psi.Environment["PGHOST"] = connection.Host;
         psi.Environment["PGPORT"] = connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["PGUSER"] = connection.Username;
