@@ -140,6 +140,17 @@ Describe 'Invoke-HealthCheck' -Skip:(-not $HaveServers) {
         $result.Conditions.Success | Should -Not -Contain $false
     }
 
+    It 'rejects === in runbook.json with file, line and column instead of paging on a healthy service' {
+        $bad = Join-Path $TestDrive 'triple.json'
+        Set-Content -Path $bad -Value @"
+{ "system": "x", "environments": { "e": { "endpoints": [
+    { "name": "api", "url": "$($Settings.OPSRUNBOOK_APP_URL)/api/health",
+      "expect": [ "[STATUS] === 200" ] } ] } } }
+"@
+        $err = { Invoke-HealthCheck e -ConfigPath $bad -ErrorAction Stop } | Should -Throw -PassThru
+        $err.Exception.Message | Should -BeLike "*triple.json:3:*column 12*'===' is not an operator*"
+    }
+
     It 'rejects a malformed condition with its column' {
         { Invoke-HealthCheck -Uri "$($Settings.OPSRUNBOOK_APP_URL)/" -Condition '[STATUS] = 200' -ErrorAction Stop } | Should -Throw '*column 10*'
     }

@@ -44,6 +44,11 @@ public static class ConditionParser
         }
         p.SkipSpace();
         var op = ParseOperator(p);
+        // "[STATUS] === 200" would otherwise compare with the value "= 200": a typo that pages someone, not a condition.
+        if (!p.AtEnd && p.Text[p.Pos] is '=' or '<' or '>' or '!')
+        {
+            throw p.Fail($"'{Condition.OperatorText(op)}{p.Text[p.Pos]}' is not an operator; use ==, !=, <, <=, > or >=");
+        }
         p.SkipSpace();
         if (p.AtEnd) throw p.Fail($"a value is missing after '{Condition.OperatorText(op)}'");
         var right = ParseOperand(p, isLeft: false);
