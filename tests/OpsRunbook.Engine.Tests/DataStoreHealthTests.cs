@@ -79,6 +79,28 @@ public class DataStoreHealthTests(TestServers servers)
     }
 
     [Fact]
+    public async Task A_failure_behind_a_secret_reference_names_the_host_and_port_it_tried_never_the_credentials()
+    {
+        // The connection comes from env:; the reason must still say where it went (not just "database" or "redis").
+        var password = "Ref-" + Guid.NewGuid().ToString("N");
+        var settings = new Dictionary<string, string>
+        {
+            ["REF_DB"] = $"postgres://opsrunbook:{password}@127.0.0.1:1/opsrunbook",
+            ["REF_REDIS"] = $"redis://opsrunbook:{password}@127.0.0.1:{servers["OPSRUNBOOK_REDIS_PORT"]}/0",
+        };
+        var resolver = new SecretResolver(environment: n => settings.GetValueOrDefault(n) ?? servers.Lookup(n));
+        var results = await HealthCheckSessionTests.RunAll(new HealthCheckOptions(), resolver,
+            new HealthCheckTarget { Name = "database", Kind = TargetKind.Postgres, Connection = SecretValue.Parse("env:REF_DB"), Timeout = TimeSpan.FromSeconds(5) },
+            new HealthCheckTarget { Name = "redis", Kind = TargetKind.Redis, Connection = SecretValue.Parse("env:REF_REDIS"), Timeout = TimeSpan.FromSeconds(5) });
+        var db = Assert.Single(results, r => r.Name == "database");
+        Assert.Contains("database (127.0.0.1:1)", db.Reason);
+        var redis = Assert.Single(results, r => r.Name == "redis");
+        Assert.Contains($"redis (127.0.0.1:{servers["OPSRUNBOOK_REDIS_PORT"]})", redis.Reason);
+        Assert.All(results, r => Assert.DoesNotContain(password, r.Reason));
+        Assert.All(results, r => Assert.DoesNotContain("opsrunbook:", r.Reason));
+    }
+
+    [Fact]
     public async Task An_unset_reference_is_unhealthy_and_names_the_variable()
     {
         var r = await Check(Pg("env:OPSRUNBOOK_NOT_SET_ANYWHERE"));

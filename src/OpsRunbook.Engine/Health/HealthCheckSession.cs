@@ -273,11 +273,13 @@ public sealed class HealthCheckSession : IDisposable
         }
         catch (Exception ex) when (!sessionToken.IsCancellationRequested && (ex is OperationCanceledException || IsTimeout(ex)) && attempt.IsCancellationRequested)
         {
-            return CheckOutcome.Failed($"no answer from {FailureDescriber.Where(target)} within {Environments.Duration.Format(timeout)}", sw.Elapsed.TotalMilliseconds);
+            var where = await FailureDescriber.WhereAsync(target, _services.Secrets, sessionToken).ConfigureAwait(false);
+            return CheckOutcome.Failed($"no answer from {where} within {Environments.Duration.Format(timeout)}", sw.Elapsed.TotalMilliseconds);
         }
         catch (Exception ex) when (!sessionToken.IsCancellationRequested && ex is not OutOfMemoryException)
         {
-            return CheckOutcome.Failed(FailureDescriber.Describe(ex, target), sw.Elapsed.TotalMilliseconds);
+            var where = await FailureDescriber.WhereAsync(target, _services.Secrets, sessionToken).ConfigureAwait(false);
+            return CheckOutcome.Failed(_services.Redactor.Scrub(FailureDescriber.Describe(ex, where)), sw.Elapsed.TotalMilliseconds);
         }
     }
 

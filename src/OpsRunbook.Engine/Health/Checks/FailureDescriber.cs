@@ -126,6 +126,29 @@ public static partial class FailureDescriber
     /// <summary>How a target is named in messages: its address, or its name when the address is a secret reference.</summary>
     public static string Where(HealthCheckTarget target) => target.Connection?.Reference is not null ? target.Name : target.Address;
 
+    /// <summary>
+    /// Like <see cref="Where(HealthCheckTarget)"/>, but a target whose connection is a secret reference is named with the
+    /// host:port it resolves to ("database (10.0.0.5:5432)"): a failure must say what was tried, never the credentials.
+    /// Resolving is bounded to 2 s; when it fails the name alone is used.
+    /// </summary>
+    public static async Task<string> WhereAsync(HealthCheckTarget target, ISecretResolver secrets, CancellationToken ct)
+    {
+        if (target.Connection?.Reference is null) return Where(target);
+        try
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            bounded.CancelAfter(TimeSpan.FromSeconds(2));
+            var value = await target.Connection.ResolveAsync(secrets, bounded.Token).ConfigureAwait(false);
+            return HostPort.OfConnection(value) is { } hostPort ? $"{target.Name} ({hostPort})" : target.Name;
+        }
+#pragma warning disable CA1031 // naming the target must not replace the failure being reported
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return target.Name;
+        }
+    }
+
     /// <summary>Redis 6+'s ACL refusal: "NOPERM this user has no permissions to run the 'info' command".</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"permissions to run the '([^']+)' command")]
     private static partial System.Text.RegularExpressions.Regex NoPermCommand();
