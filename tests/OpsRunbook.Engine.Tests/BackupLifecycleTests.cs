@@ -35,6 +35,22 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         (string)(await new NpgsqlCommand($"SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM {table} t", c).ExecuteScalarAsync(Ct))!;
 
     [Fact]
+    public async Task A_refused_login_names_the_database_not_the_destination()
+    {
+        var wrong = "Wrong-" + Guid.NewGuid().ToString("N");
+        var url = $"postgres://opsrunbook:{wrong}@127.0.0.1:{Servers["OPSRUNBOOK_PG_PORT"]}/opsrunbook";
+        var ex = await Assert.ThrowsAsync<OpsRunbook.Engine.Health.Checks.DescribedFailureException>(() => BackupRunner.RunAsync(new BackupRequest
+        {
+            Connection = SecretValue.Parse(url), Destinations = [new BackupLocation(_local)], Environment = "test",
+        }, _db.Resolver, _db.Resolver.Redactor, null, Ct));
+        Assert.Contains($"127.0.0.1:{Servers["OPSRUNBOOK_PG_PORT"]}/opsrunbook", ex.Message);
+        Assert.Contains("password authentication failed", ex.Message);
+        Assert.DoesNotContain(_local, ex.Message);
+        Assert.DoesNotContain(wrong, ex.Message);
+        Assert.Equal(OpsRunbook.Engine.Health.Checks.FailureKind.Permission, ex.Kind);
+    }
+
+    [Fact]
     public async Task Backup_verify_restore_round_trip_is_row_for_row_equal()
     {
         var table = await CreateTableAsync(3000);

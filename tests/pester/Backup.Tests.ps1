@@ -76,6 +76,20 @@ Describe 'Backup pipeline' -Skip:(-not $HaveServers) {
         (Get-Item $blocked).PSIsContainer | Should -BeFalse
     }
 
+    It 'names the database, not the destination, when the database refuses the login' {
+        $wrong = 'Wrong-' + [guid]::NewGuid().ToString('N')
+        $env:PESTER_WRONG_DB = "postgres://opsrunbook:$wrong@127.0.0.1:$($Settings.OPSRUNBOOK_PG_PORT)/opsrunbook"
+        try {
+            $folder = Join-Path $TestDrive 'refused'
+            $err = { Backup-Database -Connection env:PESTER_WRONG_DB -Destination $folder -ErrorAction Stop } | Should -Throw -PassThru
+            $err.Exception.Message | Should -BeLike "*127.0.0.1:$($Settings.OPSRUNBOOK_PG_PORT)/opsrunbook*password authentication failed*"
+            $err.Exception.Message | Should -Not -BeLike "*$folder*"
+            $err.Exception.Message | Should -Not -BeLike "*$wrong*"
+            $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        }
+        finally { Remove-Item env:PESTER_WRONG_DB }
+    }
+
     It 'keeps the newest verified backup through retention' {
         $removed = Remove-DatabaseBackup sandbox -ConfigPath $SandboxConfig -Destination $Destination -OlderThan 1ms -Force
         $left = Get-DatabaseBackup sandbox -ConfigPath $SandboxConfig -Destination $Destination

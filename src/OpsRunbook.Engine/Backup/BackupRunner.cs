@@ -101,7 +101,9 @@ public static class BackupRunner
         // A snapshot of our own, exported to pg_dump, so the manifest's row counts are the dump's.
         var snapshotBuilder = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, ApplicationName = "OpsRunbook backup snapshot", CommandTimeout = 0 };
         await using var snapshotConnection = new NpgsqlConnection(snapshotBuilder.ConnectionString);
-        await snapshotConnection.OpenAsync(ct).ConfigureAwait(false);
+        // A login or network failure here concerns the database, not the destination the caller names the backup by.
+        await Health.Checks.FailureDescriber.AboutAsync($"{Health.HostPort.OfConnection(builder.ConnectionString) ?? builder.Host}/{database}",
+            async () => { await snapshotConnection.OpenAsync(ct).ConfigureAwait(false); return true; }).ConfigureAwait(false);
         await using (var begin = new NpgsqlCommand("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", snapshotConnection)) await begin.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         string snapshot, serverVersion;
         int serverMajor;

@@ -20,6 +20,16 @@ public enum FailureKind
     Server,
 }
 
+/// <summary>
+/// A failure the Engine already described with what it concerned (for example the database behind a backup, where the
+/// caller only knows the backup's destination): its message is final, and <see cref="Kind"/> is its kind.
+/// </summary>
+public sealed class DescribedFailureException(string message, FailureKind kind, Exception inner) : Exception(message, inner)
+{
+    /// <summary>What kind of failure it is.</summary>
+    public FailureKind Kind { get; } = kind;
+}
+
 /// <summary>Turns what went wrong while reaching a target into one readable sentence (no stack trace, no secret).</summary>
 public static partial class FailureDescriber
 {
@@ -29,6 +39,11 @@ public static partial class FailureDescriber
     /// </summary>
     public static bool TryDescribe(Exception ex, string where, out string message, out FailureKind kind)
     {
+        if (ex is DescribedFailureException described)
+        {
+            (message, kind) = (described.Message, described.Kind);
+            return true;
+        }
         kind = ex switch
         {
             PostgresException { SqlState: "42501" or "28P01" or "28000" } => FailureKind.Permission,
@@ -121,6 +136,22 @@ public static partial class FailureDescriber
     {
         while (ex.InnerException is not null) ex = ex.InnerException;
         return ex;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> and describes a failure of it as concerning <paramref name="where"/>, whatever the
+    /// caller will say the operation was about.
+    /// </summary>
+    public static async Task<T> AboutAsync<T>(string where, Func<Task<T>> work)
+    {
+        try
+        {
+            return await work().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or DescribedFailureException) && TryDescribe(ex, where, out var message, out var kind))
+        {
+            throw new DescribedFailureException(message, kind, ex);
+        }
     }
 
     /// <summary>How a target is named in messages: its address, or its name when the address is a secret reference.</summary>
