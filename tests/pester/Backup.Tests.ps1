@@ -76,6 +76,19 @@ Describe 'Backup pipeline' -Skip:(-not $HaveServers) {
         (Get-Item $blocked).PSIsContainer | Should -BeFalse
     }
 
+    It 'reports a backup whose dump is gone as not found, not as a checksum mismatch' {
+        $folder = Join-Path $TestDrive 'gone'
+        $backup = Backup-Database sandbox -ConfigPath $SandboxConfig -Destination $folder
+        Remove-Item -LiteralPath $backup.BackupUri
+        $result = $backup | Test-DatabaseBackup -ConfigPath $SandboxConfig -ErrorVariable problems -ErrorAction SilentlyContinue
+        $result.Status | Should -Be 'Missing'
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.BackupNotFound*'
+        $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $problems[0].Exception.Message | Should -BeLike '*is gone, though its manifest is there*'
+        $null = Test-DatabaseBackup -BackupUri (Join-Path $folder 'never-made.dump') -ErrorVariable nothing -ErrorAction SilentlyContinue
+        $nothing[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.BackupNotFound*'
+    }
+
     It 'names the database, not the destination, when the database refuses the login' {
         $wrong = 'Wrong-' + [guid]::NewGuid().ToString('N')
         $env:PESTER_WRONG_DB = "postgres://opsrunbook:$wrong@127.0.0.1:$($Settings.OPSRUNBOOK_PG_PORT)/opsrunbook"

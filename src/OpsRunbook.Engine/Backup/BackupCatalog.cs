@@ -20,8 +20,10 @@ public sealed class BackupVerification : IReportable
     public string? Environment { get; init; }
     /// <summary>The database it is a backup of.</summary>
     public required string Database { get; init; }
-    /// <summary>Verified (every check passed) or Failed.</summary>
+    /// <summary>Verified (every check passed), Failed, or Missing (no dump at that address).</summary>
     public required string Status { get; init; }
+    /// <summary>Whether the backup's manifest was found (a dump without one never completed).</summary>
+    public bool ManifestFound { get; init; } = true;
     /// <summary>Stored size equals the manifest's.</summary>
     public bool SizeMatches { get; init; }
     /// <summary>SHA-256 of the stored bytes equals the manifest's.</summary>
@@ -151,9 +153,17 @@ public static class BackupCatalog
     {
         var uri = store.Location.UriOf(dumpKey);
         var manifest = await ReadManifestAsync(store, dumpKey, ct).ConfigureAwait(false);
+        if (!await store.ExistsAsync(dumpKey, ct).ConfigureAwait(false))
+        {
+            return new BackupVerification
+            {
+                BackupUri = uri, Environment = environment, Database = manifest?.Database ?? "?", Status = "Missing", ManifestFound = manifest is not null,
+                Problems = [manifest is null ? $"there is no backup at {uri}" : $"the dump {uri} is gone, though its manifest is there: the backup is lost"],
+            };
+        }
         if (manifest is null)
         {
-            return new BackupVerification { BackupUri = uri, Environment = environment, Database = "?", Status = "Failed", Problems = ["no manifest: the backup never completed, or was not made by OpsRunbook"] };
+            return new BackupVerification { BackupUri = uri, Environment = environment, Database = "?", Status = "Failed", ManifestFound = false, Problems = ["no manifest: the backup never completed, or was not made by OpsRunbook"] };
         }
         var problems = new List<string>();
         // Pass 1: checksum and size, and the archive's readability, in one read.

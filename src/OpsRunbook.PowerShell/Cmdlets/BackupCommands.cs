@@ -211,8 +211,14 @@ public sealed class TestDatabaseBackupCommand : BackupCmdlet
             }, uri);
             if (verification.Status != "Verified")
             {
-                var id = verification.ChecksumMatches ? "OpsRunbook.BackupVerificationFailed" : "OpsRunbook.BackupChecksumMismatch";
-                WriteError(new ErrorRecord(new InvalidOperationException($"{uri}: {string.Join("; ", verification.Problems)}"), id, ErrorCategory.InvalidData, verification));
+                var (id, category) = verification switch
+                {
+                    { Status: "Missing" } => ("OpsRunbook.BackupNotFound", ErrorCategory.ObjectNotFound),
+                    { ManifestFound: false } => ("OpsRunbook.BackupIncomplete", ErrorCategory.InvalidData),
+                    { ChecksumMatches: false } => ("OpsRunbook.BackupChecksumMismatch", ErrorCategory.InvalidData),
+                    _ => ("OpsRunbook.BackupVerificationFailed", ErrorCategory.InvalidData),
+                };
+                WriteError(new ErrorRecord(new InvalidOperationException($"{uri}: {string.Join("; ", verification.Problems)}"), id, category, verification));
             }
             WriteObject(verification);
         }
