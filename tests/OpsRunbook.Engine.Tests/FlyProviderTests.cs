@@ -61,7 +61,10 @@ public sealed class FlyProviderTests : IAsyncLifetime
         Assert.Equal("dev@example.com", releases[0].User);
         Assert.Equal(3, ReleasePicker.Pick(releases, null, "fly").Version);
         Assert.Equal(1, ReleasePicker.Pick(releases, "v1", "fly").Version);
-        Assert.Contains("is the one running", Assert.Throws<ArgumentException>(() => ReleasePicker.Pick(releases, "4", "fly")).Message);
+        Assert.Contains("release v4 is the one running", Assert.Throws<ArgumentException>(() => ReleasePicker.Pick(releases, "4", "fly")).Message);
+        // Piped releases name themselves by the provider's id; the message still says what the table shows.
+        var current = releases.Single(r => r.IsCurrent);
+        Assert.Contains("release v4 is the one running", Assert.Throws<ArgumentException>(() => ReleasePicker.Pick(releases, current.Id, "fly")).Message);
         Assert.Contains("no release 'v9'", Assert.Throws<ArgumentException>(() => ReleasePicker.Pick(releases, "v9", "fly")).Message);
     }
 

@@ -197,7 +197,8 @@ public static class ReleasePicker
         {
             var match = releases.FirstOrDefault(r => r.Id == requested || (r.Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) == requested.TrimStart('v', 'V')));
             if (match is null) throw new ArgumentException($"{provider} has no release '{requested}'; Get-DeploymentRelease lists them");
-            if (match.IsCurrent) throw new ArgumentException($"release '{requested}' is the one running; name an earlier release");
+            // Named as Get-DeploymentRelease shows it (v3), not by the provider's internal id (rel_3).
+            if (match.IsCurrent) throw new ArgumentException($"release {Label(match)} is the one running; name an earlier release (Get-DeploymentRelease lists them)");
             return match;
         }
         var current = releases.FirstOrDefault(r => r.IsCurrent);
@@ -208,4 +209,8 @@ public static class ReleasePicker
                 ? $"{provider} has no previous release to roll back to (only {releases.Count} release{(releases.Count == 1 ? "" : "s")} recorded)"
                 : $"{provider} has no earlier successful release with a different image; name one with -Release");
     }
+
+    /// <summary>A release as people see it: v3, or the provider's id where it has no version.</summary>
+    public static string Label(DeploymentRelease release) =>
+        release.Version is { } v ? "v" + v.ToString(System.Globalization.CultureInfo.InvariantCulture) : release.Id;
 }
