@@ -283,6 +283,21 @@ public sealed class FlyProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_that_rolls_back_into_a_still_broken_environment_returns_a_verdict_not_an_exception()
+    {
+        // Every round fails, also after the rollback: the verdict comes (as data) once the rollback timeout has passed.
+        var (app, options) = await WatchedAsync(Enumerable.Range(1, 1000).ToArray(), autoRollback: true, TimeSpan.FromMinutes(15));
+        await using var _ = app;
+        using var p = Provider();
+        var verdict = await DeploymentWatch.RunAsync([new HealthCheckTarget { Name = "app", Address = app.BaseUrl + "/" }], options with { RollbackTimeout = TimeSpan.FromSeconds(2) }, p,
+            "production", new SecretResolver(_redactor), _ => { }, _ => { }, Ct);
+        Assert.Equal("RolledBackUnhealthy", verdict.Verdict);
+        Assert.Equal(HealthStatus.Unhealthy, verdict.Rollback!.FinalHealth);
+        Assert.Contains("not healthy within 2s", verdict.Reason);
+        Assert.Contains("app:", verdict.Reason);
+    }
+
+    [Fact]
     public async Task Watch_does_not_roll_back_after_two_and_a_healthy_round_resets_the_count()
     {
         var (app, options) = await WatchedAsync([2, 3, 5, 6], autoRollback: true, TimeSpan.FromMinutes(5));

@@ -171,7 +171,8 @@ public static class DeploymentOperations
     /// -WhatIf (<paramref name="planOnly"/>) reads releases and returns the plan.
     /// </summary>
     public static async Task<RollbackResult> RollbackAsync(IDeploymentProvider provider, string? environment, string? release, bool planOnly,
-        IReadOnlyList<HealthCheckTarget>? healthTargets, SecretResolver secrets, TimeSpan healthTimeout, Action<string> progress, CancellationToken ct)
+        IReadOnlyList<HealthCheckTarget>? healthTargets, SecretResolver secrets, TimeSpan healthTimeout, Action<string> progress, CancellationToken ct,
+        bool unhealthyIsData = false)
     {
         var releases = await ReleasesAsync(provider, environment, 25, ct).ConfigureAwait(false);
         var from = releases.FirstOrDefault(r => r.IsCurrent);
@@ -195,10 +196,19 @@ public static class DeploymentOperations
         HealthReport? last = null;
         if (healthTargets is { Count: > 0 })
         {
-            await foreach (var report in HealthWait.RunAsync(healthTargets, new HealthCheckOptions(), secrets, HealthStatus.Healthy, healthTimeout, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false))
+            try
             {
-                last = report;
-                Step($"health round {report.Round}: {report.Healthy} of {report.Entries.Count} healthy");
+                await foreach (var report in HealthWait.RunAsync(healthTargets, new HealthCheckOptions(), secrets, HealthStatus.Healthy, healthTimeout, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false))
+                {
+                    last = report;
+                    Step($"health round {report.Round}: {report.Healthy} of {report.Entries.Count} healthy");
+                }
+            }
+            catch (HealthWaitTimeoutException timeout) when (unhealthyIsData)
+            {
+                // The rollback happened; the environment is still not healthy. The caller reports that as data.
+                last = timeout.LastReport;
+                Step(timeout.Message);
             }
         }
         return new RollbackResult

@@ -28,7 +28,10 @@ public sealed class WatchRound : IReportable
     public override string ToString() => $"round {Round}: {Status} ({ConsecutiveFailures} failing in a row)";
 }
 
-/// <summary>How a watch ended: Healthy (the whole duration passed), Unhealthy (threshold reached, no auto rollback) or RolledBack.</summary>
+/// <summary>
+/// How a watch ended: Healthy (the whole duration passed), Unhealthy (threshold reached, no auto rollback), RolledBack
+/// (and healthy again), or RolledBackUnhealthy (rolled back, but not healthy within the rollback timeout).
+/// </summary>
 public sealed class WatchVerdict : IReportable
 {
     public string? Environment { get; init; }
@@ -59,8 +62,9 @@ public sealed record WatchOptions
     /// <summary>Unhealthy rounds in a row that mean the deploy failed (Fly's rule: 3).</summary>
     public int FailureThreshold { get; init; } = 3;
     public bool AutoRollback { get; init; }
-    /// <summary>After an automatic rollback, how long its health checks may take.</summary>
-    public TimeSpan RollbackTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>After an automatic rollback, how long its health checks may take: the watch's verdict comes at most this
+    /// long (plus the rollback itself) after its duration.</summary>
+    public TimeSpan RollbackTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Test hooks: a virtual clock (elapsed time) and how to wait between rounds.</summary>
     internal Func<TimeSpan>? Elapsed { get; init; }
@@ -110,8 +114,14 @@ public static class DeploymentWatch
                     return new WatchVerdict { Environment = environment, Verdict = "Unhealthy", Rounds = round, FailedRounds = failed, Duration = elapsed(), Reason = why };
                 }
                 progress($"{why}: rolling back");
-                var rollback = await DeploymentOperations.RollbackAsync(provider!, environment, null, false, targets, secrets, options.RollbackTimeout, progress, ct).ConfigureAwait(false);
-                return new WatchVerdict { Environment = environment, Verdict = "RolledBack", Rounds = round, FailedRounds = failed, Duration = elapsed(), Rollback = rollback, Reason = why };
+                var rollback = await DeploymentOperations.RollbackAsync(provider!, environment, null, false, targets, secrets, options.RollbackTimeout, progress, ct,
+                    unhealthyIsData: true).ConfigureAwait(false);
+                var healthy = rollback.FinalHealth is null or HealthStatus.Healthy;
+                return new WatchVerdict
+                {
+                    Environment = environment, Verdict = healthy ? "RolledBack" : "RolledBackUnhealthy", Rounds = round, FailedRounds = failed, Duration = elapsed(), Rollback = rollback,
+                    Reason = healthy ? why : $"{why}; rolled back to {rollback.To}, but not healthy within {Environments.Duration.Format(options.RollbackTimeout)}: {string.Join("; ", rollback.FinalFailing)}",
+                };
             }
             var next = options.Interval - (elapsed() - started);
             if (next < TimeSpan.Zero) next = TimeSpan.Zero;

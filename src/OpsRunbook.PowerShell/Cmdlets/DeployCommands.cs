@@ -204,9 +204,11 @@ public sealed class StartRollbackCommand : DeployCmdlet
 /// Runbook 000's deployment step 6 ("monitor for 15 minutes"), with Fly's automatic rule applied to every provider: the
 /// environment's health checks run every -Interval for -Duration; an Unhealthy round counts as a failure (Degraded does
 /// not) and a healthy one resets the count. After -FailureThreshold failures in a row (default 3) the watch stops: with
-/// -AutoRollback it rolls back to the previous good release (as Start-Rollback, waiting for the checks again), otherwise
-/// it reports Unhealthy. Each round is written as a WatchRound, then one WatchVerdict (Healthy, Unhealthy or RolledBack)
-/// that Export-RunbookReport understands. With -WhatIf the watch runs but never rolls back.
+/// -AutoRollback it rolls back to the previous good release (as Start-Rollback, waiting up to -RollbackTimeout for the
+/// checks again), otherwise it reports Unhealthy. Each round is written as a WatchRound, then one WatchVerdict (Healthy,
+/// Unhealthy, RolledBack, or RolledBackUnhealthy when health did not return in time) that Export-RunbookReport
+/// understands: the verdict is always data, within -Duration + one round + the rollback + -RollbackTimeout. With -WhatIf
+/// the watch runs but never rolls back.
 /// </remarks>
 /// <example>
 /// <code>Watch-Deployment production -AutoRollback -Force</code>
@@ -239,6 +241,13 @@ public sealed class WatchDeploymentCommand : DeployCmdlet
     [Parameter]
     public SwitchParameter AutoRollback { get; set; }
 
+    /// <summary>After an automatic rollback, how long to wait for the health checks to pass (default 5m). The verdict
+    /// comes at the latest -Duration + one round + the rollback + this; when health does not return in time the verdict
+    /// is RolledBackUnhealthy, with what still fails.</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan RollbackTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Skips the confirmation for -AutoRollback (for automation). -WhatIf still never rolls back.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -251,7 +260,7 @@ public sealed class WatchDeploymentCommand : DeployCmdlet
         var provider = auto ? Provider(env) : null;
         try
         {
-            var options = new WatchOptions { Duration = Duration, Interval = Interval, FailureThreshold = FailureThreshold, AutoRollback = auto };
+            var options = new WatchOptions { Duration = Duration, Interval = Interval, FailureThreshold = FailureThreshold, AutoRollback = auto, RollbackTimeout = RollbackTimeout };
             var rounds = new System.Collections.Concurrent.ConcurrentQueue<WatchRound>();
             var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
             var targets = env.GetHealthCheckTargets();
