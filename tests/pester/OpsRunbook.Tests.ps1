@@ -442,6 +442,14 @@ Describe 'Report accounting' {
         { $results | Export-RunbookReport -NoCiIntegration -FailOn Unhealthy -ErrorAction Stop } | Should -Throw '*2*'
     }
 
+    It 'fails a -FailOn gate on input it cannot judge, such as results that crossed a process boundary' {
+        $results = Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1' -FailureThreshold 1 -TimeoutSec 1
+        $file = Join-Path $TestDrive 'results.xml'
+        $results | Export-Clixml -Path $file
+        $err = { Import-Clixml -Path $file | Export-RunbookReport -NoCiIntegration -FailOn Unhealthy -ErrorAction Stop } | Should -Throw -PassThru
+        $err.Exception.Message | Should -BeLike '*cannot judge*Deserialized.OpsRunbook.Engine.Health.HealthCheckResult*'
+    }
+
     It 'refuses 50 objects it cannot report with one error' {
         $null = 1..50 | Export-RunbookReport -NoCiIntegration -ErrorVariable problems -ErrorAction SilentlyContinue
         $problems.Count | Should -Be 1

@@ -86,6 +86,15 @@ public sealed class ExportRunbookReportCommand : PSCmdlet
     /// <summary>Writes the report, publishes it, and applies -FailOn.</summary>
     protected override void EndProcessing()
     {
+        if (FailOn != ReportFailOn.None && _refused.Count > 0)
+        {
+            // A gate must never pass because it failed to recognise its input (results that crossed a job or remoting
+            // boundary as property bags, other modules' objects): what it could not judge fails it.
+            var unjudged = string.Join(", ", _refused.Select(r => $"{r.Value.Count} {r.Key}"));
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(
+                $"-FailOn {FailOn} cannot judge what it does not recognise ({unjudged}): pipe OpsRunbook results, or leave -FailOn off to report only what it knows"),
+                "OpsRunbook.ReportInputUnrecognized", ErrorCategory.InvalidData, null));
+        }
         foreach (var (type, (count, first, error)) in _refused)
         {
             var message = count == 1 ? error.Message : $"{count} objects of type {type} were left out of the report: {error.Message}";
