@@ -34,43 +34,31 @@ Describe 'Module import' {
         Get-Command Invoke-HealthCheck -Module OpsRunbook | Should -Not -BeNullOrEmpty
     }
 
-    It 'works when another Npgsql was loaded into the session <When>' -ForEach @(
-        @{ When = 'first'; Before = $true }
-        @{ When = 'after it'; Before = $false }
+    It 'works when another <Assembly> was loaded into the session <When>' -ForEach @(
+        # Other modules' versions, carried by the runspace test project: Npgsql 9 (the module uses 10) and AWSSDK.Core 4.1
+        # (the module uses 4.0; AWS keeps the assembly version at 4.0.0.0, so the file versions tell them apart).
+        foreach ($when in 'first', 'after it') {
+            @{ Assembly = 'Npgsql'; When = $when; Expected = 'Healthy 9,10'
+               Check = "Invoke-HealthCheck -Uri `$env:OPSRUNBOOK_DATABASE_URL -FailureThreshold 1"
+               Version = '$_.GetName().Version.Major' }
+            @{ Assembly = 'AWSSDK.Core'; When = $when; Expected = 'Healthy 4.0,4.1'
+               Check = "Invoke-HealthCheck sandbox -ConfigPath '$((Resolve-Path (Join-Path $PSScriptRoot '..' '..' 'examples' 'runbook.sandbox.json')).Path)' -Name backups -FailureThreshold 1"
+               Version = '([Diagnostics.FileVersionInfo]::GetVersionInfo($_.Location).FileVersion -split "\.")[0..1] -join "."' }
+        }
     ) {
-        $npgsql9 = Get-ChildItem -Path (Join-Path $RepoRoot 'tests' 'OpsRunbook.Runspace.Tests' 'bin') -Recurse -Filter Npgsql.dll | Select-Object -First 1
-        $npgsql9 | Should -Not -BeNullOrEmpty -Because 'the runspace test project (which carries Npgsql 9) is built with the solution'
-        $load = "Add-Type -Path '$($npgsql9.FullName)'"
+        $dll = Get-ChildItem -Path (Join-Path $RepoRoot 'tests' 'OpsRunbook.Runspace.Tests' 'bin') -Recurse -Filter "$Assembly.dll" | Select-Object -First 1
+        $dll | Should -Not -BeNullOrEmpty -Because "the runspace test project (which carries another $Assembly) is built with the solution"
+        $load = "Add-Type -Path '$($dll.FullName)'"
         $import = "Import-Module '$ModuleDir/OpsRunbook.psd1'"
+        $first, $second = if ($When -eq 'first') { $load, $import } else { $import, $load }
         $script = @"
-$(if ($Before) { $load } else { $import })
-$(if ($Before) { $import } else { $load })
-`$status = (Invoke-HealthCheck -Uri '$($Settings.OPSRUNBOOK_DATABASE_URL)' -FailureThreshold 1).Status.ToString()
-`$versions = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'Npgsql' } | ForEach-Object { `$_.GetName().Version.Major }
+$first
+$second
+`$status = ($Check).Status.ToString()
+`$versions = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq '$Assembly' } | ForEach-Object { $Version }
 `$status + ' ' + ((`$versions | Sort-Object) -join ',')
 "@
-        $output = pwsh -NoProfile -NonInteractive -Command $script
-        $output | Should -Be 'Healthy 9,10'
-    }
-
-    It 'works when another AWSSDK.Core was loaded into the session <When>' -ForEach @(
-        @{ When = 'first'; Before = $true }
-        @{ When = 'after it'; Before = $false }
-    ) {
-        # AWS.Tools and others ship their own AWSSDK.Core; the runspace test project carries 4.1 (the module uses 4.0).
-        $core = Get-ChildItem -Path (Join-Path $RepoRoot 'tests' 'OpsRunbook.Runspace.Tests' 'bin') -Recurse -Filter AWSSDK.Core.dll | Select-Object -First 1
-        $core | Should -Not -BeNullOrEmpty -Because 'the runspace test project (which carries AWSSDK.Core 4.1) is built with the solution'
-        $load = "Add-Type -Path '$($core.FullName)'"
-        $import = "Import-Module '$ModuleDir/OpsRunbook.psd1'"
-        $script = @"
-$(if ($Before) { $load } else { $import })
-$(if ($Before) { $import } else { $load })
-`$status = (Invoke-HealthCheck sandbox -ConfigPath '$SandboxConfig' -Name backups -FailureThreshold 1).Status.ToString()
-`$files = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'AWSSDK.Core' } | ForEach-Object { ([Diagnostics.FileVersionInfo]::GetVersionInfo(`$_.Location).FileVersion -split '\.')[0..1] -join '.' }
-`$status + ' ' + ((`$files | Sort-Object) -join ',')
-"@
-        $output = pwsh -NoProfile -NonInteractive -Command $script
-        $output | Should -Be 'Healthy 4.0,4.1'
+        pwsh -NoProfile -NonInteractive -Command $script | Should -Be $Expected
     }
 
     It 'works in eight thread jobs at once' {
