@@ -156,6 +156,14 @@ Describe 'Invoke-HealthCheck' -Skip:(-not $HaveServers) {
         @($again.Name | Sort-Object -Unique).Count | Should -Be $again.Count
     }
 
+    It 're-checks exactly the failing targets piped in, -Uri ones included' {
+        $failing = Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1', "$($Settings.OPSRUNBOOK_APP_URL)/api/health" -FailureThreshold 1 -TimeoutSec 1 |
+            Where-Object Status -ne Healthy
+        $again = @($failing | Invoke-HealthCheck -FailureThreshold 1 -TimeoutSec 1)
+        $again.Count | Should -Be 1
+        $again[0].Name | Should -Be 'tcp://127.0.0.1:1'
+    }
+
     It 'checks environments piped by name, with -Name' {
         $results = @('sandbox' | Invoke-HealthCheck -ConfigPath $SandboxConfig -Name simple, deep)
         $results.Name | Sort-Object | Should -Be @('deep', 'simple')
