@@ -35,6 +35,26 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         (string)(await new NpgsqlCommand($"SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM {table} t", c).ExecuteScalarAsync(Ct))!;
 
     [Fact]
+    public async Task Two_backups_started_in_the_same_instant_to_the_same_s3_prefix_both_survive()
+    {
+        var location = new BackupLocation($"s3://{Servers["OPSRUNBOOK_S3_BUCKET"]}/same-instant-{Guid.NewGuid():N}/");
+        var instant = DateTimeOffset.UtcNow;
+        var both = await Task.WhenAll(BackupAsync(location, now: instant), BackupAsync(location, now: instant));
+        Assert.All(both, b => Assert.Equal("Succeeded", b.Status));
+        Assert.NotEqual(both[0].BackupUri, both[1].BackupUri);
+        using var store = await BackupStores.OpenAsync(location, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+        var listed = await BackupCatalog.ListAsync(store, null, null, null, Ct);
+        Assert.Equal(both.Select(b => b.BackupUri).Order(), listed.Select(b => b.BackupUri).Order());
+        foreach (var b in both)
+        {
+            var (folder, key) = BackupLocation.Split(b.BackupUri);
+            using var at = await BackupStores.OpenAsync(folder, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+            var verified = await BackupCatalog.VerifyAsync(at, key, new BackupCatalog.VerifyOptions(false, false, null, null), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+            Assert.True(verified.Status == "Verified", string.Join("; ", verified.Problems));
+        }
+    }
+
+    [Fact]
     public async Task A_refused_login_names_the_database_not_the_destination()
     {
         var wrong = "Wrong-" + Guid.NewGuid().ToString("N");

@@ -34,7 +34,7 @@ public class BackupTests(TestServers servers) : BackupTestBase(servers)
             long lastProgress = 0;
             var info = await BackupRunner.RunAsync(Request(new BackupLocation(_local), s3), _db.Resolver, _db.Resolver.Redactor, new Progress<long>(b => lastProgress = b), Ct);
             Assert.True(info.Status == "Succeeded", info.Error);
-            Assert.Matches(@"sandbox/test/t_[0-9a-f]{12}/\d{8}T\d{6}Z\.dump$", info.BackupUri.Replace('\\', '/'));
+            Assert.Matches(@"sandbox/test/t_[0-9a-f]{12}/\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\.dump$", info.BackupUri.Replace('\\', '/'));
             Assert.Equal(2, info.Destinations.Count);
             var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
             Assert.Equal(info.SizeBytes, bytes.Length);

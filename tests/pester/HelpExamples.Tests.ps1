@@ -38,7 +38,7 @@ BeforeAll {
     $s3 = Backup-Database sandbox -ConfigPath $SandboxConfig
     $app = $Settings.OPSRUNBOOK_APP_URL
     $rewrites = [ordered]@{
-        's3://paintbox-backups/database/paintbox/production/app/20261122T020000Z.dump' = $s3.BackupUri
+        's3://paintbox-backups/database/paintbox/production/app/20261122T020000.000Z-9c1e4f2a.dump' = $s3.BackupUri
         './backups/app.dump'          = $local.BackupUri
         's3://paintbox-backups/'      = 's3://opsrunbook-backups/'
         's3://paintbox-dr/'           = 's3://opsrunbook-backups/dr/'

@@ -95,7 +95,8 @@ public static class BackupRunner
         if (request.CaCertificatePath is not null) builder.RootCertificate = request.CaCertificatePath;
         var database = builder.Database ?? builder.Username ?? throw new ArgumentException("the connection names no database");
         var started = request.Now ?? DateTimeOffset.UtcNow;
-        var key = request.Key ?? $"{Slug(request.System)}/{Slug(request.Environment)}/{Slug(database)}/{started.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}{Extension(request.Format, request.Compression)}";
+        // Unique even for two backups started in the same millisecond from two machines: S3 would overwrite silently.
+        var key = request.Key ?? $"{Slug(request.System)}/{Slug(request.Environment)}/{Slug(database)}/{started.UtcDateTime:yyyyMMdd'T'HHmmss'.'fff'Z'}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant()}{Extension(request.Format, request.Compression)}";
         var clock = Stopwatch.StartNew();
 
         // A snapshot of our own, exported to pg_dump, so the manifest's row counts are the dump's.

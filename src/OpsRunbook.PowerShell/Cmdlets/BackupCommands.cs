@@ -169,7 +169,7 @@ public sealed class GetDatabaseBackupCommand : BackupCmdlet
 /// <para>Runbook 004's recovery drill on the newest backup: restore, check, drop, measure.</para>
 /// </example>
 /// <example>
-/// <code>Test-DatabaseBackup -BackupUri s3://paintbox-backups/database/paintbox/production/app/20261122T020000Z.dump -Environment production</code>
+/// <code>Test-DatabaseBackup -BackupUri s3://paintbox-backups/database/paintbox/production/app/20261122T020000.000Z-9c1e4f2a.dump -Environment production</code>
 /// <para>Checksum and archive check of one backup.</para>
 /// </example>
 [Cmdlet(VerbsDiagnostic.Test, "DatabaseBackup")]
