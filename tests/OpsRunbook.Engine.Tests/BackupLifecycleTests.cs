@@ -55,6 +55,40 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     }
 
     [Fact]
+    public async Task A_failure_after_one_destinations_manifest_leaves_no_manifest_anywhere()
+    {
+        // S3 gets its manifest first; the local one cannot be written (a directory stands where it goes).
+        var key = $"manifest-fails/{Guid.NewGuid():N}.dump";
+        Directory.CreateDirectory(Path.Combine(_local, BackupManifest.KeyFor(key)));
+        var s3 = new BackupLocation($"s3://{Servers["OPSRUNBOOK_S3_BUCKET"]}/manifest-fails-{Guid.NewGuid():N}/");
+        var info = await BackupRunner.RunAsync(new BackupRequest
+        {
+            Connection = Conn, Destinations = [s3, new BackupLocation(_local)], Aws = S3(), Environment = "test", Key = key, CountRows = false,
+        }, _db.Resolver, _db.Resolver.Redactor, null, Ct);
+        Assert.Equal("Failed", info.Status);
+        using var store = await BackupStores.OpenAsync(s3, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+        Assert.Empty(await store.ListAsync("", Ct)); // neither the S3 dump nor its manifest
+        Assert.False(File.Exists(Path.Combine(_local, key)));
+    }
+
+    [Fact]
+    public async Task A_manifest_whose_dump_is_gone_is_listed_missing_and_never_kept_as_a_backup()
+    {
+        var location = new BackupLocation(Path.Combine(_local, "gone-" + Guid.NewGuid().ToString("N")));
+        var older = await BackupAsync(location, now: DateTimeOffset.UtcNow.AddDays(-2));
+        var newer = await BackupAsync(location, now: DateTimeOffset.UtcNow.AddDays(-1));
+        File.Delete(newer.BackupUri);
+        using var store = new LocalBackupStore(location);
+        var listed = await BackupCatalog.ListAsync(store, null, null, null, Ct);
+        var gone = Assert.Single(listed, b => b.BackupUri == newer.BackupUri);
+        Assert.Equal("Missing", gone.Status);
+        Assert.Contains("is gone", gone.Error);
+        var decisions = Retention.Decide(listed, new RetentionPolicy(null, 1, null, null, null), DateTimeOffset.UtcNow);
+        Assert.True(decisions.Single(d => d.Backup.BackupUri == older.BackupUri).Keep); // the newest whole backup
+        Assert.False(decisions.Single(d => d.Backup.BackupUri == newer.BackupUri).Keep);
+    }
+
+    [Fact]
     public async Task A_refused_login_names_the_database_not_the_destination()
     {
         var wrong = "Wrong-" + Guid.NewGuid().ToString("N");

@@ -85,6 +85,8 @@ Describe 'Backup pipeline' -Skip:(-not $HaveServers) {
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.BackupNotFound*'
         $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $problems[0].Exception.Message | Should -BeLike '*is gone, though its manifest is there*'
+        # Listing says so too: a manifest alone is no backup.
+        (Get-DatabaseBackup -Destination $folder | Where-Object BackupUri -eq $backup.BackupUri).Status | Should -Be 'Missing'
         $null = Test-DatabaseBackup -BackupUri (Join-Path $folder 'never-made.dump') -ErrorVariable nothing -ErrorAction SilentlyContinue
         $nothing[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.BackupNotFound*'
     }

@@ -96,9 +96,9 @@ public static class BackupCatalog
     public static async Task<IReadOnlyList<BackupInfo>> ListAsync(IBackupStore store, string? database, DateTimeOffset? since, DateTimeOffset? until, CancellationToken ct)
     {
         var list = new List<BackupInfo>();
-        var manifests = await store.ListAsync(".manifest.json", ct).ConfigureAwait(false);
-        var markers = (await store.ListAsync(".verified.json", ct).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-        foreach (var key in manifests)
+        // One listing: manifests, verification markers, and the dumps themselves (a manifest alone is no backup).
+        var keys = (await store.ListAsync("", ct).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in keys.Where(k => k.EndsWith(".manifest.json", StringComparison.Ordinal)))
         {
             var dumpKey = key[..^".manifest.json".Length];
             BackupManifest manifest;
@@ -112,13 +112,13 @@ public static class BackupCatalog
             if (since is not null && manifest.StartedAt < since) continue;
             if (until is not null && manifest.StartedAt > until) continue;
             DateTimeOffset? verified = null;
-            if (markers.Contains(dumpKey + ".verified.json"))
+            if (keys.Contains(dumpKey + ".verified.json"))
             {
                 await using var s = await store.OpenReadAsync(dumpKey + ".verified.json", ct).ConfigureAwait(false);
                 using var doc = await JsonDocument.ParseAsync(s, cancellationToken: ct).ConfigureAwait(false);
                 verified = doc.RootElement.GetProperty("verifiedAt").GetDateTimeOffset();
             }
-            list.Add(BackupInfo.FromManifest(manifest, store.Location, dumpKey, verified));
+            list.Add(BackupInfo.FromManifest(manifest, store.Location, dumpKey, verified, dumpPresent: keys.Contains(dumpKey)));
         }
         return list.OrderByDescending(b => b.StartedAt).ToList();
     }

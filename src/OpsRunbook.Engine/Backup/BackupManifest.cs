@@ -107,19 +107,21 @@ public sealed class BackupInfo : IReportable
     }
 
     /// <summary>From a manifest found in a store.</summary>
-    public static BackupInfo FromManifest(BackupManifest m, BackupLocation location, string dumpKey, DateTimeOffset? verifiedAt) => new()
+    /// <remarks>A manifest whose dump is gone is listed as Missing (never Succeeded, never verified): only its manifest remains.</remarks>
+    public static BackupInfo FromManifest(BackupManifest m, BackupLocation location, string dumpKey, DateTimeOffset? verifiedAt, bool dumpPresent = true) => new()
     {
         BackupUri = location.UriOf(dumpKey),
         ManifestUri = location.UriOf(BackupManifest.KeyFor(dumpKey)),
         Destinations = [location.UriOf(dumpKey)],
         Environment = m.Environment,
         Database = m.Database,
-        Status = "Succeeded",
+        Status = dumpPresent ? "Succeeded" : "Missing",
+        Error = dumpPresent ? null : $"the dump {location.UriOf(dumpKey)} is gone; only its manifest remains",
         SizeBytes = m.SizeBytes,
         Sha256 = m.Sha256,
         StartedAt = m.StartedAt,
         Duration = TimeSpan.FromSeconds(m.DurationSeconds),
         Manifest = m,
-        VerifiedAt = verifiedAt,
+        VerifiedAt = dumpPresent ? verifiedAt : null,
     };
 }

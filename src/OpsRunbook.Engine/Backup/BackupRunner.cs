@@ -291,15 +291,20 @@ public static class BackupRunner
 
     private static async Task RemoveCompletedAsync(List<IBackupStore> stores, List<int> completed, string key)
     {
+        // The manifest first (another store's failure can come after this one's manifest was written), then the dump;
+        // each on its own, so one that cannot be removed does not keep the other.
         foreach (var i in completed)
         {
-            try
+            foreach (var k in new[] { BackupManifest.KeyFor(key), key })
             {
-                await stores[i].DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Best effort: without a manifest the object is not a backup anyway.
+                try
+                {
+                    await stores[i].DeleteAsync(k, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // Best effort: without a manifest the object is not a backup anyway.
+                }
             }
         }
     }

@@ -23,7 +23,9 @@ public static class Retention
     public static IReadOnlyList<RetentionDecision> Decide(IReadOnlyList<BackupInfo> backups, RetentionPolicy policy, DateTimeOffset now)
     {
         if (policy.IsEmpty) throw new ArgumentException("give a retention rule: -OlderThan, -KeepLast, or -KeepDaily/-KeepWeekly/-KeepMonthly");
-        var ordered = backups.OrderByDescending(b => b.StartedAt).ToList();
+        // Only whole backups count for keeping: one whose dump is gone (Missing) never stands in for a real one.
+        var ordered = backups.Where(b => b.Status == "Succeeded").OrderByDescending(b => b.StartedAt).ToList();
+        var remains = backups.Where(b => b.Status != "Succeeded").ToList();
         var keep = new Dictionary<BackupInfo, string>(ReferenceEqualityComparer.Instance);
         void Keep(BackupInfo b, string why)
         {
@@ -50,6 +52,8 @@ public static class Retention
         Periods(policy.KeepDaily, d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), "day");
         Periods(policy.KeepWeekly, d => $"{ISOWeek.GetYear(d.UtcDateTime)}-W{ISOWeek.GetWeekOfYear(d.UtcDateTime):00}", "week");
         Periods(policy.KeepMonthly, d => d.ToString("yyyy-MM", CultureInfo.InvariantCulture), "month");
-        return ordered.Select(b => keep.TryGetValue(b, out var why) ? new RetentionDecision(b, true, why) : new RetentionDecision(b, false, "no rule keeps it")).ToList();
+        return ordered.Select(b => keep.TryGetValue(b, out var why) ? new RetentionDecision(b, true, why) : new RetentionDecision(b, false, "no rule keeps it"))
+            .Concat(remains.Select(b => new RetentionDecision(b, false, $"not a whole backup ({b.Status}: {b.Error})")))
+            .ToList();
     }
 }
