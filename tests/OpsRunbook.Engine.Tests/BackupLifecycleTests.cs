@@ -89,6 +89,34 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     }
 
     [Fact]
+    public async Task A_failed_verification_revokes_the_earlier_one_for_listing_and_retention()
+    {
+        var location = new BackupLocation(Path.Combine(_local, "revoked-" + Guid.NewGuid().ToString("N")));
+        var proven = await BackupAsync(location, now: DateTimeOffset.UtcNow.AddDays(-2));
+        var newer = await BackupAsync(location, now: DateTimeOffset.UtcNow.AddDays(-1));
+        using var store = new LocalBackupStore(location);
+        var key = Path.GetRelativePath(location.Root, proven.BackupUri).Replace('\\', '/');
+        var first = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        Assert.True(first.Status == "Verified", string.Join("; ", first.Problems));
+        Assert.NotNull((await BackupCatalog.ListAsync(store, null, null, null, Ct)).Single(b => b.BackupUri == proven.BackupUri).VerifiedAt);
+
+        // One flipped byte, then a checksum-only verification.
+        var bytes = await File.ReadAllBytesAsync(proven.BackupUri, Ct);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        await File.WriteAllBytesAsync(proven.BackupUri, bytes, Ct);
+        var second = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(false, false, null, null), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        Assert.Equal("Failed", second.Status);
+
+        var listed = await BackupCatalog.ListAsync(store, null, null, null, Ct);
+        var corrupt = listed.Single(b => b.BackupUri == proven.BackupUri);
+        Assert.Null(corrupt.VerifiedAt);
+        Assert.NotNull(corrupt.VerificationFailedAt);
+        var decisions = Retention.Decide(listed, new RetentionPolicy(null, 1, null, null, null), DateTimeOffset.UtcNow);
+        Assert.False(decisions.Single(d => d.Backup.BackupUri == proven.BackupUri).Keep); // no longer "the newest verified"
+        Assert.True(decisions.Single(d => d.Backup.BackupUri == newer.BackupUri).Keep);
+    }
+
+    [Fact]
     public async Task A_refused_login_names_the_database_not_the_destination()
     {
         var wrong = "Wrong-" + Guid.NewGuid().ToString("N");

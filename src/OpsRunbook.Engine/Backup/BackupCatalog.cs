@@ -111,14 +111,16 @@ public static class BackupCatalog
             if (database is not null && !string.Equals(manifest.Database, database, StringComparison.Ordinal)) continue;
             if (since is not null && manifest.StartedAt < since) continue;
             if (until is not null && manifest.StartedAt > until) continue;
-            DateTimeOffset? verified = null;
+            DateTimeOffset? verified = null, failed = null;
             if (keys.Contains(dumpKey + ".verified.json"))
             {
                 await using var s = await store.OpenReadAsync(dumpKey + ".verified.json", ct).ConfigureAwait(false);
                 using var doc = await JsonDocument.ParseAsync(s, cancellationToken: ct).ConfigureAwait(false);
-                verified = doc.RootElement.GetProperty("verifiedAt").GetDateTimeOffset();
+                if (doc.RootElement.TryGetProperty("failedAt", out var failedAt)) failed = failedAt.GetDateTimeOffset();
+                else verified = doc.RootElement.GetProperty("verifiedAt").GetDateTimeOffset();
             }
-            list.Add(BackupInfo.FromManifest(manifest, store.Location, dumpKey, verified, dumpPresent: keys.Contains(dumpKey)));
+            var info = BackupInfo.FromManifest(manifest, store.Location, dumpKey, verified, dumpPresent: keys.Contains(dumpKey));
+            list.Add(failed is null ? info : info.WithFailedVerification(failed.Value));
         }
         return list.OrderByDescending(b => b.StartedAt).ToList();
     }
@@ -229,6 +231,13 @@ public static class BackupCatalog
         {
             // The proof retention relies on: never delete the newest backup that was restored successfully.
             var marker = JsonSerializer.SerializeToUtf8Bytes(new { verifiedAt = DateTimeOffset.UtcNow, restoreSeconds = restoreDuration?.TotalSeconds, tablesMatched = matched });
+            await store.PutAsync(dumpKey + ".verified.json", marker, ct).ConfigureAwait(false);
+        }
+        else if (verification.Status != "Verified")
+        {
+            // A verification is a fact with a time: a later failure revokes an earlier success, so neither listing nor
+            // retention ever counts this backup as verified again until a restore check proves it once more.
+            var marker = JsonSerializer.SerializeToUtf8Bytes(new { failedAt = DateTimeOffset.UtcNow, problems });
             await store.PutAsync(dumpKey + ".verified.json", marker, ct).ConfigureAwait(false);
         }
         return verification;

@@ -94,6 +94,8 @@ public sealed class BackupInfo : IReportable
     public BackupManifest? Manifest { get; init; }
     /// <summary>When a restore check last proved it (from its .verified.json marker), if ever.</summary>
     public DateTimeOffset? VerifiedAt { get; init; }
+    /// <summary>When its latest verification failed (which revokes any earlier success), if it did.</summary>
+    public DateTimeOffset? VerificationFailedAt { get; init; }
 
     /// <inheritdoc />
     public override string ToString() => $"{Status} {BackupUri}";
@@ -107,6 +109,14 @@ public sealed class BackupInfo : IReportable
     }
 
     /// <summary>From a manifest found in a store.</summary>
+    /// <summary>This backup as listed after a failed verification: not verified, and when it failed.</summary>
+    public BackupInfo WithFailedVerification(DateTimeOffset failedAt) => new()
+    {
+        BackupUri = BackupUri, ManifestUri = ManifestUri, Destinations = Destinations, Environment = Environment, Database = Database, Status = Status,
+        Error = Error ?? $"its latest verification failed at {failedAt:u}", SizeBytes = SizeBytes, Sha256 = Sha256, StartedAt = StartedAt, Duration = Duration,
+        Manifest = Manifest, VerifiedAt = null, VerificationFailedAt = failedAt,
+    };
+
     /// <remarks>A manifest whose dump is gone is listed as Missing (never Succeeded, never verified): only its manifest remains.</remarks>
     public static BackupInfo FromManifest(BackupManifest m, BackupLocation location, string dumpKey, DateTimeOffset? verifiedAt, bool dumpPresent = true) => new()
     {
