@@ -117,6 +117,57 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     }
 
     [Fact]
+    public async Task Stopping_a_restore_that_replaces_a_database_leaves_the_old_one_whole()
+    {
+        var table = await CreateTableAsync(300_000, "md5(random()::text) || md5(random()::text)");
+        var target = "keep_" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var info = await BackupAsync(new BackupLocation(_local));
+            await using (var admin = await _db.SuperuserAsync(database: "postgres")) await Db.ExecAsync(admin, $"CREATE DATABASE {target} OWNER opsrunbook");
+            await using (var old = await _db.AppAsync(database: target)) await Db.ExecAsync(old, "CREATE TABLE keepme (x int); INSERT INTO keepme VALUES (42)");
+            var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, null, _db.Resolver, _db.Resolver.Redactor, Ct);
+            Assert.True(plan.TargetExists);
+
+            // Stop it (as Ctrl+C does) as soon as the restore has begun.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            var watcher = Task.Run(async () =>
+            {
+                await using var admin = await _db.SuperuserAsync(database: "postgres");
+                while (!stop.IsCancellationRequested)
+                {
+                    if (await new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname LIKE '{target}_restoring_%'", admin).ExecuteScalarAsync(Ct) is not null) stop.Cancel();
+                    else await Task.Delay(20, Ct);
+                }
+            }, Ct);
+            try
+            {
+                var result = await RestoreRunner.RunAsync(plan, replace: true, jobs: 1, Conn, null, _db.Resolver, _db.Resolver.Redactor, "test", stop.Token);
+                Assert.NotEqual("Succeeded", result.Status);
+            }
+            catch (OperationCanceledException)
+            {
+                // what a stop looks like
+            }
+            await watcher;
+
+            await using (var old = await _db.AppAsync(database: target))
+            {
+                Assert.Equal(42, await new NpgsqlCommand("SELECT x FROM keepme", old).ExecuteScalarAsync(Ct));
+            }
+            await using (var admin = await _db.SuperuserAsync(database: "postgres"))
+            {
+                Assert.Null(await new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname LIKE '{target}_%'", admin).ExecuteScalarAsync(Ct));
+            }
+        }
+        finally
+        {
+            await using (var admin = await _db.SuperuserAsync(database: "postgres")) await Db.ExecAsync(admin, $"DROP DATABASE IF EXISTS {target} WITH (FORCE)");
+            await DropAsync(table);
+        }
+    }
+
+    [Fact]
     public async Task A_refused_login_names_the_database_not_the_destination()
     {
         var wrong = "Wrong-" + Guid.NewGuid().ToString("N");

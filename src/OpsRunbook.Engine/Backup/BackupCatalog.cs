@@ -560,6 +560,26 @@ public static class BackupCatalog
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Puts <paramref name="restored"/> in <paramref name="target"/>'s place: the target's sessions are ended, it is renamed
+    /// aside, the restored database takes its name, and only then is the old one dropped. Both renames run in one
+    /// maintenance session, seconds apart; until the first, the old database is whole.
+    /// </summary>
+    internal static async Task SwapDatabaseAsync(NpgsqlConnectionStringBuilder builder, string restored, string target, string aside, CancellationToken ct)
+    {
+        await using var c = await MaintenanceConnectionAsync(builder, ct).ConfigureAwait(false);
+        async Task Exec(string sql)
+        {
+            await using var cmd = new NpgsqlCommand(sql, c);
+            cmd.Parameters.AddWithValue("target", target);
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        await Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @target AND pid <> pg_backend_pid()");
+        await Exec($"ALTER DATABASE {Identifier.Quote(target)} RENAME TO {Identifier.Quote(aside)}");
+        await Exec($"ALTER DATABASE {Identifier.Quote(restored)} RENAME TO {Identifier.Quote(target)}");
+        await Exec($"DROP DATABASE {Identifier.Quote(aside)} WITH (FORCE)");
+    }
+
     /// <summary>A connection for CREATE/DROP DATABASE: to the connection's own database (CREATE DATABASE cannot target the one it runs in, which is fine).</summary>
     private static async Task<NpgsqlConnection> MaintenanceConnectionAsync(NpgsqlConnectionStringBuilder builder, CancellationToken ct)
     {

@@ -83,15 +83,53 @@ public static class RestoreRunner
                 await IgnoreAsync(tableOfContents).ConfigureAwait(false);
                 return Failed($"database {plan.Database} exists; restore into a new database, or replace it with -Force");
             }
-            if (exists) await BackupCatalog.DropDatabaseAsync(builder, plan.Database, ct).ConfigureAwait(false);
-            var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, plan.Database, create: true, jobs, file, ct, tableOfContents: tableOfContents).ConfigureAwait(false);
-            return error is null
-                ? new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Succeeded", Replaced = exists, Duration = sw.Elapsed }
-                : Failed(error);
+            if (!exists)
+            {
+                var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, plan.Database, create: true, jobs, file, ct, tableOfContents: tableOfContents).ConfigureAwait(false);
+                return error is null
+                    ? new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Succeeded", Duration = sw.Elapsed }
+                    : Failed(error);
+            }
+            // Replacing: restore beside the old database and swap names only once the restore succeeded, so a failure,
+            // a stop or a killed pg_restore at any point leaves the old database as it was.
+            var suffix = Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+            var staging = Shorten(plan.Database, "_restoring_" + suffix);
+            var restored = false;
+            try
+            {
+                var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, staging, create: true, jobs, file, ct, tableOfContents: tableOfContents).ConfigureAwait(false);
+                if (error is not null) return Failed($"{error}; the existing database {plan.Database} was not touched");
+                await BackupCatalog.SwapDatabaseAsync(builder, staging, plan.Database, Shorten(plan.Database, "_replaced_" + suffix), ct).ConfigureAwait(false);
+                restored = true;
+                return new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Succeeded", Replaced = true, Duration = sw.Elapsed };
+            }
+            finally
+            {
+                if (!restored) await DropQuietlyAsync(builder, staging).ConfigureAwait(false);
+            }
         }
         finally
         {
             if (temp is not null) Directory.Delete(Path.GetDirectoryName(temp)!, true);
+        }
+    }
+
+    /// <summary>A database name with a suffix, within PostgreSQL's 63 bytes.</summary>
+    private static string Shorten(string name, string suffix) =>
+        (System.Text.Encoding.UTF8.GetByteCount(name) + suffix.Length <= 63 ? name : name[..Math.Max(1, 63 - suffix.Length - 8)]) + suffix;
+
+    /// <summary>Drops a half-restored staging database whatever happened (also after a stop).</summary>
+    private static async Task DropQuietlyAsync(Npgsql.NpgsqlConnectionStringBuilder builder, string database)
+    {
+        try
+        {
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await BackupCatalog.DropDatabaseAsync(builder, database, bounded.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // the restore's own outcome is what gets reported
+        catch (Exception)
+#pragma warning restore CA1031
+        {
         }
     }
 

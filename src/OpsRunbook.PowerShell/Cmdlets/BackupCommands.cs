@@ -233,7 +233,9 @@ public sealed class TestDatabaseBackupCommand : BackupCmdlet
 /// reads the whole backup and checks its SHA-256 against the manifest (an S3 backup is downloaded to a temporary file
 /// on the way, which -Jobs needs anyway: parallel pg_restore reads a seekable file). It restores into a new database
 /// named {database}_restored_{timestamp} unless -TargetDatabase names another; a database that exists is replaced only
-/// with -Force (ConfirmImpact High), and -WhatIf only reports which database would be created or replaced.
+/// with -Force (ConfirmImpact High), and -WhatIf only reports which database would be created or replaced. A replacement
+/// restores beside the old database and swaps the names only after the restore succeeded: a failure, Ctrl+C or a killed
+/// pg_restore leaves the old database as it was (and the half-restored one is dropped).
 /// Custom archives restore with pg_restore (--no-owner, --exit-on-error, -Jobs in parallel), plain dumps with psql in
 /// one transaction. The RestoreResult reports the duration.
 /// </remarks>
