@@ -453,10 +453,32 @@ public class RetentionTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
 
-    private static BackupInfo B(double daysAgo, bool verified = false) => new()
+    private static BackupInfo B(double daysAgo, bool verified = false, string database = "db", string environment = "production") => new()
     {
-        BackupUri = $"b-{daysAgo}", Database = "db", Status = "Succeeded", StartedAt = Now.AddDays(-daysAgo), VerifiedAt = verified ? Now : null,
+        BackupUri = $"{environment}-{database}-{daysAgo}", Database = database, Environment = environment, Status = "Succeeded", StartedAt = Now.AddDays(-daysAgo),
+        VerifiedAt = verified ? Now : null,
     };
+
+    [Fact]
+    public void Rules_never_remove_a_databases_last_backup()
+    {
+        // The help's own example (-OlderThan 30d) on backups that are all older: the newest stays.
+        var d = Retention.Decide([B(35), B(40), B(50)], new RetentionPolicy(OlderThan: TimeSpan.FromDays(30)), Now);
+        Assert.Equal([true, false, false], d.Select(x => x.Keep));
+        Assert.Contains("last whole backup of db", d[0].Reason);
+    }
+
+    [Fact]
+    public void Each_series_in_a_shared_destination_keeps_its_own()
+    {
+        // One bucket for every database and environment: KeepLast 1 keeps the newest of each, not the newest of all.
+        var backups = new[] { B(1, database: "other"), B(2), B(3), B(1, environment: "staging"), B(5, environment: "staging") };
+        var d = Retention.Decide(backups, new RetentionPolicy(KeepLast: 1), Now);
+        Assert.Equal(["production-db-2", "production-other-1", "staging-db-1"], d.Where(x => x.Keep).Select(x => x.Backup.BackupUri).Order());
+        // With the environment named, only its backups are decided (and so only they can be removed).
+        var production = Retention.Decide(backups, new RetentionPolicy(KeepLast: 1), Now, environment: "production");
+        Assert.DoesNotContain(production, x => x.Backup.Environment == "staging");
+    }
 
     [Fact]
     public void Age_rule_keeps_younger_backups()

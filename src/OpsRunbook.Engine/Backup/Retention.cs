@@ -19,10 +19,23 @@ public sealed record RetentionDecision(BackupInfo Backup, bool Keep, string Reas
 /// </summary>
 public static class Retention
 {
-    /// <summary>Decides for each backup (newest first).</summary>
-    public static IReadOnlyList<RetentionDecision> Decide(IReadOnlyList<BackupInfo> backups, RetentionPolicy policy, DateTimeOffset now)
+    /// <summary>
+    /// Decides for each backup (newest first), series by series: a destination shared by several systems, environments
+    /// or databases (one bucket for all is normal) keeps each one's own newest, and rules never remove a series' last
+    /// whole backup. With <paramref name="environment"/>, only that environment's series are decided at all.
+    /// </summary>
+    public static IReadOnlyList<RetentionDecision> Decide(IReadOnlyList<BackupInfo> backups, RetentionPolicy policy, DateTimeOffset now, string? environment = null)
     {
         if (policy.IsEmpty) throw new ArgumentException("give a retention rule: -OlderThan, -KeepLast, or -KeepDaily/-KeepWeekly/-KeepMonthly");
+        return backups
+            .Where(b => environment is null || string.Equals(b.Environment, environment, StringComparison.OrdinalIgnoreCase))
+            .GroupBy(b => (b.Manifest?.System, b.Environment, b.Database))
+            .SelectMany(series => DecideSeries(series.ToList(), policy, now))
+            .ToList();
+    }
+
+    private static IEnumerable<RetentionDecision> DecideSeries(IReadOnlyList<BackupInfo> backups, RetentionPolicy policy, DateTimeOffset now)
+    {
         // Only whole backups count for keeping: one whose dump is gone (Missing) never stands in for a real one.
         var ordered = backups.Where(b => b.Status == "Succeeded").OrderByDescending(b => b.StartedAt).ToList();
         var remains = backups.Where(b => b.Status != "Succeeded").ToList();
@@ -52,8 +65,9 @@ public static class Retention
         Periods(policy.KeepDaily, d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), "day");
         Periods(policy.KeepWeekly, d => $"{ISOWeek.GetYear(d.UtcDateTime)}-W{ISOWeek.GetWeekOfYear(d.UtcDateTime):00}", "week");
         Periods(policy.KeepMonthly, d => d.ToString("yyyy-MM", CultureInfo.InvariantCulture), "month");
+        // A rule (30 days, say, when every backup is older) never leaves a database without a backup.
+        if (ordered.Count > 0 && !ordered.Any(keep.ContainsKey)) Keep(ordered[0], $"the last whole backup of {ordered[0].Database} is never removed by a rule");
         return ordered.Select(b => keep.TryGetValue(b, out var why) ? new RetentionDecision(b, true, why) : new RetentionDecision(b, false, "no rule keeps it"))
-            .Concat(remains.Select(b => new RetentionDecision(b, false, $"not a whole backup ({b.Status}: {b.Error})")))
-            .ToList();
+            .Concat(remains.Select(b => new RetentionDecision(b, false, $"not a whole backup ({b.Status}: {b.Error})")));
     }
 }

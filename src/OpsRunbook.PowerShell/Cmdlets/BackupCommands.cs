@@ -370,7 +370,8 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
         {
             using var store = await BackupStores.OpenAsync(location, env?.Aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
             var backups = await BackupCatalog.ListAsync(store, Database, null, null, Cancellation).ConfigureAwait(false);
-            return Retention.Decide(backups, policy, DateTimeOffset.UtcNow);
+            // With -Environment, only that environment's backups: a shared destination holds others' too.
+            return Retention.Decide(backups, policy, DateTimeOffset.UtcNow, env?.Name);
         }, location.Root);
         foreach (var decision in decisions)
         {
