@@ -91,6 +91,22 @@ Describe 'Backup pipeline' -Skip:(-not $HaveServers) {
         $nothing[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.BackupNotFound*'
     }
 
+    It 'stops at a backup whose test just failed, unless told to go on' {
+        $folder = Join-Path $TestDrive 'flipped'
+        $backup = Backup-Database sandbox -ConfigPath $SandboxConfig -Destination $folder
+        $bytes = [IO.File]::ReadAllBytes($backup.BackupUri)
+        $bytes[[int]($bytes.Length / 2)] = $bytes[[int]($bytes.Length / 2)] -bxor 0xFF
+        [IO.File]::WriteAllBytes($backup.BackupUri, $bytes)
+        $target = 'pester_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $out = $backup | Test-DatabaseBackup -ConfigPath $SandboxConfig -ErrorAction SilentlyContinue |
+            Restore-Database sandbox -ConfigPath $SandboxConfig -TargetDatabase $target -WhatIf -ErrorVariable problems -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $problems.FullyQualifiedErrorId | Should -Contain 'OpsRunbook.BackupVerificationFailed,OpsRunbook.PowerShell.Cmdlets.RestoreDatabaseCommand'
+        (Get-DatabaseBackup -Destination $folder | Where-Object BackupUri -eq $backup.BackupUri).Verified | Should -BeNullOrEmpty
+        $null = Restore-Database sandbox -ConfigPath $SandboxConfig -BackupUri $backup.BackupUri -TargetDatabase $target -IgnoreFailedVerification -WhatIf -ErrorVariable overridden -ErrorAction SilentlyContinue
+        $overridden | Where-Object FullyQualifiedErrorId -like 'OpsRunbook.BackupVerificationFailed*' | Should -BeNullOrEmpty
+    }
+
     It 'names the database, not the destination, when the database refuses the login' {
         $wrong = 'Wrong-' + [guid]::NewGuid().ToString('N')
         $env:PESTER_WRONG_DB = "postgres://opsrunbook:$wrong@127.0.0.1:$($Settings.OPSRUNBOOK_PG_PORT)/opsrunbook"

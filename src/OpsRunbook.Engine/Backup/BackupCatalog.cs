@@ -111,18 +111,27 @@ public static class BackupCatalog
             if (database is not null && !string.Equals(manifest.Database, database, StringComparison.Ordinal)) continue;
             if (since is not null && manifest.StartedAt < since) continue;
             if (until is not null && manifest.StartedAt > until) continue;
-            DateTimeOffset? verified = null, failed = null;
-            if (keys.Contains(dumpKey + ".verified.json"))
-            {
-                await using var s = await store.OpenReadAsync(dumpKey + ".verified.json", ct).ConfigureAwait(false);
-                using var doc = await JsonDocument.ParseAsync(s, cancellationToken: ct).ConfigureAwait(false);
-                if (doc.RootElement.TryGetProperty("failedAt", out var failedAt)) failed = failedAt.GetDateTimeOffset();
-                else verified = doc.RootElement.GetProperty("verifiedAt").GetDateTimeOffset();
-            }
-            var info = BackupInfo.FromManifest(manifest, store.Location, dumpKey, verified, dumpPresent: keys.Contains(dumpKey));
-            list.Add(failed is null ? info : info.WithFailedVerification(failed.Value));
+            var latest = keys.Contains(dumpKey + ".verified.json") ? await ReadLatestVerificationAsync(store, dumpKey, ct).ConfigureAwait(false) : null;
+            var info = BackupInfo.FromManifest(manifest, store.Location, dumpKey, latest?.VerifiedAt, dumpPresent: keys.Contains(dumpKey));
+            list.Add(latest?.FailedAt is { } failed ? info.WithFailedVerification(failed) : info);
         }
         return list.OrderByDescending(b => b.StartedAt).ToList();
+    }
+
+    /// <summary>The latest verification recorded beside a backup (its .verified.json marker): a success or a failure.</summary>
+    public sealed record LatestVerification(DateTimeOffset? VerifiedAt, DateTimeOffset? FailedAt, IReadOnlyList<string> Problems);
+
+    /// <summary>Reads the backup's latest recorded verification, or null when it was never verified.</summary>
+    public static async Task<LatestVerification?> ReadLatestVerificationAsync(IBackupStore store, string dumpKey, CancellationToken ct)
+    {
+        if (!await store.ExistsAsync(dumpKey + ".verified.json", ct).ConfigureAwait(false)) return null;
+        await using var s = await store.OpenReadAsync(dumpKey + ".verified.json", ct).ConfigureAwait(false);
+        using var doc = await JsonDocument.ParseAsync(s, cancellationToken: ct).ConfigureAwait(false);
+        var root = doc.RootElement;
+        return root.TryGetProperty("failedAt", out var failedAt)
+            ? new LatestVerification(null, failedAt.GetDateTimeOffset(),
+                root.TryGetProperty("problems", out var p) ? p.EnumerateArray().Select(x => x.GetString() ?? "").ToList() : [])
+            : new LatestVerification(root.GetProperty("verifiedAt").GetDateTimeOffset(), null, []);
     }
 
     /// <summary>Deletes a backup: the manifest first (so a half-deleted backup never looks complete), then its marker and the dump.</summary>

@@ -7,7 +7,8 @@ using OpsRunbook.Engine.Secrets;
 namespace OpsRunbook.Engine.Backup;
 
 /// <summary>What a restore would do, found without changing anything (-WhatIf).</summary>
-public sealed record RestorePlan(string BackupUri, string Database, bool TargetExists, BackupManifest Manifest);
+/// <param name="FailedVerification">The backup's latest verification, when it failed: a restore from it needs the user's say-so.</param>
+public sealed record RestorePlan(string BackupUri, string Database, bool TargetExists, BackupManifest Manifest, BackupCatalog.LatestVerification? FailedVerification = null);
 
 /// <summary>
 /// Restore-Database: verifies the backup's checksum before touching the target, restores into a new database by
@@ -24,7 +25,9 @@ public static class RestoreRunner
             ?? throw new ArgumentException($"{backupUri} has no manifest: it is not a complete OpsRunbook backup");
         var builder = await BuilderAsync(connection, secrets, redactor, ct).ConfigureAwait(false);
         var database = targetDatabase ?? $"{manifest.Database}_restored_{DateTimeOffset.UtcNow:yyyyMMddHHmmss}";
-        return new RestorePlan(location.UriOf(key), database, await BackupCatalog.DatabaseExistsAsync(builder, database, ct).ConfigureAwait(false), manifest);
+        var latest = await BackupCatalog.ReadLatestVerificationAsync(store, key, ct).ConfigureAwait(false);
+        return new RestorePlan(location.UriOf(key), database, await BackupCatalog.DatabaseExistsAsync(builder, database, ct).ConfigureAwait(false), manifest,
+            latest?.FailedAt is not null ? latest : null);
     }
 
     /// <summary>

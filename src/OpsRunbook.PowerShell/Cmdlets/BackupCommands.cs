@@ -278,7 +278,17 @@ public sealed class RestoreDatabaseCommand : BackupCmdlet
         var connection = DatabaseConnection();
         var uri = UriOf(BackupUri!);
         var plan = Run(() => RestoreRunner.PlanAsync(uri, TargetDatabase, connection, env?.Aws, Secrets, Secrets.Redactor, Cancellation), uri);
-        var action = plan.TargetExists ? $"Replace existing database {plan.Database} with the backup (drops it first)" : $"Create database {plan.Database} from the backup";
+        if (plan.FailedVerification is { } failed && !IgnoreFailedVerification)
+        {
+            // Get-DatabaseBackup | Test-DatabaseBackup | Restore-Database: a backup that just failed its test stops here.
+            WriteError(new ErrorRecord(new InvalidOperationException(
+                $"{uri}: its latest verification failed at {failed.FailedAt:u} ({string.Join("; ", failed.Problems)}); nothing was restored. Restore it anyway with -IgnoreFailedVerification"),
+                "OpsRunbook.BackupVerificationFailed", ErrorCategory.InvalidData, plan.BackupUri));
+            return;
+        }
+        var action = plan.TargetExists
+            ? $"Replace existing database {plan.Database} with the backup (restored beside it, then swapped in)"
+            : $"Create database {plan.Database} from the backup";
         if (plan.TargetExists && !Force && !MyInvocation.BoundParameters.ContainsKey("WhatIf") && !WhatIfPreference())
         {
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"database {plan.Database} exists; restore into a new database (omit -TargetDatabase) or replace it with -Force"),
@@ -294,6 +304,10 @@ public sealed class RestoreDatabaseCommand : BackupCmdlet
     }
 
     private bool WhatIfPreference() => SessionState.PSVariable.GetValue("WhatIfPreference") is { } p && LanguagePrimitives.IsTrue(p);
+
+    /// <summary>Restore even though the backup's latest verification (Test-DatabaseBackup) failed; its checksum is still checked first.</summary>
+    [Parameter]
+    public SwitchParameter IgnoreFailedVerification { get; set; }
 }
 
 /// <summary>
