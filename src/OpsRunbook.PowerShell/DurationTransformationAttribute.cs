@@ -18,10 +18,7 @@ namespace OpsRunbook.PowerShell;
 public sealed class DurationTransformationAttribute : ArgumentTransformationAttribute
 {
     /// <summary>Converts the argument to a TimeSpan, or says how to write it.</summary>
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData) => Convert(inputData);
-
-    /// <summary>The conversion itself (also used for values read from piped objects).</summary>
-    public static TimeSpan Convert(object? inputData)
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
     {
         var value = inputData is PSObject ps ? ps.BaseObject : inputData;
         switch (value)

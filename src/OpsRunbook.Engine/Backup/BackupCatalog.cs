@@ -112,8 +112,7 @@ public static class BackupCatalog
             if (since is not null && manifest.StartedAt < since) continue;
             if (until is not null && manifest.StartedAt > until) continue;
             var latest = keys.Contains(dumpKey + ".verified.json") ? await ReadLatestVerificationAsync(store, dumpKey, ct).ConfigureAwait(false) : null;
-            var info = BackupInfo.FromManifest(manifest, store.Location, dumpKey, latest?.VerifiedAt, dumpPresent: keys.Contains(dumpKey));
-            list.Add(latest?.FailedAt is { } failed ? info.WithFailedVerification(failed) : info);
+            list.Add(BackupInfo.FromManifest(manifest, store.Location, dumpKey, latest, dumpPresent: keys.Contains(dumpKey)));
         }
         return list.OrderByDescending(b => b.StartedAt).ToList();
     }

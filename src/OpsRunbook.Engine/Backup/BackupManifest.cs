@@ -108,17 +108,12 @@ public sealed class BackupInfo : IReportable
             [new("Database", Database), new("Bytes", SizeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))], StartedAt, Duration.TotalMilliseconds);
     }
 
-    /// <summary>From a manifest found in a store.</summary>
-    /// <summary>This backup as listed after a failed verification: not verified, and when it failed.</summary>
-    public BackupInfo WithFailedVerification(DateTimeOffset failedAt) => new()
-    {
-        BackupUri = BackupUri, ManifestUri = ManifestUri, Destinations = Destinations, Environment = Environment, Database = Database, Status = Status,
-        Error = Error ?? $"its latest verification failed at {failedAt:u}", SizeBytes = SizeBytes, Sha256 = Sha256, StartedAt = StartedAt, Duration = Duration,
-        Manifest = Manifest, VerifiedAt = null, VerificationFailedAt = failedAt,
-    };
-
-    /// <remarks>A manifest whose dump is gone is listed as Missing (never Succeeded, never verified): only its manifest remains.</remarks>
-    public static BackupInfo FromManifest(BackupManifest m, BackupLocation location, string dumpKey, DateTimeOffset? verifiedAt, bool dumpPresent = true) => new()
+    /// <summary>From a manifest found in a store, with the latest verification recorded beside it.</summary>
+    /// <remarks>
+    /// A manifest whose dump is gone is listed as Missing (never Succeeded, never verified): only its manifest remains.
+    /// A failed latest verification leaves it unverified, with when it failed.
+    /// </remarks>
+    public static BackupInfo FromManifest(BackupManifest m, BackupLocation location, string dumpKey, BackupCatalog.LatestVerification? latest, bool dumpPresent = true) => new()
     {
         BackupUri = location.UriOf(dumpKey),
         ManifestUri = location.UriOf(BackupManifest.KeyFor(dumpKey)),
@@ -126,12 +121,14 @@ public sealed class BackupInfo : IReportable
         Environment = m.Environment,
         Database = m.Database,
         Status = dumpPresent ? "Succeeded" : "Missing",
-        Error = dumpPresent ? null : $"the dump {location.UriOf(dumpKey)} is gone; only its manifest remains",
+        Error = !dumpPresent ? $"the dump {location.UriOf(dumpKey)} is gone; only its manifest remains"
+            : latest?.FailedAt is { } failed ? $"its latest verification failed at {failed:u}" : null,
         SizeBytes = m.SizeBytes,
         Sha256 = m.Sha256,
         StartedAt = m.StartedAt,
         Duration = TimeSpan.FromSeconds(m.DurationSeconds),
         Manifest = m,
-        VerifiedAt = dumpPresent ? verifiedAt : null,
+        VerifiedAt = dumpPresent ? latest?.VerifiedAt : null,
+        VerificationFailedAt = latest?.FailedAt,
     };
 }
