@@ -79,11 +79,10 @@ public class ContractTests
         { "OpsRunbook.Engine.Health.HealthCheckResult", "Environment", "Start-Rollback", "Environment" },
     };
 
-    /// <summary>Types that bind whole by value: HealthCheckTarget objects pipe into Invoke-HealthCheck.</summary>
+    /// <summary>Types that bind whole by value: HealthCheckTarget objects pipe into Invoke-HealthCheck. (Start-Rollback
+    /// takes any object and reads releases and health results, live or deserialized: Deploy.Tests.ps1 pipes them.)</summary>
     public static readonly TheoryData<string, string, string> ByValuePairings = new()
     {
-        { "OpsRunbook.Engine.Deploy.DeploymentRelease", "Start-Rollback", "InputObject" },
-        { "OpsRunbook.Engine.Health.HealthCheckResult", "Start-Rollback", "HealthResult" },
         { "OpsRunbook.Engine.Secrets.Rotation.SecretRotationResult", "Set-DeploymentSecret", "InputObject" },
     };
 

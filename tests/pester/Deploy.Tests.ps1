@@ -50,6 +50,39 @@ Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1', 'tcp://127.0.0.1:2' -Environment sa
         ([regex]::Matches($output, 'What if: .*Roll back')).Count | Should -Be 1 -Because $output
     }
 
+    It 'reads results and releases that crossed an Export-Clixml boundary, and refuses what it does not know' {
+        # Before: a deserialized result bound only its Environment, so 3 healthy results made 3 rollback plans, and a
+        # deserialized release was ignored for "previous good". -WhatIf's lines go to the host: a child pwsh shows them.
+        $dir = Join-Path $TestDrive 'clixml'
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        $script = @"
+Import-Module '$ModuleDir/OpsRunbook.psd1'
+`$healthy = Invoke-HealthCheck -Uri 'tcp://127.0.0.1:$($Settings.OPSRUNBOOK_PG_PORT)' -Environment sandbox -TimeoutSec 5
+`$healthy, `$healthy, `$healthy | Export-Clixml '$dir/healthy.xml'
+Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1', 'tcp://127.0.0.1:2' -Environment sandbox -FailureThreshold 1 -TimeoutSec 1 -Summary | Export-Clixml '$dir/unhealthy.xml'
+Get-DeploymentRelease sandbox -ConfigPath '$SandboxConfig' | Export-Clixml '$dir/releases.xml'
+'--- healthy'
+Import-Clixml '$dir/healthy.xml' | Start-Rollback -ConfigPath '$SandboxConfig' -WhatIf
+'--- unhealthy'
+Import-Clixml '$dir/unhealthy.xml' | Start-Rollback -ConfigPath '$SandboxConfig' -WhatIf
+'--- release 1'
+Import-Clixml '$dir/releases.xml' | Where-Object Version -eq 1 | Start-Rollback -ConfigPath '$SandboxConfig' -WhatIf
+'--- release 3'
+try { Import-Clixml '$dir/releases.xml' | Where-Object Version -eq 3 | Start-Rollback -ConfigPath '$SandboxConfig' -WhatIf -ErrorAction Stop } catch { 'ERROR ' + `$_.Exception.Message }
+'--- other'
+[pscustomobject]@{ Environment = 'sandbox'; Name = 'x' } | Start-Rollback -ConfigPath '$SandboxConfig' -WhatIf -ErrorVariable problems -ErrorAction SilentlyContinue
+'ID ' + `$problems[0].FullyQualifiedErrorId
+"@
+        $output = pwsh -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
+        $parts = $output -split '--- '
+        $parts[1] | Should -Not -Match 'What if' -Because $output
+        ([regex]::Matches($parts[2], 'What if: .*Roll back')).Count | Should -Be 1 -Because $output
+        $parts[3] | Should -Match 'What if: .*Roll back from v3 .* to v1 ' -Because $output
+        $parts[4] | Should -Match 'ERROR .*v3.*running' -Because $output
+        $parts[5] | Should -Not -Match 'What if' -Because $output
+        $parts[5] | Should -Match 'ID OpsRunbook.RollbackInputUnrecognized' -Because $output
+    }
+
     It 'refuses a release that does not exist, naming where to look' {
         { Start-Rollback sandbox -ConfigPath $SandboxConfig -Release v99 -Force -ErrorAction Stop } | Should -Throw '*Get-DeploymentRelease*'
     }

@@ -73,6 +73,16 @@ Describe 'Get-ServiceMetric' -Skip:(-not $HaveServers) {
 }
 
 Describe 'Get-HostResource and Test-MetricThreshold' {
+    It 'refuses deserialized results with an error that says why, never silently nothing' {
+        $file = Join-Path $TestDrive 'results.xml'
+        Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1' -FailureThreshold 1 -TimeoutSec 1 | Export-Clixml -Path $file
+        $alerts = Import-Clixml -Path $file | Test-MetricThreshold -ErrorVariable problems -ErrorAction SilentlyContinue
+        $alerts | Should -BeNullOrEmpty
+        $problems.Count | Should -Be 1
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.NotComparable*'
+        $problems[0].Exception.Message | Should -BeLike '*Deserialized.OpsRunbook.Engine.Health.HealthCheckResult*inside the job*'
+    }
+
     It 'measures this machine' {
         $h = Get-HostResource -SampleInterval 200ms
         $h.CpuPercent | Should -BeGreaterOrEqual 0

@@ -92,7 +92,8 @@ public sealed class GetDeploymentReleaseCommand : DeployCmdlet
 /// config.image, wait until started, release the lease (always, also on failure). Then, unless -NoHealthCheck, it runs
 /// the environment's health checks until all pass or -Timeout passes (a terminating error naming what still fails).
 /// Unhealthy HealthCheckResults (and -Summary's HealthReports) can be piped in: each environment among them is rolled
-/// back once, after the last input; healthy ones are passed over.
+/// back once, after the last input; healthy ones are passed over. Results and releases read back from Export-Clixml, a
+/// job or a remote session are understood the same way; any other piped object is an error, never a rollback.
 /// -WhatIf reads the releases and says what would happen; it changes nothing. Secrets and configuration files are not
 /// rolled back (as with flyctl).
 /// </remarks>
@@ -118,18 +119,11 @@ public sealed class StartRollbackCommand : DeployCmdlet
     [ArgumentCompleter(typeof(ReleaseCompleter))]
     public string? Release { get; set; }
 
-    /// <summary>A release from Get-DeploymentRelease.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Release")]
-    public DeploymentRelease? InputObject { get; set; }
-
-    /// <summary>Health results from Invoke-HealthCheck: every environment with a result that is not Healthy is rolled back once.</summary>
-    [Parameter(ValueFromPipeline = true, ParameterSetName = "Health")]
-    public HealthCheckResult? HealthResult { get; set; }
-
-    /// <summary>The summary of Invoke-HealthCheck -Summary (or a Wait-HealthCheck round): its unhealthy environments are
-    /// rolled back once, together with those of the results piped beside it.</summary>
-    [Parameter(ValueFromPipeline = true, ParameterSetName = "Health")]
-    public HealthReport? HealthReport { get; set; }
+    /// <summary>What to roll back from the pipeline: a release from Get-DeploymentRelease (rolled back to), or health results
+    /// and -Summary reports from Invoke-HealthCheck (their unhealthy environments are rolled back once, after the last
+    /// input). Results that crossed a job, remoting or Export-Clixml boundary are read too; anything else is an error.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Piped")]
+    public PSObject? InputObject { get; set; }
 
     /// <summary>How long to wait for the health checks after the rollback (default 10 minutes).</summary>
     [Parameter]
@@ -149,23 +143,32 @@ public sealed class StartRollbackCommand : DeployCmdlet
     /// <summary>Rolls back (or, for health results, collects the environments).</summary>
     protected override void ProcessRecord()
     {
-        switch (ParameterSetName)
+        if (ParameterSetName != "Piped")
         {
-            case "Health":
+            Rollback(Environment, Release);
+            return;
+        }
+        switch (PipedInput.Read(InputObject!))
+        {
+            case PipedRelease release:
+                Rollback(release.Environment ?? Environment, release.Id);
+                break;
+            case PipedHealth health:
                 // A summary piped beside its entries names the same environments: each is rolled back once, at the end.
-                foreach (var result in HealthReport?.Entries ?? (HealthResult is null ? [] : [HealthResult]))
+                foreach (var (name, status, environment) in health.Results)
                 {
-                    if (result is { Status: not HealthStatus.Healthy, Environment: { } e } && !_unhealthy.Contains(e, StringComparer.OrdinalIgnoreCase)) _unhealthy.Add(e);
-                    else if (result is { Status: not HealthStatus.Healthy, Environment: null }) WriteWarning($"{result.Name}: the result names no environment, so there is nothing to roll back");
+                    if (status is HealthStatus.Healthy) continue;
+                    if (environment is null) WriteWarning($"{name}: the result names no environment, so there is nothing to roll back");
+                    else if (!_unhealthy.Contains(environment, StringComparer.OrdinalIgnoreCase)) _unhealthy.Add(environment);
                 }
-                HealthResult = null;
-                HealthReport = null;
                 break;
-            case "Release":
-                Rollback(InputObject!.Environment ?? Environment, InputObject.Id);
-                break;
-            default:
-                Rollback(Environment, Release);
+            case PipedUnknown unknown:
+                // Never a rollback of whatever -Environment the object happens to carry: that is how 3 healthy results
+                // that had crossed a job boundary made 3 rollback plans.
+                WriteError(new ErrorRecord(new ArgumentException(
+                    $"Start-Rollback takes releases from Get-DeploymentRelease and results from Invoke-HealthCheck; it got {unknown.Description}. " +
+                    "To roll back by name, give the environment: Start-Rollback <environment> [-Release v41]"),
+                    "OpsRunbook.RollbackInputUnrecognized", ErrorCategory.InvalidType, InputObject));
                 break;
         }
     }

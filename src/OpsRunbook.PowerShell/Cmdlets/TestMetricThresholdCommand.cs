@@ -89,7 +89,10 @@ public sealed class TestMetricThresholdCommand : OpsRunbookCmdlet
             _seen.Add(value);
             if (observations.Count == 0 && value is not OpsRunbook.Engine.Health.HealthReport)
             {
-                WriteError(new ErrorRecord(new ArgumentException($"Test-MetricThreshold compares MetricSample, HealthCheckResult, HealthReport and HostResource objects; it got a {value.GetType().Name}"),
+                // Never silently nothing: a gate that skips what it cannot read passes.
+                var piped = PSObject.AsPSObject(item);
+                var hint = PipedInput.IsDeserialized(piped) ? ", whose values did not survive serialization: compare where the results are made (inside the job or remote session)" : "";
+                WriteError(new ErrorRecord(new ArgumentException($"Test-MetricThreshold compares MetricSample, HealthCheckResult, HealthReport and HostResource objects; it got {PipedInput.Describe(piped)}{hint}"),
                     "OpsRunbook.NotComparable", ErrorCategory.InvalidType, item));
                 continue;
             }
