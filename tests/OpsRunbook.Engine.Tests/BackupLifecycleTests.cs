@@ -481,6 +481,18 @@ public class RetentionTests
     }
 
     [Fact]
+    public void The_last_whole_backup_is_known_per_series()
+    {
+        var only = B(3);
+        var missing = new BackupInfo { BackupUri = "gone", Database = "db", Environment = "production", Status = "Missing", StartedAt = Now.AddDays(-1) };
+        var all = new[] { only, missing, B(1, database: "other"), B(2, environment: "staging") };
+        // Another database's or environment's backup, or a manifest without its dump, does not stand in for it.
+        Assert.True(Retention.IsLastWhole(only, all));
+        Assert.False(Retention.IsLastWhole(missing, all));
+        Assert.False(Retention.IsLastWhole(only, [.. all, B(5)]));
+    }
+
+    [Fact]
     public void Age_rule_keeps_younger_backups()
     {
         var d = Retention.Decide([B(1), B(10), B(40)], new RetentionPolicy(OlderThan: TimeSpan.FromDays(30)), Now);

@@ -127,4 +127,22 @@ Describe 'Backup pipeline' -Skip:(-not $HaveServers) {
         @($left).Count | Should -Be 1
         $left.VerifiedAt | Should -Not -BeNullOrEmpty
     }
+
+    It 'removes the last backup of a database only by name, and says so' {
+        $folder = Join-Path $TestDrive 'by-name'
+        $backup = Backup-Database sandbox -ConfigPath $SandboxConfig -Destination $folder
+        # A rule keeps it ...
+        Remove-DatabaseBackup sandbox -ConfigPath $SandboxConfig -Destination $folder -OlderThan 1ms -Force | Should -BeNullOrEmpty
+        # ... -WhatIf by name removes nothing ...
+        $backup | Remove-DatabaseBackup -ConfigPath $SandboxConfig -WhatIf | Should -BeNullOrEmpty
+        @(Get-DatabaseBackup -Destination $folder).Count | Should -Be 1
+        # ... and naming it removes it, with a warning that nothing is left.
+        $removed = Get-DatabaseBackup -Destination $folder | Remove-DatabaseBackup -ConfigPath $SandboxConfig -Force -WarningVariable warned -WarningAction SilentlyContinue
+        $removed.BackupUri | Should -Be $backup.BackupUri
+        $warned | Should -BeLike '*no whole backup left*'
+        @(Get-DatabaseBackup -Destination $folder) | Should -BeNullOrEmpty
+        @(Get-ChildItem -Recurse -File $folder) | Should -BeNullOrEmpty
+        $null = Remove-DatabaseBackup -BackupUri $backup.BackupUri -Force -ErrorVariable missing -ErrorAction SilentlyContinue
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.BackupNotFound*'
+    }
 }

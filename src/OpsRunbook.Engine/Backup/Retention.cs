@@ -29,12 +29,18 @@ public static class Retention
         if (policy.IsEmpty) throw new ArgumentException("give a retention rule: -OlderThan, -KeepLast, or -KeepDaily/-KeepWeekly/-KeepMonthly");
         return backups
             .Where(b => environment is null || string.Equals(b.Environment, environment, StringComparison.OrdinalIgnoreCase))
-            .GroupBy(b => (b.Manifest?.System, b.Environment, b.Database))
+            .GroupBy(SeriesOf)
             .SelectMany(series => DecideSeries(series.ToList(), policy, now))
             .ToList();
     }
 
-    private static IEnumerable<RetentionDecision> DecideSeries(IReadOnlyList<BackupInfo> backups, RetentionPolicy policy, DateTimeOffset now)
+    /// <summary>Whether <paramref name="backup"/> is the only whole backup of its series among <paramref name="all"/>.</summary>
+    public static bool IsLastWhole(BackupInfo backup, IReadOnlyList<BackupInfo> all) =>
+        backup.Status == "Succeeded" && !all.Any(b => !ReferenceEquals(b, backup) && b.Status == "Succeeded" && SeriesOf(b) == SeriesOf(backup));
+
+    private static (string? System, string? Environment, string? Database) SeriesOf(BackupInfo b) => (b.Manifest?.System, b.Environment, b.Database);
+
+        private static IEnumerable<RetentionDecision> DecideSeries(IReadOnlyList<BackupInfo> backups, RetentionPolicy policy, DateTimeOffset now)
     {
         // Only whole backups count for keeping: one whose dump is gone (Missing) never stands in for a real one.
         var ordered = backups.Where(b => b.Status == "Succeeded").OrderByDescending(b => b.StartedAt).ToList();
@@ -66,7 +72,7 @@ public static class Retention
         Periods(policy.KeepWeekly, d => $"{ISOWeek.GetYear(d.UtcDateTime)}-W{ISOWeek.GetWeekOfYear(d.UtcDateTime):00}", "week");
         Periods(policy.KeepMonthly, d => d.ToString("yyyy-MM", CultureInfo.InvariantCulture), "month");
         // A rule (30 days, say, when every backup is older) never leaves a database without a backup.
-        if (ordered.Count > 0 && !ordered.Any(keep.ContainsKey)) Keep(ordered[0], $"the last whole backup of {ordered[0].Database} is never removed by a rule");
+        if (ordered.Count > 0 && !ordered.Any(keep.ContainsKey)) Keep(ordered[0], $"the last whole backup of {ordered[0].Database} is never removed by a rule; name it to remove it (-BackupUri)");
         return ordered.Select(b => keep.TryGetValue(b, out var why) ? new RetentionDecision(b, true, why) : new RetentionDecision(b, false, "no rule keeps it"))
             .Concat(remains.Select(b => new RetentionDecision(b, false, $"not a whole backup ({b.Status}: {b.Error})")));
     }
