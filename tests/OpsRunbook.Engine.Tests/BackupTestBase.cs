@@ -22,8 +22,9 @@ public abstract class BackupTestBase(TestServers servers) : IAsyncLifetime
     }
 
     /// <summary>s3rver, or another S3 endpoint.</summary>
-    protected AwsSettings S3(string? endpoint = null) => new()
+    protected AwsSettings S3(string? endpoint = null, TimeSpan? requestTimeout = null) => new()
     {
+        RequestTimeout = requestTimeout,
         Region = "us-east-1",
         AccessKeyId = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),
         SecretAccessKey = SecretValue.Parse("env:OPSRUNBOOK_S3_ACCESS_KEY"),

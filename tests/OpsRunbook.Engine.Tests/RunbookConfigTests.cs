@@ -80,6 +80,16 @@ public class RunbookConfigTests
     }
 
     [Fact]
+    public void The_s3_request_limit_is_read_and_checked()
+    {
+        static RunbookConfig WithAws(string aws) => RunbookConfigLoader.Parse($$"""{ "system": "x", "environments": { "a": { "aws": { {{aws}} } } } }""", "runbook.json");
+        Assert.Equal(TimeSpan.FromSeconds(30), WithAws("\"requestTimeout\": \"30s\"").GetEnvironment("a").Aws!.RequestTimeout);
+        Assert.Null(WithAws("\"region\": \"eu-west-1\"").GetEnvironment("a").Aws!.RequestTimeout);
+        var ex = Assert.Throws<RunbookConfigException>(() => WithAws("\"requestTimeout\": \"0s\""));
+        Assert.Equal("environments.a.aws.requestTimeout", ex.Field);
+    }
+
+    [Fact]
     public void A_bad_value_is_reported_at_its_field()
     {
         var text = Valid.Replace("\"timeout\": \"3s\"", "\"timeout\": \"soon\"", StringComparison.Ordinal);

@@ -128,6 +128,27 @@ Describe 'Backup pipeline' -Skip:(-not $HaveServers) {
         $left.VerifiedAt | Should -Not -BeNullOrEmpty
     }
 
+    It 'fails a backup to a stalled S3 endpoint within its request limit, naming the endpoint' {
+        # A listener that never accepts: connections open (the kernel's backlog), nothing ever answers. Before, a backup
+        # waited 5 minutes per request, times the SDK's and our retries.
+        $listener = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0)
+        $listener.Start()
+        try {
+            $port = $listener.LocalEndpoint.Port
+            $config = Join-Path $TestDrive 'stalled.json'
+            @{ environments = @{ stalled = @{
+                database = @{ connection = 'env:OPSRUNBOOK_DATABASE_URL' }
+                backup = @{ destination = 's3://stalled-bucket/backups/' }
+                aws = @{ region = 'us-east-1'; s3Endpoint = "http://127.0.0.1:$port"; requestTimeout = '2s'
+                         accessKeyId = 'env:OPSRUNBOOK_S3_ACCESS_KEY'; secretAccessKey = 'env:OPSRUNBOOK_S3_ACCESS_KEY' }
+            } } ; system = 'stalled' } | ConvertTo-Json -Depth 8 | Set-Content -Path $config
+            $result = Backup-Database stalled -ConfigPath $config -ErrorAction SilentlyContinue
+            $result.Status | Should -Be 'Failed'
+            $result.Error | Should -BeLike "storing s3://stalled-bucket/backups/* failed: S3 at http://127.0.0.1:$port did not answer * within 2s*"
+        }
+        finally { $listener.Stop() }
+    }
+
     It 'removes the last backup of a database only by name, and says so' {
         $folder = Join-Path $TestDrive 'by-name'
         $backup = Backup-Database sandbox -ConfigPath $SandboxConfig -Destination $folder

@@ -1,6 +1,7 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 using OpsRunbook.Engine.Clients.Aws;
+using OpsRunbook.Engine.Health.Checks;
 using OpsRunbook.Engine.Secrets;
 using Polly;
 using Polly.Retry;
@@ -45,8 +46,8 @@ public static class BackupStores
     {
         if (!location.IsS3) return new LocalBackupStore(location);
         var settings = aws ?? AwsSettings.Default;
-        var client = await S3ClientFactory.CreateAsync(settings, secrets, redactor, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
-        return new S3BackupStore(location, client, settings.UseS3Compatibility);
+        var requests = await S3ClientFactory.CreateRequestsAsync(settings, secrets, redactor, ct).ConfigureAwait(false);
+        return new S3BackupStore(location, requests, settings.UseS3Compatibility);
     }
 }
 
@@ -152,10 +153,10 @@ public sealed class S3BackupStore : IBackupStore
     /// <summary>Parts uploading at once; memory stays within (this + 1) × PartSize.</summary>
     public const int PartsInFlight = 2;
 
-    private readonly AmazonS3Client _s3;
+    private readonly S3Requests _s3;
     private readonly bool _compatible;
 
-    internal S3BackupStore(BackupLocation location, AmazonS3Client s3, bool compatible)
+    internal S3BackupStore(BackupLocation location, S3Requests s3, bool compatible)
     {
         Location = location;
         _s3 = s3;
@@ -191,15 +192,15 @@ public sealed class S3BackupStore : IBackupStore
         {
             var put = new PutObjectRequest { BucketName = Location.Bucket, Key = KeyOf(key), InputStream = new MemoryStream(content), AutoCloseStream = true };
             if (_compatible) put.UseChunkEncoding = false;
-            await _s3.PutObjectAsync(put, token).ConfigureAwait(false);
+            await _s3.SendAsync($"PUT {put.Key}", (c, t) => c.PutObjectAsync(put, t), token).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<Stream> OpenReadAsync(string key, CancellationToken ct)
     {
-        var response = await _s3.GetObjectAsync(Location.Bucket, KeyOf(key), ct).ConfigureAwait(false);
-        return new OwningStream(response.ResponseStream, response);
+        var response = await _s3.SendAsync($"GET {KeyOf(key)}", (c, t) => c.GetObjectAsync(Location.Bucket, KeyOf(key), t), ct).ConfigureAwait(false);
+        return new OwningStream(_s3.Guard(response.ResponseStream, $"GET {KeyOf(key)}"), response);
     }
 
     /// <inheritdoc />
@@ -210,7 +211,7 @@ public sealed class S3BackupStore : IBackupStore
         ListObjectsV2Response page;
         do
         {
-            page = await _s3.ListObjectsV2Async(request, ct).ConfigureAwait(false);
+            page = await _s3.SendAsync($"a listing of s3://{Location.Bucket}/{Location.Prefix}", (c, t) => c.ListObjectsV2Async(request, t), ct).ConfigureAwait(false);
             keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Where(k => k.EndsWith(suffix, StringComparison.Ordinal)).Select(k => k[Location.Prefix.Length..]));
             request.ContinuationToken = page.NextContinuationToken;
         }
@@ -223,7 +224,7 @@ public sealed class S3BackupStore : IBackupStore
     {
         try
         {
-            await _s3.GetObjectMetadataAsync(Location.Bucket, KeyOf(key), ct).ConfigureAwait(false);
+            await _s3.SendAsync($"HEAD {KeyOf(key)}", (c, t) => c.GetObjectMetadataAsync(Location.Bucket, KeyOf(key), t), ct).ConfigureAwait(false);
             return true;
         }
         catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
@@ -233,7 +234,7 @@ public sealed class S3BackupStore : IBackupStore
     }
 
     /// <inheritdoc />
-    public Task DeleteAsync(string key, CancellationToken ct) => _s3.DeleteObjectAsync(Location.Bucket, KeyOf(key), ct);
+    public Task DeleteAsync(string key, CancellationToken ct) => _s3.SendAsync($"DELETE {KeyOf(key)}", (c, t) => c.DeleteObjectAsync(Location.Bucket, KeyOf(key), t), ct);
 
     /// <inheritdoc />
     public void Dispose() => _s3.Dispose();
@@ -263,7 +264,8 @@ public sealed class S3BackupStore : IBackupStore
 
         private async Task FlushPartAsync(CancellationToken ct)
         {
-            _uploadId ??= (await store._s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = store.Location.Bucket, Key = key }, ct).ConfigureAwait(false)).UploadId;
+            _uploadId ??= (await store._s3.SendAsync($"a multipart upload of {key}",
+                (c, t) => c.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = store.Location.Bucket, Key = key }, t), ct).ConfigureAwait(false)).UploadId;
             var number = ++_partNumber;
             var (bytes, length) = (_buffer, _length);
             // Bounded memory: wait for a slot before starting another part.
@@ -290,7 +292,7 @@ public sealed class S3BackupStore : IBackupStore
                         InputStream = new MemoryStream(bytes, 0, length, writable: false), PartSize = length,
                     };
                     if (store._compatible) request.UseChunkEncoding = false;
-                    var response = await store._s3.UploadPartAsync(request, token).ConfigureAwait(false);
+                    var response = await store._s3.SendAsync($"part {number} of {key}", (c, t) => c.UploadPartAsync(request, t), token, S3Requests.PartScale).ConfigureAwait(false);
                     lock (_parts) _parts.Add(new PartETag(number, response.ETag));
                 }, ct).ConfigureAwait(false);
             }
@@ -313,10 +315,11 @@ public sealed class S3BackupStore : IBackupStore
             if (_length > 0) await FlushPartAsync(ct).ConfigureAwait(false);
             await Task.WhenAll(_inFlight).ConfigureAwait(false);
             ReturnBuffer();
-            await store._s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            var complete = new CompleteMultipartUploadRequest
             {
                 BucketName = store.Location.Bucket, Key = key, UploadId = _uploadId, PartETags = _parts.OrderBy(p => p.PartNumber).ToList(),
-            }, ct).ConfigureAwait(false);
+            };
+            await store._s3.SendAsync($"the completion of {key}", (c, t) => c.CompleteMultipartUploadAsync(complete, t), ct).ConfigureAwait(false);
             _done = true;
         }
 
@@ -342,10 +345,11 @@ public sealed class S3BackupStore : IBackupStore
             if (_uploadId is null) return;
             try
             {
-                await store._s3.AbortMultipartUploadAsync(store.Location.Bucket, key, _uploadId).ConfigureAwait(false);
+                await store._s3.SendAsync($"the abort of {key}", (c, t) => c.AbortMultipartUploadAsync(store.Location.Bucket, key, _uploadId, t), CancellationToken.None).ConfigureAwait(false);
             }
-            catch (AmazonS3Exception)
+            catch (Exception e) when (e is AmazonS3Exception or DescribedFailureException)
             {
+                // A stalled endpoint does not hold the failure it caused: the abort gives up after the request limit.
                 // Some S3-compatible stores lack AbortMultipartUpload (s3rver answers 405). The upload was never
                 // completed, so no object exists under the key; the store's lifecycle rules clean the parts.
             }

@@ -51,7 +51,7 @@ public static class StorageSync
         if (!source.IsS3 || !destination.IsS3) throw new ArgumentException("Backup-StorageBucket copies between s3:// locations");
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var settings = aws ?? AwsSettings.Default;
-        using var s3 = await S3ClientFactory.CreateAsync(settings, secrets, redactor, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
+        using var s3 = await S3ClientFactory.CreateRequestsAsync(settings, secrets, redactor, ct).ConfigureAwait(false);
         var sourceObjects = await ListAsync(s3, source, ct).ConfigureAwait(false);
         var existing = (await ListAsync(s3, destination, ct).ConfigureAwait(false)).ToDictionary(o => o.Key[destination.Prefix.Length..], StringComparer.Ordinal);
         int copied = 0, skipped = 0, failed = 0, done = 0, streamed = 0;
@@ -74,10 +74,13 @@ public static class StorageSync
                     {
                         try
                         {
-                            await S3BackupStore.Retry.ExecuteAsync(async t => await s3.CopyObjectAsync(new CopyObjectRequest
+                            var copy = new CopyObjectRequest
                             {
                                 SourceBucket = source.Bucket, SourceKey = o.Key, DestinationBucket = destination.Bucket, DestinationKey = destination.Prefix + relative,
-                            }, t).ConfigureAwait(false), token).ConfigureAwait(false);
+                            };
+                            // A server-side copy of a large object takes the server time: a part's limit.
+                            await S3BackupStore.Retry.ExecuteAsync(async t => await s3.SendAsync($"the copy of {o.Key}", (c, t2) => c.CopyObjectAsync(copy, t2), t, S3Requests.PartScale)
+                                .ConfigureAwait(false), token).ConfigureAwait(false);
                             copiedServerSide = true;
                         }
                         catch (AmazonS3Exception ex) when (settings.UseS3Compatibility && ex.ErrorCode is "NoSuchBucket" or "NoSuchKey" or "NotImplemented")
@@ -94,16 +97,18 @@ public static class StorageSync
                             // A seekable body: with a non-seekable one the SDK frames the upload as aws-chunked even when
                             // told not to, and such stores keep the framing as the object's content.
                             await using var body = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
-                            using (var got = await s3.GetObjectAsync(source.Bucket, o.Key, t).ConfigureAwait(false))
+                            using (var got = await s3.SendAsync($"GET {o.Key}", (c, t2) => c.GetObjectAsync(source.Bucket, o.Key, t2), t).ConfigureAwait(false))
+                            await using (var guarded = s3.Guard(got.ResponseStream, $"GET {o.Key}"))
                             {
-                                await got.ResponseStream.CopyToAsync(body, t).ConfigureAwait(false);
+                                await guarded.CopyToAsync(body, t).ConfigureAwait(false);
                             }
                             body.Position = 0;
-                            await s3.PutObjectAsync(new PutObjectRequest
+                            var put = new PutObjectRequest
                             {
                                 BucketName = destination.Bucket, Key = destination.Prefix + relative, InputStream = body, AutoCloseStream = false,
                                 UseChunkEncoding = !settings.UseS3Compatibility,
-                            }, t).ConfigureAwait(false);
+                            };
+                            await s3.SendAsync($"PUT {put.Key}", (c, t2) => c.PutObjectAsync(put, t2), t, S3Requests.PartScale).ConfigureAwait(false);
                         }, token).ConfigureAwait(false);
                         Interlocked.Increment(ref streamed);
                     }
@@ -115,6 +120,11 @@ public static class StorageSync
                     Interlocked.Increment(ref failed);
                     errors.Enqueue($"{o.Key}: {ex.ErrorCode}: {ex.Message}");
                 }
+                catch (Health.Checks.DescribedFailureException ex)
+                {
+                    Interlocked.Increment(ref failed);
+                    errors.Enqueue($"{o.Key}: {ex.Message}");
+                }
             }
             progress?.Report(Interlocked.Increment(ref done));
         }).ConfigureAwait(false);
@@ -125,14 +135,14 @@ public static class StorageSync
         };
     }
 
-    private static async Task<List<S3Object>> ListAsync(AmazonS3Client s3, BackupLocation location, CancellationToken ct)
+    private static async Task<List<S3Object>> ListAsync(S3Requests s3, BackupLocation location, CancellationToken ct)
     {
         var all = new List<S3Object>();
         var request = new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Prefix };
         ListObjectsV2Response page;
         do
         {
-            page = await s3.ListObjectsV2Async(request, ct).ConfigureAwait(false);
+            page = await s3.SendAsync($"a listing of {location.Root}", (c, t) => c.ListObjectsV2Async(request, t), ct).ConfigureAwait(false);
             all.AddRange(page.S3Objects ?? []);
             request.ContinuationToken = page.NextContinuationToken;
         }

@@ -408,7 +408,7 @@ public static class RunbookConfigLoader
         private Clients.Aws.AwsSettings ReadAws(JsonElement a, string path)
         {
             RequireObject(a, path);
-            Known(a, path, "region", "profile", "accessKeyId", "secretAccessKey", "sessionToken", "s3Endpoint", "s3Compatible", "secretsManagerEndpoint");
+            Known(a, path, "region", "profile", "accessKeyId", "secretAccessKey", "sessionToken", "s3Endpoint", "s3Compatible", "secretsManagerEndpoint", "requestTimeout");
             string? Url(string name)
             {
                 var v = String(a, path, name);
@@ -426,6 +426,7 @@ public static class RunbookConfigLoader
                 S3Endpoint = Url("s3Endpoint"),
                 S3Compatible = Bool(a, path, "s3Compatible"),
                 SecretsManagerEndpoint = Url("secretsManagerEndpoint"),
+                RequestTimeout = DurationOf(a, path, "requestTimeout"),
             };
         }
 

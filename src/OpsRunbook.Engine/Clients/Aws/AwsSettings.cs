@@ -26,6 +26,11 @@ public sealed class AwsSettings
     /// stores other than AWS S3 need with the newest SDK defaults. On by default when <see cref="S3Endpoint"/> is set.
     /// </summary>
     public bool? S3Compatible { get; init; }
+    /// <summary>
+    /// The most one S3 request (or one read of a download) may take before it fails naming the endpoint; null for the
+    /// default (60 s). A multipart part gets four times this.
+    /// </summary>
+    public TimeSpan? RequestTimeout { get; init; }
     /// <summary>Secrets Manager endpoint override (VPC endpoints, tests).</summary>
     public string? SecretsManagerEndpoint { get; init; }
 

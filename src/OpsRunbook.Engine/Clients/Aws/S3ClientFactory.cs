@@ -33,4 +33,14 @@ internal static class S3ClientFactory
         }
         return new AmazonS3Client(credentials, config);
     }
+
+    /// <summary>
+    /// A client whose requests each have a limit (<see cref="S3Requests"/>); the SDK's own timeout is set above the
+    /// longest limit, so the limit, which names the endpoint, is what a stall meets.
+    /// </summary>
+    public static async Task<S3Requests> CreateRequestsAsync(AwsSettings settings, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct)
+    {
+        var limit = (settings.RequestTimeout ?? S3Requests.DefaultTimeout) * S3Requests.PartScale + TimeSpan.FromMinutes(1);
+        return new S3Requests(await CreateAsync(settings, secrets, redactor, limit, ct).ConfigureAwait(false), settings);
+    }
 }

@@ -71,6 +71,8 @@ public static partial class FailureDescriber
     {
         switch (ex)
         {
+            case DescribedFailureException:
+                return ex.Message; // already says where
             case SecretResolutionException:
             case ArgumentException:
             case Clients.Aws.AwsConfigurationException:

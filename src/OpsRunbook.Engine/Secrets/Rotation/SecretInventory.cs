@@ -71,10 +71,10 @@ public static class SecretInventory
             return (path, "none");
         }
         var settings = aws ?? AwsSettings.Default;
-        using var s3 = await S3ClientFactory.CreateAsync(settings, secrets, redactor, TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
+        using var s3 = await S3ClientFactory.CreateRequestsAsync(settings, secrets, redactor, ct).ConfigureAwait(false);
         var put = BuildPut(location, fileName, content, kmsKeyId);
         if (settings.UseS3Compatibility) put.UseChunkEncoding = false;
-        await s3.PutObjectAsync(put, ct).ConfigureAwait(false);
+        await s3.SendAsync($"PUT {put.Key}", (c, t) => c.PutObjectAsync(put, t), ct).ConfigureAwait(false);
         return (location.UriOf(fileName), put.ServerSideEncryptionMethod.Value);
     }
 
