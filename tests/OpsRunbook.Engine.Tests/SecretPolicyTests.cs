@@ -63,8 +63,12 @@ public sealed class SecretPolicyTests(TestServers servers)
         var interrupted = SecretPolicy.Evaluate(Describe(Now.AddDays(-5), versions: new() { ["v1"] = ["AWSCURRENT"], ["v2"] = ["AWSPENDING"] }), cfg, null, Now);
         Assert.Equal(SecretRotationState.Interrupted, interrupted.State);
         Assert.Contains("rerun Invoke-SecretRotation", interrupted.Reason);
-        // AWSPENDING left on the current version by a finished rotation is not an interruption.
-        Assert.Equal(SecretRotationState.Current, SecretPolicy.Evaluate(Describe(Now.AddDays(-5), versions: new() { ["v1"] = ["AWSCURRENT", "AWSPENDING"] }), cfg, null, Now).State);
+        // AWSPENDING left on the current version: Secrets Manager's own rotation (rules set) may leave it after finishing;
+        // this module's run removes it last, so without rules it is a run stopped after the move, and the login unverified.
+        Assert.Equal(SecretRotationState.Current, SecretPolicy.Evaluate(Describe(Now.AddDays(-5), rules: 30, versions: new() { ["v1"] = ["AWSCURRENT", "AWSPENDING"] }), cfg, null, Now).State);
+        var stopped = SecretPolicy.Evaluate(Describe(Now.AddDays(-5), versions: new() { ["v1"] = ["AWSCURRENT", "AWSPENDING"] }), cfg, null, Now);
+        Assert.Equal(SecretRotationState.Interrupted, stopped.State);
+        Assert.Contains("verify the login", stopped.Reason);
     }
 
     [Fact]

@@ -45,7 +45,9 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
 
     private int PgPort => int.Parse(servers["OPSRUNBOOK_PG_PORT"]);
 
-    private SecretRotator Rotator()
+    private SecretRotator Rotator() => new(SmClient(), _redactor) { Progress = _progress.Add };
+
+    private SecretsManagerClient SmClient()
     {
         var keys = new Dictionary<string, string> { ["T_AWS_KEY_ID"] = FakeSecretsManager.AccessKey, ["T_AWS_SECRET"] = FakeSecretsManager.SecretKey };
         var resolver = new SecretResolver(_redactor, keys.GetValueOrDefault);
@@ -54,7 +56,7 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
             Region = FakeSecretsManager.Region, AccessKeyId = SecretValue.Parse("env:T_AWS_KEY_ID"), SecretAccessKey = SecretValue.Parse("env:T_AWS_SECRET"),
             SecretsManagerEndpoint = _sm.Endpoint,
         };
-        return new SecretRotator(new SecretsManagerClient(settings, resolver, _redactor), _redactor) { Progress = _progress.Add };
+        return new SecretsManagerClient(settings, resolver, _redactor);
     }
 
     /// <summary>A login role of the test's own, with a password set as a verifier (so even the setup's password stays out of the log).</summary>
@@ -289,10 +291,21 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
         _sm.Add("prod/db", PgUrl(role, old));
         _sm.Fail("UpdateSecretVersionStage", error, status, count: 4); // more than the client's 3 retries
         var failed = await Rotator().RotateAsync(new SecretRotationRequest { SecretId = "prod/db" }, Ct);
-        Assert.Equal(SecretRotationStatus.Failed, failed.Status);
         Assert.Contains(error, failed.Error);
-        Assert.Equal(RotationStepOutcome.Done, failed.Steps.Single(s => s.Step == RotationStepName.Revert).Outcome);
         Assert.Equal(true, failed.CurrentLogsIn);
+        if (status < 500)
+        {
+            // Refused, so certainly not applied: undone.
+            Assert.Equal(SecretRotationStatus.Failed, failed.Status);
+            Assert.Equal(RotationStepOutcome.Done, failed.Steps.Single(s => s.Step == RotationStepName.Revert).Outcome);
+        }
+        else
+        {
+            // A server error may have applied the move (or may still): completed, never undone.
+            Assert.Equal(SecretRotationStatus.Rotated, failed.Status);
+            Assert.Contains("finish was completed", failed.Error);
+            Assert.DoesNotContain(failed.Steps, s => s.Step == RotationStepName.Revert);
+        }
         Assert.True(await CurrentLogsInAsync("prod/db"));
 
         var rerun = await Rotator().RotateAsync(new SecretRotationRequest { SecretId = "prod/db" }, Ct);
@@ -533,5 +546,63 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
             Assert.DoesNotContain(canary, rendered, StringComparison.Ordinal);
             Assert.DoesNotContain(canary, log, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task A_finish_still_in_flight_when_the_run_is_stopped_never_leaves_current_locked_out()
+    {
+        // Issue 12: the run was stopped while its finish request was on the wire; the module saw AWSCURRENT unchanged and
+        // put the old password back, then the late request moved AWSCURRENT to the password the server no longer took.
+        var (role, old) = await NewRoleAsync();
+        _sm.Add("prod/db", PgUrl(role, old));
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = 0;
+        _sm.Hold = async (operation, request) =>
+        {
+            if (operation != "UpdateSecretVersionStage" || request["VersionStage"]?.GetValue<string>() != "AWSCURRENT" || Interlocked.Increment(ref held) != 1) return;
+            arrived.SetResult();
+            await release.Task;
+            // Applied after this returns; give the fake a moment to, then say so.
+            _ = Task.Delay(200).ContinueWith(_ => applied.SetResult(), TaskScheduler.Default);
+        };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = Rotator().RotateAsync(new SecretRotationRequest { SecretId = "prod/db" }, stop.Token);
+        await arrived.Task.WaitAsync(Ct);
+        await stop.CancelAsync();
+        var r = await run;
+        release.SetResult();
+        await applied.Task.WaitAsync(Ct);
+
+        Assert.True(await CurrentLogsInAsync("prod/db"), $"AWSCURRENT must log in once the late request has landed: {r.Error} | {string.Join("; ", r.Steps)}");
+        Assert.Equal(r.NewVersionId, _sm.StagesOf("prod/db").Single(kv => kv.Value.Contains("AWSCURRENT")).Key);
+        Assert.Equal(SecretRotationStatus.Rotated, r.Status);
+        Assert.True(r.CurrentLogsIn);
+        Assert.DoesNotContain(r.Steps, x => x.Step == RotationStepName.Revert && x.Outcome == RotationStepOutcome.Done);
+
+        // A rerun cleans up (AWSPENDING still marks the version) and checks the login.
+        var rerun = await Rotator().RotateAsync(new SecretRotationRequest { SecretId = "prod/db" }, Ct);
+        AssertRotated(rerun);
+        Assert.True(await CurrentLogsInAsync("prod/db"));
+    }
+
+    [Fact]
+    public async Task A_rerun_repairs_a_current_credential_the_server_refuses()
+    {
+        // The state the race above used to leave: AWSCURRENT moved (AWSPENDING still on it), the server on the old password.
+        // (No rotation rules: Secrets Manager's own rotation is not what left the label.)
+        var (role, old) = await NewRoleAsync();
+        _sm.Add("prod/db", PgUrl(role, old), rotationDays: null);
+        await CrashBeforeAsync(new SecretRotationRequest { SecretId = "prod/db" }, RotationStepName.Cleanup);
+        await using (var su = await _db.SuperuserAsync()) await Db.ExecAsync(su, $"ALTER ROLE \"{role}\" PASSWORD '{ScramVerifier.Compute(old)}'");
+        Assert.False(await CurrentLogsInAsync("prod/db"));
+        var status = SecretPolicy.Evaluate(await SmClient().DescribeSecretAsync("prod/db", Ct), null, null, DateTimeOffset.UtcNow);
+        Assert.Equal(SecretRotationState.Interrupted, status.State);
+
+        var rerun = await Rotator().RotateAsync(new SecretRotationRequest { SecretId = "prod/db" }, Ct);
+        AssertRotated(rerun);
+        Assert.Contains("repaired", rerun.Steps.Single(x => x.Step == RotationStepName.Set).Detail);
+        Assert.True(await CurrentLogsInAsync("prod/db"));
     }
 }

@@ -25,7 +25,10 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 ///
 /// A failure before Finish is undone (single user: the old verifier is put back), so AWSCURRENT keeps logging in; the
 /// result says Failed, names the step and whether AWSCURRENT was seen to log in. A rerun resumes from the AWSPENDING
-/// version. With a single PostgreSQL user there is an unavoidable window between Set and Finish where only the new
+/// version. A Finish whose outcome is unknown (stopped, timed out, a 5xx) is never undone, since the request may still
+/// land: the stages are read back and the move is completed; if Secrets Manager cannot be reached, the result says so
+/// and a rerun completes it. A rerun after a moved secret logs in with AWSCURRENT against the server and repairs it
+/// from AWSPREVIOUS when the server refuses it. With a single PostgreSQL user there is an unavoidable window between Set and Finish where only the new
 /// password works; if the process is killed inside it, rerun the rotation (or use PostgresAlternatingUsers).
 /// -WhatIf reads the secret and prints the plan; it changes nothing anywhere. Results carry version ids, never values.
 /// </remarks>

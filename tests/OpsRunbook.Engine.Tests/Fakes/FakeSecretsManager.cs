@@ -89,6 +89,12 @@ public sealed class FakeSecretsManager : IAsyncDisposable
         lock (_gate) return _secrets[name].Versions.Keys.ToDictionary(v => v, v => _secrets[name].Labels.Where(l => l.Value == v).Select(l => l.Key).ToArray());
     }
 
+    /// <summary>
+    /// Awaited before a request is applied (operation, request): holds a request the way a slow network does. The request
+    /// is applied when it returns, even if the client gave up meanwhile, as a request already sent is.
+    /// </summary>
+    public Func<string, JsonObject, Task>? Hold { get; set; }
+
     public void ThrottleNext(int count) => _throttleNext = count;
 
     /// <summary>The next <paramref name="count"/> calls of <paramref name="operation"/> fail with the error type (ThrottlingException 400, InternalServiceError 500...).</summary>
@@ -119,6 +125,7 @@ public sealed class FakeSecretsManager : IAsyncDisposable
             return;
         }
         var request = JsonNode.Parse(body)!.AsObject();
+        if (Hold is { } hold) await hold(operation, request);
         JsonObject response;
         try
         {

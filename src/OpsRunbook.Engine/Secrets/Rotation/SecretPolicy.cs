@@ -14,7 +14,7 @@ public enum SecretRotationState
     DueSoon,
     /// <summary>Older than its policy allows.</summary>
     Overdue,
-    /// <summary>A rotation was started and not finished (AWSPENDING on a version that is not AWSCURRENT): rerun Invoke-SecretRotation.</summary>
+    /// <summary>A rotation was started and not finished (a version still labelled AWSPENDING, moved to AWSCURRENT or not): rerun Invoke-SecretRotation.</summary>
     Interrupted,
     /// <summary>The secret could not be read (not found, no permission): see Reason.</summary>
     Unknown,
@@ -83,10 +83,15 @@ public static class SecretPolicy
         var next = last?.AddDays(days);
         SecretRotationState state;
         string? reason = null;
-        if (pending is not null && pending != current)
+        // Also when AWSCURRENT already moved, for secrets this module rotates: its run stopped before the cleanup, and
+        // whether the server accepts the new credential is unverified until a rerun checks (and repairs) it. Secrets
+        // Manager's own rotation (a Lambda) may leave AWSPENDING on the current version after a rotation that finished.
+        if (pending is not null && (pending != current || !d.RotationEnabled))
         {
             state = SecretRotationState.Interrupted;
-            reason = $"version {pending} is AWSPENDING: a rotation did not finish; rerun Invoke-SecretRotation to complete it";
+            reason = pending != current
+                ? $"version {pending} is AWSPENDING: a rotation did not finish; rerun Invoke-SecretRotation to complete it"
+                : $"version {pending} is AWSCURRENT but still AWSPENDING: a rotation stopped after moving the secret; rerun Invoke-SecretRotation to verify the login and clean up";
         }
         else if (next is null)
         {

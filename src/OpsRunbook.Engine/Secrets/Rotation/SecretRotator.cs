@@ -89,11 +89,28 @@ public sealed class SecretRotator(SecretsManagerClient client, SecretRedactor re
         {
             if (finishedEarlier)
             {
-                foreach (var s in new[] { RotationStepName.Create, RotationStepName.Set, RotationStepName.Test })
-                {
-                    steps.Add(new SecretRotationStep(s, RotationStepOutcome.AlreadyDone, TimeSpan.Zero, "an earlier run finished these"));
-                }
+                steps.Add(new SecretRotationStep(RotationStepName.Create, RotationStepOutcome.AlreadyDone, TimeSpan.Zero, "an earlier run created and moved it"));
                 previous = previousVid is null ? null : await ReadAsync(id, previousVid, request, ct).ConfigureAwait(false);
+                // The secret moved, but that says nothing about the server: an undo that raced the finish request (or a
+                // hand edit) can leave AWSCURRENT with a password the server refuses. Verify, and repair from AWSPREVIOUS.
+                stage = RotationStepName.Set;
+                await StepAsync(stage, async () =>
+                {
+                    var outcome = await target.SetAsync(pending!, pending!, previous, ct).ConfigureAwait(false);
+                    return (outcome, outcome switch
+                    {
+                        RotationStepOutcome.AlreadyDone => "the server accepts AWSCURRENT's credential",
+                        RotationStepOutcome.Skipped => "generic value: nothing to set",
+                        _ => $"repaired: the server refused AWSCURRENT's credential; {SetDetail(strategy, pendingUser)}",
+                    });
+                }).ConfigureAwait(false);
+                stage = RotationStepName.Test;
+                await StepAsync(stage, async () =>
+                {
+                    if (strategy == RotationStrategy.Generic) return (RotationStepOutcome.Skipped, "generic value: nothing to log in to");
+                    await target.TestAsync(pending!, ct).ConfigureAwait(false);
+                    return (RotationStepOutcome.Done, $"logged in as {pendingUser ?? "default"} with AWSCURRENT's password");
+                }).ConfigureAwait(false);
             }
             else
             {
@@ -169,9 +186,17 @@ public sealed class SecretRotator(SecretsManagerClient client, SecretRedactor re
             // Undo on a fresh token: a cancelled run must still leave AWSCURRENT working.
             using var undo = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             bool? logsIn = null;
-            if (stage == RotationStepName.Finish && !moved) moved = await MovedAsync(id, token, undo.Token).ConfigureAwait(false);
+            var mayStillLand = false;
+            if (stage == RotationStepName.Finish && !moved) (moved, mayStillLand) = await SettleFinishAsync(id, token, e, undo.Token).ConfigureAwait(false);
             var working = moved ? pending! : current;
-            if (!moved && pending is not null && strategy != RotationStrategy.Generic)
+            if (mayStillLand)
+            {
+                // Undoing now would race the request in flight: if it lands after the undo, AWSCURRENT holds a password
+                // the server no longer accepts. The server keeps the new, tested password; a rerun completes the move.
+                steps.Add(new SecretRotationStep(RotationStepName.Revert, RotationStepOutcome.Skipped, TimeSpan.Zero,
+                    $"not undone: the finish request may still reach Secrets Manager; the server keeps version {token}'s password"));
+            }
+            else if (!moved && pending is not null && strategy != RotationStrategy.Generic)
             {
                 var sw = Stopwatch.StartNew();
                 try
@@ -198,8 +223,12 @@ public sealed class SecretRotator(SecretsManagerClient client, SecretRedactor re
                     Progress?.Invoke($"the AWSCURRENT credential of {id} does not log in: {Describe(te)}");
                 }
             }
-            return Result(moved ? SecretRotationStatus.Rotated : SecretRotationStatus.Failed, error
-                + (moved ? "" : $"; AWSCURRENT is unchanged and AWSPENDING is version {token}: rerun to resume"), logsIn);
+            var state = mayStillLand
+                ? $"; the finish may still land: until it does or a rerun completes it (it resumes from AWSPENDING version {token}), AWSCURRENT is version {currentVid}, whose password the server no longer accepts"
+                : moved && stage == RotationStepName.Finish ? $"; AWSCURRENT is version {token} all the same (the finish was completed after the failure); cleanup did not run: rerun to finish it"
+                : moved ? "" : $"; AWSCURRENT is unchanged and AWSPENDING is version {token}: rerun to resume";
+            // A rotation whose AWSCURRENT does not log in has failed, whatever the labels say.
+            return Result(moved && logsIn != false ? SecretRotationStatus.Rotated : SecretRotationStatus.Failed, error + state, logsIn);
         }
 
         async Task StepAsync(RotationStepName step, Func<Task<(RotationStepOutcome outcome, string? detail)>> work)
@@ -220,16 +249,33 @@ public sealed class SecretRotator(SecretsManagerClient client, SecretRedactor re
         }
     }
 
-    private async Task<bool> MovedAsync(string id, string token, CancellationToken ct)
+    /// <summary>
+    /// After the finish request failed: whether AWSCURRENT is on the new version, and whether the request may still land.
+    /// A refusal Secrets Manager answered (4xx) settles it: nothing moved. Anything else (cancelled, timed out, the
+    /// connection lost, a 5xx) may have been applied, or may be applied later: the move is completed here, never undone
+    /// (the new credential was tested; an undo would race the request in flight). The stages are read back first.
+    /// </summary>
+    private async Task<(bool Moved, bool MayStillLand)> SettleFinishAsync(string id, string token, Exception failure, CancellationToken ct)
     {
-        try
+        var refused = failure is AwsServiceException { StatusCode: >= 400 and < 500 };
+        for (var attempt = 0; attempt < 2; attempt++)
         {
-            return Holder(await client.DescribeSecretAsync(id, ct).ConfigureAwait(false), Current) == token;
+            try
+            {
+                var holder = Holder(await client.DescribeSecretAsync(id, ct).ConfigureAwait(false), Current);
+                if (holder == token) return (true, false);
+                if (refused) return (false, false);
+                Progress?.Invoke($"{id}: the finish request may not have landed; completing it");
+                await client.UpdateSecretVersionStageAsync(id, Current, token, holder, ct).ConfigureAwait(false);
+                return (true, false);
+            }
+            catch (Exception ex) when (ex is not SimulatedCrashException && !ct.IsCancellationRequested)
+            {
+                // The late request may have moved it in between (a refusal naming the holder): read it again, once.
+                Progress?.Invoke($"{id}: completing the finish failed: {Describe(ex)}");
+            }
         }
-        catch (Exception) when (!ct.IsCancellationRequested)
-        {
-            return false; // unknown: keep the database on AWSCURRENT's credential, which is what the secret most likely says
-        }
+        return (false, !refused);
     }
 
     private async Task<RotatableCredential> ReadAsync(string id, string versionId, SecretRotationRequest request, CancellationToken ct)
