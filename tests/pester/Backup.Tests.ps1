@@ -149,6 +149,70 @@ Describe 'Backup pipeline' -Skip:(-not $HaveServers) {
         finally { $listener.Stop() }
     }
 
+    It 'takes pg_dump along when the session dies by SIG<_>, leaves no password file, and the next backup cleans up' -ForEach 'TERM', 'KILL' -Skip:(-not $IsLinux) {
+        # A cancelled CI job, docker stop or systemd sends SIGTERM; an OOM kill or kill -9 sends SIGKILL. pg_dump is made
+        # to wait on a table lock, so it is surely running when its session dies.
+        $folder = Join-Path $TestDrive "killed-$_"
+        $psql = Join-Path $Settings.OPSRUNBOOK_PG_BIN 'psql'
+        $env:PGHOST = '127.0.0.1'; $env:PGPORT = $Settings.OPSRUNBOOK_PG_PORT; $env:PGUSER = $Settings.OPSRUNBOOK_PG_USER
+        $env:PGPASSWORD = $Settings.OPSRUNBOOK_PG_PASSWORD; $env:PGDATABASE = $Settings.OPSRUNBOOK_PG_DATABASE; $env:PGAPPNAME = "pester-locker-$_"
+        # Start-Process joins its arguments with spaces: the statement goes in quotes, the script encoded.
+        $locker = Start-Process -FilePath $psql -ArgumentList '-c', '"BEGIN; LOCK TABLE shop.orders IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);"' -PassThru -RedirectStandardOutput (Join-Path $TestDrive "lock-$_.out") -RedirectStandardError (Join-Path $TestDrive "lock-$_.err")
+        try {
+            $locked = 0
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while ($locked -lt 1 -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 100
+                $locked = [int](& $psql -tAc "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted AND relation = 'shop.orders'::regclass")
+            }
+            $locked | Should -Be 1 -Because 'the lock that holds pg_dump is taken'
+            Remove-Item env:PGPASSWORD
+            $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; Backup-Database -Connection env:OPSRUNBOOK_DATABASE_URL -Destination '$folder'"
+            $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
+            $session = Start-Process -FilePath (Get-Command pwsh).Source -ArgumentList '-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded -PassThru -RedirectStandardOutput (Join-Path $TestDrive "session-$_.out") -RedirectStandardError (Join-Path $TestDrive "session-$_.err")
+            # The pwsh on PATH may be the dotnet tool's launcher: the session is whichever process is pg_dump's parent.
+            $ppid = { param($id) ((Get-Content "/proc/$id/stat" -ErrorAction SilentlyContinue) -replace '^.*\) \S+ (\d+) .*$', '$1') }
+            $dump = $null
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not $dump -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 200
+                # The dump itself, not the quick pg_dump --version that comes first.
+                $dump = Get-Process -Name pg_dump -ErrorAction SilentlyContinue | Where-Object { $_.CommandLine -like '*--snapshot=*' } | Where-Object {
+                    $parent = & $ppid $_.Id
+                    $parent -eq $session.Id -or (& $ppid $parent) -eq $session.Id
+                } | Select-Object -First 1
+            }
+            $dump | Should -Not -BeNullOrEmpty -Because 'pg_dump waits on the lock'
+            $host_ = & $ppid $dump.Id
+            # The password file pg_dump reads is a descriptor of its session: never a name in /tmp.
+            ((Get-Content -Raw "/proc/$($dump.Id)/environ") -split "`0" | Where-Object { $_ -like 'PGPASSFILE=*' }) | Should -BeLike "PGPASSFILE=/proc/$host_/fd/*"
+            & kill "-$_" $host_
+            $gone = $false
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not $gone -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 200
+                $gone = -not (Test-Path "/proc/$($dump.Id)") -or (Get-Content "/proc/$($dump.Id)/stat") -match '^\d+ \(\S+\) Z '
+            }
+            $gone | Should -BeTrue -Because "pg_dump must not outlive a session killed by SIG$_"
+            # SIGKILL leaves the partial dump (nothing runs after it); SIGTERM may or may not get to remove it on the way out.
+            $partials = @(Get-ChildItem -Recurse -File $folder -Filter *.partial).Count
+            if ($_ -eq 'KILL') { $partials | Should -Be 1 } else { $partials | Should -BeLessOrEqual 1 }
+        }
+        finally {
+            # The server would hold the lock until pg_sleep ends: end the locker's session there, not only its client.
+            $env:PGPASSWORD = $Settings.OPSRUNBOOK_PG_PASSWORD; $env:PGAPPNAME = 'pester-unlocker'
+            & $psql -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pester-locker-$_'" | Out-Null
+            Stop-Process -Id $locker.Id -ErrorAction SilentlyContinue
+            if ($session -and -not $session.HasExited) { Stop-Process -Id $session.Id -ErrorAction SilentlyContinue }
+            Remove-Item env:PGHOST, env:PGPORT, env:PGUSER, env:PGDATABASE, env:PGPASSWORD, env:PGAPPNAME -ErrorAction SilentlyContinue
+        }
+        # The next backup to that destination removes what the killed one left, and succeeds.
+        $locker.WaitForExit(10000) | Out-Null
+        $next = Backup-Database -Connection env:OPSRUNBOOK_DATABASE_URL -Destination $folder
+        $next.Status | Should -Be 'Succeeded'
+        @(Get-ChildItem -Recurse -File $folder -Filter *.partial) | Should -BeNullOrEmpty
+    }
+
     It 'removes the last backup of a database only by name, and says so' {
         $folder = Join-Path $TestDrive 'by-name'
         $backup = Backup-Database sandbox -ConfigPath $SandboxConfig -Destination $folder

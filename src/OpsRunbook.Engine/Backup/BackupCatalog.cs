@@ -265,7 +265,7 @@ public static class BackupCatalog
             var pgRestore = PgTools.Find("pg_restore", MajorOf(manifest.PgDumpVersion));
             var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(pgRestore.Path) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true });
             psi.ArgumentList.Add("--list");
-            using var p = Process.Start(psi)!;
+            using var p = Internal.ChildProcesses.Start(psi);
             var listing = p.StandardOutput.ReadToEndAsync(ct);
             var errors = p.StandardError.ReadToEndAsync(ct);
             try
@@ -337,7 +337,7 @@ public static class BackupCatalog
         var zstd = BackupRunner.FindProgram("zstd") ?? throw new PgToolMissingException("reading a zstd backup needs the zstd program on PATH");
         var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(zstd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true });
         foreach (var a in new[] { "-d", "-c", "-q" }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
+        using var p = Internal.ChildProcesses.Start(psi);
         var tail = TailAsync(p.StandardOutput.BaseStream, ct);
         await BlockingIo.CopyAsync(compressed, p.StandardInput.BaseStream, () => BlockingIo.Kill(p), ct).ConfigureAwait(false);
         p.StandardInput.Close();
@@ -374,9 +374,8 @@ public static class BackupCatalog
                 }
                 kept.Add(line);
             }
-            var listFile = Path.GetTempFileName();
-            await File.WriteAllLinesAsync(listFile, kept, ct).ConfigureAwait(false);
-            args.Add("--use-list=" + listFile);
+            using var listFile = Internal.PrivateFile.Create("opsrunbook-list", System.Text.Encoding.UTF8.GetBytes(string.Join('\n', kept) + "\n"));
+            args.Add("--use-list=" + listFile.Path);
             if (localFile is not null)
             {
                 if (jobs > 1) args.Add("--jobs=" + jobs);
@@ -392,7 +391,6 @@ public static class BackupCatalog
                 pg.Process.StandardInput.Close();
             }
             var code = await pg.WaitAsync(ct).ConfigureAwait(false);
-            File.Delete(listFile);
             return code == 0 ? null : $"pg_restore exited with code {pg.Process.ExitCode}: {pg.StderrTail.Trim()}";
         }
         var psql = PgTools.Find("psql", major);
@@ -405,7 +403,7 @@ public static class BackupCatalog
                     var zstd = BackupRunner.FindProgram("zstd") ?? throw new PgToolMissingException("restoring a zstd backup needs the zstd program on PATH");
                     var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(zstd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true });
                     foreach (var a in new[] { "-d", "-c", "-q" }) psi.ArgumentList.Add(a);
-                    using var z = Process.Start(psi)!;
+                    using var z = Internal.ChildProcesses.Start(psi);
                     void Stop()
                     {
                         BlockingIo.Kill(z);
@@ -451,7 +449,7 @@ public static class BackupCatalog
         var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(pgRestore.Path) { UseShellExecute = false, RedirectStandardInput = localFile is null, RedirectStandardOutput = true, RedirectStandardError = true });
         psi.ArgumentList.Add("--list");
         if (localFile is not null) psi.ArgumentList.Add(localFile);
-        using var p = Process.Start(psi)!;
+        using var p = Internal.ChildProcesses.Start(psi);
         var output = p.StandardOutput.ReadToEndAsync(ct);
         var errors = p.StandardError.ReadToEndAsync(ct);
         if (localFile is null)

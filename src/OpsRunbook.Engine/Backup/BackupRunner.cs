@@ -157,7 +157,7 @@ public static class BackupRunner
                 var zstdPath = FindProgram("zstd") ?? throw new PgToolMissingException("zstd compression needs the zstd program on PATH (apt-get install zstd)");
                 var zpsi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(zstdPath) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true });
                 foreach (var a in new[] { "-q", "-c", "-T0", "-" + (request.CompressionLevel ?? 3) }) zpsi.ArgumentList.Add(a);
-                zstd = Process.Start(zpsi)!;
+                zstd = Internal.ChildProcesses.Start(zpsi);
                 var dumpOut = source;
                 var zstdIn = zstd.StandardInput.BaseStream;
                 Internal.PipeBuffer.TryEnlarge(zstdIn, PipeBytes);

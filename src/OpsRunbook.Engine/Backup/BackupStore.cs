@@ -63,8 +63,32 @@ public sealed class LocalBackupStore(BackupLocation location) : IBackupStore
     public Task<IBackupUpload> BeginUploadAsync(string key, CancellationToken ct)
     {
         var path = PathOf(key);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        var folder = System.IO.Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(folder);
+        RemoveAbandonedPartials(folder);
         return Task.FromResult<IBackupUpload>(new Upload(path));
+    }
+
+    /// <summary>
+    /// Removes the .partial files a killed backup left in <paramref name="folder"/>. A backup writing its .partial holds
+    /// it locked (FileShare.None: flock on Unix) until it is renamed, so a .partial that can be locked has no writer.
+    /// </summary>
+    internal static void RemoveAbandonedPartials(string folder)
+    {
+        foreach (var partial in Directory.EnumerateFiles(folder, "*.partial"))
+        {
+            // Only plain files, as a backup writes them: a link is somebody's arrangement, not a leftover.
+            if (new FileInfo(partial).LinkTarget is not null) continue;
+            try
+            {
+                using (new FileStream(partial, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
+                File.Delete(partial);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Still being written by another backup (or not ours to remove).
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -73,7 +97,11 @@ public sealed class LocalBackupStore(BackupLocation location) : IBackupStore
         var path = PathOf(key);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         var temp = path + ".partial";
-        await File.WriteAllBytesAsync(temp, content, ct).ConfigureAwait(false);
+        // Locked while written, as a dump's .partial is, so RemoveAbandonedPartials leaves it alone.
+        await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            await file.WriteAsync(content, ct).ConfigureAwait(false);
+        }
         File.Move(temp, path, overwrite: true);
     }
 

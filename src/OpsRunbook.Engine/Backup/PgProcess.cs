@@ -6,17 +6,18 @@ namespace OpsRunbook.Engine.Backup;
 
 /// <summary>
 /// A pg_dump/pg_restore/pg_amcheck process connected through libpq environment variables and a private password file
-/// (mode 600, deleted afterwards): the password never appears on a command line or in the process list.
+/// (<see cref="Internal.PrivateFile"/>: mode 600, unlinked at once, gone with this process however it ends): the password
+/// never appears on a command line, in the process list or in /tmp. The program dies with the session.
 /// </summary>
 internal sealed class PgProcess : IAsyncDisposable
 {
-    private readonly string _tempDir;
+    private readonly Internal.PrivateFile _passfile;
     private readonly StringBuilder _stderr = new();
 
-    private PgProcess(Process process, string tempDir)
+    private PgProcess(Process process, Internal.PrivateFile passfile)
     {
         Process = process;
-        _tempDir = tempDir;
+        _passfile = passfile;
     }
 
     public Process Process { get; }
@@ -43,8 +44,6 @@ internal sealed class PgProcess : IAsyncDisposable
 
     public static PgProcess Start(PgTool tool, IEnumerable<string> arguments, NpgsqlConnectionStringBuilder connection, string? database, bool redirectStdin = false, bool redirectStdout = false)
     {
-        var tempDir = Directory.CreateTempSubdirectory("opsrunbook-pg").FullName;
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tempDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var psi = new ProcessStartInfo(tool.Path)
         {
             UseShellExecute = false,
@@ -71,12 +70,19 @@ internal sealed class PgProcess : IAsyncDisposable
             _ => "prefer",
         };
         if (!string.IsNullOrEmpty(connection.RootCertificate)) psi.Environment["PGSSLROOTCERT"] = connection.RootCertificate;
-        var passfile = Path.Combine(tempDir, "pgpass");
-        File.WriteAllText(passfile, $"*:*:*:{Escape(connection.Username ?? "")}:{Escape(connection.Password ?? "")}\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(passfile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        psi.Environment["PGPASSFILE"] = passfile;
-        var process = Process.Start(psi) ?? throw new IOException($"cannot start {tool.Path}");
-        var pg = new PgProcess(process, tempDir);
+        var passfile = Internal.PrivateFile.Create("opsrunbook-pg", Encoding.UTF8.GetBytes($"*:*:*:{Escape(connection.Username ?? "")}:{Escape(connection.Password ?? "")}\n"));
+        psi.Environment["PGPASSFILE"] = passfile.Path;
+        Process process;
+        try
+        {
+            process = Internal.ChildProcesses.Start(psi);
+        }
+        catch
+        {
+            passfile.Dispose();
+            throw;
+        }
+        var pg = new PgProcess(process, passfile);
         pg.StderrDrained = Task.Run(async () =>
         {
             var buffer = new char[1024];
@@ -108,12 +114,6 @@ internal sealed class PgProcess : IAsyncDisposable
         {
         }
         Process.Dispose();
-        try
-        {
-            Directory.Delete(_tempDir, true);
-        }
-        catch (IOException)
-        {
-        }
+        _passfile.Dispose();
     }
 }

@@ -56,8 +56,8 @@ public static partial class PgTools
     {
         try
         {
-            var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(path, "--version") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
-            using var p = Process.Start(psi)!;
+            var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(path, ["--version"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+            using var p = Internal.ChildProcesses.Start(psi);
             var output = p.StandardOutput.ReadToEnd();
             p.WaitForExit(10_000);
             var m = VersionPattern().Match(output);

@@ -42,7 +42,7 @@ public static class RestoreRunner
         var (location, key) = BackupLocation.Split(plan.BackupUri);
         using var store = await BackupStores.OpenAsync(location, aws, secrets, redactor, ct).ConfigureAwait(false);
         var builder = await BuilderAsync(connection, secrets, redactor, ct).ConfigureAwait(false);
-        string? temp = null;
+        Internal.PrivateFile? temp = null;
         try
         {
             string file;
@@ -50,19 +50,20 @@ public static class RestoreRunner
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             if (location.IsS3)
             {
-                temp = Path.Combine(Directory.CreateTempSubdirectory("opsrunbook-restore").FullName, Path.GetFileName(key));
+                // A private file that nothing outlives (unlinked at once on Linux): a killed session leaves no dump in /tmp.
+                temp = Internal.PrivateFile.Create("opsrunbook-restore");
                 await using (var input = await store.OpenReadAsync(key, ct).ConfigureAwait(false))
-                await using (var output = File.Create(temp))
                 {
                     var buffer = new byte[1 << 20];
                     int n;
                     while ((n = await input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
                     {
                         hash.AppendData(buffer, 0, n);
-                        await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                        await temp.Stream.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
                     }
                 }
-                file = temp;
+                await temp.Stream.FlushAsync(ct).ConfigureAwait(false);
+                file = temp.Path;
             }
             else
             {
@@ -113,7 +114,7 @@ public static class RestoreRunner
         }
         finally
         {
-            if (temp is not null) Directory.Delete(Path.GetDirectoryName(temp)!, true);
+            temp?.Dispose();
         }
     }
 

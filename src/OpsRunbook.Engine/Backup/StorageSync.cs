@@ -96,7 +96,9 @@ public static class StorageSync
                         {
                             // A seekable body: with a non-seekable one the SDK frames the upload as aws-chunked even when
                             // told not to, and such stores keep the framing as the object's content.
-                            await using var body = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                            // A private file: nothing of the bucket's content is left in /tmp if the session is killed.
+                            using var temp = Internal.PrivateFile.Create("opsrunbook-copy");
+                            var body = temp.Stream;
                             using (var got = await s3.SendAsync($"GET {o.Key}", (c, t2) => c.GetObjectAsync(source.Bucket, o.Key, t2), t).ConfigureAwait(false))
                             await using (var guarded = s3.Guard(got.ResponseStream, $"GET {o.Key}"))
                             {

@@ -19,7 +19,7 @@ internal static class CliProcess
         Process process;
         try
         {
-            process = Process.Start(psi) ?? throw new FileNotFoundException($"{file} did not start", file);
+            process = ChildProcesses.Start(psi);
         }
         catch (Win32Exception e)
         {
