@@ -2,6 +2,7 @@ using System.Management.Automation;
 using OpsRunbook.Engine.Deploy;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Health;
+using OpsRunbook.Engine.Reporting;
 using OpsRunbook.PowerShell.Completers;
 
 namespace OpsRunbook.PowerShell;
@@ -58,29 +59,9 @@ public abstract class DeployCmdlet : OpsRunbookCmdlet
         }
     }
 
-    /// <summary>
-    /// Runs Engine work that reports steps from other threads: the pipeline thread writes them as verbose and progress
-    /// records while it waits, then the result (errors as <see cref="Run{T}"/> turns them).
-    /// </summary>
-    protected T RunReporting<T>(Func<Action<string>, Task<T>> work, string activity, string where)
-    {
-        var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var task = Task.Run(() => work(messages.Enqueue));
-        void Drain()
-        {
-            while (messages.TryDequeue(out var m))
-            {
-                WriteVerbose(m);
-                WriteProgress(new ProgressRecord(9, activity, m));
-            }
-        }
-        while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(500)) Drain();
-        Drain();
-        // A failure becomes a terminating error here; nothing more is written after it.
-        var result = Run(() => task, where);
-        WriteProgress(new ProgressRecord(9, activity, "Done") { RecordType = ProgressRecordType.Completed });
-        return result;
-    }
+    /// <summary>Runs Engine work that reports steps from other threads: each step a -Verbose line and the progress bar's status.</summary>
+    protected T RunReporting<T>(Func<Action<string>, Task<T>> work, string activity, string where) =>
+        RunObserved(progress => work(step => progress.Report(new OperationStatus(step, step))), activity, task => Run(() => task, where), activityId: 9);
 
     /// <summary>Runs Engine work; provider refusals, missing releases and health timeouts become terminating errors with the reason.</summary>
     protected T Run<T>(Func<Task<T>> work, string where)

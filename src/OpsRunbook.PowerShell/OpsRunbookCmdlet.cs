@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Reporting;
 using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.PowerShell;
@@ -40,6 +41,51 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(Secrets.Redactor.Scrub(message)), errorId, Category(kind), null));
             throw;
         }
+    }
+
+    /// <summary>
+    /// Runs long Engine work that says what it is doing (<see cref="OperationStatus"/>, from other threads) and writes it
+    /// from the pipeline thread while it waits: a -Verbose line per phase, -Debug lines for details, and one progress
+    /// bar (<paramref name="activity"/>) with the phase, the status and the percentage where the total is known.
+    /// <paramref name="finish"/> turns the finished task into the result (and its failures into errors).
+    /// </summary>
+    protected T RunObserved<T>(Func<IProgress<OperationStatus>, Task<T>> work, string activity, Func<Task<T>, T> finish, int activityId = 1)
+    {
+        var statuses = new StatusQueue();
+        var task = Task.Run(() => work(statuses));
+        string? phase = null;
+        void Drain()
+        {
+            OperationStatus? latest = null;
+            while (statuses.TryDequeue(out var s))
+            {
+                if (s.IsDebug)
+                {
+                    WriteDebug($"{s.Phase}: {s.Status}");
+                    continue;
+                }
+                if (s.Phase != phase) WriteVerbose(s.Status == s.Phase ? s.Phase : $"{s.Phase}: {s.Status}");
+                phase = s.Phase;
+                latest = s;
+            }
+            // Only the newest state reaches the bar: a thousand objects copied since the last look make one update.
+            if (latest is not null) WriteProgress(new ProgressRecord(activityId, activity, latest.Status) { CurrentOperation = latest.Phase, PercentComplete = latest.Percent ?? -1 });
+        }
+        while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(200)) Drain();
+        Drain();
+        try
+        {
+            return finish(task);
+        }
+        finally
+        {
+            WriteProgress(new ProgressRecord(activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+
+    private sealed class StatusQueue : System.Collections.Concurrent.ConcurrentQueue<OperationStatus>, IProgress<OperationStatus>
+    {
+        public void Report(OperationStatus value) => Enqueue(value);
     }
 
     /// <summary>

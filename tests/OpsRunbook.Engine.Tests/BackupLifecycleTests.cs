@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Reporting;
 using System.Diagnostics;
 using Npgsql;
 using OpsRunbook.Engine.Backup;
@@ -25,7 +26,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     }
 
     private async Task<BackupInfo> BackupAsync(BackupLocation destination, BackupFormat format = BackupFormat.Custom, BackupCompression compression = BackupCompression.Default,
-        IProgress<long>? progress = null, DateTimeOffset? now = null, AwsSettings? aws = null) =>
+        IProgress<OperationStatus>? progress = null, DateTimeOffset? now = null, AwsSettings? aws = null) =>
         await BackupRunner.RunAsync(new BackupRequest
         {
             Connection = Conn, Destinations = [destination], Aws = aws ?? S3(), System = "sandbox", Environment = "test", Format = format, Compression = compression, Now = now,
@@ -283,7 +284,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     }
 
     /// <summary>Kills pg_dump on the first progress report, after checking what its process exposes.</summary>
-    private sealed class KillPgDump(string password) : IProgress<long>
+    private sealed class KillPgDump(string password) : IProgress<OperationStatus>
     {
         /// <summary>A token-like value in this process's environment, as a session with FLY_API_TOKEN set has.</summary>
         public const string Canary = "fo1_canary-token-9f3c";
@@ -291,9 +292,10 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         public bool Killed { get; private set; }
         public List<string> Exposed { get; } = [];
 
-        public void Report(long value)
+        public void Report(OperationStatus value)
         {
-            if (Killed) return;
+            // The dump's first report: pg_dump is running (the snapshot's come before it starts).
+            if (Killed || value.Phase != "Dump" || value.IsDebug) return;
             foreach (var p in Process.GetProcessesByName("pg_dump"))
             {
                 var cmdline = File.ReadAllText($"/proc/{p.Id}/cmdline");

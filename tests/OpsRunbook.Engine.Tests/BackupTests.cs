@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Reporting;
 using System.Security.Cryptography;
 using Npgsql;
 using OpsRunbook.Engine.Backup;
@@ -31,8 +32,8 @@ public class BackupTests(TestServers servers) : BackupTestBase(servers)
         try
         {
             var s3 = S3Location();
-            long lastProgress = 0;
-            var info = await BackupRunner.RunAsync(Request(new BackupLocation(_local), s3), _db.Resolver, _db.Resolver.Redactor, new Progress<long>(b => lastProgress = b), Ct);
+            var statuses = new StatusRecorder();
+            var info = await BackupRunner.RunAsync(Request(new BackupLocation(_local), s3), _db.Resolver, _db.Resolver.Redactor, statuses, Ct);
             Assert.True(info.Status == "Succeeded", info.Error);
             Assert.Matches(@"sandbox/test/t_[0-9a-f]{12}/\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\.dump$", info.BackupUri.Replace('\\', '/'));
             Assert.Equal(2, info.Destinations.Count);
@@ -42,6 +43,11 @@ public class BackupTests(TestServers servers) : BackupTestBase(servers)
             Assert.StartsWith("PGDMP", System.Text.Encoding.ASCII.GetString(bytes, 0, 5));
             var manifest = BackupManifest.Parse(await File.ReadAllBytesAsync(info.ManifestUri!, Ct), info.ManifestUri!);
             Assert.Equal(1234, manifest.Tables.Single(t => t.Name == table).Rows);
+            // What -Verbose and the progress bar show, phase by phase; details for -Debug; never the password.
+            Assert.Equal(["Snapshot", "Dump", "Store", "Manifest"], statuses.Where(x => !x.IsDebug).Select(x => x.Phase).Distinct());
+            Assert.Contains(statuses, x => x is { Phase: "Dump", IsDebug: false } && x.Status.Contains("MiB written to 2 destination(s)", StringComparison.Ordinal));
+            Assert.Contains(statuses, x => x.IsDebug && x.Status.Contains("--snapshot=", StringComparison.Ordinal));
+            Assert.DoesNotContain(statuses, x => x.Status.Contains(Servers["OPSRUNBOOK_PG_PASSWORD"], StringComparison.Ordinal));
             Assert.Equal("custom", manifest.Format);
             Assert.StartsWith("pg_dump (PostgreSQL) 15", manifest.PgDumpVersion);
             Assert.False(Directory.EnumerateFiles(_local, "*.partial", SearchOption.AllDirectories).Any());

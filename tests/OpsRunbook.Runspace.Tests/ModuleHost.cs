@@ -44,6 +44,21 @@ public static class ModuleHost
         }
     }
 
+    /// <summary>Runs <paramref name="script"/> in a new runspace and returns the PowerShell with every stream it wrote (progress too).</summary>
+    public static PowerShell RunWithStreams(string script, IDictionary<string, object?>? variables = null)
+    {
+        var runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
+        runspace.Open();
+        runspace.SessionStateProxy.SetVariable("Module", Manifest);
+        runspace.SessionStateProxy.SetVariable("Config", SandboxConfig);
+        foreach (var (name, value) in variables ?? new Dictionary<string, object?>()) runspace.SessionStateProxy.SetVariable(name, value);
+        var ps = PowerShell.Create();
+        ps.Runspace = runspace;
+        ps.AddScript(script);
+        ps.Invoke();
+        return ps;
+    }
+
     /// <summary>Like <see cref="Run"/>, failing the test on any error record.</summary>
     public static Collection<PSObject> RunClean(string script, IDictionary<string, object?>? variables = null, System.Management.Automation.Runspaces.Runspace? runspace = null)
     {

@@ -213,6 +213,18 @@ Describe 'Backup pipeline' -Skip:(-not $HaveServers) {
         @(Get-ChildItem -Recurse -File $folder -Filter *.partial) | Should -BeNullOrEmpty
     }
 
+    It 'copies a bucket prefix and says how far it is' {
+        # The sandbox's S3 backups (the test above made at least one) are the objects to copy.
+        $target = "s3://opsrunbook-backups/copies-$([guid]::NewGuid().ToString('N').Substring(0, 8))/{date}/"
+        $output = Backup-StorageBucket -Source s3://opsrunbook-backups/sandbox/ -Destination $target -Environment sandbox -ConfigPath $SandboxConfig -Verbose 4>&1
+        $result = $output | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $verbose = $output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        $result.Failed | Should -Be 0
+        $result.Copied | Should -BeGreaterThan 0
+        $verbose | Where-Object { $_ -like 'Copy: * objects (* MiB) in s3://opsrunbook-backups/sandbox/*' } | Should -Not -BeNullOrEmpty
+        @($verbose | Where-Object { $_ -like 'Copy:*' }).Count | Should -Be 1 -Because 'one verbose line per phase, not per object'
+    }
+
     It 'removes the last backup of a database only by name, and says so' {
         $folder = Join-Path $TestDrive 'by-name'
         $backup = Backup-Database sandbox -ConfigPath $SandboxConfig -Destination $folder

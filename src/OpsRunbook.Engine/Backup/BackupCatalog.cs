@@ -159,7 +159,7 @@ public static class BackupCatalog
     /// with a restore check, restores into a scratch database, runs pg_amcheck, compares tables and rows, and drops it.
     /// </summary>
     public static async Task<BackupVerification> VerifyAsync(IBackupStore store, string dumpKey, VerifyOptions options, ISecretResolver secrets, SecretRedactor redactor,
-        string? environment, CancellationToken ct)
+        string? environment, CancellationToken ct, IProgress<OperationStatus>? progress = null)
     {
         var uri = store.Location.UriOf(dumpKey);
         var manifest = await ReadManifestAsync(store, dumpKey, ct).ConfigureAwait(false);
@@ -177,7 +177,10 @@ public static class BackupCatalog
         }
         var problems = new List<string>();
         // Pass 1: checksum and size, and the archive's readability, in one read.
-        var (size, sha, readable, entries, tocProblem) = await ReadAndInspectAsync(store, dumpKey, manifest, ct).ConfigureAwait(false);
+        progress?.Report(new OperationStatus("Checksum", $"reading {uri} ({manifest.SizeBytes / 1048576.0:0.0} MiB): SHA-256 and the archive's table of contents"));
+        var bytes = new ByteProgress(progress, "Checksum", "read", manifest.SizeBytes);
+        var (size, sha, readable, entries, tocProblem) = await ReadAndInspectAsync(store, dumpKey, manifest, bytes, ct).ConfigureAwait(false);
+        progress?.Report(OperationStatus.Debug("Checksum", $"size {size}, SHA-256 {sha[..12]}…, {entries?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} archive entries"));
         var sizeOk = size == manifest.SizeBytes;
         var shaOk = string.Equals(sha, manifest.Sha256, StringComparison.OrdinalIgnoreCase);
         if (!sizeOk) problems.Add($"size {size} differs from the manifest's {manifest.SizeBytes}");
@@ -199,12 +202,14 @@ public static class BackupCatalog
             try
             {
                 var sw = Stopwatch.StartNew();
-                var restore = await RestoreIntoAsync(store, dumpKey, manifest, builder, scratch, create: true, jobs: 1, localFile: null, ct, skippedExtensions).ConfigureAwait(false);
+                var restore = await RestoreIntoAsync(store, dumpKey, manifest, builder, scratch, create: true, jobs: 1, localFile: null, ct, skippedExtensions, progress: progress).ConfigureAwait(false);
                 restoreDuration = sw.Elapsed;
                 if (restore is not null) problems.Add(redactor.Scrub(restore));
                 else
                 {
+                    progress?.Report(new OperationStatus("AmCheck", $"pg_amcheck on {scratch}: every table and index"));
                     amcheck = await AmCheckAsync(builder, scratch, redactor, ct).ConfigureAwait(false);
+                    progress?.Report(new OperationStatus("Compare", $"{manifest.Tables.Count} tables' rows against the manifest"));
                     if (amcheck.StartsWith("Failed", StringComparison.Ordinal)) problems.Add("pg_amcheck: " + amcheck);
                     (matched, mismatches) = await CompareTablesAsync(builder, scratch, manifest, ct).ConfigureAwait(false);
                     problems.AddRange(mismatches.Select(m => "table " + m));
@@ -251,12 +256,17 @@ public static class BackupCatalog
         return verification;
     }
 
-    private static async Task<(long size, string sha, bool readable, int? entries, string? problem)> ReadAndInspectAsync(IBackupStore store, string dumpKey, BackupManifest manifest, CancellationToken ct)
+    private static async Task<(long size, string sha, bool readable, int? entries, string? problem)> ReadAndInspectAsync(IBackupStore store, string dumpKey, BackupManifest manifest,
+        ByteProgress bytes, CancellationToken ct)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long size = 0;
         await using var input = await store.OpenReadAsync(dumpKey, ct).ConfigureAwait(false);
-        var hashing = new HashingReadStream(input, hash, n => size += n);
+        var hashing = new HashingReadStream(input, hash, n =>
+        {
+            size += n;
+            bytes.Add(n);
+        });
         bool readable;
         int? entries = null;
         string? problem = null;
@@ -351,9 +361,32 @@ public static class BackupCatalog
     /// (parallel with a local file), psql for plain dumps. Returns null on success, else what went wrong.
     /// </summary>
     internal static async Task<string?> RestoreIntoAsync(IBackupStore store, string dumpKey, BackupManifest manifest, NpgsqlConnectionStringBuilder builder,
-        string database, bool create, int jobs, string? localFile, CancellationToken ct, List<string>? skippedExtensions = null, Task<string>? tableOfContents = null)
+        string database, bool create, int jobs, string? localFile, CancellationToken ct, List<string>? skippedExtensions = null, Task<string>? tableOfContents = null,
+        IProgress<OperationStatus>? progress = null, string phase = "Restore")
     {
         if (create) await CreateDatabaseAsync(builder, database, ct).ConfigureAwait(false);
+        // The rows the backup holds (counted when it was made, else the planner's estimate): the restore's 100%.
+        var totalRows = manifest.Tables.Sum(t => t.Rows ?? t.RowEstimate);
+        var appName = $"OpsRunbook restore {database}";
+        progress?.Report(new OperationStatus(phase, $"restoring into {database} ({manifest.Format}, {(localFile is not null && jobs > 1 ? $"{jobs} jobs" : "1 job")}, {manifest.Tables.Count} tables, {totalRows:N0} rows)"));
+        using var stopProgress = new CancellationTokenSource();
+        var rowProgress = progress is null ? Task.CompletedTask : CopyProgress.RunAsync(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Database = database }, appName,
+            rows => progress.Report(new OperationStatus(phase, $"{rows:N0} of {totalRows:N0} rows restored into {database}", OperationStatus.PercentOf(rows, totalRows))),
+            m => progress.Report(OperationStatus.Debug(phase, m)), TimeSpan.FromSeconds(1), stopProgress.Token);
+        try
+        {
+            return await RestoreRowsAsync(store, dumpKey, manifest, builder, database, jobs, localFile, appName, progress, phase, skippedExtensions, tableOfContents, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stopProgress.CancelAsync().ConfigureAwait(false);
+            await rowProgress.ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<string?> RestoreRowsAsync(IBackupStore store, string dumpKey, BackupManifest manifest, NpgsqlConnectionStringBuilder builder, string database,
+        int jobs, string? localFile, string appName, IProgress<OperationStatus>? progress, string phase, List<string>? skippedExtensions, Task<string>? tableOfContents, CancellationToken ct)
+    {
         var major = MajorOf(manifest.PgDumpVersion);
         var creatable = await CreatableExtensionsAsync(builder, ct).ConfigureAwait(false);
         if (manifest.Format == "custom")
@@ -381,7 +414,8 @@ public static class BackupCatalog
                 if (jobs > 1) args.Add("--jobs=" + jobs);
                 args.Add(localFile);
             }
-            await using var pg = PgProcess.Start(tool, args, builder, database, redirectStdin: localFile is null);
+            progress?.Report(OperationStatus.Debug(phase, $"{tool.Path} {string.Join(' ', args)}"));
+            await using var pg = PgProcess.Start(tool, args, builder, database, redirectStdin: localFile is null, applicationName: appName);
             if (localFile is null)
             {
                 await using (var input = await store.OpenReadAsync(dumpKey, ct).ConfigureAwait(false))
@@ -394,7 +428,8 @@ public static class BackupCatalog
             return code == 0 ? null : $"pg_restore exited with code {pg.Process.ExitCode}: {pg.StderrTail.Trim()}";
         }
         var psql = PgTools.Find("psql", major);
-        await using (var pg = PgProcess.Start(psql, ["--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1", "--single-transaction", "--file=-", "--output=/dev/null"], builder, database, redirectStdin: true))
+        await using (var pg = PgProcess.Start(psql, ["--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1", "--single-transaction", "--file=-", "--output=/dev/null"], builder, database, redirectStdin: true,
+            applicationName: appName))
         {
             await using (var input = localFile is null ? await store.OpenReadAsync(dumpKey, ct).ConfigureAwait(false) : File.OpenRead(localFile))
             {

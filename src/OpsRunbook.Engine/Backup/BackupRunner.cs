@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Npgsql;
 using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Database;
+using OpsRunbook.Engine.Reporting;
 using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.Engine.Backup;
@@ -82,7 +83,7 @@ public static class BackupRunner
     };
 
     /// <summary>Takes the backup. Failures are a BackupInfo with Status Failed; only cancellation throws.</summary>
-    public static async Task<BackupInfo> RunAsync(BackupRequest request, ISecretResolver secrets, SecretRedactor redactor, IProgress<long>? progress, CancellationToken ct)
+    public static async Task<BackupInfo> RunAsync(BackupRequest request, ISecretResolver secrets, SecretRedactor redactor, IProgress<OperationStatus>? progress, CancellationToken ct)
     {
         if (request.Destinations.Count == 0) throw new ArgumentException("give at least one destination (runbook.json \"backup\".\"destination\" or -Destination)");
         if (request.Format == BackupFormat.Custom && request.Compression is BackupCompression.Gzip or BackupCompression.Zstd)
@@ -124,12 +125,19 @@ public static class BackupRunner
             while (await r.ReadAsync(ct).ConfigureAwait(false)) tables.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
         }
 
+        var where = $"{Health.HostPort.OfConnection(builder.ConnectionString) ?? builder.Host}/{database}";
+        var estimatedRows = tables.Sum(t => t.estimate);
+        progress?.Report(new OperationStatus("Snapshot", $"{where}: PostgreSQL {serverVersion}, snapshot {snapshot} exported"));
+        progress?.Report(OperationStatus.Debug("Snapshot", $"{tables.Count} tables, about {estimatedRows:N0} rows by the planner's estimate; key {key}"));
         var pgDump = PgTools.Find("pg_dump", serverMajor);
         var stores = new List<IBackupStore>();
         var uploads = new List<IBackupUpload>();
         var completed = new List<int>();
         PgProcess? dump = null;
         Process? zstd = null;
+        DumpTracker? tracker = null;
+        using var stopProgress = new CancellationTokenSource();
+        var rowProgress = Task.CompletedTask;
         try
         {
             foreach (var d in request.Destinations)
@@ -144,11 +152,20 @@ public static class BackupRunner
             var args = new List<string> { "--format=" + (request.Format == BackupFormat.Custom ? "custom" : "plain"), "--snapshot=" + snapshot, "--no-password" };
             if (request.Format == BackupFormat.Custom && request.CompressionLevel is { } level) args.Add("--compress=" + level);
             if (request.Format == BackupFormat.Custom && request.Compression == BackupCompression.None) args.Add("--compress=0");
-            dump = PgProcess.Start(pgDump, args, builder, database, redirectStdout: true);
+            // A name of this run's own, so the server's COPY progress of this pg_dump can be told from others'.
+            var appName = $"OpsRunbook pg_dump {key.Split('/').Last()}";
+            dump = PgProcess.Start(pgDump, args, builder, database, redirectStdout: true, applicationName: appName);
+            progress?.Report(OperationStatus.Debug("Dump", $"{pgDump.Path} {string.Join(' ', args)} ({pgDump.VersionText})"));
+            tracker = new DumpTracker(progress, estimatedRows, request.Destinations.Count);
+            if (progress is not null)
+            {
+                var rowsBuilder = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Database = database };
+                rowProgress = CopyProgress.RunAsync(rowsBuilder, appName, tracker.Rows, m => progress.Report(OperationStatus.Debug("Dump", m)), TimeSpan.FromSeconds(1), stopProgress.Token);
+            }
 
             var counting = request.CountRows ? CountRowsAsync(snapshotConnection, tables, ct) : Task.FromResult<Dictionary<(string, string), long>>([]);
 
-            var sink = new SinkStream(uploads, request.Destinations.Select(d => d.UriOf(key)).ToList(), progress, ct);
+            var sink = new SinkStream(uploads, request.Destinations.Select(d => d.UriOf(key)).ToList(), tracker, ct);
             Stream source = dump.Process.StandardOutput.BaseStream;
             Internal.PipeBuffer.TryEnlarge(source, PipeBytes);
             Task? pump = null;
@@ -202,6 +219,8 @@ public static class BackupRunner
                 await zstd.WaitForExitAsync(ct).ConfigureAwait(false);
                 if (zstd.ExitCode != 0) throw new BackupFailedException($"zstd exited with code {zstd.ExitCode}: {await zstd.StandardError.ReadToEndAsync(ct).ConfigureAwait(false)}");
             }
+            await stopProgress.CancelAsync().ConfigureAwait(false);
+            progress?.Report(new OperationStatus("Store", $"{sink.Bytes / 1048576.0:0.0} MiB dumped; completing {uploads.Count} destination(s)"));
             var counts = await counting.ConfigureAwait(false);
             // Remote stores first (they fail most), local last; if one fails, the ones already completed are removed.
             foreach (var i in Enumerable.Range(0, uploads.Count).OrderBy(i => request.Destinations[i].IsS3 ? 0 : 1))
@@ -235,6 +254,7 @@ public static class BackupRunner
                 Tables = tables.Select(t => new BackupTable(t.schema, t.name, t.estimate, counts.TryGetValue((t.schema, t.name), out var c) ? c : null)).ToList(),
             };
             // Only now, with every byte stored: the manifest that makes it a backup.
+            progress?.Report(new OperationStatus("Manifest", $"SHA-256 {manifest.Sha256[..12]}…, {manifest.Tables.Count} tables: writing the manifest beside each copy"));
             foreach (var s in stores) await s.PutAsync(BackupManifest.KeyFor(key), manifest.ToJson(), ct).ConfigureAwait(false);
             return new BackupInfo
             {
@@ -282,6 +302,8 @@ public static class BackupRunner
         }
         finally
         {
+            await stopProgress.CancelAsync().ConfigureAwait(false);
+            await rowProgress.ConfigureAwait(false);
             if (dump is not null) await dump.DisposeAsync().ConfigureAwait(false);
             zstd?.Dispose();
             foreach (var u in uploads) await u.DisposeAsync().ConfigureAwait(false);
@@ -436,6 +458,40 @@ public static class BackupRunner
             throw new BackupFailedException(ex is UnauthorizedAccessException || (ex is IOException and not System.Net.Http.HttpIOException && ex.InnerException is null)
                 ? $"writing {uri} failed: {ex.Message}"
                 : $"storing {uri} failed: {Health.Checks.FailureDescriber.Describe(ex, uri)}");
+        }
+    }
+
+    /// <summary>
+    /// The dump's progress: bytes written (from the sink) and rows copied (from the server's COPY progress) against the
+    /// planner's row estimate, which gives the percentage; reported at most a few times a second.
+    /// </summary>
+    private sealed class DumpTracker(IProgress<OperationStatus>? progress, long estimatedRows, int destinations) : IProgress<long>
+    {
+        private long _bytes, _rows, _lastReport;
+
+        public void Report(long bytes)
+        {
+            Interlocked.Exchange(ref _bytes, bytes);
+            Send(force: false);
+        }
+
+        public void Rows(long rows)
+        {
+            Interlocked.Exchange(ref _rows, rows);
+            Send(force: true);
+        }
+
+        private void Send(bool force)
+        {
+            if (progress is null) return;
+            var now = Environment.TickCount64;
+            var last = Interlocked.Read(ref _lastReport);
+            if (!force && now - last < 250 && last != 0) return;
+            Interlocked.Exchange(ref _lastReport, now);
+            var rows = Interlocked.Read(ref _rows);
+            var total = Math.Max(estimatedRows, rows);
+            var of = estimatedRows > 0 ? $", {rows:N0} of about {total:N0} rows" : "";
+            progress.Report(new OperationStatus("Dump", $"{Interlocked.Read(ref _bytes) / 1048576.0:0.0} MiB written to {destinations} destination(s){of}", OperationStatus.PercentOf(rows, total)));
         }
     }
 

@@ -42,7 +42,8 @@ internal sealed class PgProcess : IAsyncDisposable
         }
     }
 
-    public static PgProcess Start(PgTool tool, IEnumerable<string> arguments, NpgsqlConnectionStringBuilder connection, string? database, bool redirectStdin = false, bool redirectStdout = false)
+    public static PgProcess Start(PgTool tool, IEnumerable<string> arguments, NpgsqlConnectionStringBuilder connection, string? database, bool redirectStdin = false, bool redirectStdout = false,
+        string? applicationName = null)
     {
         var psi = new ProcessStartInfo(tool.Path)
         {
@@ -58,7 +59,7 @@ internal sealed class PgProcess : IAsyncDisposable
         psi.Environment["PGPORT"] = connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["PGUSER"] = connection.Username;
         psi.Environment["PGDATABASE"] = database ?? connection.Database;
-        psi.Environment["PGAPPNAME"] = "OpsRunbook " + tool.Name;
+        psi.Environment["PGAPPNAME"] = applicationName ?? "OpsRunbook " + tool.Name;
         psi.Environment["PGCONNECT_TIMEOUT"] = Math.Max(2, connection.Timeout).ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["PGSSLMODE"] = connection.SslMode switch
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Database;
+using OpsRunbook.Engine.Reporting;
 using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.Engine.Backup;
@@ -35,7 +36,7 @@ public static class RestoreRunner
     /// a mismatch stops before the target is touched. An existing target is replaced only with <paramref name="replace"/>.
     /// </summary>
     public static async Task<RestoreResult> RunAsync(RestorePlan plan, bool replace, int jobs, SecretValue connection, AwsSettings? aws, ISecretResolver secrets, SecretRedactor redactor,
-        string? environment, CancellationToken ct)
+        string? environment, CancellationToken ct, IProgress<OperationStatus>? progress = null)
     {
         var sw = Stopwatch.StartNew();
         RestoreResult Failed(string error) => new() { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Failed", Duration = sw.Elapsed, Error = redactor.Scrub(error) };
@@ -52,6 +53,8 @@ public static class RestoreRunner
             {
                 // A private file that nothing outlives (unlinked at once on Linux): a killed session leaves no dump in /tmp.
                 temp = Internal.PrivateFile.Create("opsrunbook-restore");
+                progress?.Report(new OperationStatus("Download", $"{plan.BackupUri} ({plan.Manifest.SizeBytes / 1048576.0:0.0} MiB), checking its SHA-256 on the way"));
+                var downloaded = new ByteProgress(progress, "Download", "downloaded", plan.Manifest.SizeBytes);
                 await using (var input = await store.OpenReadAsync(key, ct).ConfigureAwait(false))
                 {
                     var buffer = new byte[1 << 20];
@@ -60,6 +63,7 @@ public static class RestoreRunner
                     {
                         hash.AppendData(buffer, 0, n);
                         await temp.Stream.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                        downloaded.Add(n);
                     }
                 }
                 await temp.Stream.FlushAsync(ct).ConfigureAwait(false);
@@ -70,10 +74,16 @@ public static class RestoreRunner
                 file = location.UriOf(key);
                 // The archive's table of contents is read (read-only) while the checksum is computed: it is needed next.
                 tableOfContents = BackupCatalog.StartTableOfContents(store, key, plan.Manifest, file, ct);
+                progress?.Report(new OperationStatus("Checksum", $"{file} ({plan.Manifest.SizeBytes / 1048576.0:0.0} MiB): SHA-256 against the manifest"));
+                var read = new ByteProgress(progress, "Checksum", "read", plan.Manifest.SizeBytes);
                 await using var input = File.OpenRead(file);
                 var buffer = new byte[1 << 20];
                 int n;
-                while ((n = await input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) hash.AppendData(buffer, 0, n);
+                while ((n = await input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                {
+                    hash.AppendData(buffer, 0, n);
+                    read.Add(n);
+                }
             }
             var sha = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
             if (!string.Equals(sha, plan.Manifest.Sha256, StringComparison.OrdinalIgnoreCase))
@@ -89,7 +99,7 @@ public static class RestoreRunner
             }
             if (!exists)
             {
-                var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, plan.Database, create: true, jobs, file, ct, tableOfContents: tableOfContents).ConfigureAwait(false);
+                var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, plan.Database, create: true, jobs, file, ct, tableOfContents: tableOfContents, progress: progress).ConfigureAwait(false);
                 return error is null
                     ? new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Succeeded", Duration = sw.Elapsed }
                     : Failed(error);
@@ -101,8 +111,10 @@ public static class RestoreRunner
             var restored = false;
             try
             {
-                var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, staging, create: true, jobs, file, ct, tableOfContents: tableOfContents).ConfigureAwait(false);
+                progress?.Report(OperationStatus.Debug("Restore", $"{plan.Database} exists: restoring beside it as {staging}, then swapping the names"));
+                var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, staging, create: true, jobs, file, ct, tableOfContents: tableOfContents, progress: progress).ConfigureAwait(false);
                 if (error is not null) return Failed($"{error}; the existing database {plan.Database} was not touched");
+                progress?.Report(new OperationStatus("Swap", $"{staging} becomes {plan.Database}; the old one is dropped"));
                 await BackupCatalog.SwapDatabaseAsync(builder, staging, plan.Database, Shorten(plan.Database, "_replaced_" + suffix), ct).ConfigureAwait(false);
                 restored = true;
                 return new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Succeeded", Replaced = true, Duration = sw.Elapsed };

@@ -46,7 +46,7 @@ public static class StorageSync
 {
     /// <summary>Copies every object under <paramref name="source"/> to <paramref name="destination"/>.</summary>
     public static async Task<BucketSyncResult> SyncAsync(BackupLocation source, BackupLocation destination, AwsSettings? aws, int parallel, ISecretResolver secrets,
-        SecretRedactor redactor, string? environment, IProgress<int>? progress, CancellationToken ct)
+        SecretRedactor redactor, string? environment, IProgress<OperationStatus>? progress, CancellationToken ct)
     {
         if (!source.IsS3 || !destination.IsS3) throw new ArgumentException("Backup-StorageBucket copies between s3:// locations");
         var sw = System.Diagnostics.Stopwatch.StartNew();
@@ -54,6 +54,8 @@ public static class StorageSync
         using var s3 = await S3ClientFactory.CreateRequestsAsync(settings, secrets, redactor, ct).ConfigureAwait(false);
         var sourceObjects = await ListAsync(s3, source, ct).ConfigureAwait(false);
         var existing = (await ListAsync(s3, destination, ct).ConfigureAwait(false)).ToDictionary(o => o.Key[destination.Prefix.Length..], StringComparer.Ordinal);
+        var totalBytes = sourceObjects.Sum(o => o.Size ?? 0);
+        progress?.Report(new OperationStatus("Copy", $"{sourceObjects.Count} objects ({totalBytes / 1048576.0:0.0} MiB) in {source.Root}, {existing.Count} already in {destination.Root}"));
         int copied = 0, skipped = 0, failed = 0, done = 0, streamed = 0;
         var serverSide = true;
         long bytes = 0;
@@ -128,7 +130,9 @@ public static class StorageSync
                     errors.Enqueue($"{o.Key}: {ex.Message}");
                 }
             }
-            progress?.Report(Interlocked.Increment(ref done));
+            var finished = Interlocked.Increment(ref done);
+            progress?.Report(new OperationStatus("Copy", $"{finished} of {sourceObjects.Count} objects ({Volatile.Read(ref copied)} copied, {Volatile.Read(ref skipped)} unchanged, {Volatile.Read(ref failed)} failed)",
+                OperationStatus.PercentOf(finished, sourceObjects.Count)));
         }).ConfigureAwait(false);
         return new BucketSyncResult
         {

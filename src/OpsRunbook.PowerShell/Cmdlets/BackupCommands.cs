@@ -76,27 +76,13 @@ public sealed class BackupDatabaseCommand : BackupCmdlet
             CountRows = !NoRowCount,
             CaCertificatePath = env?.Database?.CaCertificate,
         };
-        var progress = new LatestBytes();
-        var backup = Task.Run(() => BackupRunner.RunAsync(request, Secrets, Secrets.Redactor, progress, Cancellation));
-        // Progress arrives on other threads; the pipeline thread reports it while it waits.
-        while (!((IAsyncResult)backup).AsyncWaitHandle.WaitOne(500))
-        {
-            WriteProgress(new ProgressRecord(3, "Backup-Database", $"{progress.Bytes / 1048576.0:0.0} MiB streamed to {destinations.Count} destination(s)"));
-        }
-        var info = Run(() => backup, destinations[0].Root);
-        WriteProgress(new ProgressRecord(3, "Backup-Database", "Done") { RecordType = ProgressRecordType.Completed });
+        var info = RunObserved(progress => BackupRunner.RunAsync(request, Secrets, Secrets.Redactor, progress, Cancellation), "Backup-Database",
+            task => Run(() => task, destinations[0].Root), activityId: 3);
         if (info.Status == "Failed")
         {
             WriteError(new ErrorRecord(new InvalidOperationException($"backup of {info.Database} failed: {info.Error}"), "OpsRunbook.BackupFailed", ErrorCategory.WriteError, info));
         }
         WriteObject(info);
-    }
-
-    private sealed class LatestBytes : IProgress<long>
-    {
-        private long _bytes;
-        public long Bytes => Interlocked.Read(ref _bytes);
-        public void Report(long value) => Interlocked.Exchange(ref _bytes, value);
     }
 }
 
@@ -204,11 +190,11 @@ public sealed class TestDatabaseBackupCommand : BackupCmdlet
         foreach (var uri in BackupUri!)
         {
             var (location, key) = BackupLocation.Split(UriOf(uri));
-            var verification = Run(async () =>
+            var verification = RunObserved(async progress =>
             {
                 using var store = await BackupStores.OpenAsync(location, env?.Aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
-                return await BackupCatalog.VerifyAsync(store, key, options, Secrets, Secrets.Redactor, env?.Name, Cancellation).ConfigureAwait(false);
-            }, uri);
+                return await BackupCatalog.VerifyAsync(store, key, options, Secrets, Secrets.Redactor, env?.Name, Cancellation, progress).ConfigureAwait(false);
+            }, $"Test-DatabaseBackup {uri}", task => Run(() => task, uri), activityId: 4);
             if (verification.Status != "Verified")
             {
                 var (id, category) = verification switch
@@ -295,7 +281,8 @@ public sealed class RestoreDatabaseCommand : BackupCmdlet
                 "OpsRunbook.RestoreTargetExists", ErrorCategory.ResourceExists, plan.Database));
         }
         if (!ShouldAct($"{plan.Database} from {uri}", action, Force)) return;
-        var result = Run(() => RestoreRunner.RunAsync(plan, Force, Jobs, connection, env?.Aws, Secrets, Secrets.Redactor, env?.Name, Cancellation), uri);
+        var result = RunObserved(progress => RestoreRunner.RunAsync(plan, Force, Jobs, connection, env?.Aws, Secrets, Secrets.Redactor, env?.Name, Cancellation, progress),
+            $"Restore-Database {plan.Database}", task => Run(() => task, uri), activityId: 5);
         if (result.Status != "Succeeded")
         {
             WriteError(new ErrorRecord(new InvalidOperationException($"restore of {uri} into {result.Database} failed: {result.Error}"), "OpsRunbook.RestoreFailed", ErrorCategory.InvalidResult, result));
@@ -507,7 +494,8 @@ public sealed class BackupStorageBucketCommand : BackupCmdlet
         var destination = new BackupLocation(Destination.Replace("{date}", DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         var source = new BackupLocation(Source);
         if (!ShouldProcess(destination.Root, $"Copy every changed object from {source.Root}")) return;
-        var result = Run(() => StorageSync.SyncAsync(source, destination, env?.Aws, ThrottleLimit, Secrets, Secrets.Redactor, env?.Name, null, Cancellation), source.Root);
+        var result = RunObserved(progress => StorageSync.SyncAsync(source, destination, env?.Aws, ThrottleLimit, Secrets, Secrets.Redactor, env?.Name, progress, Cancellation),
+            "Backup-StorageBucket", task => Run(() => task, source.Root), activityId: 6);
         if (result.Failed > 0)
         {
             WriteError(new ErrorRecord(new InvalidOperationException($"{result.Failed} objects failed to copy: {string.Join("; ", result.Errors.Take(5))}"), "OpsRunbook.StorageCopyFailed", ErrorCategory.WriteError, result));
