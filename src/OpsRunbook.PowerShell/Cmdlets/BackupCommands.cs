@@ -17,6 +17,8 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// row count taken in the dump's own snapshot. If anything fails — pg_dump exits non-zero or is killed, a store errors
 /// after retries, the run is cancelled — the partial file is removed, the upload abandoned, and no manifest is written:
 /// nothing that looks like a good backup is left. Objects are named {system}/{environment}/{database}/{UTC timestamp}.
+/// -Verbose writes one line per phase (snapshot, dump, store, manifest), -Debug the details (pg_dump's arguments, row
+/// estimates), and the progress bar shows the rows dumped so far against the planner's estimate.
 /// </remarks>
 /// <example>
 /// <code>Backup-Database production</code>
@@ -149,6 +151,8 @@ public sealed class GetDatabaseBackupCommand : BackupCmdlet
 /// next to the target (-RtoTarget, or the environment's "backup"."rto"). Extensions the restoring role may not create
 /// are left out and listed. A backup that passes a restore check is marked, and retention never removes the newest
 /// marked backup. One BackupVerification per backup; a failed one is also an error record.
+/// -Verbose writes one line per phase (checksum, restore, pg_amcheck, compare), -Debug the details, and the progress
+/// bar a percentage of the bytes read and the rows restored.
 /// </remarks>
 /// <example>
 /// <code>Get-DatabaseBackup production | Select-Object -First 1 | Test-DatabaseBackup -RestoreCheck</code>
@@ -224,6 +228,8 @@ public sealed class TestDatabaseBackupCommand : BackupCmdlet
 /// pg_restore leaves the old database as it was (and the half-restored one is dropped).
 /// Custom archives restore with pg_restore (--no-owner, --exit-on-error, -Jobs in parallel), plain dumps with psql in
 /// one transaction. The RestoreResult reports the duration.
+/// -Verbose writes one line per phase (download or checksum, restore, swap), -Debug pg_restore's arguments, and the
+/// progress bar a percentage of the bytes read and the rows restored.
 /// </remarks>
 /// <example>
 /// <code>Get-DatabaseBackup production | Select-Object -First 1 | Restore-Database -Environment staging -Jobs 4</code>
@@ -463,6 +469,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
 /// (some misread x-amz-copy-source) are copied through this machine instead, and counted as streamed. The
 /// BucketSyncResult counts copied, unchanged and failed objects and the bytes copied. {date} in -Destination becomes
 /// today's UTC date (yyyyMMdd).
+/// -Verbose says how many objects there are on each side; the progress bar counts the objects done.
 /// </remarks>
 /// <example>
 /// <code>Backup-StorageBucket -Source s3://formula-pm-storage/ -Destination 's3://formula-pm-backup/files/{date}/' -Environment production</code>
