@@ -56,7 +56,9 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
         string? phase = null;
         void Drain()
         {
-            OperationStatus? latest = null;
+            // The bar gets the newest state of each phase seen since the last look (a thousand objects copied make one
+            // update), and every phase at least once, however quickly it passed.
+            var latest = new List<OperationStatus>();
             while (statuses.TryDequeue(out var s))
             {
                 if (s.IsDebug)
@@ -66,10 +68,10 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
                 }
                 if (s.Phase != phase) WriteVerbose(s.Status == s.Phase ? s.Phase : $"{s.Phase}: {s.Status}");
                 phase = s.Phase;
-                latest = s;
+                if (latest.Count > 0 && latest[^1].Phase == s.Phase) latest[^1] = s;
+                else latest.Add(s);
             }
-            // Only the newest state reaches the bar: a thousand objects copied since the last look make one update.
-            if (latest is not null) WriteProgress(new ProgressRecord(activityId, activity, latest.Status) { CurrentOperation = latest.Phase, PercentComplete = latest.Percent ?? -1 });
+            foreach (var s in latest) WriteProgress(new ProgressRecord(activityId, activity, s.Status) { CurrentOperation = s.Phase, PercentComplete = s.Percent ?? -1 });
         }
         while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(200)) Drain();
         Drain();
