@@ -284,7 +284,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     }
 
     /// <summary>Kills pg_dump on the first progress report, after checking what its process exposes.</summary>
-    private sealed class KillPgDump(string password) : IProgress<OperationStatus>
+    private sealed class KillPgDump(string password, string database) : IProgress<OperationStatus>
     {
         /// <summary>A token-like value in this process's environment, as a session with FLY_API_TOKEN set has.</summary>
         public const string Canary = "fo1_canary-token-9f3c";
@@ -298,8 +298,19 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             if (Killed || value.Phase != "Dump" || value.IsDebug) return;
             foreach (var p in Process.GetProcessesByName("pg_dump"))
             {
-                var cmdline = File.ReadAllText($"/proc/{p.Id}/cmdline");
-                var environ = File.ReadAllText($"/proc/{p.Id}/environ");
+                string cmdline, environ;
+                try
+                {
+                    cmdline = File.ReadAllText($"/proc/{p.Id}/cmdline");
+                    environ = File.ReadAllText($"/proc/{p.Id}/environ");
+                }
+                catch (IOException)
+                {
+                    continue; // already gone
+                }
+                // Only a dump of this test's database: other tests run backups at the same time, and every run probes
+                // pg_dump --version first (no connection, so no password file).
+                if (!cmdline.Contains("--snapshot=", StringComparison.Ordinal) || !environ.Contains($"PGDATABASE={database}\0", StringComparison.Ordinal)) continue;
                 if (cmdline.Contains(password, StringComparison.Ordinal)) Exposed.Add("command line");
                 if (environ.Contains(password, StringComparison.Ordinal)) Exposed.Add("environment");
                 if (!environ.Contains("PGPASSFILE=", StringComparison.Ordinal)) Exposed.Add("no PGPASSFILE");
@@ -321,7 +332,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         try
         {
             Environment.SetEnvironmentVariable("FLY_API_TOKEN_CANARY", KillPgDump.Canary);
-            var killer = new KillPgDump(Servers["OPSRUNBOOK_PG_PASSWORD"]);
+            var killer = new KillPgDump(Servers["OPSRUNBOOK_PG_PASSWORD"], _database);
             var info = await BackupAsync(new BackupLocation(_local), progress: killer);
             Assert.True(killer.Killed);
             Assert.Empty(killer.Exposed);

@@ -27,7 +27,7 @@ public class ImportTests(TestServers servers)
         Assert.Equal(10, ours.GetName().Version!.Major);
         var engine = Assert.Single(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name == "OpsRunbook.Engine");
         Assert.Equal("OpsRunbook", AssemblyLoadContext.GetLoadContext(engine)!.Name);
-        // Nothing third-party of ours leaked into the default context (its AWSSDK.Core is the other module's, 4.1).
+        // Nothing third-party of ours leaked into the default context (its AWSSDK.Core is the other module's, 4.0.102).
         Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a =>
             a.GetName().Name is "Polly.Core" or "AWSSDK.S3" && AssemblyLoadContext.GetLoadContext(a) == AssemblyLoadContext.Default);
     }
@@ -44,13 +44,13 @@ public class ImportTests(TestServers servers)
             "$($r.Status) $($r.Reason)"
             """);
         Assert.StartsWith("Healthy", (string)Assert.Single(output).BaseObject);
-        // AWS keeps the assembly version at 4.0.0.0 across releases: the files tell 4.1 (theirs) from 4.0.102 (ours).
+        // AWS keeps the assembly version at 4.0.0.0 across releases: the files tell 4.0.102 (theirs) from 4.1 (ours).
         var cores = AppDomain.CurrentDomain.GetAssemblies().Where(a => a.GetName().Name == "AWSSDK.Core").ToList();
         static string FileVersion(System.Reflection.Assembly a) => System.Diagnostics.FileVersionInfo.GetVersionInfo(a.Location).FileVersion!;
         var theirs = Assert.Single(cores, a => AssemblyLoadContext.GetLoadContext(a) == AssemblyLoadContext.Default);
         var ours = Assert.Single(cores, a => AssemblyLoadContext.GetLoadContext(a)!.Name == "OpsRunbook");
-        Assert.StartsWith("4.1.", FileVersion(theirs));
-        Assert.StartsWith("4.0.", FileVersion(ours));
+        Assert.StartsWith("4.0.", FileVersion(theirs));
+        Assert.StartsWith("4.1.", FileVersion(ours));
     }
 
     [Fact]

@@ -35,8 +35,8 @@ Describe 'Module import' {
     }
 
     It 'works when another <Assembly> was loaded into the session <When>' -ForEach @(
-        # Other modules' versions, carried by the runspace test project: Npgsql 9 (the module uses 10) and AWSSDK.Core 4.1
-        # (the module uses 4.0; AWS keeps the assembly version at 4.0.0.0, so the file versions tell them apart).
+        # Other modules' versions, carried by the runspace test project: Npgsql 9 (the module uses 10) and AWSSDK.Core 4.0.102
+        # (the module uses 4.1; AWS keeps the assembly version at 4.0.0.0, so the file versions tell them apart).
         foreach ($when in 'first', 'after it') {
             @{ Assembly = 'Npgsql'; When = $when; Expected = 'Healthy 9,10'
                Check = "Invoke-HealthCheck -Uri `$env:OPSRUNBOOK_DATABASE_URL -FailureThreshold 1"
