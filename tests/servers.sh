@@ -206,11 +206,15 @@ CONF
 start_dns() { # dir
   local d=$1 dnsmasq
   dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+  # A TXT record of 20 strings x 250 characters (5 KB): more than a UDP answer carries, so a client must retry over TCP.
+  local big_txt
+  big_txt=$(for i in $(seq -w 1 20); do printf '%s' "$i"; head -c 248 /dev/zero | tr '\0' 'x'; [ "$i" = 20 ] || printf ','; done)
   DNS_PORT=$(free_port)
   "$dnsmasq" --port="$DNS_PORT" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts --user="$(id -un)" \
     --pid-file="$d/dnsmasq.pid" --local=/opsrunbook.test/ --address=/app.opsrunbook.test/127.0.0.1 \
     --host-record=db.opsrunbook.test,127.0.0.2 --txt-record=opsrunbook.test,"v=opsrunbook" \
     --mx-host=opsrunbook.test,mail.opsrunbook.test,10 --cname=www.opsrunbook.test,app.opsrunbook.test \
+    --txt-record=big.opsrunbook.test,"$big_txt" \
     --log-facility="$d/dnsmasq.log" || die "dnsmasq did not start: $(tail -5 "$d/dnsmasq.log" 2>/dev/null)"
 }
 

@@ -14,6 +14,16 @@ AfterAll {
 }
 
 Describe 'Health check to thresholds to report' -Skip:(-not $HaveServers) {
+    It 'asks a DNS server, and gets an answer too big for UDP over TCP' {
+        $dns = "dns://127.0.0.1:$($Settings.OPSRUNBOOK_DNS_PORT)"
+        $results = Invoke-HealthCheck -Uri "$dns/app.opsrunbook.test", "$dns/big.opsrunbook.test?type=TXT", "$dns/nothing-here.opsrunbook.test" -FailureThreshold 1
+        ($results | Where-Object Name -like '*app*').Status | Should -Be 'Healthy'
+        $big = $results | Where-Object Name -like '*big*'
+        $big.Status | Should -Be 'Healthy'
+        $big.Data.Answers[0].Length | Should -Be 5000
+        ($results | Where-Object Name -like '*nothing*').Data.ResponseCode | Should -Be 'NXDOMAIN'
+    }
+
     It 'pipes Invoke-HealthCheck through Test-MetricThreshold into Export-RunbookReport' {
         $health = Invoke-HealthCheck sandbox -ConfigPath $SandboxConfig -Summary
         $alerts = $health | Test-MetricThreshold -ConfigPath $SandboxConfig
