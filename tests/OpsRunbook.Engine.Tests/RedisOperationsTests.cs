@@ -19,7 +19,7 @@ public class RedisOperationsTests(TestServers servers)
 
     private static async Task<long> CommandCalls(RedisSession s, string command)
     {
-        var stats = RespConnection.ParseInfo((await s.RunAsync(Ct, ["INFO", "commandstats"]))[0].Text!);
+        var stats = RedisConnection.ParseInfo((await s.RunAsync(Ct, ["INFO", "commandstats"]))[0].Text!);
         return stats.TryGetValue("cmdstat_" + command, out var v) ? long.Parse(v.Split(',')[0].Split('=')[1]) : 0;
     }
 
@@ -105,7 +105,7 @@ public class RedisOperationsTests(TestServers servers)
     public async Task Clients_are_listed_with_their_user_and_database()
     {
         var s = await Session("env:OPSRUNBOOK_REDIS_URL");
-        await using var named = await RespConnection.ConnectAsync(RedisEndpoint.Parse(servers["OPSRUNBOOK_REDIS_URL"]), Ct);
+        await using var named = await RedisConnection.ConnectAsync(RedisEndpoint.Parse(servers["OPSRUNBOOK_REDIS_URL"]), Ct);
         var name = "opsrunbook-test-" + Guid.NewGuid().ToString("N")[..8];
         await named.ExecuteAsync(Ct, "CLIENT", "SETNAME", name);
         var clients = await RedisOperations.GetClientsAsync(s, Ct);

@@ -382,14 +382,14 @@ public sealed class SecretRotationTests(TestServers servers) : IAsyncLifetime
         }
     }
 
-    private async Task<RespConnection> RedisAdminAsync() =>
-        await RespConnection.ConnectAsync(RedisEndpoint.Parse($"redis://:{servers["OPSRUNBOOK_REDIS_DEFAULT_PASSWORD"]}@127.0.0.1:{servers["OPSRUNBOOK_REDIS_PORT"]}"), CancellationToken.None);
+    private async Task<RedisConnection> RedisAdminAsync() =>
+        await RedisConnection.ConnectAsync(RedisEndpoint.Parse($"redis://:{servers["OPSRUNBOOK_REDIS_DEFAULT_PASSWORD"]}@127.0.0.1:{servers["OPSRUNBOOK_REDIS_PORT"]}"), CancellationToken.None);
 
     private static async Task<bool> RedisLogsInAsync(string url)
     {
         try
         {
-            await using var c = await RespConnection.ConnectAsync(RedisEndpoint.Parse(url), Ct);
+            await using var c = await RedisConnection.ConnectAsync(RedisEndpoint.Parse(url), Ct);
             return (await c.ExecuteAsync(Ct, "PING")).Text == "PONG";
         }
         catch (RedisServerException)

@@ -38,9 +38,9 @@ public sealed class RedisSession
         return new RedisSession(endpoint, environment, target ?? endpoint.Display);
     }
 
-    internal async Task<IReadOnlyList<RespValue>> RunAsync(CancellationToken ct, params string[][] commands)
+    internal async Task<IReadOnlyList<RedisReply>> RunAsync(CancellationToken ct, params string[][] commands)
     {
-        await using var c = await RespConnection.ConnectAsync(Endpoint, ct).ConfigureAwait(false);
+        await using var c = await RedisConnection.ConnectAsync(Endpoint, ct).ConfigureAwait(false);
         return await c.PipelineAsync(ct, commands).ConfigureAwait(false);
     }
 }
@@ -56,7 +56,7 @@ public static class RedisOperations
     public static async Task<RedisInfo> GetInfoAsync(RedisSession session, ThresholdProfile? profile, CancellationToken ct)
     {
         var reply = (await session.RunAsync(ct, ["INFO", "everything"]).ConfigureAwait(false))[0];
-        var info = RespConnection.ParseInfo(reply.Text ?? "");
+        var info = RedisConnection.ParseInfo(reply.Text ?? "");
         long N(string key) => info.TryGetValue(key, out var v) && long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : 0;
         var used = N("used_memory");
         var max = N("maxmemory");
@@ -107,7 +107,7 @@ public static class RedisOperations
     public static async Task<long> CountKeysAsync(RedisSession session, bool all, CancellationToken ct)
     {
         if (!all) return (await session.RunAsync(ct, ["DBSIZE"]).ConfigureAwait(false))[0].Integer;
-        var info = RespConnection.ParseInfo((await session.RunAsync(ct, ["INFO", "keyspace"]).ConfigureAwait(false))[0].Text ?? "");
+        var info = RedisConnection.ParseInfo((await session.RunAsync(ct, ["INFO", "keyspace"]).ConfigureAwait(false))[0].Text ?? "");
         return info.Values.Sum(v => long.TryParse(v.Split(',')[0].Split('=').Last(), NumberStyles.None, CultureInfo.InvariantCulture, out var k) ? k : 0);
     }
 

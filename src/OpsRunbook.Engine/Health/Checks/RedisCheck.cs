@@ -19,14 +19,14 @@ internal sealed class RedisCheck : ITargetCheck
             CaCertificatePath = target.CaCertificatePath ?? parsed.CaCertificatePath,
         };
         var sw = Stopwatch.StartNew();
-        await using var connection = await RespConnection.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        await using var connection = await RedisConnection.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
         var replies = await connection.PipelineAsync(cancellationToken, ["PING"], ["INFO"]).ConfigureAwait(false);
         var latency = sw.Elapsed.TotalMilliseconds;
         if (replies[0].Text != "PONG")
         {
             return CheckOutcome.Failed($"PING answered '{replies[0]}' instead of PONG", latency);
         }
-        var info = RespConnection.ParseInfo(replies[1].Text ?? "");
+        var info = RedisConnection.ParseInfo(replies[1].Text ?? "");
         long Number(string key) => info.TryGetValue(key, out var v) && long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
         var used = Number("used_memory");
         var max = Number("maxmemory");

@@ -192,7 +192,7 @@ internal sealed class RedisTarget(RotationStrategy strategy, RotationConnectionO
 
     public async Task TestAsync(RotatableCredential pending, CancellationToken ct)
     {
-        await using var c = await RespConnection.ConnectAsync(Endpoint(pending), ct).ConfigureAwait(false);
+        await using var c = await RedisConnection.ConnectAsync(Endpoint(pending), ct).ConfigureAwait(false);
         var pong = await c.ExecuteAsync(ct, "PING").ConfigureAwait(false);
         if (pong.Text != "PONG") throw new InvalidOperationException($"PING answered {pong}");
     }
@@ -225,7 +225,7 @@ internal sealed class RedisTarget(RotationStrategy strategy, RotationConnectionO
     }
 
     /// <summary>Writes the change where the server keeps it: ACL SAVE with an aclfile, else CONFIG REWRITE.</summary>
-    private static async Task<string> PersistAsync(RespConnection c, CancellationToken ct)
+    private static async Task<string> PersistAsync(RedisConnection c, CancellationToken ct)
     {
         try
         {
@@ -241,7 +241,7 @@ internal sealed class RedisTarget(RotationStrategy strategy, RotationConnectionO
         }
     }
 
-    private static async Task<bool> RemovePasswordAsync(RespConnection c, string user, string password, CancellationToken ct)
+    private static async Task<bool> RemovePasswordAsync(RedisConnection c, string user, string password, CancellationToken ct)
     {
         try
         {
@@ -264,7 +264,7 @@ internal sealed class RedisTarget(RotationStrategy strategy, RotationConnectionO
     {
         try
         {
-            await using var _ = await RespConnection.ConnectAsync(Endpoint(credential), ct).ConfigureAwait(false);
+            await using var _ = await RedisConnection.ConnectAsync(Endpoint(credential), ct).ConfigureAwait(false);
             return true;
         }
         catch (RedisServerException e) when (e.Kind is "WRONGPASS" or "NOAUTH" or "ERR")
@@ -273,7 +273,7 @@ internal sealed class RedisTarget(RotationStrategy strategy, RotationConnectionO
         }
     }
 
-    private async Task<RespConnection> OpenFirstAsync(IEnumerable<RotatableCredential?> candidates, CancellationToken ct)
+    private async Task<RedisConnection> OpenFirstAsync(IEnumerable<RotatableCredential?> candidates, CancellationToken ct)
     {
         RedisServerException? last = null;
         foreach (var candidate in candidates)
@@ -281,7 +281,7 @@ internal sealed class RedisTarget(RotationStrategy strategy, RotationConnectionO
             if (candidate is null) continue;
             try
             {
-                return await RespConnection.ConnectAsync(candidate == admin ? candidate.ToRedis(options) : Endpoint(candidate), ct).ConfigureAwait(false);
+                return await RedisConnection.ConnectAsync(candidate == admin ? candidate.ToRedis(options) : Endpoint(candidate), ct).ConfigureAwait(false);
             }
             catch (RedisServerException e) when (e.Kind is "WRONGPASS" or "NOAUTH")
             {

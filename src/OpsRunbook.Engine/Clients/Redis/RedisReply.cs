@@ -1,7 +1,7 @@
 namespace OpsRunbook.Engine.Clients.Redis;
 
-/// <summary>RESP2 reply types.</summary>
-public enum RespType
+/// <summary>The kinds of reply a Redis command gives (RESP2).</summary>
+public enum RedisReplyType
 {
     /// <summary>+OK</summary>
     SimpleString,
@@ -17,18 +17,18 @@ public enum RespType
     Null,
 }
 
-/// <summary>A RESP2 reply.</summary>
-public sealed record RespValue(RespType Type, string? Text = null, long Integer = 0, IReadOnlyList<RespValue>? Items = null)
+/// <summary>A command's reply, as the module reads it (converted from StackExchange.Redis's RedisResult).</summary>
+public sealed record RedisReply(RedisReplyType Type, string? Text = null, long Integer = 0, IReadOnlyList<RedisReply>? Items = null)
 {
     /// <summary>The null reply.</summary>
-    public static readonly RespValue Nil = new(RespType.Null);
+    public static readonly RedisReply Nil = new(RedisReplyType.Null);
 
     /// <inheritdoc />
     public override string ToString() => Type switch
     {
-        RespType.Integer => Integer.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        RespType.Array => "[" + string.Join(", ", Items!) + "]",
-        RespType.Null => "(nil)",
+        RedisReplyType.Integer => Integer.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        RedisReplyType.Array => "[" + string.Join(", ", Items!) + "]",
+        RedisReplyType.Null => "(nil)",
         _ => Text ?? "",
     };
 }
