@@ -76,7 +76,7 @@ public abstract class BackupCmdlet : OpsRunbookCmdlet
         }
         catch (ArgumentException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.DatabaseMissing", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.DatabaseMissing, ErrorCategory.InvalidArgument, null));
             throw;
         }
         SupplyVaultSecret(Secrets, connection);
@@ -105,16 +105,16 @@ public abstract class BackupCmdlet : OpsRunbookCmdlet
     {
         try
         {
-            return RunEngine(work, where, "OpsRunbook.BackupError");
+            return RunEngine(work, where, ErrorIds.BackupError);
         }
         catch (PgToolMissingException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.PgToolMissing", ErrorCategory.NotInstalled, null));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.PgToolMissing, ErrorCategory.NotInstalled, null));
             throw;
         }
         catch (FormatException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidManifest", ErrorCategory.InvalidData, null));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidManifest, ErrorCategory.InvalidData, null));
             throw;
         }
     }

@@ -58,12 +58,12 @@ public abstract class DatabaseCmdlet : OpsRunbookCmdlet
             if (environment is null)
             {
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException("give -Environment (an environment with \"database\" in runbook.json) or -Connection"),
-                    "OpsRunbook.DatabaseMissing", ErrorCategory.InvalidArgument, null));
+                    ErrorIds.DatabaseMissing, ErrorCategory.InvalidArgument, null));
             }
             var env = Guard(() => LoadConfig().GetEnvironment(environment!));
             if (env.Aws is not null) Secrets.UseAws(env.Aws);
-            var db = env.Database ?? throw Terminate(new ArgumentException($"environment '{env.Name}' has no \"database\" section in runbook.json"), "OpsRunbook.DatabaseMissing");
-            if (replica && db.Replica is null) throw Terminate(new ArgumentException($"environment '{env.Name}' has no database replica (\"database\".\"replica\")"), "OpsRunbook.DatabaseMissing");
+            var db = env.Database ?? throw Terminate(new ArgumentException($"environment '{env.Name}' has no \"database\" section in runbook.json"), ErrorIds.DatabaseMissing);
+            if (replica && db.Replica is null) throw Terminate(new ArgumentException($"environment '{env.Name}' has no database replica (\"database\".\"replica\")"), ErrorIds.DatabaseMissing);
             connection = replica ? db.Replica! : db.Connection;
             target = replica ? "database-replica" : "database";
             ca = db.CaCertificate;
@@ -83,11 +83,11 @@ public abstract class DatabaseCmdlet : OpsRunbookCmdlet
     {
         try
         {
-            return RunEngine(work, where, "OpsRunbook.DatabaseError");
+            return RunEngine(work, where, ErrorIds.DatabaseError);
         }
         catch (Exception ex) when (ex is DatabaseFeatureMissingException or OpsRunbook.Engine.Backup.PgToolMissingException)
         {
-            throw Terminate(ex, "OpsRunbook.DatabaseFeatureMissing", ErrorCategory.NotInstalled);
+            throw Terminate(ex, ErrorIds.DatabaseFeatureMissing, ErrorCategory.NotInstalled);
         }
     }
 
@@ -122,7 +122,7 @@ public abstract class DatabaseCmdlet : OpsRunbookCmdlet
         }
         catch (ArgumentException ex)
         {
-            throw Terminate(ex, "OpsRunbook.InvalidArgument", ErrorCategory.InvalidArgument);
+            throw Terminate(ex, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument);
         }
     }
 

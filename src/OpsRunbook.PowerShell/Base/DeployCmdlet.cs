@@ -21,7 +21,7 @@ public abstract class DeployCmdlet : OpsRunbookCmdlet
         name ??= Environment;
         if (string.IsNullOrEmpty(name))
         {
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Environment: the runbook.json environment whose \"deploy\" to use"), "OpsRunbook.EnvironmentMissing", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Environment: the runbook.json environment whose \"deploy\" to use"), ErrorIds.EnvironmentMissing, ErrorCategory.InvalidArgument, null));
         }
         try
         {
@@ -68,7 +68,7 @@ public abstract class DeployCmdlet : OpsRunbookCmdlet
     {
         try
         {
-            return RunEngine(work, where, "OpsRunbook.DeploymentError");
+            return RunEngine(work, where, ErrorIds.DeploymentError);
         }
         catch (DeploymentProviderException ex)
         {
@@ -80,17 +80,17 @@ public abstract class DeployCmdlet : OpsRunbookCmdlet
                 409 => ErrorCategory.ResourceBusy,
                 _ => ErrorCategory.InvalidResult,
             };
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.ProviderError", category, where));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.ProviderError, category, where));
             throw;
         }
         catch (HealthWaitTimeoutException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.HealthWaitTimeout", ErrorCategory.OperationTimeout, ex.LastReport));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.HealthWaitTimeout, ErrorCategory.OperationTimeout, ex.LastReport));
             throw;
         }
         catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.DeploymentNotPossible", ErrorCategory.InvalidOperation, where));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.DeploymentNotPossible, ErrorCategory.InvalidOperation, where));
             throw;
         }
     }

@@ -99,7 +99,7 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
                 if (string.IsNullOrWhiteSpace(Environment))
                 {
                     ThrowTerminatingError(new ErrorRecord(new ArgumentException("give -Environment, the name of an environment in runbook.json"),
-                        "OpsRunbook.EnvironmentMissing", ErrorCategory.InvalidArgument, null));
+                        ErrorIds.EnvironmentMissing, ErrorCategory.InvalidArgument, null));
                 }
                 targets.AddRange(EnvironmentTargets(Environment!, ConfigPath, Name));
                 break;
@@ -112,7 +112,7 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
                     }
                     catch (ArgumentException ex)
                     {
-                        WriteError(new ErrorRecord(ex, "OpsRunbook.InvalidTarget", ErrorCategory.InvalidArgument, SecretValue.Redact(uri.OriginalString)));
+                        WriteError(new ErrorRecord(ex, ErrorIds.InvalidTarget, ErrorCategory.InvalidArgument, SecretValue.Redact(uri.OriginalString)));
                     }
                 }
                 break;
@@ -181,7 +181,7 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
             WriteError(new ErrorRecord(
                 new ArgumentException($"{MyInvocation.MyCommand.Name} cannot check a {typeName}" + (isResult ? " without an Environment (a -Uri result): run it with -Uri again" : "") +
                     ": pipe HealthCheckResults, HealthReports, Get-RunbookEnvironment output, environment names or objects with an Environment property."),
-                "OpsRunbook.UnsupportedInput", ErrorCategory.InvalidType, item));
+                ErrorIds.UnsupportedInput, ErrorCategory.InvalidType, item));
         }
     }
 

@@ -32,7 +32,7 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
         }
         catch (ArgumentException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidArgument", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
             throw;
         }
         catch (Exception ex) when (OpsRunbook.Engine.Health.Checks.FailureDescriber.TryDescribe(ex, where, out var message, out var kind))
@@ -143,7 +143,7 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
 
     /// <summary>An ErrorRecord for a configuration problem.</summary>
     protected static ErrorRecord ConfigError(RunbookConfigException ex) =>
-        new(ex, ex.Field is null && ex.File is null ? "OpsRunbook.ConfigurationNotFound" : "OpsRunbook.InvalidConfiguration",
+        new(ex, ex.Field is null && ex.File is null ? ErrorIds.ConfigurationNotFound : ErrorIds.InvalidConfiguration,
             ex.Field is null && ex.File is null ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidData, ex.Field ?? ex.File);
 
     /// <summary>
@@ -158,7 +158,7 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(
                 new InvalidOperationException($"{reference.Text} needs the Microsoft.PowerShell.SecretManagement module: Install-Module Microsoft.PowerShell.SecretManagement, then register the vault '{reference.Vault}'."),
-                "OpsRunbook.SecretManagementMissing", ErrorCategory.NotInstalled, reference.Text));
+                ErrorIds.SecretManagementMissing, ErrorCategory.NotInstalled, reference.Text));
         }
         try
         {
@@ -176,7 +176,7 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(
                 new SecretResolutionException($"{reference.Text}: SecretManagement could not read the secret: {resolver.Redactor.Scrub(ex.Message)}", ex),
-                "OpsRunbook.SecretNotFound", ErrorCategory.ObjectNotFound, reference.Text));
+                ErrorIds.SecretNotFound, ErrorCategory.ObjectNotFound, reference.Text));
         }
     }
 }

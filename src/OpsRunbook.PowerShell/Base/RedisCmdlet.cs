@@ -66,7 +66,7 @@ public abstract class RedisCmdlet : OpsRunbookCmdlet
         }
         catch (ArgumentException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.RedisMissing", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.RedisMissing, ErrorCategory.InvalidArgument, null));
             throw;
         }
         SupplyVaultSecret(Secrets, connection);
@@ -76,7 +76,7 @@ public abstract class RedisCmdlet : OpsRunbookCmdlet
     }
 
     /// <summary>Runs Engine work; connection and server errors become terminating errors with a readable message.</summary>
-    protected T Run<T>(Func<Task<T>> work, string where) => RunEngine(work, where, "OpsRunbook.RedisError");
+    protected T Run<T>(Func<Task<T>> work, string where) => RunEngine(work, where, ErrorIds.RedisError);
 
     /// <summary>Runs work against this record's session.</summary>
     protected T Run<T>(Func<RedisSession, CancellationToken, Task<T>> work)

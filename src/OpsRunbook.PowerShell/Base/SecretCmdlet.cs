@@ -47,7 +47,7 @@ public abstract class SecretCmdlet : OpsRunbookCmdlet
         }
         catch (ArgumentException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.SecretNotConfigured", ErrorCategory.ObjectNotFound, names));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.SecretNotConfigured, ErrorCategory.ObjectNotFound, names));
             throw;
         }
     }
@@ -56,5 +56,5 @@ public abstract class SecretCmdlet : OpsRunbookCmdlet
     protected SecretsManagerClient Client(EnvironmentConfig? env) => SecretOperations.Client(env, Secrets, Secrets.Redactor);
 
     /// <summary>Runs Engine work with the secrets error id.</summary>
-    protected T Run<T>(Func<Task<T>> work, string where) => RunEngine(work, where, "OpsRunbook.SecretsManagerError");
+    protected T Run<T>(Func<Task<T>> work, string where) => RunEngine(work, where, ErrorIds.SecretsManagerError);
 }

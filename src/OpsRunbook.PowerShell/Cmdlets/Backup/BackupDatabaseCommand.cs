@@ -82,7 +82,7 @@ public sealed class BackupDatabaseCommand : BackupCmdlet
             task => Run(() => task, destinations[0].Root), activityId: 3);
         if (info.Status == "Failed")
         {
-            WriteError(new ErrorRecord(new InvalidOperationException($"backup of {info.Database} failed: {info.Error}"), "OpsRunbook.BackupFailed", ErrorCategory.WriteError, info));
+            WriteError(new ErrorRecord(new InvalidOperationException($"backup of {info.Database} failed: {info.Error}"), ErrorIds.BackupFailed, ErrorCategory.WriteError, info));
         }
         WriteObject(info);
     }

@@ -49,7 +49,7 @@ public sealed class BackupStorageBucketCommand : BackupCmdlet
             "Backup-StorageBucket", task => Run(() => task, source.Root), activityId: 6);
         if (result.Failed > 0)
         {
-            WriteError(new ErrorRecord(new InvalidOperationException($"{result.Failed} objects failed to copy: {string.Join("; ", result.Errors.Take(5))}"), "OpsRunbook.StorageCopyFailed", ErrorCategory.WriteError, result));
+            WriteError(new ErrorRecord(new InvalidOperationException($"{result.Failed} objects failed to copy: {string.Join("; ", result.Errors.Take(5))}"), ErrorIds.StorageCopyFailed, ErrorCategory.WriteError, result));
         }
         WriteObject(result);
     }

@@ -128,7 +128,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
         }
         catch (ArgumentException ex)
         {
-            WriteError(new ErrorRecord(ex, "OpsRunbook.InvalidBackupUri", ErrorCategory.InvalidArgument, uri));
+            WriteError(new ErrorRecord(ex, ErrorIds.InvalidBackupUri, ErrorCategory.InvalidArgument, uri));
             return;
         }
         var (exists, backup, last) = Run(async () =>
@@ -143,7 +143,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
         if (!exists)
         {
             WriteError(new ErrorRecord(new ItemNotFoundException($"there is no backup at {uri}: Get-DatabaseBackup lists the backups of a destination"),
-                "OpsRunbook.BackupNotFound", ErrorCategory.ObjectNotFound, uri));
+                ErrorIds.BackupNotFound, ErrorCategory.ObjectNotFound, uri));
             return;
         }
         var what = backup is null ? "Remove this file and whatever manifest it has (not a backup OpsRunbook made)"

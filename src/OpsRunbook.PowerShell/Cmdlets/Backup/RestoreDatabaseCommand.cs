@@ -64,7 +64,7 @@ public sealed class RestoreDatabaseCommand : BackupCmdlet
             // Get-DatabaseBackup | Test-DatabaseBackup | Restore-Database: a backup that just failed its test stops here.
             WriteError(new ErrorRecord(new InvalidOperationException(
                 $"{uri}: its latest verification failed at {failed.FailedAt:u} ({string.Join("; ", failed.Problems)}); nothing was restored. Restore it anyway with -IgnoreFailedVerification"),
-                "OpsRunbook.BackupVerificationFailed", ErrorCategory.InvalidData, plan.BackupUri));
+                ErrorIds.BackupVerificationFailed, ErrorCategory.InvalidData, plan.BackupUri));
             return;
         }
         var action = plan.TargetExists
@@ -73,14 +73,14 @@ public sealed class RestoreDatabaseCommand : BackupCmdlet
         if (plan.TargetExists && !Force && !MyInvocation.BoundParameters.ContainsKey("WhatIf") && !WhatIfPreference())
         {
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"database {plan.Database} exists; restore into a new database (omit -TargetDatabase) or replace it with -Force"),
-                "OpsRunbook.RestoreTargetExists", ErrorCategory.ResourceExists, plan.Database));
+                ErrorIds.RestoreTargetExists, ErrorCategory.ResourceExists, plan.Database));
         }
         if (!ShouldAct($"{plan.Database} from {uri}", action, Force)) return;
         var result = RunObserved(progress => RestoreRunner.RunAsync(plan, Force, Jobs, connection, env?.Aws, Secrets, Secrets.Redactor, env?.Name, Cancellation, progress),
             $"Restore-Database {plan.Database}", task => Run(() => task, uri), activityId: 5);
         if (result.Status != "Succeeded")
         {
-            WriteError(new ErrorRecord(new InvalidOperationException($"restore of {uri} into {result.Database} failed: {result.Error}"), "OpsRunbook.RestoreFailed", ErrorCategory.InvalidResult, result));
+            WriteError(new ErrorRecord(new InvalidOperationException($"restore of {uri} into {result.Database} failed: {result.Error}"), ErrorIds.RestoreFailed, ErrorCategory.InvalidResult, result));
         }
         WriteObject(result);
     }

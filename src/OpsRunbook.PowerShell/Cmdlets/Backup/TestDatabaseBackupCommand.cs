@@ -68,10 +68,10 @@ public sealed class TestDatabaseBackupCommand : BackupCmdlet
             {
                 var (id, category) = verification switch
                 {
-                    { Status: "Missing" } => ("OpsRunbook.BackupNotFound", ErrorCategory.ObjectNotFound),
-                    { ManifestFound: false } => ("OpsRunbook.BackupIncomplete", ErrorCategory.InvalidData),
-                    { ChecksumMatches: false } => ("OpsRunbook.BackupChecksumMismatch", ErrorCategory.InvalidData),
-                    _ => ("OpsRunbook.BackupVerificationFailed", ErrorCategory.InvalidData),
+                    { Status: "Missing" } => (ErrorIds.BackupNotFound, ErrorCategory.ObjectNotFound),
+                    { ManifestFound: false } => (ErrorIds.BackupIncomplete, ErrorCategory.InvalidData),
+                    { ChecksumMatches: false } => (ErrorIds.BackupChecksumMismatch, ErrorCategory.InvalidData),
+                    _ => (ErrorIds.BackupVerificationFailed, ErrorCategory.InvalidData),
                 };
                 WriteError(new ErrorRecord(new InvalidOperationException($"{uri}: {string.Join("; ", verification.Problems)}"), id, category, verification));
             }

@@ -71,7 +71,7 @@ public sealed class InvokeDatabaseMaintenanceCommand : DatabaseCmdlet
         if (!Analyze && !Vacuum && !Reindex && !Full)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("say what to run: -Analyze, -Vacuum, -Vacuum -Full, -Reindex (several may be combined)"),
-                "OpsRunbook.NoOperation", ErrorCategory.InvalidArgument, null));
+                ErrorIds.NoOperation, ErrorCategory.InvalidArgument, null));
         }
     }
 
@@ -113,7 +113,7 @@ public sealed class InvokeDatabaseMaintenanceCommand : DatabaseCmdlet
                     done++;
                     if (result.Outcome == "Failed")
                     {
-                        WriteError(new ErrorRecord(new InvalidOperationException($"{result.Operation} {result.Object}: {result.Error}"), "OpsRunbook.MaintenanceFailed", ErrorCategory.InvalidOperation, result));
+                        WriteError(new ErrorRecord(new InvalidOperationException($"{result.Operation} {result.Object}: {result.Error}"), ErrorIds.MaintenanceFailed, ErrorCategory.InvalidOperation, result));
                     }
                     WriteObject(result);
                 }

@@ -82,7 +82,7 @@ public sealed class StopDatabaseQueryCommand : DatabaseCmdlet
                 var result = Run(() => DatabaseOperations.StopAsync(session, candidate, Terminate, Cancellation), session.Display);
                 if (result.Outcome == "Failed")
                 {
-                    WriteError(new ErrorRecord(new InvalidOperationException($"pid {result.Pid}: {result.Reason}"), "OpsRunbook.StopQueryFailed", ErrorCategory.PermissionDenied, result));
+                    WriteError(new ErrorRecord(new InvalidOperationException($"pid {result.Pid}: {result.Reason}"), ErrorIds.StopQueryFailed, ErrorCategory.PermissionDenied, result));
                 }
                 WriteVerbose($"pid {result.Pid}: {result.Outcome} ({result.Reason})");
                 WriteObject(result);

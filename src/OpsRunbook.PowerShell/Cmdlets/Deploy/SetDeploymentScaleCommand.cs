@@ -55,7 +55,7 @@ public sealed class SetDeploymentScaleCommand : DeployCmdlet
     {
         if (Count is null && Memory is null)
         {
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Count and/or -Memory"), "OpsRunbook.InvalidArgument", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Count and/or -Memory"), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
         }
         var request = new ScaleRequest(Count, Memory, Region);
         var env = Env();

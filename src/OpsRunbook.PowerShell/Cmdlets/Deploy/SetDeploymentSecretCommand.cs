@@ -67,7 +67,7 @@ public sealed class SetDeploymentSecretCommand : DeployCmdlet
             if (variable is null)
             {
                 ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"runbook.json names no \"platformVariable\" for {rotation.SecretId} in environment '{env.Name}'; add one or give -Name"),
-                    "OpsRunbook.PlatformVariableMissing", ErrorCategory.InvalidArgument, rotation));
+                    ErrorIds.PlatformVariableMissing, ErrorCategory.InvalidArgument, rotation));
             }
             using var client = OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Client(env, Secrets, Secrets.Redactor);
             Push(env, variable!, provider => DeploymentOperations.PushSecretAsync(provider, env.Name, client, rotation.SecretId, variable!, !NoRedeploy, _ => { }, Cancellation));

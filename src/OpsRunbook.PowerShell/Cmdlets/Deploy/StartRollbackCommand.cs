@@ -91,7 +91,7 @@ public sealed class StartRollbackCommand : DeployCmdlet
                 WriteError(new ErrorRecord(new ArgumentException(
                     $"Start-Rollback takes releases from Get-DeploymentRelease and results from Invoke-HealthCheck; it got {unknown.Description}. " +
                     "To roll back by name, give the environment: Start-Rollback <environment> [-Release v41]"),
-                    "OpsRunbook.RollbackInputUnrecognized", ErrorCategory.InvalidType, InputObject));
+                    ErrorIds.RollbackInputUnrecognized, ErrorCategory.InvalidType, InputObject));
                 break;
         }
     }

@@ -83,7 +83,7 @@ public sealed class InvokeHealthCheckCommand : HealthTargetCmdlet
             }
             catch (Exception ex) when (ex is ArgumentException or ConditionSyntaxException)
             {
-                WriteError(new ErrorRecord(ex, "OpsRunbook.InvalidTarget", ErrorCategory.InvalidArgument, target));
+                WriteError(new ErrorRecord(ex, ErrorIds.InvalidTarget, ErrorCategory.InvalidArgument, target));
             }
         }
         while (_session!.TryTakeResult(out var result)) Emit(result);

@@ -52,7 +52,7 @@ public sealed class WaitHealthCheckCommand : HealthTargetCmdlet
         if (_targets.Count == 0) return;
         if (Timeout <= TimeSpan.Zero || Interval <= TimeSpan.Zero)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Timeout and -Interval must be greater than zero"), "OpsRunbook.InvalidDuration", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Timeout and -Interval must be greater than zero"), ErrorIds.InvalidDuration, ErrorCategory.InvalidArgument, null));
         }
         try
         {
@@ -60,7 +60,7 @@ public sealed class WaitHealthCheckCommand : HealthTargetCmdlet
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidTarget", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidTarget, ErrorCategory.InvalidArgument, null));
         }
         _cancel = new CancellationTokenSource();
         var until = Enum.Parse<HealthStatus>(Until);
@@ -74,7 +74,7 @@ public sealed class WaitHealthCheckCommand : HealthTargetCmdlet
         }
         catch (HealthWaitTimeoutException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.HealthWaitTimeout", ErrorCategory.OperationTimeout, ex.LastReport));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.HealthWaitTimeout, ErrorCategory.OperationTimeout, ex.LastReport));
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {

@@ -41,7 +41,7 @@ public sealed class GetHostResourceCommand : PSCmdlet
     {
         if (SampleInterval <= TimeSpan.Zero || SampleInterval > TimeSpan.FromMinutes(1))
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-SampleInterval must be between 1ms and 1m"), "OpsRunbook.InvalidDuration", ErrorCategory.InvalidArgument, SampleInterval));
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-SampleInterval must be between 1ms and 1m"), ErrorIds.InvalidDuration, ErrorCategory.InvalidArgument, SampleInterval));
         }
         _cancel = new CancellationTokenSource();
         try
@@ -50,7 +50,7 @@ public sealed class GetHostResourceCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or FormatException or PlatformNotSupportedException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.HostResourceUnavailable", ErrorCategory.ResourceUnavailable, null));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.HostResourceUnavailable, ErrorCategory.ResourceUnavailable, null));
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {

@@ -91,7 +91,7 @@ public sealed class GetServiceMetricCommand : OpsRunbookCmdlet
             }
             catch (Exception ex) when (ex is InvalidOperationException or UriFormatException)
             {
-                ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidConfiguration", ErrorCategory.InvalidData, Environment));
+                ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidConfiguration, ErrorCategory.InvalidData, Environment));
             }
         }
         foreach (var (uri, timeout) in endpoints)
@@ -104,7 +104,7 @@ public sealed class GetServiceMetricCommand : OpsRunbookCmdlet
             }
             catch (MetricScrapeException ex)
             {
-                WriteError(new ErrorRecord(ex, "OpsRunbook.MetricScrapeFailed", ErrorCategory.ConnectionError, uri));
+                WriteError(new ErrorRecord(ex, ErrorIds.MetricScrapeFailed, ErrorCategory.ConnectionError, uri));
             }
         }
     }

@@ -72,7 +72,7 @@ public sealed class TestMetricThresholdCommand : OpsRunbookCmdlet
         }
         catch (ArgumentException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidThreshold", ErrorCategory.InvalidArgument, Threshold));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidThreshold, ErrorCategory.InvalidArgument, Threshold));
         }
     }
 
@@ -93,7 +93,7 @@ public sealed class TestMetricThresholdCommand : OpsRunbookCmdlet
                 var piped = PSObject.AsPSObject(item);
                 var hint = PipedInput.IsDeserialized(piped) ? ", whose values did not survive serialization: compare where the results are made (inside the job or remote session)" : "";
                 WriteError(new ErrorRecord(new ArgumentException($"Test-MetricThreshold compares MetricSample, HealthCheckResult, HealthReport and HostResource objects; it got {PipedInput.Describe(piped)}{hint}"),
-                    "OpsRunbook.NotComparable", ErrorCategory.InvalidType, item));
+                    ErrorIds.NotComparable, ErrorCategory.InvalidType, item));
                 continue;
             }
             foreach (var group in observations.GroupBy(o => string.IsNullOrEmpty(Environment) ? o.Environment : Environment))

@@ -93,12 +93,12 @@ public sealed class ExportRunbookReportCommand : PSCmdlet
             var unjudged = string.Join(", ", _refused.Select(r => $"{r.Value.Count} {r.Key}"));
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(
                 $"-FailOn {FailOn} cannot judge what it does not recognise ({unjudged}): pipe OpsRunbook results, or leave -FailOn off to report only what it knows"),
-                "OpsRunbook.ReportInputUnrecognized", ErrorCategory.InvalidData, null));
+                ErrorIds.ReportInputUnrecognized, ErrorCategory.InvalidData, null));
         }
         foreach (var (type, (count, first, error)) in _refused)
         {
             var message = count == 1 ? error.Message : $"{count} objects of type {type} were left out of the report: {error.Message}";
-            WriteError(new ErrorRecord(new ArgumentException(message, error), "OpsRunbook.NotReportable", ErrorCategory.InvalidType, first));
+            WriteError(new ErrorRecord(new ArgumentException(message, error), ErrorIds.NotReportable, ErrorCategory.InvalidType, first));
         }
         var now = DateTimeOffset.UtcNow;
         var fullPath = Path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
@@ -119,7 +119,7 @@ public sealed class ExportRunbookReportCommand : PSCmdlet
         WriteObject(report);
         if (report.FailureMessage(FailOn) is { } failure)
         {
-            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(failure), "OpsRunbook.ReportFailed", ErrorCategory.InvalidResult, report));
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(failure), ErrorIds.ReportFailed, ErrorCategory.InvalidResult, report));
         }
     }
 }

@@ -59,12 +59,12 @@ public sealed class ExportSecretInventoryCommand : SecretCmdlet
             : env?.Backup?.Destination is { } d ? d.TrimEnd('/') + "/secrets/" : null;
         if (destination is null)
         {
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Destination (s3://bucket/prefix/ or a folder), or -Environment with \"backup\".\"destination\""), "OpsRunbook.DestinationMissing", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Destination (s3://bucket/prefix/ or a folder), or -Environment with \"backup\".\"destination\""), ErrorIds.DestinationMissing, ErrorCategory.InvalidArgument, null));
             return;
         }
         if (IncludeValues && (!destination.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) || KmsKeyId is null))
         {
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("-IncludeValues writes secret values: the destination must be s3:// and -KmsKeyId must name the KMS key to encrypt with"), "OpsRunbook.EncryptionRequired", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("-IncludeValues writes secret values: the destination must be s3:// and -KmsKeyId must name the KMS key to encrypt with"), ErrorIds.EncryptionRequired, ErrorCategory.InvalidArgument, null));
             return;
         }
         var now = DateTimeOffset.UtcNow;

@@ -56,7 +56,7 @@ public sealed class GetSecretRotationStatusCommand : SecretCmdlet
         var env = Env();
         if (env is null && !All)
         {
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Environment (with \"secrets\" in runbook.json) or -All"), "OpsRunbook.SecretNotConfigured", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Environment (with \"secrets\" in runbook.json) or -All"), ErrorIds.SecretNotConfigured, ErrorCategory.InvalidArgument, null));
             return;
         }
         var configured = env is null ? [] : Configured(env, Secret);

@@ -116,7 +116,7 @@ public sealed class InvokeSecretRotationCommand : SecretCmdlet
         {
             if (env is null)
             {
-                ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Environment (with \"secrets\" in runbook.json) or -SecretId"), "OpsRunbook.SecretNotConfigured", ErrorCategory.InvalidArgument, null));
+                ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Environment (with \"secrets\" in runbook.json) or -SecretId"), ErrorIds.SecretNotConfigured, ErrorCategory.InvalidArgument, null));
                 return;
             }
             targets = Configured(env, Secret).ToList();
@@ -144,7 +144,7 @@ public sealed class InvokeSecretRotationCommand : SecretCmdlet
             foreach (var step in result.Steps) WriteVerbose($"{result.SecretId}: {step.Step} {step.Outcome} in {step.Duration.TotalMilliseconds:0} ms{(step.Detail is null ? "" : " — " + step.Detail)}");
             if (result.Status == SecretRotationStatus.Failed)
             {
-                WriteError(new ErrorRecord(new InvalidOperationException($"rotation of {result.SecretId} failed: {result.Error}"), "OpsRunbook.RotationFailed", ErrorCategory.InvalidResult, result));
+                WriteError(new ErrorRecord(new InvalidOperationException($"rotation of {result.SecretId} failed: {result.Error}"), ErrorIds.RotationFailed, ErrorCategory.InvalidResult, result));
             }
             else if (result.Error is not null)
             {

@@ -58,7 +58,7 @@ public sealed class NewRandomSecretCommand : PSCmdlet
         }
         catch (ArgumentException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "OpsRunbook.InvalidArgument", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
         }
         for (var i = 0; i < Count; i++)
         {
