@@ -173,7 +173,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     {
         var wrong = "Wrong-" + Guid.NewGuid().ToString("N");
         var url = $"postgres://opsrunbook:{wrong}@127.0.0.1:{Servers["OPSRUNBOOK_PG_PORT"]}/opsrunbook";
-        var ex = await Assert.ThrowsAsync<OpsRunbook.Engine.Health.Checks.DescribedFailureException>(() => BackupRunner.RunAsync(new BackupRequest
+        var ex = await Assert.ThrowsAsync<OpsRunbook.Engine.Common.DescribedFailureException>(() => BackupRunner.RunAsync(new BackupRequest
         {
             Connection = SecretValue.Parse(url), Destinations = [new BackupLocation(_local)], Environment = "test",
         }, _db.Resolver, _db.Resolver.Redactor, null, Ct));
@@ -181,7 +181,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         Assert.Contains("password authentication failed", ex.Message);
         Assert.DoesNotContain(_local, ex.Message);
         Assert.DoesNotContain(wrong, ex.Message);
-        Assert.Equal(OpsRunbook.Engine.Health.Checks.FailureKind.Permission, ex.Kind);
+        Assert.Equal(OpsRunbook.Engine.Common.FailureKind.Permission, ex.Kind);
     }
 
     [Fact]

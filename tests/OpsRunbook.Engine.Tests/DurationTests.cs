@@ -1,4 +1,5 @@
 using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Common;
 
 namespace OpsRunbook.Engine.Tests;
 

@@ -253,6 +253,6 @@ public class HealthCheckSessionTests
     {
         var target = new HealthCheckTarget { Address = "https://no-such-host.invalid/" };
         var ex = new HttpRequestException(HttpRequestError.NameResolutionError, "Name or service not known (no-such-host.invalid:443)");
-        Assert.Equal("DNS lookup failed for https://no-such-host.invalid/", Health.Checks.FailureDescriber.Describe(ex, target));
+        Assert.Equal("DNS lookup failed for https://no-such-host.invalid/", OpsRunbook.Engine.Health.Checks.TargetFailures.Describe(ex, target));
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using OpsRunbook.Engine.Backup;
 using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Health.Checks;
+using OpsRunbook.Engine.Common;
 
 namespace OpsRunbook.Engine.Tests;
 

@@ -104,7 +104,7 @@ public static class BackupRunner
         var snapshotBuilder = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, ApplicationName = "OpsRunbook backup snapshot", CommandTimeout = 0 };
         await using var snapshotConnection = new NpgsqlConnection(snapshotBuilder.ConnectionString);
         // A login or network failure here concerns the database, not the destination the caller names the backup by.
-        await Health.Checks.FailureDescriber.AboutAsync($"{Health.HostPort.OfConnection(builder.ConnectionString) ?? builder.Host}/{database}",
+        await OpsRunbook.Engine.Common.FailureDescriber.AboutAsync($"{OpsRunbook.Engine.Common.HostPort.OfConnection(builder.ConnectionString) ?? builder.Host}/{database}",
             async () => { await snapshotConnection.OpenAsync(ct).ConfigureAwait(false); return true; }).ConfigureAwait(false);
         await using (var begin = new NpgsqlCommand("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", snapshotConnection)) await begin.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         string snapshot, serverVersion;
@@ -125,7 +125,7 @@ public static class BackupRunner
             while (await r.ReadAsync(ct).ConfigureAwait(false)) tables.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
         }
 
-        var where = $"{Health.HostPort.OfConnection(builder.ConnectionString) ?? builder.Host}/{database}";
+        var where = $"{OpsRunbook.Engine.Common.HostPort.OfConnection(builder.ConnectionString) ?? builder.Host}/{database}";
         var estimatedRows = tables.Sum(t => t.estimate);
         progress?.Report(new OperationStatus("Snapshot", $"{where}: PostgreSQL {serverVersion}, snapshot {snapshot} exported"));
         progress?.Report(OperationStatus.Debug("Snapshot", $"{tables.Count} tables, about {estimatedRows:N0} rows by the planner's estimate; key {key}"));
@@ -278,7 +278,7 @@ public static class BackupRunner
             {
                 BackupFailedException => redactor.Scrub(ex.Message),
                 IOException when dump is { Process.HasExited: true } d && d.Process.ExitCode != 0 => $"pg_dump exited with code {d.Process.ExitCode}: {redactor.Scrub(d.StderrTail.Trim())}",
-                _ => redactor.Scrub(Health.Checks.FailureDescriber.Describe(ex, request.Destinations[0].Root)),
+                _ => redactor.Scrub(OpsRunbook.Engine.Common.FailureDescriber.Describe(ex, request.Destinations[0].Root)),
             };
             await AbandonAsync(dump, zstd, uploads).ConfigureAwait(false);
             await RemoveCompletedAsync(stores, completed, key).ConfigureAwait(false);
@@ -457,7 +457,7 @@ public static class BackupRunner
         {
             throw new BackupFailedException(ex is UnauthorizedAccessException || (ex is IOException and not System.Net.Http.HttpIOException && ex.InnerException is null)
                 ? $"writing {uri} failed: {ex.Message}"
-                : $"storing {uri} failed: {Health.Checks.FailureDescriber.Describe(ex, uri)}");
+                : $"storing {uri} failed: {OpsRunbook.Engine.Common.FailureDescriber.Describe(ex, uri)}");
         }
     }
 

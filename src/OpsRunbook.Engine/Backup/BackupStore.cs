@@ -1,7 +1,6 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 using OpsRunbook.Engine.Clients.Aws;
-using OpsRunbook.Engine.Health.Checks;
 using OpsRunbook.Engine.Secrets;
 using Polly;
 using Polly.Retry;

@@ -58,7 +58,7 @@ public static class Retention
         }
         if (policy.OlderThan is { } age)
         {
-            foreach (var b in ordered.Where(b => now - b.StartedAt < age)) Keep(b, $"younger than {Environments.Duration.Format(age)}");
+            foreach (var b in ordered.Where(b => now - b.StartedAt < age)) Keep(b, $"younger than {OpsRunbook.Engine.Common.Duration.Format(age)}");
         }
         void Periods(int? count, Func<DateTimeOffset, string> period, string name)
         {

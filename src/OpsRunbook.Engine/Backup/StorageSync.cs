@@ -124,7 +124,7 @@ public static class StorageSync
                     Interlocked.Increment(ref failed);
                     errors.Enqueue($"{o.Key}: {ex.ErrorCode}: {ex.Message}");
                 }
-                catch (Health.Checks.DescribedFailureException ex)
+                catch (OpsRunbook.Engine.Common.DescribedFailureException ex)
                 {
                     Interlocked.Increment(ref failed);
                     errors.Enqueue($"{o.Key}: {ex.Message}");

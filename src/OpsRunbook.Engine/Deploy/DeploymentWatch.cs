@@ -120,7 +120,7 @@ public static class DeploymentWatch
                 return new WatchVerdict
                 {
                     Environment = environment, Verdict = healthy ? "RolledBack" : "RolledBackUnhealthy", Rounds = round, FailedRounds = failed, Duration = elapsed(), Rollback = rollback,
-                    Reason = healthy ? why : $"{why}; rolled back to {rollback.To}, but not healthy within {Environments.Duration.Format(options.RollbackTimeout)}: {string.Join("; ", rollback.FinalFailing)}",
+                    Reason = healthy ? why : $"{why}; rolled back to {rollback.To}, but not healthy within {OpsRunbook.Engine.Common.Duration.Format(options.RollbackTimeout)}: {string.Join("; ", rollback.FinalFailing)}",
                 };
             }
             var next = options.Interval - (elapsed() - started);

@@ -273,12 +273,12 @@ public sealed class HealthCheckSession : IDisposable
         }
         catch (Exception ex) when (!sessionToken.IsCancellationRequested && (ex is OperationCanceledException || IsTimeout(ex)) && attempt.IsCancellationRequested)
         {
-            var where = await FailureDescriber.WhereAsync(target, _services.Secrets, sessionToken).ConfigureAwait(false);
-            return CheckOutcome.Failed($"no answer from {where} within {Environments.Duration.Format(timeout)}", sw.Elapsed.TotalMilliseconds);
+            var where = await Health.Checks.TargetFailures.WhereAsync(target, _services.Secrets, sessionToken).ConfigureAwait(false);
+            return CheckOutcome.Failed($"no answer from {where} within {OpsRunbook.Engine.Common.Duration.Format(timeout)}", sw.Elapsed.TotalMilliseconds);
         }
         catch (Exception ex) when (!sessionToken.IsCancellationRequested && ex is not OutOfMemoryException)
         {
-            var where = await FailureDescriber.WhereAsync(target, _services.Secrets, sessionToken).ConfigureAwait(false);
+            var where = await Health.Checks.TargetFailures.WhereAsync(target, _services.Secrets, sessionToken).ConfigureAwait(false);
             return CheckOutcome.Failed(_services.Redactor.Scrub(FailureDescriber.Describe(ex, where)), sw.Elapsed.TotalMilliseconds);
         }
     }

@@ -47,7 +47,7 @@ public static class HealthWait
 
 /// <summary>Wait-HealthCheck ran out of time; the message lists what is still below the wanted status.</summary>
 public sealed class HealthWaitTimeoutException(HealthReport last, HealthStatus until, TimeSpan timeout, int rounds)
-    : TimeoutException($"not {until} after {Environments.Duration.Format(timeout)} ({rounds} round{(rounds == 1 ? "" : "s")}); still failing: " +
+    : TimeoutException($"not {until} after {OpsRunbook.Engine.Common.Duration.Format(timeout)} ({rounds} round{(rounds == 1 ? "" : "s")}); still failing: " +
         string.Join("; ", last.Entries.Where(e => e.Status < until).Select(e => $"{e.Name}: {e.Status} ({e.Reason})")))
 {
     /// <summary>The last round's report.</summary>

@@ -30,11 +30,11 @@ public sealed class MetricScraper : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new MetricScrapeException($"{uri} did not answer within {Environments.Duration.Format(timeout)}");
+            throw new MetricScrapeException($"{uri} did not answer within {OpsRunbook.Engine.Common.Duration.Format(timeout)}");
         }
         catch (HttpRequestException ex)
         {
-            throw new MetricScrapeException(FailureDescriber.Describe(ex, new HealthCheckTarget { Address = uri.OriginalString }), ex);
+            throw new MetricScrapeException(FailureDescriber.Describe(ex, uri.OriginalString), ex);
         }
         var now = DateTimeOffset.UtcNow;
         var trimmed = body.TrimStart();

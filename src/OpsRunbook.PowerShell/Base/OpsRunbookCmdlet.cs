@@ -35,7 +35,7 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
             ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
             throw;
         }
-        catch (Exception ex) when (OpsRunbook.Engine.Health.Checks.FailureDescriber.TryDescribe(ex, where, out var message, out var kind))
+        catch (Exception ex) when (OpsRunbook.Engine.Common.FailureDescriber.TryDescribe(ex, where, out var message, out var kind))
         {
             // The Engine names the failure: this assembly must not reference Npgsql or any other third-party type.
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(Secrets.Redactor.Scrub(message)), errorId, Category(kind), null));
@@ -133,11 +133,11 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
     }
 
     /// <summary>The PowerShell error category of a failure kind.</summary>
-    protected static ErrorCategory Category(OpsRunbook.Engine.Health.Checks.FailureKind kind) => kind switch
+    protected static ErrorCategory Category(OpsRunbook.Engine.Common.FailureKind kind) => kind switch
     {
-        OpsRunbook.Engine.Health.Checks.FailureKind.Permission => ErrorCategory.PermissionDenied,
-        OpsRunbook.Engine.Health.Checks.FailureKind.Timeout => ErrorCategory.OperationTimeout,
-        OpsRunbook.Engine.Health.Checks.FailureKind.Server => ErrorCategory.InvalidResult,
+        OpsRunbook.Engine.Common.FailureKind.Permission => ErrorCategory.PermissionDenied,
+        OpsRunbook.Engine.Common.FailureKind.Timeout => ErrorCategory.OperationTimeout,
+        OpsRunbook.Engine.Common.FailureKind.Server => ErrorCategory.InvalidResult,
         _ => ErrorCategory.ConnectionError,
     };
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Management.Automation;
 using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Common;
 
 namespace OpsRunbook.PowerShell;
 

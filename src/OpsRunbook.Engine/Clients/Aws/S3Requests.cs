@@ -1,5 +1,4 @@
 using Amazon.S3;
-using OpsRunbook.Engine.Health.Checks;
 
 namespace OpsRunbook.Engine.Clients.Aws;
 
@@ -48,7 +47,7 @@ internal sealed class S3Requests(AmazonS3Client client, AwsSettings settings) : 
     public Stream Guard(Stream body, string what) => new GuardedStream(body, this, what);
 
     private DescribedFailureException Stalled(string what, TimeSpan limit, Exception inner) =>
-        new($"S3 at {Endpoint} did not answer {what} within {Environments.Duration.Format(limit)}: the endpoint is stalled or unreachable " +
+        new($"S3 at {Endpoint} did not answer {what} within {OpsRunbook.Engine.Common.Duration.Format(limit)}: the endpoint is stalled or unreachable " +
             "(\"aws\".\"requestTimeout\" in runbook.json sets the limit)", FailureKind.Timeout, inner);
 
     /// <inheritdoc />

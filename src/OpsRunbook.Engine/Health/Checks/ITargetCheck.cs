@@ -55,7 +55,7 @@ internal static class Verdict
         if (baseStatus == HealthStatus.Healthy && target.DegradedAfter is { } limit && latencyMs > limit.TotalMilliseconds)
         {
             return new CheckOutcome(HealthStatus.Degraded,
-                $"{baseReason}; slow: {latencyMs:0} ms is over the {Environments.Duration.Format(limit)} degraded threshold", latencyMs, data, results);
+                $"{baseReason}; slow: {latencyMs:0} ms is over the {OpsRunbook.Engine.Common.Duration.Format(limit)} degraded threshold", latencyMs, data, results);
         }
         return new CheckOutcome(baseStatus, baseReason, latencyMs, data, results);
     }

@@ -42,7 +42,7 @@ public sealed record Condition(string Text, Operand Left, ConditionOperator Oper
         var left = Resolve(Left, context);
         var right = Right;
         if (Left is PlaceholderOperand { Placeholder: "RESPONSE_TIME" or "CERTIFICATE_EXPIRATION" } && Right is LiteralOperand lit
-            && lit.Value.Length > 0 && char.IsLetter(lit.Value[^1]) && Environments.Duration.TryParse(lit.Value, out var d, out _))
+            && lit.Value.Length > 0 && char.IsLetter(lit.Value[^1]) && OpsRunbook.Engine.Common.Duration.TryParse(lit.Value, out var d, out _))
         {
             // [CERTIFICATE_EXPIRATION] > 14d, [RESPONSE_TIME] < 2s: compare in milliseconds.
             right = lit with { Value = d.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) };

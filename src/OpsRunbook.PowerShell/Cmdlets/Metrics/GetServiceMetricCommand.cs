@@ -2,6 +2,7 @@ using System.Management.Automation;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Metrics;
 using OpsRunbook.PowerShell.Completers;
+using OpsRunbook.Engine.Common;
 
 namespace OpsRunbook.PowerShell.Cmdlets;
 

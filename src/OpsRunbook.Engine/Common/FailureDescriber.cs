@@ -5,7 +5,7 @@ using Npgsql;
 using OpsRunbook.Engine.Clients.Redis;
 using OpsRunbook.Engine.Secrets;
 
-namespace OpsRunbook.Engine.Health.Checks;
+namespace OpsRunbook.Engine.Common;
 
 /// <summary>What kind of failure an exception is, for error categories.</summary>
 public enum FailureKind
@@ -62,9 +62,6 @@ public static partial class FailureDescriber
         message = known ? Describe(ex, where) : "";
         return known;
     }
-
-    /// <summary>Describes a failure to check <paramref name="target"/>.</summary>
-    public static string Describe(Exception ex, HealthCheckTarget target) => Describe(ex, Where(target));
 
     /// <summary>Describes a failure to reach <paramref name="where"/> (a name or address without credentials).</summary>
     public static string Describe(Exception ex, string where)
@@ -156,31 +153,6 @@ public static partial class FailureDescriber
         }
     }
 
-    /// <summary>How a target is named in messages: its address, or its name when the address is a secret reference.</summary>
-    public static string Where(HealthCheckTarget target) => target.Connection?.Reference is not null ? target.Name : target.Address;
-
-    /// <summary>
-    /// Like <see cref="Where(HealthCheckTarget)"/>, but a target whose connection is a secret reference is named with the
-    /// host:port it resolves to ("database (10.0.0.5:5432)"): a failure must say what was tried, never the credentials.
-    /// Resolving is bounded to 2 s; when it fails the name alone is used.
-    /// </summary>
-    public static async Task<string> WhereAsync(HealthCheckTarget target, ISecretResolver secrets, CancellationToken ct)
-    {
-        if (target.Connection?.Reference is null) return Where(target);
-        try
-        {
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            bounded.CancelAfter(TimeSpan.FromSeconds(2));
-            var value = await target.Connection.ResolveAsync(secrets, bounded.Token).ConfigureAwait(false);
-            return HostPort.OfConnection(value) is { } hostPort ? $"{target.Name} ({hostPort})" : target.Name;
-        }
-#pragma warning disable CA1031 // naming the target must not replace the failure being reported
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            return target.Name;
-        }
-    }
 
     /// <summary>Redis 6+'s ACL refusal: "NOPERM this user has no permissions to run the 'info' command".</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"permissions to run the '([^']+)' command")]

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace OpsRunbook.Engine.Environments;
+namespace OpsRunbook.Engine.Common;
 
 /// <summary>PowerShell-style name patterns (<c>*</c>, <c>?</c>, case-insensitive) for -Name filters.</summary>
 public static class NamePattern

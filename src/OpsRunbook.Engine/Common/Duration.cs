@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OpsRunbook.Engine.Environments;
+namespace OpsRunbook.Engine.Common;
 
 /// <summary>Durations as people write them in runbooks: <c>500ms</c>, <c>5s</c>, <c>10m</c>, <c>4h</c>, <c>30d</c>, or a bare number of seconds.</summary>
 public static class Duration
