@@ -291,6 +291,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
 
         public bool Killed { get; private set; }
         public List<string> Exposed { get; } = [];
+        public List<string> Seen { get; } = [];
 
         public void Report(OperationStatus value)
         {
@@ -310,6 +311,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
                 }
                 // Only a dump of this test's database: other tests run backups at the same time, and every run probes
                 // pg_dump --version first (no connection, so no password file).
+                Seen.Add($"{p.Id}: {cmdline.Replace('\0', ' ')}");
                 if (!cmdline.Contains("--snapshot=", StringComparison.Ordinal) || !environ.Contains($"PGDATABASE={database}\0", StringComparison.Ordinal)) continue;
                 if (cmdline.Contains(password, StringComparison.Ordinal)) Exposed.Add("command line");
                 if (environ.Contains(password, StringComparison.Ordinal)) Exposed.Add("environment");
@@ -334,8 +336,8 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             Environment.SetEnvironmentVariable("FLY_API_TOKEN_CANARY", KillPgDump.Canary);
             var killer = new KillPgDump(Servers["OPSRUNBOOK_PG_PASSWORD"], _database);
             var info = await BackupAsync(new BackupLocation(_local), progress: killer);
-            Assert.True(killer.Killed);
-            Assert.Empty(killer.Exposed);
+            Assert.True(killer.Killed, $"no pg_dump of {_database} at the first report; saw: {string.Join("; ", killer.Seen)}; result {info.Status} {info.Error}");
+            Assert.True(killer.Exposed.Count == 0, string.Join("; ", killer.Exposed));
             Assert.Equal("Failed", info.Status);
             Assert.Contains("pg_dump", info.Error);
             Assert.Null(info.ManifestUri);

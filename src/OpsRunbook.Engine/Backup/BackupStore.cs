@@ -195,19 +195,8 @@ public sealed class S3BackupStore : IBackupStore
 
     private string KeyOf(string key) => Location.Prefix + key;
 
-    internal static readonly ResiliencePipeline Retry = new ResiliencePipelineBuilder()
-        .AddRetry(new RetryStrategyOptions
-        {
-            MaxRetryAttempts = 3,
-            Delay = TimeSpan.FromMilliseconds(500),
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            ShouldHandle = new PredicateBuilder()
-                .Handle<AmazonS3Exception>(e => (int)e.StatusCode >= 500 || e.ErrorCode is "SlowDown" or "RequestTimeout" or "InternalError")
-                .Handle<HttpRequestException>()
-                .Handle<IOException>(),
-        })
-        .Build();
+    internal static readonly ResiliencePipeline Retry = Retries.OnExceptions(3, e =>
+        e is HttpRequestException or IOException || (e is AmazonS3Exception s3 && ((int)s3.StatusCode >= 500 || s3.ErrorCode is "SlowDown" or "RequestTimeout" or "InternalError")));
 
     /// <inheritdoc />
     public Task<IBackupUpload> BeginUploadAsync(string key, CancellationToken ct) => Task.FromResult<IBackupUpload>(new Upload(this, KeyOf(key)));

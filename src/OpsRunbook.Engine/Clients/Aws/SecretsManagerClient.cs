@@ -48,18 +48,7 @@ public sealed class SecretsManagerClient : IDisposable
         _secrets = secrets;
         _redactor = redactor;
         _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(30) };
-        _retry = new ResiliencePipelineBuilder()
-            .AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = 3,
-                Delay = TimeSpan.FromMilliseconds(200),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldHandle = new PredicateBuilder()
-                    .Handle<AwsServiceException>(e => Retryable.Contains(e.ErrorType) || e.StatusCode >= 500)
-                    .Handle<HttpRequestException>(),
-            })
-            .Build();
+        _retry = Retries.OnExceptions(3, e => e is HttpRequestException || (e is AwsServiceException a && (Retryable.Contains(a.ErrorType) || a.StatusCode >= 500)));
     }
 
     /// <summary>The endpoint requests go to.</summary>
