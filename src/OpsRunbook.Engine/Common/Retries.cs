@@ -10,7 +10,7 @@ namespace OpsRunbook.Engine.Common;
 /// <see cref="FirstWait"/> with jitter. Built on Polly; the wait goes through <c>delay</c> so tests record it instead
 /// of sleeping. What counts as transient is the caller's: each service says it differently.
 /// </summary>
-public static class Retries
+internal static class Retries
 {
     /// <summary>The first backoff; each retry doubles it.</summary>
     public static readonly TimeSpan FirstWait = TimeSpan.FromMilliseconds(200);

@@ -8,61 +8,20 @@ using OpsRunbook.PowerShell.Completers;
 namespace OpsRunbook.PowerShell;
 
 /// <summary>What the backup cmdlets share: the environment (its database, backup destination, AWS settings) and overrides.</summary>
-public abstract class BackupCmdlet : OpsRunbookCmdlet
+public abstract class BackupCmdlet : EnvironmentCmdlet
 {
-    /// <summary>The environment whose database and backup destination to use.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
-    public string? Environment { get; set; }
-
     /// <summary>A database connection instead of the environment's: a reference (env:DATABASE_URL, secret:aws:ID#key, vault:VAULT/NAME) or a postgres:// URL.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Connection { get; set; }
 
-    private string? _envProblem;
-
     /// <summary>
     /// The environment, or null without one. A backup's Environment (from its manifest) binds here from the pipeline,
-    /// so an environment this machine's runbook.json lacks is not an error by itself: explicit parameters and the AWS
-    /// defaults apply, and whatever is then missing is reported with the reason.
+    /// so an environment this machine's runbook.json lacks is not an error by itself (<see cref="EnvironmentNeed.FromData"/>).
     /// </summary>
-    protected EnvironmentConfig? Env()
-    {
-        if (string.IsNullOrEmpty(Environment)) return null;
-        try
-        {
-            var path = RunbookConfigLoader.Locate(ConfigPath, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
-            var config = RunbookConfigLoader.Load(path);
-            var env = config.Environments.FirstOrDefault(e => string.Equals(e.Name, Environment, StringComparison.OrdinalIgnoreCase));
-            if (env is null)
-            {
-                NoEnvironment($"{path} has no environment '{Environment}' (known: {string.Join(", ", config.Environments.Select(e => e.Name))})");
-                return null;
-            }
-            if (env.Aws is not null) Secrets.UseAws(env.Aws);
-            return env;
-        }
-        catch (RunbookConfigException ex) when (ex.Field is null && ex.Line is null)
-        {
-            NoEnvironment(ex.Message);
-            return null;
-        }
-        catch (RunbookConfigException ex)
-        {
-            // A file that exists must be valid.
-            ThrowTerminatingError(ConfigError(ex));
-            throw;
-        }
-    }
+    protected EnvironmentConfig? Env() => ResolveEnvironment(EnvironmentNeed.FromData);
 
-    private void NoEnvironment(string why)
-    {
-        if (_envProblem is null) WriteWarning($"environment '{Environment}' is not available ({why}); using the explicit parameters and AWS defaults");
-        _envProblem = why;
-    }
-
-    private string Because => _envProblem is null ? "" : $" (environment '{Environment}': {_envProblem})";
+    private string Because => EnvironmentUnavailable;
 
     /// <summary>The database connection: -Connection, else the environment's primary.</summary>
     protected SecretValue DatabaseConnection()

@@ -11,14 +11,9 @@ namespace OpsRunbook.PowerShell;
 /// What the PostgreSQL cmdlets share: which server (an environment's database or replica, or -Connection), the
 /// statement timeout, one session per server for the whole pipeline, and errors that say what to fix.
 /// </summary>
-public abstract class DatabaseCmdlet : OpsRunbookCmdlet
+public abstract class DatabaseCmdlet : EnvironmentCmdlet
 {
     private readonly Dictionary<string, DatabaseSession> _sessions = new(StringComparer.Ordinal);
-
-    /// <summary>The environment whose database to use (runbook.json "database").</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
-    public string? Environment { get; set; }
 
     /// <summary>database (the primary, default) or database-replica; binds the Target property of earlier results.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -60,8 +55,7 @@ public abstract class DatabaseCmdlet : OpsRunbookCmdlet
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException("give -Environment (an environment with \"database\" in runbook.json) or -Connection"),
                     ErrorIds.DatabaseMissing, ErrorCategory.InvalidArgument, null));
             }
-            var env = Guard(() => LoadConfig().GetEnvironment(environment!));
-            if (env.Aws is not null) Secrets.UseAws(env.Aws);
+            var env = ResolveEnvironment(EnvironmentNeed.Required, environment)!;
             var db = env.Database ?? throw Terminate(new ArgumentException($"environment '{env.Name}' has no \"database\" section in runbook.json"), ErrorIds.DatabaseMissing);
             if (replica && db.Replica is null) throw Terminate(new ArgumentException($"environment '{env.Name}' has no database replica (\"database\".\"replica\")"), ErrorIds.DatabaseMissing);
             connection = replica ? db.Replica! : db.Connection;

@@ -8,38 +8,27 @@ using OpsRunbook.PowerShell.Completers;
 namespace OpsRunbook.PowerShell;
 
 /// <summary>What the deployment cmdlets share: the environment's "deploy" provider and readable errors.</summary>
-public abstract class DeployCmdlet : OpsRunbookCmdlet
+public abstract class DeployCmdlet : EnvironmentCmdlet
 {
-    /// <summary>The environment whose deployment (runbook.json "deploy") to use.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
-    public string? Environment { get; set; }
+    /// <inheritdoc />
+    protected override string EnvironmentSection => "deploy";
 
-    /// <summary>The named environment, or a terminating error saying what to fix.</summary>
-    protected EnvironmentConfig Env(string? name = null)
+    /// <summary>The named environment (default -Environment), or a terminating error saying what to fix.</summary>
+    protected EnvironmentConfig Env(string? name = null) => ResolveEnvironment(EnvironmentNeed.Required, name)!;
+
+    /// <inheritdoc />
+    protected override void Prepare(EnvironmentConfig env)
     {
-        name ??= Environment;
-        if (string.IsNullOrEmpty(name))
-        {
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Environment: the runbook.json environment whose \"deploy\" to use"), ErrorIds.EnvironmentMissing, ErrorCategory.InvalidArgument, null));
-        }
-        try
-        {
-            var env = LoadConfig().GetEnvironment(name!);
-            SupplyVaultSecret(Secrets, env.Deploy?.Token);
-            if (env.Aws is not null) Secrets.UseAws(env.Aws);
-            return env;
-        }
-        catch (RunbookConfigException ex)
-        {
-            ThrowTerminatingError(ConfigError(ex));
-            throw;
-        }
+        base.Prepare(env);
+        SupplyVaultSecret(Secrets, env.Deploy?.Token);
     }
 
     /// <summary>The environment's provider.</summary>
-    protected IDeploymentProvider Provider(EnvironmentConfig env) =>
-        Run(() => DeploymentOperations.ProviderAsync(env, Secrets, Secrets.Redactor, Cancellation, LoadConfig().Path), env.Name);
+    protected IDeploymentProvider Provider(EnvironmentConfig env)
+    {
+        var configPath = LoadConfig().Path; // on the pipeline thread
+        return Run(() => DeploymentOperations.ProviderAsync(env, Secrets, Secrets.Redactor, Cancellation, configPath), env.Name);
+    }
 
     /// <summary>Restart, Stop or Start after ShouldProcess: -WhatIf only counts the instances; progress while it works.</summary>
     protected void Act(string action, bool rolling, bool force, string what)

@@ -10,15 +10,10 @@ using OpsRunbook.PowerShell.Completers;
 namespace OpsRunbook.PowerShell;
 
 /// <summary>What the Redis cmdlets share: which server (an environment's "redis" or -Connection) and readable errors.</summary>
-public abstract class RedisCmdlet : OpsRunbookCmdlet
+public abstract class RedisCmdlet : EnvironmentCmdlet
 {
     private RedisSession? _session;
     private string? _sessionKey;
-
-    /// <summary>The environment whose Redis to use (runbook.json "redis").</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
-    public string? Environment { get; set; }
 
     /// <summary>A connection instead of an environment: a reference (env:REDIS_URL, vault:...) or a redis:// / rediss:// URL.</summary>
     [Parameter]
@@ -50,9 +45,8 @@ public abstract class RedisCmdlet : OpsRunbookCmdlet
             else
             {
                 if (environment is null) throw new ArgumentException("give -Environment (an environment with \"redis\" in runbook.json) or -Connection");
-                var env = LoadConfig().GetEnvironment(environment);
+                var env = ResolveEnvironment(EnvironmentNeed.Required, environment)!;
                 var redis = env.Redis ?? throw new ArgumentException($"environment '{env.Name}' has no \"redis\" section in runbook.json");
-                if (env.Aws is not null) Secrets.UseAws(env.Aws);
                 connection = redis.Connection;
                 ca = redis.CaCertificate;
                 target = "redis";

@@ -7,36 +7,10 @@ using OpsRunbook.PowerShell.Completers;
 namespace OpsRunbook.PowerShell;
 
 /// <summary>What the Secrets Manager cmdlets share: the environment (its "aws" settings and "secrets") and the client.</summary>
-public abstract class SecretCmdlet : OpsRunbookCmdlet
+public abstract class SecretCmdlet : EnvironmentCmdlet
 {
-    /// <summary>The environment whose secrets (runbook.json "secrets") and AWS settings to use.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
-    public string? Environment { get; set; }
-
     /// <summary>The environment, or null when none was given (then the AWS SDK's own credential and region chains apply).</summary>
-    protected EnvironmentConfig? Env()
-    {
-        if (string.IsNullOrEmpty(Environment)) return null;
-        EnvironmentConfig env;
-        try
-        {
-            env = LoadConfig().GetEnvironment(Environment);
-        }
-        catch (RunbookConfigException ex)
-        {
-            ThrowTerminatingError(ConfigError(ex));
-            throw;
-        }
-        if (env.Aws is { } aws)
-        {
-            Secrets.UseAws(aws);
-            SupplyVaultSecret(Secrets, aws.AccessKeyId);
-            SupplyVaultSecret(Secrets, aws.SecretAccessKey);
-            SupplyVaultSecret(Secrets, aws.SessionToken);
-        }
-        return env;
-    }
+    protected EnvironmentConfig? Env() => ResolveEnvironment(EnvironmentNeed.Optional);
 
     /// <summary>The configured secrets matching the names (all when none), or a terminating error naming the known ones.</summary>
     protected IReadOnlyList<ManagedSecretConfig> Configured(EnvironmentConfig env, string[]? names)

@@ -46,9 +46,10 @@ public sealed class GetDatabaseBackupCommand : BackupCmdlet
     protected override void ProcessRecord()
     {
         var location = Destination is not null ? LocationOf(Destination) : EnvironmentDestination();
+        var aws = Aws(); // resolved here, on the pipeline thread: resolving may write a warning or a verbose line
         var backups = Run(async () =>
         {
-            using var store = await BackupStores.OpenAsync(location, Aws(), Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
+            using var store = await BackupStores.OpenAsync(location, aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
             return await BackupCatalog.ListAsync(store, Database, Since, Until, Cancellation).ConfigureAwait(false);
         }, location.Root);
         WriteObject(backups, true);
