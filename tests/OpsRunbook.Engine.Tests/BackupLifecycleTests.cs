@@ -350,6 +350,35 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     }
 
     [Fact]
+    public async Task A_failure_while_rows_are_still_being_counted_is_a_failed_result_not_an_exception()
+    {
+        // The exact row counts run on the snapshot connection beside pg_dump. Here they are held by a slow query when
+        // pg_dump is killed: disposing the connection under that query threw out of RunAsync ("another read operation is
+        // pending") instead of returning the Failed result.
+        var table = await CreateTableAsync(300_000, "md5(random()::text) || md5(random()::text)");
+        try
+        {
+            var killer = new KillPgDump(Servers["OPSRUNBOOK_PG_PASSWORD"], _database);
+            var info = await BackupRunner.RunAsync(new BackupRequest
+            {
+                Connection = Conn, Destinations = [new BackupLocation(_local)], Environment = "test",
+                BeforeCountingRows = async (c, ct) =>
+                {
+                    await using var slow = new NpgsqlCommand("SELECT pg_sleep(60)", c);
+                    await slow.ExecuteNonQueryAsync(ct);
+                },
+            }, _db.Resolver, _db.Resolver.Redactor, killer, Ct);
+            Assert.True(killer.Killed, string.Join("; ", killer.Seen));
+            Assert.Equal("Failed", info.Status);
+            Assert.Empty(Directory.EnumerateFiles(_local, "*", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            await DropAsync(table);
+        }
+    }
+
+    [Fact]
     public async Task S3_failing_mid_upload_leaves_no_object_and_no_manifest()
     {
         var table = await CreateTableAsync(300_000, "md5(random()::text) || md5(random()::text)");

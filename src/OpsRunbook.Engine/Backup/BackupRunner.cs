@@ -34,6 +34,9 @@ public enum BackupCompression
 /// <summary>What to back up and where.</summary>
 public sealed class BackupRequest
 {
+    /// <summary>Test hook: runs on the snapshot connection before the row counts (a slow query holds them there).</summary>
+    internal Func<NpgsqlConnection, CancellationToken, Task>? BeforeCountingRows { get; init; }
+
     /// <summary>The database connection (reference or URL).</summary>
     public required SecretValue Connection { get; init; }
     /// <summary>Where to store it (one or more: local and S3 at once).</summary>
@@ -138,6 +141,10 @@ public static class BackupRunner
         DumpTracker? tracker = null;
         using var stopProgress = new CancellationTokenSource();
         var rowProgress = Task.CompletedTask;
+        // The row counts run on the snapshot connection beside pg_dump: on a failure they are stopped and waited for
+        // before that connection is disposed (disposing it under a running query threw out of RunAsync).
+        using var stopCounting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task<Dictionary<(string, string), long>> counting = Task.FromResult<Dictionary<(string, string), long>>([]);
         try
         {
             foreach (var d in request.Destinations)
@@ -163,7 +170,7 @@ public static class BackupRunner
                 rowProgress = CopyProgress.RunAsync(rowsBuilder, appName, tracker.Rows, m => progress.Report(OperationStatus.Debug("Dump", m)), TimeSpan.FromSeconds(1), stopProgress.Token);
             }
 
-            var counting = request.CountRows ? CountRowsAsync(snapshotConnection, tables, ct) : Task.FromResult<Dictionary<(string, string), long>>([]);
+            counting = request.CountRows ? CountRowsAsync(snapshotConnection, tables, request.BeforeCountingRows, stopCounting.Token) : Task.FromResult<Dictionary<(string, string), long>>([]);
 
             var sink = new SinkStream(uploads, request.Destinations.Select(d => d.UriOf(key)).ToList(), tracker, ct);
             Stream source = dump.Process.StandardOutput.BaseStream;
@@ -304,6 +311,19 @@ public static class BackupRunner
         {
             await stopProgress.CancelAsync().ConfigureAwait(false);
             await rowProgress.ConfigureAwait(false);
+            if (!counting.IsCompleted)
+            {
+                await stopCounting.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await counting.ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // the backup's own outcome is already decided; the counting's end only frees the connection
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                }
+            }
             if (dump is not null) await dump.DisposeAsync().ConfigureAwait(false);
             zstd?.Dispose();
             foreach (var u in uploads) await u.DisposeAsync().ConfigureAwait(false);
@@ -348,8 +368,10 @@ public static class BackupRunner
         }
     }
 
-    private static async Task<Dictionary<(string, string), long>> CountRowsAsync(NpgsqlConnection c, List<(string schema, string name, long estimate)> tables, CancellationToken ct)
+    private static async Task<Dictionary<(string, string), long>> CountRowsAsync(NpgsqlConnection c, List<(string schema, string name, long estimate)> tables,
+        Func<NpgsqlConnection, CancellationToken, Task>? before, CancellationToken ct)
     {
+        if (before is not null) await before(c, ct).ConfigureAwait(false);
         var counts = new Dictionary<(string, string), long>();
         foreach (var (schema, name, _) in tables)
         {
