@@ -73,13 +73,15 @@ internal static class BackupBenchmark
             var t0 = await TimeAsync(pgDump.Path, ["-Fc", "-f", baselineFile, "-h", "127.0.0.1", "-p", S("OPSRUNBOOK_PG_PORT"), "-U", "opsrunbook", db], password);
             var baselineBytes = new FileInfo(baselineFile).Length;
 
+            // Reported as Backup-Database reports (the row-progress poll and the dump tracker run), and counted, not shown.
+            var statuses = new CountingProgress();
             async Task<(TimeSpan t, BackupInfo info)> Backup(BackupLocation destination, bool countRows)
             {
                 var w = Stopwatch.StartNew();
                 var info = await BackupRunner.RunAsync(new BackupRequest
                 {
                     Connection = SecretValue.Parse("env:BENCH_DB_URL"), Destinations = [destination], Aws = aws, System = "bench", Environment = "bench", CountRows = countRows,
-                }, resolver, resolver.Redactor, null, CancellationToken.None);
+                }, resolver, resolver.Redactor, statuses, CancellationToken.None);
                 if (info.Status != "Succeeded") throw new InvalidOperationException(info.Error);
                 return (w.Elapsed, info);
             }
@@ -134,7 +136,7 @@ internal static class BackupBenchmark
                 await Drop("bench_restore_b");
                 var w2 = Stopwatch.StartNew();
                 var plan = await RestoreRunner.PlanAsync(local.info.BackupUri, "bench_restore_b", SecretValue.Parse("env:BENCH_DB_URL"), aws, resolver, resolver.Redactor, CancellationToken.None);
-                var restored = await RestoreRunner.RunAsync(plan, false, 1, SecretValue.Parse("env:BENCH_DB_URL"), aws, resolver, resolver.Redactor, "bench", CancellationToken.None);
+                var restored = await RestoreRunner.RunAsync(plan, false, 1, SecretValue.Parse("env:BENCH_DB_URL"), aws, resolver, resolver.Redactor, "bench", CancellationToken.None, statuses);
                 var t = w2.Elapsed;
                 if (restored.Status != "Succeeded") throw new InvalidOperationException(restored.Error);
                 await CheckRows("bench_restore_b");
@@ -206,4 +208,12 @@ internal static class BackupBenchmark
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} failed: {await err}");
         return sw.Elapsed;
     }
+}
+
+/// <summary>What the cmdlet's status queue does, without a host: takes every report.</summary>
+internal sealed class CountingProgress : IProgress<OpsRunbook.Engine.Reporting.OperationStatus>
+{
+    private long _count;
+    public long Count => Interlocked.Read(ref _count);
+    public void Report(OpsRunbook.Engine.Reporting.OperationStatus value) => Interlocked.Increment(ref _count);
 }
