@@ -117,6 +117,19 @@ public static class BackupCatalog
         return list.OrderByDescending(b => b.StartedAt).ToList();
     }
 
+    /// <summary>What is at a dump key, for removing it by name: whether anything is (dump or manifest), the backup it is
+    /// (null for a file without a manifest), and whether it is its series' last whole backup.</summary>
+    public sealed record NamedBackup(bool Exists, BackupInfo? Backup, bool IsLastWhole);
+
+    /// <summary>Looks up the backup at <paramref name="dumpKey"/> among its store's listing.</summary>
+    public static async Task<NamedBackup> FindAsync(IBackupStore store, string dumpKey, CancellationToken ct)
+    {
+        var exists = await store.ExistsAsync(dumpKey, ct).ConfigureAwait(false) || await store.ExistsAsync(BackupManifest.KeyFor(dumpKey), ct).ConfigureAwait(false);
+        var all = await ListAsync(store, null, null, null, ct).ConfigureAwait(false);
+        var backup = all.FirstOrDefault(b => string.Equals(b.BackupUri, store.Location.UriOf(dumpKey), StringComparison.Ordinal));
+        return new NamedBackup(exists, backup, backup is not null && Retention.IsLastWhole(backup, all));
+    }
+
     /// <summary>The latest verification recorded beside a backup (its .verified.json marker): a success or a failure.</summary>
     public sealed record LatestVerification(DateTimeOffset? VerifiedAt, DateTimeOffset? FailedAt, IReadOnlyList<string> Problems);
 

@@ -21,8 +21,6 @@ public abstract class BackupCmdlet : EnvironmentCmdlet
     /// </summary>
     protected EnvironmentConfig? Env() => ResolveEnvironment(EnvironmentNeed.FromData);
 
-    private string Because => EnvironmentUnavailable;
-
     /// <summary>The database connection: -Connection, else the environment's primary.</summary>
     protected SecretValue DatabaseConnection()
     {
@@ -31,7 +29,7 @@ public abstract class BackupCmdlet : EnvironmentCmdlet
         {
             connection = Connection is not null
                 ? SecretValue.Parse(Connection)
-                : Env()?.Database?.Connection ?? throw new ArgumentException("give -Environment (with \"database\" in runbook.json) or -Connection" + Because);
+                : Env()?.Database?.Connection ?? throw new ArgumentException("give -Environment (with \"database\" in runbook.json) or -Connection" + EnvironmentUnavailable);
         }
         catch (ArgumentException ex)
         {
@@ -49,7 +47,7 @@ public abstract class BackupCmdlet : EnvironmentCmdlet
     protected BackupLocation EnvironmentDestination() =>
         Env()?.Backup?.Destination is { } d
             ? new BackupLocation(System.IO.Path.IsPathRooted(d) || d.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? d : SessionState.Path.GetUnresolvedProviderPathFromPSPath(d))
-            : throw new PSArgumentException("give -Environment (with \"backup\".\"destination\" in runbook.json) or -Destination" + Because);
+            : throw new PSArgumentException("give -Environment (with \"backup\".\"destination\" in runbook.json) or -Destination" + EnvironmentUnavailable);
 
     /// <summary>A location from a path or s3:// URI typed by a person (relative paths against PowerShell's location).</summary>
     protected BackupLocation LocationOf(string pathOrUri) =>

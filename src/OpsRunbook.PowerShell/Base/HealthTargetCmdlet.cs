@@ -161,8 +161,9 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
         // the environment they changed, which is checked whole.
         var typeName = item.TypeNames.FirstOrDefault() ?? item.BaseObject.GetType().FullName!;
         var environment = item.Properties["Environment"]?.Value as string;
-        var isResult = typeName.EndsWith("OpsRunbook.Engine.Health.HealthCheckResult", StringComparison.Ordinal);
-        var isReport = typeName.EndsWith("OpsRunbook.Engine.Health.HealthReport", StringComparison.Ordinal);
+        var opsRunbookType = PipedInput.OpsRunbookType(item);
+        var isResult = opsRunbookType == "OpsRunbook.Engine.Health.HealthCheckResult";
+        var isReport = opsRunbookType == "OpsRunbook.Engine.Health.HealthReport";
         if (isResult && !string.IsNullOrEmpty(environment) && item.Properties["Name"]?.Value is string targetName)
         {
             targets.AddRange(EnvironmentTargets(environment, ConfigPath, [targetName]));

@@ -28,14 +28,17 @@ internal sealed class S3Requests(AmazonS3Client client, AwsSettings settings) : 
         ?? $"s3.{client.Config.RegionEndpoint?.SystemName ?? "us-east-1"}.amazonaws.com";
 
     /// <summary>Sends one request; a request that outlives its limit is a <see cref="DescribedFailureException"/>.</summary>
-    public async Task<T> SendAsync<T>(string what, Func<AmazonS3Client, CancellationToken, Task<T>> request, CancellationToken ct, int scale = 1)
+    public Task<T> SendAsync<T>(string what, Func<AmazonS3Client, CancellationToken, Task<T>> request, CancellationToken ct, int scale = 1) =>
+        LimitedAsync(what, t => request(Client, t), Timeout * scale, ct);
+
+    /// <summary>Runs <paramref name="call"/> with <paramref name="limit"/>; outliving it (not a cancellation of the caller's) is a stall.</summary>
+    private async Task<T> LimitedAsync<T>(string what, Func<CancellationToken, Task<T>> call, TimeSpan limit, CancellationToken ct)
     {
-        var limit = Timeout * scale;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(limit);
         try
         {
-            return await request(Client, cts.Token).ConfigureAwait(false);
+            return await call(cts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && cts.IsCancellationRequested)
         {
@@ -61,19 +64,8 @@ internal sealed class S3Requests(AmazonS3Client client, AwsSettings settings) : 
         public override int Read(byte[] buffer, int offset, int count) =>
             ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            cts.CancelAfter(requests.Timeout);
-            try
-            {
-                return await inner.ReadAsync(buffer, cts.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && cts.IsCancellationRequested)
-            {
-                throw requests.Stalled(what, requests.Timeout, ex);
-            }
-        }
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            new(requests.LimitedAsync(what, t => inner.ReadAsync(buffer, t).AsTask(), requests.Timeout, cancellationToken));
 
         protected override void Dispose(bool disposing)
         {

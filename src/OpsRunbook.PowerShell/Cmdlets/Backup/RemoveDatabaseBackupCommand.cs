@@ -134,11 +134,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
         var (exists, backup, last) = Run(async () =>
         {
             using var store = await BackupStores.OpenAsync(location, env?.Aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
-            var exists = await store.ExistsAsync(key, Cancellation).ConfigureAwait(false)
-                || await store.ExistsAsync(BackupManifest.KeyFor(key), Cancellation).ConfigureAwait(false);
-            var all = await BackupCatalog.ListAsync(store, null, null, null, Cancellation).ConfigureAwait(false);
-            var backup = all.FirstOrDefault(b => string.Equals(b.BackupUri, store.Location.UriOf(key), StringComparison.Ordinal));
-            return (exists, backup, backup is not null && Retention.IsLastWhole(backup, all));
+            return await BackupCatalog.FindAsync(store, key, Cancellation).ConfigureAwait(false);
         }, uri);
         if (!exists)
         {
