@@ -30,9 +30,11 @@ public abstract class EnvironmentCmdlet : OpsRunbookCmdlet
     private string? _unavailable;
 
     /// <summary>The runbook.json environment to use.</summary>
+    /// <remarks>A cmdlet whose parameter sets make the environment mandatory in some of them overrides the declaration
+    /// (PowerShell reads the most derived property's attributes only); the resolution below stays the one way.</remarks>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
-    public string? Environment { get; set; }
+    public virtual string? Environment { get; set; }
 
     /// <summary>What this chapter reads from an environment, for the message when none is given ("deploy", "secrets"...).</summary>
     protected virtual string EnvironmentSection => "environment";
@@ -43,9 +45,10 @@ public abstract class EnvironmentCmdlet : OpsRunbookCmdlet
     /// <summary>
     /// The environment named by <paramref name="name"/> (default -Environment), resolved once per pipeline; null when
     /// <paramref name="need"/> allows it. Configuration errors stop the cmdlet with the file, line and field. Call it on
-    /// the pipeline thread (never inside Engine work): it may write a warning or a verbose line.
+    /// the pipeline thread (never inside Engine work): it may write a warning or a verbose line. <paramref name="configPath"/>
+    /// names another runbook.json than -ConfigPath (an environment piped from Get-RunbookEnvironment carries its own).
     /// </summary>
-    protected EnvironmentConfig? ResolveEnvironment(EnvironmentNeed need, string? name = null)
+    protected EnvironmentConfig? ResolveEnvironment(EnvironmentNeed need, string? name = null, string? configPath = null)
     {
         name ??= Environment;
         if (string.IsNullOrEmpty(name))
@@ -57,7 +60,8 @@ public abstract class EnvironmentCmdlet : OpsRunbookCmdlet
             }
             return null;
         }
-        if (_environments.TryGetValue(name, out var known)) return known;
+        var key = configPath is null ? name : $"{configPath}\u0001{name}";
+        if (_environments.TryGetValue(key, out var known)) return known;
         EnvironmentConfig? env;
         if (need == EnvironmentNeed.FromData)
         {
@@ -67,7 +71,7 @@ public abstract class EnvironmentCmdlet : OpsRunbookCmdlet
         {
             try
             {
-                env = LoadConfig().GetEnvironment(name);
+                env = LoadConfig(configPath).GetEnvironment(name);
             }
             catch (RunbookConfigException ex)
             {
@@ -76,7 +80,7 @@ public abstract class EnvironmentCmdlet : OpsRunbookCmdlet
             }
         }
         if (env is not null) Prepare(env);
-        _environments[name] = env;
+        _environments[key] = env;
         return env;
     }
 
@@ -100,9 +104,9 @@ public abstract class EnvironmentCmdlet : OpsRunbookCmdlet
             if (env is null) Unavailable(name, $"{path} has no environment '{name}' (known: {string.Join(", ", config.Environments.Select(e => e.Name))})");
             return env;
         }
-        catch (RunbookConfigException ex) when (ex.Field is null && ex.Line is null)
+        catch (RunbookConfigException ex) when (ex.Field is null && ex.Line is null && ConfigPath is null)
         {
-            // No runbook.json here at all: the environment is only a name from the data.
+            // No runbook.json here at all (and none named): the environment is only a name from the data.
             Unavailable(name, ex.Message);
             return null;
         }
@@ -110,7 +114,11 @@ public abstract class EnvironmentCmdlet : OpsRunbookCmdlet
 
     private void Unavailable(string name, string why)
     {
-        if (_unavailable is null) WriteWarning($"environment '{name}' is not available ({why}); using the explicit parameters and AWS defaults");
+        if (_unavailable is null) EnvironmentUnavailableFor(name, why);
         _unavailable = why;
     }
+
+    /// <summary>Says once that an environment named by data is not available (FromData); by default a warning.</summary>
+    protected virtual void EnvironmentUnavailableFor(string name, string why) =>
+        WriteWarning($"environment '{name}' is not available ({why}); using the explicit parameters and AWS defaults");
 }

@@ -7,7 +7,7 @@ using OpsRunbook.PowerShell.Completers;
 namespace OpsRunbook.PowerShell;
 
 /// <summary>What Invoke-HealthCheck and Wait-HealthCheck share: how targets are chosen, and the per-check options.</summary>
-public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
+public abstract class HealthTargetCmdlet : EnvironmentCmdlet
 {
     /// <summary>Parameter set: an environment's targets.</summary>
     protected const string EnvironmentSet = "Environment";
@@ -28,7 +28,7 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
     [Parameter(ParameterSetName = UriSet)]
     [Parameter(ParameterSetName = TargetSet)]
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
-    public string? Environment { get; set; }
+    public override string? Environment { get; set; }
 
     /// <summary>Only the environment's targets with these names (wildcards allowed), e.g. deep, database*. With piped
     /// environments or environment names, the same for each of them.</summary>
@@ -96,12 +96,7 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
         switch (ParameterSetName)
         {
             case EnvironmentSet:
-                if (string.IsNullOrWhiteSpace(Environment))
-                {
-                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("give -Environment, the name of an environment in runbook.json"),
-                        ErrorIds.EnvironmentMissing, ErrorCategory.InvalidArgument, null));
-                }
-                targets.AddRange(EnvironmentTargets(Environment!, ConfigPath, Name));
+                targets.AddRange(EnvironmentTargets(Environment, null, Name));
                 break;
             case UriSet:
                 foreach (var uri in Uri!)
@@ -150,10 +145,10 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
                 targets.AddRange(report.Entries.Select(e => e.Target));
                 return;
             case RunbookEnvironmentInfo info:
-                targets.AddRange(EnvironmentTargets(info.Environment, ConfigPath ?? info.ConfigPath, Name));
+                targets.AddRange(EnvironmentTargets(info.Environment, ConfigPath is null ? info.ConfigPath : null, Name));
                 return;
             case string name when !string.IsNullOrWhiteSpace(name):
-                targets.AddRange(EnvironmentTargets(name, ConfigPath, Name));
+                targets.AddRange(EnvironmentTargets(name, null, Name));
                 return;
         }
         // Across a job, remoting or Import-Clixml boundary a result arrives as a property bag: its environment and target
@@ -166,7 +161,7 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
         var isReport = opsRunbookType == "OpsRunbook.Engine.Health.HealthReport";
         if (isResult && !string.IsNullOrEmpty(environment) && item.Properties["Name"]?.Value is string targetName)
         {
-            targets.AddRange(EnvironmentTargets(environment, ConfigPath, [targetName]));
+            targets.AddRange(EnvironmentTargets(environment, null, [targetName]));
         }
         else if (isReport && item.Properties["Entries"]?.Value is System.Collections.IEnumerable entries)
         {
@@ -174,7 +169,7 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
         }
         else if (!isResult && !string.IsNullOrEmpty(environment))
         {
-            targets.AddRange(EnvironmentTargets(environment, ConfigPath, Name));
+            targets.AddRange(EnvironmentTargets(environment, null, Name));
         }
         else if (_refused.Add(typeName))
         {
@@ -186,12 +181,11 @@ public abstract class HealthTargetCmdlet : OpsRunbookCmdlet
         }
     }
 
-    private IReadOnlyList<HealthCheckTarget> EnvironmentTargets(string environment, string? configPath, string[]? names)
+    private IReadOnlyList<HealthCheckTarget> EnvironmentTargets(string? environment, string? configPath, string[]? names)
     {
+        var env = ResolveEnvironment(EnvironmentNeed.Required, environment, configPath)!;
         try
         {
-            var env = LoadConfig(configPath).GetEnvironment(environment);
-            if (env.Aws is not null) Secrets.UseAws(env.Aws);
             return env.GetHealthCheckTargets(names);
         }
         catch (RunbookConfigException ex)

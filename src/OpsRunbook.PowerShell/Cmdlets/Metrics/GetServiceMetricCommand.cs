@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Metrics;
 using OpsRunbook.PowerShell.Completers;
 using OpsRunbook.Engine.Common;
@@ -31,16 +30,19 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "ServiceMetric", DefaultParameterSetName = "Environment")]
 [OutputType(typeof(MetricSample))]
-public sealed class GetServiceMetricCommand : OpsRunbookCmdlet
+public sealed class GetServiceMetricCommand : EnvironmentCmdlet
 {
     private MetricScraper? _scraper;
     private CancellationTokenSource? _cancel;
+
+    /// <inheritdoc/>
+    protected override string EnvironmentSection => "metrics";
 
     /// <summary>The environment whose metrics endpoints (runbook.json "metrics") to read.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Environment")]
     [Parameter(ParameterSetName = "Uri")]
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
-    public string? Environment { get; set; }
+    public override string? Environment { get; set; }
 
     /// <summary>Metrics URLs to read (Prometheus text or JSON).</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Uri")]
@@ -80,15 +82,11 @@ public sealed class GetServiceMetricCommand : OpsRunbookCmdlet
         }
         else
         {
+            var env = ResolveEnvironment(EnvironmentNeed.Required)!;
+            if (env.Metrics.Count == 0) WriteWarning($"environment '{env.Name}' lists no metrics endpoints (\"metrics\" in runbook.json)");
             try
             {
-                var env = LoadConfig().GetEnvironment(environment ?? "");
-                if (env.Metrics.Count == 0) WriteWarning($"environment '{env.Name}' lists no metrics endpoints (\"metrics\" in runbook.json)");
                 endpoints.AddRange(env.Metrics.Select(m => (m.ExpandedUri(), m.Timeout ?? TimeSpan.FromSeconds(TimeoutSec))));
-            }
-            catch (RunbookConfigException ex)
-            {
-                ThrowTerminatingError(ConfigError(ex));
             }
             catch (Exception ex) when (ex is InvalidOperationException or UriFormatException)
             {

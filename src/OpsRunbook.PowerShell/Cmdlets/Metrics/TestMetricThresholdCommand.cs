@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Metrics;
 using OpsRunbook.PowerShell.Completers;
 
@@ -33,7 +32,7 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsDiagnostic.Test, "MetricThreshold")]
 [OutputType(typeof(Alert))]
-public sealed class TestMetricThresholdCommand : OpsRunbookCmdlet
+public sealed class TestMetricThresholdCommand : EnvironmentCmdlet
 {
     private readonly Dictionary<string, ThresholdProfile> _profiles = new(StringComparer.OrdinalIgnoreCase);
     private IReadOnlyList<ThresholdRule> _extra = [];
@@ -46,7 +45,7 @@ public sealed class TestMetricThresholdCommand : OpsRunbookCmdlet
     /// <summary>The environment whose thresholds apply; by default each input's own Environment.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
-    public string? Environment { get; set; }
+    public override string? Environment { get; set; }
 
     /// <summary>A built-in threshold table instead: paintbox, formula-pm, cardmint or sentia.</summary>
     [Parameter]
@@ -115,7 +114,7 @@ public sealed class TestMetricThresholdCommand : OpsRunbookCmdlet
         {
             profile = ThresholdProfile.Get(Profile);
         }
-        else if (environment is not null && TryEnvironment(environment) is { } env)
+        else if (environment is not null && ResolveEnvironment(EnvironmentNeed.FromData, environment) is { } env)
         {
             profile = env.GetThresholdProfile();
         }
@@ -129,18 +128,6 @@ public sealed class TestMetricThresholdCommand : OpsRunbookCmdlet
         return profile;
     }
 
-    private EnvironmentConfig? TryEnvironment(string name)
-    {
-        try
-        {
-            RunbookConfigLoader.Locate(ConfigPath, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
-        }
-        catch (RunbookConfigException) when (ConfigPath is null)
-        {
-            // No runbook.json here (results of -Uri checks, say): the defaults apply.
-            return null;
-        }
-        // A file that exists must be valid: LoadConfig stops with its line and field otherwise.
-        return LoadConfig().Environments.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
-    }
+    /// <summary>Results of -Uri checks name environments no runbook.json here has: the defaults apply, said in verbose.</summary>
+    protected override void EnvironmentUnavailableFor(string name, string why) => WriteVerbose($"environment '{name}': {why}");
 }
