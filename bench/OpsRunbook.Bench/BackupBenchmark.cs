@@ -80,8 +80,8 @@ internal static class BackupBenchmark
                 var w = Stopwatch.StartNew();
                 var info = await BackupRunner.RunAsync(new BackupRequest
                 {
-                    Connection = SecretValue.Parse("env:BENCH_DB_URL"), Destinations = [destination], Aws = aws, System = "bench", Environment = "bench", CountRows = countRows,
-                }, resolver, resolver.Redactor, statuses, CancellationToken.None);
+                    Connection = SecretValue.Parse("env:BENCH_DB_URL"), Destinations = [destination], System = "bench", CountRows = countRows,
+                }, new OperationContext(resolver, resolver.Redactor) { Aws = aws, Environment = "bench", Progress = statuses });
                 if (info.Status != "Succeeded") throw new InvalidOperationException(info.Error);
                 return (w.Elapsed, info);
             }
@@ -135,8 +135,8 @@ internal static class BackupBenchmark
             {
                 await Drop("bench_restore_b");
                 var w2 = Stopwatch.StartNew();
-                var plan = await RestoreRunner.PlanAsync(local.info.BackupUri, "bench_restore_b", SecretValue.Parse("env:BENCH_DB_URL"), aws, resolver, resolver.Redactor, CancellationToken.None);
-                var restored = await RestoreRunner.RunAsync(plan, false, 1, SecretValue.Parse("env:BENCH_DB_URL"), aws, resolver, resolver.Redactor, "bench", CancellationToken.None, statuses);
+                var plan = await RestoreRunner.PlanAsync(local.info.BackupUri, "bench_restore_b", SecretValue.Parse("env:BENCH_DB_URL"), new OperationContext(resolver, resolver.Redactor) { Aws = aws });
+                var restored = await RestoreRunner.RunAsync(plan, false, 1, SecretValue.Parse("env:BENCH_DB_URL"), new OperationContext(resolver, resolver.Redactor) { Aws = aws, Environment = "bench", Progress = statuses });
                 var t = w2.Elapsed;
                 if (restored.Status != "Succeeded") throw new InvalidOperationException(restored.Error);
                 await CheckRows("bench_restore_b");
@@ -211,9 +211,9 @@ internal static class BackupBenchmark
 }
 
 /// <summary>What the cmdlet's status queue does, without a host: takes every report.</summary>
-internal sealed class CountingProgress : IProgress<OpsRunbook.Engine.Reporting.OperationStatus>
+internal sealed class CountingProgress : IProgress<OpsRunbook.Engine.Common.OperationStatus>
 {
     private long _count;
     public long Count => Interlocked.Read(ref _count);
-    public void Report(OpsRunbook.Engine.Reporting.OperationStatus value) => Interlocked.Increment(ref _count);
+    public void Report(OpsRunbook.Engine.Common.OperationStatus value) => Interlocked.Increment(ref _count);
 }

@@ -29,8 +29,8 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         IProgress<OperationStatus>? progress = null, DateTimeOffset? now = null, AwsSettings? aws = null) =>
         await BackupRunner.RunAsync(new BackupRequest
         {
-            Connection = Conn, Destinations = [destination], Aws = aws ?? S3(), System = "sandbox", Environment = "test", Format = format, Compression = compression, Now = now,
-        }, _db.Resolver, _db.Resolver.Redactor, progress, Ct);
+            Connection = Conn, Destinations = [destination], System = "sandbox", Format = format, Compression = compression, Now = now,
+        }, Context(aws ?? S3(), progress: progress));
 
     private static async Task<string> ContentHashAsync(NpgsqlConnection c, string table) =>
         (string)(await new NpgsqlCommand($"SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM {table} t", c).ExecuteScalarAsync(Ct))!;
@@ -43,14 +43,14 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var both = await Task.WhenAll(BackupAsync(location, now: instant), BackupAsync(location, now: instant));
         Assert.All(both, b => Assert.Equal("Succeeded", b.Status));
         Assert.NotEqual(both[0].BackupUri, both[1].BackupUri);
-        using var store = await BackupStores.OpenAsync(location, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+        using var store = await BackupStores.OpenAsync(location, Context(S3()));
         var listed = await BackupCatalog.ListAsync(store, null, null, null, Ct);
         Assert.Equal(both.Select(b => b.BackupUri).Order(), listed.Select(b => b.BackupUri).Order());
         foreach (var b in both)
         {
             var (folder, key) = BackupLocation.Split(b.BackupUri);
-            using var at = await BackupStores.OpenAsync(folder, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
-            var verified = await BackupCatalog.VerifyAsync(at, key, new BackupCatalog.VerifyOptions(false, false, null, null), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+            using var at = await BackupStores.OpenAsync(folder, Context(S3()));
+            var verified = await BackupCatalog.VerifyAsync(at, key, new BackupCatalog.VerifyOptions(false, false, null, null), Context());
             Assert.True(verified.Status == "Verified", string.Join("; ", verified.Problems));
         }
     }
@@ -64,10 +64,10 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var s3 = new BackupLocation($"s3://{Servers["OPSRUNBOOK_S3_BUCKET"]}/manifest-fails-{Guid.NewGuid():N}/");
         var info = await BackupRunner.RunAsync(new BackupRequest
         {
-            Connection = Conn, Destinations = [s3, new BackupLocation(_local)], Aws = S3(), Environment = "test", Key = key, CountRows = false,
-        }, _db.Resolver, _db.Resolver.Redactor, null, Ct);
+            Connection = Conn, Destinations = [s3, new BackupLocation(_local)], Key = key, CountRows = false,
+        }, Context(S3()));
         Assert.Equal("Failed", info.Status);
-        using var store = await BackupStores.OpenAsync(s3, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+        using var store = await BackupStores.OpenAsync(s3, Context(S3()));
         Assert.Empty(await store.ListAsync("", Ct)); // neither the S3 dump nor its manifest
         Assert.False(File.Exists(Path.Combine(_local, key)));
     }
@@ -97,7 +97,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var newer = await BackupAsync(location, now: DateTimeOffset.UtcNow.AddDays(-1));
         using var store = new LocalBackupStore(location);
         var key = Path.GetRelativePath(location.Root, proven.BackupUri).Replace('\\', '/');
-        var first = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        var first = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), Context());
         Assert.True(first.Status == "Verified", string.Join("; ", first.Problems));
         Assert.NotNull((await BackupCatalog.ListAsync(store, null, null, null, Ct)).Single(b => b.BackupUri == proven.BackupUri).VerifiedAt);
 
@@ -105,7 +105,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var bytes = await File.ReadAllBytesAsync(proven.BackupUri, Ct);
         bytes[bytes.Length / 2] ^= 0xFF;
         await File.WriteAllBytesAsync(proven.BackupUri, bytes, Ct);
-        var second = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(false, false, null, null), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        var second = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(false, false, null, null), Context());
         Assert.Equal("Failed", second.Status);
 
         var listed = await BackupCatalog.ListAsync(store, null, null, null, Ct);
@@ -127,7 +127,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             var info = await BackupAsync(new BackupLocation(_local));
             await using (var admin = await _db.SuperuserAsync(database: "postgres")) await Db.ExecAsync(admin, $"CREATE DATABASE {target} OWNER opsrunbook");
             await using (var old = await _db.AppAsync(database: target)) await Db.ExecAsync(old, "CREATE TABLE keepme (x int); INSERT INTO keepme VALUES (42)");
-            var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, null, _db.Resolver, _db.Resolver.Redactor, Ct);
+            var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, Context());
             Assert.True(plan.TargetExists);
 
             // Stop it (as Ctrl+C does) as soon as the restore has begun.
@@ -143,7 +143,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             }, Ct);
             try
             {
-                var result = await RestoreRunner.RunAsync(plan, replace: true, jobs: 1, Conn, null, _db.Resolver, _db.Resolver.Redactor, "test", stop.Token);
+                var result = await RestoreRunner.RunAsync(plan, replace: true, jobs: 1, Conn, Context(ct: stop.Token));
                 Assert.NotEqual("Succeeded", result.Status);
             }
             catch (OperationCanceledException)
@@ -175,8 +175,8 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var url = $"postgres://opsrunbook:{wrong}@127.0.0.1:{Servers["OPSRUNBOOK_PG_PORT"]}/opsrunbook";
         var ex = await Assert.ThrowsAsync<OpsRunbook.Engine.Common.DescribedFailureException>(() => BackupRunner.RunAsync(new BackupRequest
         {
-            Connection = SecretValue.Parse(url), Destinations = [new BackupLocation(_local)], Environment = "test",
-        }, _db.Resolver, _db.Resolver.Redactor, null, Ct));
+            Connection = SecretValue.Parse(url), Destinations = [new BackupLocation(_local)],
+        }, Context()));
         Assert.Contains($"127.0.0.1:{Servers["OPSRUNBOOK_PG_PORT"]}/opsrunbook", ex.Message);
         Assert.Contains("password authentication failed", ex.Message);
         Assert.DoesNotContain(_local, ex.Message);
@@ -194,9 +194,9 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             var info = await BackupAsync(s3);
             Assert.True(info.Status == "Succeeded", info.Error);
 
-            using var store = await BackupStores.OpenAsync(s3, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+            using var store = await BackupStores.OpenAsync(s3, Context(S3()));
             var key = info.BackupUri[s3.Root.Length..];
-            var verification = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, TimeSpan.FromMinutes(30), Conn), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+            var verification = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, TimeSpan.FromMinutes(30), Conn), Context());
             Assert.True(verification.Status == "Verified", string.Join("; ", verification.Problems));
             Assert.True(verification.ChecksumMatches && verification.SizeMatches && verification.ArchiveReadable && verification.Restored);
             Assert.True(verification.ArchiveEntries >= 1);
@@ -211,9 +211,9 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             Assert.NotNull(listed.VerifiedAt);
 
             var target = "restored_" + Guid.NewGuid().ToString("N")[..8];
-            var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+            var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, Context(S3()));
             Assert.False(plan.TargetExists);
-            var restored = await RestoreRunner.RunAsync(plan, replace: false, jobs: 2, Conn, S3(), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+            var restored = await RestoreRunner.RunAsync(plan, replace: false, jobs: 2, Conn, Context(S3()));
             Assert.True(restored.Status == "Succeeded", restored.Error);
             try
             {
@@ -224,11 +224,11 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
                 Assert.Equal(await ContentHashAsync(original, table), await ContentHashAsync(copy, table));
 
                 // The target exists now: no overwrite without -Force.
-                var again = await RestoreRunner.RunAsync(plan with { TargetExists = true }, replace: false, jobs: 1, Conn, S3(), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+                var again = await RestoreRunner.RunAsync(plan with { TargetExists = true }, replace: false, jobs: 1, Conn, Context(S3()));
                 Assert.Equal("Failed", again.Status);
                 Assert.Contains("exists", again.Error);
                 await copy.CloseAsync();
-                var replaced = await RestoreRunner.RunAsync(plan, replace: true, jobs: 1, Conn, S3(), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+                var replaced = await RestoreRunner.RunAsync(plan, replace: true, jobs: 1, Conn, Context(S3()));
                 Assert.True(replaced.Replaced && replaced.Status == "Succeeded", replaced.Error);
             }
             finally
@@ -253,7 +253,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         await File.WriteAllBytesAsync(info.BackupUri, bytes, Ct);
         using var store = new LocalBackupStore(new BackupLocation(_local));
         var key = Path.GetRelativePath(_local, info.BackupUri).Replace('\\', '/');
-        var verification = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        var verification = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), Context());
         Assert.Equal("Failed", verification.Status);
         Assert.False(verification.ChecksumMatches);
         Assert.True(verification.SizeMatches);
@@ -261,8 +261,8 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         Assert.False(verification.Restored);
 
         var target = "never_" + Guid.NewGuid().ToString("N")[..8];
-        var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, null, _db.Resolver, _db.Resolver.Redactor, Ct);
-        var restore = await RestoreRunner.RunAsync(plan, replace: false, jobs: 1, Conn, null, _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, Context());
+        var restore = await RestoreRunner.RunAsync(plan, replace: false, jobs: 1, Conn, Context());
         Assert.Equal("Failed", restore.Status);
         Assert.Contains("nothing was restored", restore.Error);
         await using var admin = await _db.SuperuserAsync(database: "postgres");
@@ -275,11 +275,11 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var info = await BackupAsync(new BackupLocation(_local), BackupFormat.Plain, BackupCompression.Gzip);
         using var store = new LocalBackupStore(new BackupLocation(_local));
         var key = Path.GetRelativePath(_local, info.BackupUri).Replace('\\', '/');
-        var good = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        var good = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), Context());
         Assert.True(good.Status == "Verified", string.Join("; ", good.Problems));
         var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
         await File.WriteAllBytesAsync(info.BackupUri, bytes[..(bytes.Length / 2)], Ct);
-        var bad = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(false, false, null, null), _db.Resolver, _db.Resolver.Redactor, "test", Ct);
+        var bad = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(false, false, null, null), Context());
         Assert.False(bad.ArchiveReadable || bad.SizeMatches);
     }
 
@@ -361,13 +361,13 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             var killer = new KillPgDump(Servers["OPSRUNBOOK_PG_PASSWORD"], _database);
             var info = await BackupRunner.RunAsync(new BackupRequest
             {
-                Connection = Conn, Destinations = [new BackupLocation(_local)], Environment = "test",
+                Connection = Conn, Destinations = [new BackupLocation(_local)],
                 BeforeCountingRows = async (c, ct) =>
                 {
                     await using var slow = new NpgsqlCommand("SELECT pg_sleep(60)", c);
                     await slow.ExecuteNonQueryAsync(ct);
                 },
-            }, _db.Resolver, _db.Resolver.Redactor, killer, Ct);
+            }, Context(progress: killer));
             Assert.True(killer.Killed, string.Join("; ", killer.Seen));
             Assert.Equal("Failed", info.Status);
             Assert.Empty(Directory.EnumerateFiles(_local, "*", SearchOption.AllDirectories));
@@ -387,9 +387,9 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             await using var s3 = await FailingS3.StartAsync();
             var info = await BackupRunner.RunAsync(new BackupRequest
             {
-                Connection = Conn, Destinations = [new BackupLocation(_local), new BackupLocation("s3://bucket/backups/")], Aws = S3(s3.Endpoint),
-                Environment = "test", Compression = BackupCompression.None, CountRows = false,
-            }, _db.Resolver, _db.Resolver.Redactor, null, Ct);
+                Connection = Conn, Destinations = [new BackupLocation(_local), new BackupLocation("s3://bucket/backups/")],
+                Compression = BackupCompression.None, CountRows = false,
+            }, Context(S3(s3.Endpoint)));
             Assert.Equal("Failed", info.Status);
             Assert.Contains("AccessDenied", info.Error);
             Assert.Contains(s3.Log, l => l.EndsWith("part 1"));
@@ -418,14 +418,14 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             var s3 = new BackupLocation($"s3://{Servers["OPSRUNBOOK_S3_BUCKET"]}/diskfull/{Guid.NewGuid():N}/");
             var info = await BackupRunner.RunAsync(new BackupRequest
             {
-                Connection = Conn, Destinations = [s3, new BackupLocation(_local)], Aws = S3(), Environment = "test", Key = key,
-            }, _db.Resolver, _db.Resolver.Redactor, null, Ct);
+                Connection = Conn, Destinations = [s3, new BackupLocation(_local)], Key = key,
+            }, Context(S3()));
             Assert.Equal("Failed", info.Status);
             Assert.StartsWith($"writing {Path.Combine(_local, key)} failed: No space left on device", info.Error);
             Assert.Null(info.ManifestUri);
             // Nothing local (the .partial is gone) and nothing in S3: no dump, no manifest.
             Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_local, "full")));
-            using var store = await BackupStores.OpenAsync(s3, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+            using var store = await BackupStores.OpenAsync(s3, Context(S3()));
             Assert.Empty(await store.ListAsync("", Ct));
         }
         finally
@@ -475,17 +475,17 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var run = Guid.NewGuid().ToString("N");
         var source = new BackupLocation($"s3://{bucket}/app-{run}/");
         var destination = new BackupLocation($"s3://{bucket}/files-{run}/20261122/");
-        using (var store = await BackupStores.OpenAsync(source, S3(), _db.Resolver, _db.Resolver.Redactor, Ct))
+        using (var store = await BackupStores.OpenAsync(source, Context(S3())))
         {
             foreach (var i in Enumerable.Range(0, 5)) await store.PutAsync($"uploads/{i}.txt", System.Text.Encoding.UTF8.GetBytes($"file {i}"), Ct);
         }
-        var first = await StorageSync.SyncAsync(source, destination, S3(), 4, _db.Resolver, _db.Resolver.Redactor, "test", null, Ct);
+        var first = await StorageSync.SyncAsync(source, destination, 4, Context(S3()));
         Assert.True(first.Failed == 0, string.Join("\n", first.Errors));
         Assert.Equal((5, 0, 0), (first.Copied, first.Skipped, first.Failed));
         Assert.Equal(5 * 6, first.BytesCopied);
-        var second = await StorageSync.SyncAsync(source, destination, S3(), 4, _db.Resolver, _db.Resolver.Redactor, "test", null, Ct);
+        var second = await StorageSync.SyncAsync(source, destination, 4, Context(S3()));
         Assert.Equal((0, 5), (second.Copied, second.Skipped));
-        using var target = await BackupStores.OpenAsync(destination, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+        using var target = await BackupStores.OpenAsync(destination, Context(S3()));
         Assert.Equal(5, (await target.ListAsync(".txt", Ct)).Count);
         // The copies hold the same bytes (no transfer framing kept as content).
         await using var copy = await target.OpenReadAsync("uploads/3.txt", Ct);

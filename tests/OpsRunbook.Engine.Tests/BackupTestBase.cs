@@ -31,6 +31,10 @@ public abstract class BackupTestBase(TestServers servers) : IAsyncLifetime
         S3Endpoint = endpoint ?? Servers["OPSRUNBOOK_S3_ENDPOINT"],
     };
 
+    /// <summary>The context of an operation in environment <paramref name="environment"/> (default "test") with these AWS settings.</summary>
+    protected OperationContext Context(AwsSettings? aws = null, string? environment = "test", IProgress<OperationStatus>? progress = null, CancellationToken? ct = null) =>
+        new(_db.Resolver, _db.Resolver.Redactor) { Aws = aws, Environment = environment, Progress = progress, Cancellation = ct ?? Ct };
+
     /// <summary>The test database's connection.</summary>
     protected SecretValue Conn => SecretValue.Parse(_db.Url(_database));
 }

@@ -16,9 +16,7 @@ public class BackupTests(TestServers servers) : BackupTestBase(servers)
     {
         Connection = SecretValue.Parse(_db.Url(_database)),
         Destinations = destinations,
-        Aws = S3(),
         System = "sandbox",
-        Environment = "test",
     };
 
     [Fact]
@@ -33,7 +31,7 @@ public class BackupTests(TestServers servers) : BackupTestBase(servers)
         {
             var s3 = S3Location();
             var statuses = new StatusRecorder();
-            var info = await BackupRunner.RunAsync(Request(new BackupLocation(_local), s3), _db.Resolver, _db.Resolver.Redactor, statuses, Ct);
+            var info = await BackupRunner.RunAsync(Request(new BackupLocation(_local), s3), Context(S3(), progress: statuses));
             Assert.True(info.Status == "Succeeded", info.Error);
             Assert.Matches(@"sandbox/test/t_[0-9a-f]{12}/\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\.dump$", info.BackupUri.Replace('\\', '/'));
             Assert.Equal(2, info.Destinations.Count);
@@ -52,7 +50,7 @@ public class BackupTests(TestServers servers) : BackupTestBase(servers)
             Assert.StartsWith("pg_dump (PostgreSQL) 15", manifest.PgDumpVersion);
             Assert.False(Directory.EnumerateFiles(_local, "*.partial", SearchOption.AllDirectories).Any());
 
-            using var store = await BackupStores.OpenAsync(s3, S3(), _db.Resolver, _db.Resolver.Redactor, Ct);
+            using var store = await BackupStores.OpenAsync(s3, Context(S3()));
             var key = info.Destinations[1][s3.Root.Length..];
             await using var remote = await store.OpenReadAsync(key, Ct);
             using var copy = new MemoryStream();
@@ -75,9 +73,9 @@ public class BackupTests(TestServers servers) : BackupTestBase(servers)
         var request = Request(new BackupLocation(_local));
         var info = await BackupRunner.RunAsync(new BackupRequest
         {
-            Connection = request.Connection, Destinations = request.Destinations, System = "s", Environment = "e",
+            Connection = request.Connection, Destinations = request.Destinations, System = "s",
             Format = BackupFormat.Plain, Compression = compression, CountRows = false,
-        }, _db.Resolver, _db.Resolver.Redactor, null, Ct);
+        }, Context(environment: "e"));
         Assert.True(info.Status == "Succeeded", info.Error);
         Assert.EndsWith(extension, info.BackupUri);
         var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);

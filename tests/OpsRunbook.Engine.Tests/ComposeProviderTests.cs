@@ -122,7 +122,7 @@ public sealed class ComposeProviderTests : IDisposable
     public async Task No_history_means_no_rollback_and_a_missing_docker_is_explained()
     {
         var p = Provider();
-        var e = Assert.Throws<InvalidOperationException>(() => ReleasePicker.Pick(p.GetReleasesAsync(10, Ct).Result, null, "compose"));
+        var e = Assert.Throws<DeploymentNotPossibleException>(() => ReleasePicker.Pick(p.GetReleasesAsync(10, Ct).Result, null, "compose"));
         Assert.Contains("no previous release", e.Message);
         var missing = new ComposeProvider(new ComposeSettings { File = Path.Combine(_dir, "docker-compose.yml"), Service = "app", Docker = Path.Combine(_dir, "no-such-docker") });
         var m = await Assert.ThrowsAsync<DeploymentProviderException>(() => missing.GetInstancesAsync(Ct));

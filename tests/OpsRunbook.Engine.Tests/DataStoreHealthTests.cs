@@ -171,7 +171,7 @@ public class DataStoreHealthTests(TestServers servers)
         var env = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json")).GetEnvironment("sandbox");
         var resolver = Resolver();
         resolver.UseAws(env.Aws!);
-        using var client = OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Client(env, resolver, resolver.Redactor);
+        using var client = OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Client(new OperationContext(resolver, resolver.Redactor) { Aws = env.Aws });
         var rotator = new OpsRunbook.Engine.Secrets.Rotation.SecretRotator(client, resolver.Redactor);
         var configured = OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Select(env, null);
         Assert.Equal(["database", "redis", "jwt"], configured.Select(c => c.Name));
@@ -199,7 +199,7 @@ public class DataStoreHealthTests(TestServers servers)
         using var _ = ServerEnvironment();
         var env = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json")).GetEnvironment("sandbox");
         var resolver = Resolver();
-        var provider = await OpsRunbook.Engine.Deploy.DeploymentOperations.ProviderAsync(env, resolver, resolver.Redactor, TestContext.Current.CancellationToken);
+        var provider = await OpsRunbook.Engine.Deploy.DeploymentOperations.ProviderAsync(env, new OperationContext(resolver, resolver.Redactor) { Cancellation = TestContext.Current.CancellationToken });
         using (provider as IDisposable)
         {
             var instances = await OpsRunbook.Engine.Deploy.DeploymentOperations.StatusAsync(provider, "sandbox", TestContext.Current.CancellationToken);

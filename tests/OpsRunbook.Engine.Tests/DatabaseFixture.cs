@@ -9,13 +9,15 @@ public sealed class Db(TestServers servers)
 {
     public SecretResolver Resolver { get; } = new(environment: servers.Lookup);
 
+    /// <summary>An operation of environment "test" with this fixture's resolver.</summary>
+    public OperationContext Context() => new(Resolver, Resolver.Redactor) { Environment = "test", Cancellation = TestContext.Current.CancellationToken };
+
     public Task<DatabaseSession> SessionAsync(bool replica = false, string? database = null, TimeSpan? statementTimeout = null)
     {
         var url = servers[replica ? "OPSRUNBOOK_REPLICA_DATABASE_URL" : "OPSRUNBOOK_DATABASE_URL"];
         if (database is not null) url = url[..url.LastIndexOf('/')] + "/" + database;
-        return DatabaseSession.OpenAsync(SecretValue.Parse(url), Resolver, Resolver.Redactor,
-            new DatabaseSessionOptions { StatementTimeout = statementTimeout ?? TimeSpan.FromSeconds(30) }, "test", replica ? "database-replica" : "database",
-            TestContext.Current.CancellationToken);
+        return DatabaseSession.OpenAsync(SecretValue.Parse(url), new DatabaseSessionOptions { StatementTimeout = statementTimeout ?? TimeSpan.FromSeconds(30) },
+            replica ? "database-replica" : "database", Context());
     }
 
     /// <summary>

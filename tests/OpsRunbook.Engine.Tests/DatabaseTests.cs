@@ -232,7 +232,7 @@ public class DatabaseTests(TestServers servers)
         try
         {
             var url = _db.Url("opsrunbook").Replace("opsrunbook:" + Uri.EscapeDataString(servers["OPSRUNBOOK_PG_PASSWORD"]), $"{role}:{password}", StringComparison.Ordinal);
-            await using var session = await DatabaseSession.OpenAsync(SecretValue.Parse(url), _db.Resolver, _db.Resolver.Redactor, new DatabaseSessionOptions(), "test", "database", Ct);
+            await using var session = await DatabaseSession.OpenAsync(SecretValue.Parse(url), new DatabaseSessionOptions(), "database", _db.Context());
             var primary = await DatabaseDiagnostics.GetReplicationAsync(session, null, Ct);
             Assert.Null(Assert.Single(primary.Replicas).State); // what PostgreSQL hides
             Assert.Equal("Unknown", primary.Severity);

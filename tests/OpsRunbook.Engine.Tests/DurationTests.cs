@@ -1,5 +1,4 @@
 using OpsRunbook.Engine.Environments;
-using OpsRunbook.Engine.Common;
 
 namespace OpsRunbook.Engine.Tests;
 

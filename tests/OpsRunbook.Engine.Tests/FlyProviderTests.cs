@@ -100,7 +100,7 @@ public sealed class FlyProviderTests : IAsyncLifetime
         fly.AddRelease(1, "img:v1");
         fly.AddMachine("m1", "img:v1");
         using var p = new FlyProvider(new FlySettings { App = fly.App, MachinesApi = fly.MachinesApi, GraphQl = fly.GraphQl }, fly.Token, _redactor);
-        var e = Assert.Throws<InvalidOperationException>(() => ReleasePicker.Pick(p.GetReleasesAsync(10, Ct).Result, null, "fly"));
+        var e = Assert.Throws<DeploymentNotPossibleException>(() => ReleasePicker.Pick(p.GetReleasesAsync(10, Ct).Result, null, "fly"));
         Assert.Contains("no previous release", e.Message);
     }
 
@@ -219,21 +219,21 @@ public sealed class FlyProviderTests : IAsyncLifetime
             """, "runbook.json");
         var env = new Dictionary<string, string> { ["T_FLY_TOKEN"] = _fly.Token, ["T_RAILWAY"] = "team-token-value" };
         var resolver = new SecretResolver(_redactor, env.GetValueOrDefault);
-        var provider = await DeploymentOperations.ProviderAsync(config.GetEnvironment("production"), resolver, _redactor, Ct);
+        var provider = await DeploymentOperations.ProviderAsync(config.GetEnvironment("production"), new OperationContext(resolver, _redactor) { Cancellation = Ct });
         using (provider as IDisposable)
         {
             var instances = await DeploymentOperations.StatusAsync(provider, "production", Ct);
             Assert.All(instances, i => Assert.Equal("production", i.Environment));
         }
-        var missing = await Assert.ThrowsAsync<ArgumentException>(() => DeploymentOperations.ProviderAsync(config.GetEnvironment("bare"), resolver, _redactor, Ct));
+        var missing = await Assert.ThrowsAsync<ArgumentException>(() => DeploymentOperations.ProviderAsync(config.GetEnvironment("bare"), new OperationContext(resolver, _redactor) { Cancellation = Ct }));
         Assert.Contains("has no \"deploy\"", missing.Message);
-        using (var railway = await DeploymentOperations.ProviderAsync(config.GetEnvironment("staging"), resolver, _redactor, Ct) as IDisposable)
+        using (var railway = await DeploymentOperations.ProviderAsync(config.GetEnvironment("staging"), new OperationContext(resolver, _redactor) { Cancellation = Ct }) as IDisposable)
         {
             Assert.IsType<RailwayProvider>(railway);
         }
-        var compose = await DeploymentOperations.ProviderAsync(config.GetEnvironment("local"), resolver, _redactor, Ct, "/srv/shop/runbook.json");
+        var compose = await DeploymentOperations.ProviderAsync(config.GetEnvironment("local"), new OperationContext(resolver, _redactor) { Cancellation = Ct }, "/srv/shop/runbook.json");
         Assert.IsType<ComposeProvider>(compose);
-        var cluster = await DeploymentOperations.ProviderAsync(config.GetEnvironment("cluster"), resolver, _redactor, Ct);
+        var cluster = await DeploymentOperations.ProviderAsync(config.GetEnvironment("cluster"), new OperationContext(resolver, _redactor) { Cancellation = Ct });
         Assert.IsType<KubernetesProvider>(cluster);
         // The token is registered for redaction.
         Assert.Equal("***", _redactor.Scrub(_fly.Token));

@@ -116,7 +116,7 @@ public sealed class RailwayProviderTests
         fake.AddDeployment("CRASHED", false, "img:v1", 100);
         fake.AddDeployment("SUCCESS", true, "img:v2", 10);
         using var p = Provider(fake);
-        var e = Assert.Throws<InvalidOperationException>(() => ReleasePicker.Pick(p.GetReleasesAsync(10, Ct).Result, null, "railway"));
+        var e = Assert.Throws<DeploymentNotPossibleException>(() => ReleasePicker.Pick(p.GetReleasesAsync(10, Ct).Result, null, "railway"));
         Assert.Contains("no earlier successful release", e.Message);
     }
 

@@ -14,7 +14,7 @@ public class RedisOperationsTests(TestServers servers)
     private async Task<RedisSession> Session(string url, SecretResolver? resolver = null)
     {
         resolver ??= new SecretResolver(environment: servers.Lookup);
-        return await RedisSession.OpenAsync(SecretValue.Parse(url), resolver, resolver.Redactor, null, false, "test", null, Ct);
+        return await RedisSession.OpenAsync(SecretValue.Parse(url), null, false, null, new OperationContext(resolver, resolver.Redactor) { Environment = "test", Cancellation = Ct });
     }
 
     private static async Task<long> CommandCalls(RedisSession s, string command)

@@ -4,7 +4,6 @@ using System.Text;
 using OpsRunbook.Engine.Backup;
 using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Health.Checks;
-using OpsRunbook.Engine.Common;
 
 namespace OpsRunbook.Engine.Tests;
 
@@ -27,9 +26,9 @@ public class S3StallTests(TestServers servers) : BackupTestBase(servers)
             var port = ((IPEndPoint)listener.LocalEndpoint).Port;
             var info = await BackupRunner.RunAsync(new BackupRequest
             {
-                Connection = Conn, Destinations = [new BackupLocation(_local), new BackupLocation("s3://bucket/backups/")], Aws = Stalled(port),
-                Environment = "test", Compression = BackupCompression.None, CountRows = false,
-            }, _db.Resolver, _db.Resolver.Redactor, null, Ct);
+                Connection = Conn, Destinations = [new BackupLocation(_local), new BackupLocation("s3://bucket/backups/")],
+                Compression = BackupCompression.None, CountRows = false,
+            }, Context(Stalled(port)));
             Assert.Equal("Failed", info.Status);
             Assert.Contains($"S3 at http://127.0.0.1:{port} did not answer", info.Error);
             Assert.Contains("requestTimeout", info.Error);
@@ -66,7 +65,7 @@ public class S3StallTests(TestServers servers) : BackupTestBase(servers)
         }, Ct);
         try
         {
-            using var store = await BackupStores.OpenAsync(new BackupLocation("s3://bucket/backups/"), Stalled(port), _db.Resolver, _db.Resolver.Redactor, Ct);
+            using var store = await BackupStores.OpenAsync(new BackupLocation("s3://bucket/backups/"), Context(Stalled(port)));
             await using var body = await store.OpenReadAsync("x.dump", Ct);
             var ex = await Assert.ThrowsAsync<DescribedFailureException>(() => body.CopyToAsync(Stream.Null, Ct));
             Assert.Contains($"S3 at http://127.0.0.1:{port} did not answer GET backups/x.dump", ex.Message);

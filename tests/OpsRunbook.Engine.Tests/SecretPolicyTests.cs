@@ -222,7 +222,7 @@ public sealed class SecretPolicyTests(TestServers servers)
         };
         var resolver = new SecretResolver(redactor, servers.Lookup);
         var prefix = $"s3://{servers["OPSRUNBOOK_S3_BUCKET"]}/inventory-{Guid.NewGuid():N}/";
-        var (where, encryption) = await SecretInventory.WriteAsync(prefix, "inv.json", content, false, null, aws, resolver, redactor, Ct);
+        var (where, encryption) = await SecretInventory.WriteAsync(prefix, "inv.json", content, false, null, new OperationContext(resolver, redactor) { Aws = aws, Cancellation = Ct });
         Assert.Equal(prefix + "inv.json", where);
         Assert.Equal("AES256", encryption);
         using var s3 = await S3ClientFactory.CreateAsync(aws, resolver, redactor, TimeSpan.FromSeconds(30), Ct);
@@ -235,9 +235,9 @@ public sealed class SecretPolicyTests(TestServers servers)
         // Values: only to S3 under a KMS key.
         var withValues = await SecretInventory.BuildAsync(client, secrets, "production", includeValues: true, DateTimeOffset.UtcNow, Ct);
         Assert.Contains(canary, System.Text.Encoding.UTF8.GetString(withValues));
-        var noKey = await Assert.ThrowsAsync<ArgumentException>(() => SecretInventory.WriteAsync(prefix, "v.json", withValues, true, null, aws, resolver, redactor, Ct));
+        var noKey = await Assert.ThrowsAsync<ArgumentException>(() => SecretInventory.WriteAsync(prefix, "v.json", withValues, true, null, new OperationContext(resolver, redactor) { Aws = aws, Cancellation = Ct }));
         Assert.Contains("-KmsKeyId", noKey.Message);
-        var local = await Assert.ThrowsAsync<ArgumentException>(() => SecretInventory.WriteAsync(Path.GetTempPath(), "v.json", withValues, true, "alias/dr", aws, resolver, redactor, Ct));
+        var local = await Assert.ThrowsAsync<ArgumentException>(() => SecretInventory.WriteAsync(Path.GetTempPath(), "v.json", withValues, true, "alias/dr", new OperationContext(resolver, redactor) { Aws = aws, Cancellation = Ct }));
         Assert.Contains("s3://", local.Message);
         var put = SecretInventory.BuildPut(new BackupLocation(prefix), "v.json", withValues, "alias/dr");
         Assert.Equal(ServerSideEncryptionMethod.AWSKMS, put.ServerSideEncryptionMethod);

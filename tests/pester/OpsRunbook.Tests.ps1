@@ -181,6 +181,32 @@ Describe 'Invoke-HealthCheck' -Skip:(-not $HaveServers) {
     }
 }
 
+Describe 'Error vocabulary' -Skip:(-not $HaveServers) {
+    # One table (Module/ErrorTable.cs) gives every Engine failure its id and category; these are what scripts match on.
+    It 'names <Name> with its id and category, the endpoint, and never the password' -ForEach @(
+        @{ Name = 'a refused PostgreSQL'; Id = 'OpsRunbook.DatabaseError'; Category = 'ConnectionError'; Run = { Get-DatabaseActivity -Connection 'postgres://app:Pester-S3cret-Pw@127.0.0.1:1/app' -ErrorAction Stop } }
+        @{ Name = 'a refused Redis'; Id = 'OpsRunbook.RedisError'; Category = 'ConnectionError'; Run = { Get-RedisInfo -Connection 'redis://:Pester-S3cret-Pw@127.0.0.1:1' -ErrorAction Stop } }
+    ) {
+        $err = $Run | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        "$($err.CategoryInfo.Category)" | Should -Be $Category
+        $err.Exception.Message | Should -Match '127\.0\.0\.1:1\b'
+        # (PowerShell's own position message quotes the command line as typed; what the module says must not.)
+        $err.Exception.ToString() + "$($err.TargetObject)" + "$($err.ErrorDetails)" | Should -Not -Match 'Pester-S3cret-Pw'
+        $err.Exception.Message | Should -Not -Match 'abortConnect'
+    }
+
+    It 'says a manifest that is not one is InvalidData, naming the file' {
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'bad-manifest') -Force
+        Set-Content -Path (Join-Path $folder 'app.dump') -Value 'PGDMP'
+        Set-Content -Path (Join-Path $folder 'app.dump.manifest.json') -Value '{ not json'
+        $err = { Restore-Database -BackupUri (Join-Path $folder 'app.dump') -Connection "env:PESTER_UNUSED_DB" -WhatIf -ErrorAction Stop } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.InvalidManifest,*'
+        "$($err.CategoryInfo.Category)" | Should -Be 'InvalidData'
+        $err.Exception.Message | Should -BeLike '*app.dump.manifest.json*'
+    }
+}
+
 Describe 'Get-RunbookEnvironment' {
     It 'shows environments with secrets as references' {
         $info = Get-RunbookEnvironment -ConfigPath $SandboxConfig

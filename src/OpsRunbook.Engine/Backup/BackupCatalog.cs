@@ -171,9 +171,9 @@ public static class BackupCatalog
     /// Re-reads the dump (size and SHA-256 against the manifest) while pg_restore --list reads its table of contents;
     /// with a restore check, restores into a scratch database, runs pg_amcheck, compares tables and rows, and drops it.
     /// </summary>
-    public static async Task<BackupVerification> VerifyAsync(IBackupStore store, string dumpKey, VerifyOptions options, ISecretResolver secrets, SecretRedactor redactor,
-        string? environment, CancellationToken ct, IProgress<OperationStatus>? progress = null)
+    public static async Task<BackupVerification> VerifyAsync(IBackupStore store, string dumpKey, VerifyOptions options, OperationContext context)
     {
+        var (secrets, redactor, environment, progress, ct) = (context.Secrets, context.Redactor, context.Environment, context.Progress, context.Cancellation);
         var uri = store.Location.UriOf(dumpKey);
         var manifest = await ReadManifestAsync(store, dumpKey, ct).ConfigureAwait(false);
         if (!await store.ExistsAsync(dumpKey, ct).ConfigureAwait(false))

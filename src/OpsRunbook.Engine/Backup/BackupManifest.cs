@@ -48,16 +48,16 @@ public sealed class BackupManifest
     /// <summary>The manifest as JSON.</summary>
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 
-    /// <summary>Reads a manifest; a malformed one is a FormatException naming the file.</summary>
+    /// <summary>Reads a manifest; a malformed one is a <see cref="BackupManifestException"/> naming the file.</summary>
     public static BackupManifest Parse(ReadOnlySpan<byte> json, string where)
     {
         try
         {
-            return JsonSerializer.Deserialize<BackupManifest>(json, Json) ?? throw new FormatException($"{where}: empty manifest");
+            return JsonSerializer.Deserialize<BackupManifest>(json, Json) ?? throw new BackupManifestException($"{where}: empty manifest");
         }
         catch (JsonException ex)
         {
-            throw new FormatException($"{where}: not a backup manifest ({ex.Message})", ex);
+            throw new BackupManifestException($"{where}: not a backup manifest ({ex.Message})", ex);
         }
     }
 
@@ -132,3 +132,6 @@ public sealed class BackupInfo : IReportable
         VerificationFailedAt = latest?.FailedAt,
     };
 }
+
+/// <summary>A manifest that is not one: the backup it describes cannot be trusted or restored by OpsRunbook.</summary>
+public sealed class BackupManifestException(string message, Exception? inner = null) : FormatException(message, inner);

@@ -41,12 +41,8 @@ public sealed class BackupRequest
     public required SecretValue Connection { get; init; }
     /// <summary>Where to store it (one or more: local and S3 at once).</summary>
     public required IReadOnlyList<BackupLocation> Destinations { get; init; }
-    /// <summary>AWS settings for S3 destinations.</summary>
-    public AwsSettings? Aws { get; init; }
     /// <summary>System name, for the object name.</summary>
     public string? System { get; init; }
-    /// <summary>Environment name, for the object name and results.</summary>
-    public string? Environment { get; init; }
     /// <summary>Custom (default) or Plain.</summary>
     public BackupFormat Format { get; init; } = BackupFormat.Custom;
     /// <summary>Compression.</summary>
@@ -86,8 +82,11 @@ public static class BackupRunner
     };
 
     /// <summary>Takes the backup. Failures are a BackupInfo with Status Failed; only cancellation throws.</summary>
-    public static async Task<BackupInfo> RunAsync(BackupRequest request, ISecretResolver secrets, SecretRedactor redactor, IProgress<OperationStatus>? progress, CancellationToken ct)
+    /// <remarks>The context's environment names the series (system/environment/database) and labels the result; its
+    /// AWS settings reach the s3:// destinations.</remarks>
+    public static async Task<BackupInfo> RunAsync(BackupRequest request, OperationContext context)
     {
+        var (secrets, redactor, progress, ct) = (context.Secrets, context.Redactor, context.Progress, context.Cancellation);
         if (request.Destinations.Count == 0) throw new ArgumentException("give at least one destination (runbook.json \"backup\".\"destination\" or -Destination)");
         if (request.Format == BackupFormat.Custom && request.Compression is BackupCompression.Gzip or BackupCompression.Zstd)
         {
@@ -100,7 +99,7 @@ public static class BackupRunner
         var database = builder.Database ?? builder.Username ?? throw new ArgumentException("the connection names no database");
         var started = request.Now ?? DateTimeOffset.UtcNow;
         // Unique even for two backups started in the same millisecond from two machines: S3 would overwrite silently.
-        var key = request.Key ?? $"{Slug(request.System)}/{Slug(request.Environment)}/{Slug(database)}/{started.UtcDateTime:yyyyMMdd'T'HHmmss'.'fff'Z'}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant()}{Extension(request.Format, request.Compression)}";
+        var key = request.Key ?? $"{Slug(request.System)}/{Slug(context.Environment)}/{Slug(database)}/{started.UtcDateTime:yyyyMMdd'T'HHmmss'.'fff'Z'}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant()}{Extension(request.Format, request.Compression)}";
         var clock = Stopwatch.StartNew();
 
         // A snapshot of our own, exported to pg_dump, so the manifest's row counts are the dump's.
@@ -151,7 +150,7 @@ public static class BackupRunner
             {
                 await StoreStep(d.UriOf(key), async () =>
                 {
-                    var store = await BackupStores.OpenAsync(d, request.Aws, secrets, redactor, ct).ConfigureAwait(false);
+                    var store = await BackupStores.OpenAsync(d, context).ConfigureAwait(false);
                     stores.Add(store);
                     uploads.Add(await store.BeginUploadAsync(key, ct).ConfigureAwait(false));
                 }).ConfigureAwait(false);
@@ -240,7 +239,7 @@ public static class BackupRunner
             var manifest = new BackupManifest
             {
                 System = request.System,
-                Environment = request.Environment,
+                Environment = context.Environment,
                 Database = database,
                 ServerVersion = serverVersion,
                 PgDumpVersion = pgDump.VersionText,
@@ -268,7 +267,7 @@ public static class BackupRunner
                 BackupUri = request.Destinations[0].UriOf(key),
                 ManifestUri = request.Destinations[0].UriOf(BackupManifest.KeyFor(key)),
                 Destinations = request.Destinations.Select(d => d.UriOf(key)).ToList(),
-                Environment = request.Environment,
+                Environment = context.Environment,
                 Database = database,
                 Status = "Succeeded",
                 SizeBytes = manifest.SizeBytes,
@@ -293,7 +292,7 @@ public static class BackupRunner
             {
                 BackupUri = request.Destinations[0].UriOf(key),
                 Destinations = request.Destinations.Select(d => d.UriOf(key)).ToList(),
-                Environment = request.Environment,
+                Environment = context.Environment,
                 Database = database,
                 Status = "Failed",
                 Error = reason,

@@ -41,11 +41,11 @@ public interface IBackupStore : IDisposable
 public static class BackupStores
 {
     /// <summary>A local directory store, or an S3 store with the environment's AWS settings.</summary>
-    public static async Task<IBackupStore> OpenAsync(BackupLocation location, AwsSettings? aws, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct)
+    public static async Task<IBackupStore> OpenAsync(BackupLocation location, OperationContext context)
     {
         if (!location.IsS3) return new LocalBackupStore(location);
-        var settings = aws ?? AwsSettings.Default;
-        var requests = await S3ClientFactory.CreateRequestsAsync(settings, secrets, redactor, ct).ConfigureAwait(false);
+        var settings = context.Aws ?? AwsSettings.Default;
+        var requests = await S3ClientFactory.CreateRequestsAsync(settings, context.Secrets, context.Redactor, context.Cancellation).ConfigureAwait(false);
         return new S3BackupStore(location, requests, settings.UseS3Compatibility);
     }
 }

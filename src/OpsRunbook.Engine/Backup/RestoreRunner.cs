@@ -18,10 +18,11 @@ public sealed record RestorePlan(string BackupUri, string Database, bool TargetE
 public static class RestoreRunner
 {
     /// <summary>Reads the manifest and checks whether the target exists (read-only).</summary>
-    public static async Task<RestorePlan> PlanAsync(string backupUri, string? targetDatabase, SecretValue connection, AwsSettings? aws, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct)
+    public static async Task<RestorePlan> PlanAsync(string backupUri, string? targetDatabase, SecretValue connection, OperationContext context)
     {
+        var (secrets, redactor, ct) = (context.Secrets, context.Redactor, context.Cancellation);
         var (location, key) = BackupLocation.Split(backupUri);
-        using var store = await BackupStores.OpenAsync(location, aws, secrets, redactor, ct).ConfigureAwait(false);
+        using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
         var manifest = await BackupCatalog.ReadManifestAsync(store, key, ct).ConfigureAwait(false)
             ?? throw new ArgumentException($"{backupUri} has no manifest: it is not a complete OpsRunbook backup");
         var builder = await BuilderAsync(connection, secrets, redactor, ct).ConfigureAwait(false);
@@ -35,13 +36,13 @@ public static class RestoreRunner
     /// Restores. The dump is read once into a local file while its SHA-256 is checked (S3), or hashed in place (local);
     /// a mismatch stops before the target is touched. An existing target is replaced only with <paramref name="replace"/>.
     /// </summary>
-    public static async Task<RestoreResult> RunAsync(RestorePlan plan, bool replace, int jobs, SecretValue connection, AwsSettings? aws, ISecretResolver secrets, SecretRedactor redactor,
-        string? environment, CancellationToken ct, IProgress<OperationStatus>? progress = null)
+    public static async Task<RestoreResult> RunAsync(RestorePlan plan, bool replace, int jobs, SecretValue connection, OperationContext context)
     {
+        var (secrets, redactor, environment, progress, ct) = (context.Secrets, context.Redactor, context.Environment, context.Progress, context.Cancellation);
         var sw = Stopwatch.StartNew();
         RestoreResult Failed(string error) => new() { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Failed", Duration = sw.Elapsed, Error = redactor.Scrub(error) };
         var (location, key) = BackupLocation.Split(plan.BackupUri);
-        using var store = await BackupStores.OpenAsync(location, aws, secrets, redactor, ct).ConfigureAwait(false);
+        using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
         var builder = await BuilderAsync(connection, secrets, redactor, ct).ConfigureAwait(false);
         Internal.PrivateFile? temp = null;
         try

@@ -45,9 +45,9 @@ public sealed class BucketSyncResult : IReportable
 public static class StorageSync
 {
     /// <summary>Copies every object under <paramref name="source"/> to <paramref name="destination"/>.</summary>
-    public static async Task<BucketSyncResult> SyncAsync(BackupLocation source, BackupLocation destination, AwsSettings? aws, int parallel, ISecretResolver secrets,
-        SecretRedactor redactor, string? environment, IProgress<OperationStatus>? progress, CancellationToken ct)
+    public static async Task<BucketSyncResult> SyncAsync(BackupLocation source, BackupLocation destination, int parallel, OperationContext context)
     {
+        var (aws, secrets, redactor, environment, progress, ct) = (context.Aws, context.Secrets, context.Redactor, context.Environment, context.Progress, context.Cancellation);
         if (!source.IsS3 || !destination.IsS3) throw new ArgumentException("Backup-StorageBucket copies between s3:// locations");
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var settings = aws ?? AwsSettings.Default;

@@ -24,18 +24,17 @@ public sealed class RedisSession
     public int Database => Endpoint.Database;
 
     /// <summary>Resolves the connection (a reference or a redis:// URL); registers the password for redaction.</summary>
-    public static async Task<RedisSession> OpenAsync(SecretValue connection, ISecretResolver secrets, SecretRedactor redactor, string? caCertificatePath,
-        bool skipCertificateCheck, string? environment, string? target, CancellationToken ct)
+    public static async Task<RedisSession> OpenAsync(SecretValue connection, string? caCertificatePath, bool skipCertificateCheck, string? target, OperationContext context)
     {
-        var value = await connection.ResolveAsync(secrets, ct).ConfigureAwait(false);
+        var value = await connection.ResolveAsync(context.Secrets, context.Cancellation).ConfigureAwait(false);
         var parsed = RedisEndpoint.Parse(value);
-        redactor.Add(parsed.Password);
+        context.Redactor.Add(parsed.Password);
         var endpoint = parsed with
         {
             CaCertificatePath = caCertificatePath ?? parsed.CaCertificatePath,
             SkipCertificateCheck = parsed.SkipCertificateCheck || skipCertificateCheck,
         };
-        return new RedisSession(endpoint, environment, target ?? endpoint.Display);
+        return new RedisSession(endpoint, context.Environment, target ?? endpoint.Display);
     }
 
     internal async Task<IReadOnlyList<RedisReply>> RunAsync(CancellationToken ct, params string[][] commands)

@@ -48,12 +48,13 @@ public sealed class DatabaseSession : IAsyncDisposable
     public string ApplicationName => _options.ApplicationName;
 
     /// <summary>Resolves the connection and prepares a pooled data source; nothing connects until the first statement.</summary>
-    public static async Task<DatabaseSession> OpenAsync(SecretValue connection, ISecretResolver secrets, SecretRedactor redactor,
-        DatabaseSessionOptions options, string? environment, string? target, CancellationToken cancellationToken)
+    /// <remarks>The session is labelled with the context's environment; its cancellation applies to resolving only.</remarks>
+    public static async Task<DatabaseSession> OpenAsync(SecretValue connection, DatabaseSessionOptions options, string? target, OperationContext context)
     {
-        var value = await connection.ResolveAsync(secrets, cancellationToken).ConfigureAwait(false);
+        var value = await connection.ResolveAsync(context.Secrets, context.Cancellation).ConfigureAwait(false);
         var builder = PostgresConnectionString.Parse(value);
-        redactor.Add(builder.Password);
+        context.Redactor.Add(builder.Password);
+        var environment = context.Environment;
         // Unique per session: Stop-DatabaseQuery must recognise (and spare) this session's own backends.
         options = new DatabaseSessionOptions
         {

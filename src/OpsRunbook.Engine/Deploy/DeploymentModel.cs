@@ -205,7 +205,7 @@ public static class ReleasePicker
         var older = current is null ? releases.Skip(1) : releases.SkipWhile(r => !r.IsCurrent).Skip(1);
         // A different image, where both are known (Railway deployments may record none; it rolls back by deployment id).
         return older.FirstOrDefault(r => r.Good && (r.Image is null || current?.Image is null || r.Image != current.Image))
-            ?? throw new InvalidOperationException(releases.Count <= 1
+            ?? throw new DeploymentNotPossibleException(releases.Count <= 1
                 ? $"{provider} has no previous release to roll back to (only {releases.Count} release{(releases.Count == 1 ? "" : "s")} recorded)"
                 : $"{provider} has no earlier successful release with a different image; name one with -Release");
     }
@@ -214,3 +214,6 @@ public static class ReleasePicker
     public static string Label(DeploymentRelease release) =>
         release.Version is { } v ? "v" + v.ToString(System.Globalization.CultureInfo.InvariantCulture) : release.Id;
 }
+
+/// <summary>What was asked cannot be done with this deployment as it is (no earlier release to roll back to).</summary>
+public sealed class DeploymentNotPossibleException(string message) : InvalidOperationException(message);

@@ -9,8 +9,9 @@ namespace OpsRunbook.Engine.Deploy;
 public static class DeploymentOperations
 {
     /// <summary>The environment's provider (runbook.json "deploy"), with its token resolved.</summary>
-    public static async Task<IDeploymentProvider> ProviderAsync(EnvironmentConfig env, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct, string? configPath = null)
+    public static async Task<IDeploymentProvider> ProviderAsync(EnvironmentConfig env, OperationContext context, string? configPath = null)
     {
+        var (secrets, redactor, ct) = (context.Secrets, context.Redactor, context.Cancellation);
         var deploy = env.Deploy ?? throw new ArgumentException(
             $"environment '{env.Name}' has no \"deploy\" in runbook.json; add e.g. \"deploy\": {{ \"provider\": \"fly\", \"app\": \"paintbox-app\", \"token\": \"env:FLY_API_TOKEN\" }}");
         switch (deploy.Provider)

@@ -27,7 +27,7 @@ public static class CompletionSource
         {
             var env = config.GetEnvironment(environment);
             var secrets = Resolver(env);
-            var provider = await DeploymentOperations.ProviderAsync(env, secrets, secrets.Redactor, ct, config.Path).ConfigureAwait(false);
+            var provider = await DeploymentOperations.ProviderAsync(env, new OperationContext(secrets, secrets.Redactor) { Aws = env.Aws, Environment = env.Name, Cancellation = ct }, config.Path).ConfigureAwait(false);
             try
             {
                 var releases = await DeploymentOperations.ReleasesAsync(provider, env.Name, 50, ct).ConfigureAwait(false);
@@ -47,7 +47,7 @@ public static class CompletionSource
             if (env.Backup?.Destination is not { } destination) return [];
             var location = new BackupLocation(destination.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? destination : Path.GetFullPath(destination, currentDirectory));
             var secrets = Resolver(env);
-            using var store = await BackupStores.OpenAsync(location, env.Aws, secrets, secrets.Redactor, ct).ConfigureAwait(false);
+            using var store = await BackupStores.OpenAsync(location, new OperationContext(secrets, secrets.Redactor) { Aws = env.Aws, Environment = env.Name, Cancellation = ct }).ConfigureAwait(false);
             var backups = await BackupCatalog.ListAsync(store, null, null, null, ct).ConfigureAwait(false);
             return backups.OrderByDescending(b => b.StartedAt).Select(b => b.BackupUri).ToList();
         });

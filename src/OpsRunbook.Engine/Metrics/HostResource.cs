@@ -79,13 +79,23 @@ public static partial class HostResourceReader
         "devfs", "autofs", "efivarfs", "selinuxfs", "overlayfs_meta",
     };
 
-    /// <summary>Samples the local machine; CPU is measured over <paramref name="interval"/>.</summary>
+    /// <summary>
+    /// Samples the local machine; CPU is measured over <paramref name="interval"/>. What the system does not let us read
+    /// is a <see cref="HostResourceUnavailableException"/> saying what.
+    /// </summary>
     public static async Task<HostResource> ReadAsync(TimeSpan interval, string? environment, CancellationToken cancellationToken)
     {
-        if (OperatingSystem.IsLinux()) return await ReadLinuxAsync(interval, environment, cancellationToken).ConfigureAwait(false);
-        if (OperatingSystem.IsWindows()) return await ReadWindowsAsync(interval, environment, cancellationToken).ConfigureAwait(false);
-        if (OperatingSystem.IsMacOS()) return await ReadMacAsync(environment, cancellationToken).ConfigureAwait(false);
-        throw new PlatformNotSupportedException("host resources are read on Linux, Windows and macOS");
+        try
+        {
+            if (OperatingSystem.IsLinux()) return await ReadLinuxAsync(interval, environment, cancellationToken).ConfigureAwait(false);
+            if (OperatingSystem.IsWindows()) return await ReadWindowsAsync(interval, environment, cancellationToken).ConfigureAwait(false);
+            if (OperatingSystem.IsMacOS()) return await ReadMacAsync(environment, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+        {
+            throw new HostResourceUnavailableException($"cannot read this machine's resources: {ex.Message}", ex);
+        }
+        throw new HostResourceUnavailableException("host resources are read on Linux, Windows and macOS");
     }
 
     /// <summary>Mounted file systems with real storage, one row per mount (what df shows).</summary>
@@ -252,3 +262,6 @@ public static partial class HostResourceReader
         public ulong AvailExtendedVirtual;
     }
 }
+
+/// <summary>This machine's CPU, memory or disks could not be read (an unknown platform, /proc unreadable).</summary>
+public sealed class HostResourceUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

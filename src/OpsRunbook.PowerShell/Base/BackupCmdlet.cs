@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Backup;
-using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Secrets;
 using OpsRunbook.PowerShell.Completers;
@@ -41,7 +40,7 @@ public abstract class BackupCmdlet : EnvironmentCmdlet
     }
 
     /// <summary>The AWS settings for S3 locations (the environment's, or the SDK's chains).</summary>
-    protected AwsSettings? Aws() => Env()?.Aws;
+    protected OperationContext Context() => ContextOf(Env());
 
     /// <summary>The environment's backup destination (runbook.json "backup"."destination").</summary>
     protected BackupLocation EnvironmentDestination() =>
@@ -58,21 +57,5 @@ public abstract class BackupCmdlet : EnvironmentCmdlet
         pathOrUri.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? pathOrUri : SessionState.Path.GetUnresolvedProviderPathFromPSPath(pathOrUri);
 
     /// <summary>Runs Engine work with the backup error id.</summary>
-    protected T Run<T>(Func<Task<T>> work, string where)
-    {
-        try
-        {
-            return RunEngine(work, where, ErrorIds.BackupError);
-        }
-        catch (PgToolMissingException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.PgToolMissing, ErrorCategory.NotInstalled, null));
-            throw;
-        }
-        catch (FormatException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidManifest, ErrorCategory.InvalidData, null));
-            throw;
-        }
-    }
+    protected T Run<T>(Func<Task<T>> work, string where) => RunEngine(work, where, ErrorIds.BackupError);
 }

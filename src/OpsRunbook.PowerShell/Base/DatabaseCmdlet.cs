@@ -64,26 +64,20 @@ public abstract class DatabaseCmdlet : EnvironmentCmdlet
         }
         SupplyVaultSecret(Secrets, connection);
         var options = new DatabaseSessionOptions { StatementTimeout = TimeSpan.FromSeconds(StatementTimeoutSec), CaCertificatePath = ca };
-        var session = Run(() => DatabaseSession.OpenAsync(connection, Secrets, Secrets.Redactor, options, environment, target, Cancellation), "the database");
+        var session = Run(() => DatabaseSession.OpenAsync(connection, options, target, ContextOf(null) with { Environment = environment }), "the database");
         _sessions[key] = session;
         return session;
     }
+
+    /// <summary>The thresholds of -Environment's runbook (none with -Connection), for results that grade themselves.</summary>
+    protected Engine.Metrics.ThresholdProfile? EnvironmentThresholds() =>
+        Connection is null ? ResolveEnvironment(EnvironmentNeed.Optional)?.GetThresholdProfile() : null;
 
     /// <summary>
     /// Runs Engine work and waits for it on the pipeline thread. Connection, permission and missing-feature problems
     /// become terminating errors with a readable message (never a stack trace, never a secret).
     /// </summary>
-    protected T Run<T>(Func<Task<T>> work, string where)
-    {
-        try
-        {
-            return RunEngine(work, where, ErrorIds.DatabaseError);
-        }
-        catch (Exception ex) when (ex is DatabaseFeatureMissingException or OpsRunbook.Engine.Backup.PgToolMissingException)
-        {
-            throw Terminate(ex, ErrorIds.DatabaseFeatureMissing, ErrorCategory.NotInstalled);
-        }
-    }
+    protected T Run<T>(Func<Task<T>> work, string where) => RunEngine(work, where, ErrorIds.DatabaseError, Target ?? Environment);
 
     /// <summary>Runs work against this record's session; says once what a missing privilege hid from the results.</summary>
     protected T Run<T>(Func<DatabaseSession, CancellationToken, Task<T>> work)

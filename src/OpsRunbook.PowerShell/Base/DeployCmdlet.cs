@@ -2,7 +2,6 @@ using System.Management.Automation;
 using OpsRunbook.Engine.Deploy;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Health;
-using OpsRunbook.Engine.Reporting;
 using OpsRunbook.PowerShell.Completers;
 
 namespace OpsRunbook.PowerShell;
@@ -27,7 +26,7 @@ public abstract class DeployCmdlet : EnvironmentCmdlet
     protected IDeploymentProvider Provider(EnvironmentConfig env)
     {
         var configPath = LoadConfig().Path; // on the pipeline thread
-        return Run(() => DeploymentOperations.ProviderAsync(env, Secrets, Secrets.Redactor, Cancellation, configPath), env.Name);
+        return Run(() => DeploymentOperations.ProviderAsync(env, ContextOf(env), configPath), env.Name);
     }
 
     /// <summary>Restart, Stop or Start after ShouldProcess: -WhatIf only counts the instances; progress while it works.</summary>
@@ -53,34 +52,5 @@ public abstract class DeployCmdlet : EnvironmentCmdlet
         RunObserved(progress => work(step => progress.Report(new OperationStatus(step, step))), activity, task => Run(() => task, where), activityId: 9);
 
     /// <summary>Runs Engine work; provider refusals, missing releases and health timeouts become terminating errors with the reason.</summary>
-    protected T Run<T>(Func<Task<T>> work, string where)
-    {
-        try
-        {
-            return RunEngine(work, where, ErrorIds.DeploymentError);
-        }
-        catch (DeploymentProviderException ex)
-        {
-            var category = ex.StatusCode switch
-            {
-                401 or 403 => ErrorCategory.PermissionDenied,
-                404 => ErrorCategory.ObjectNotFound,
-                408 => ErrorCategory.OperationTimeout,
-                409 => ErrorCategory.ResourceBusy,
-                _ => ErrorCategory.InvalidResult,
-            };
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.ProviderError, category, where));
-            throw;
-        }
-        catch (HealthWaitTimeoutException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.HealthWaitTimeout, ErrorCategory.OperationTimeout, ex.LastReport));
-            throw;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.DeploymentNotPossible, ErrorCategory.InvalidOperation, where));
-            throw;
-        }
-    }
+    protected T Run<T>(Func<Task<T>> work, string where) => RunEngine(work, where, ErrorIds.DeploymentError, where);
 }

@@ -84,6 +84,13 @@ public abstract class EnvironmentCmdlet : OpsRunbookCmdlet
         return env;
     }
 
+    /// <summary>
+    /// The context Engine work runs in: this session's secrets and redactor, <paramref name="env"/>'s AWS settings and
+    /// name, the pipeline's cancellation. Build it on the pipeline thread; give it progress with <c>with</c>.
+    /// </summary>
+    protected OperationContext ContextOf(EnvironmentConfig? env) =>
+        new(Secrets, Secrets.Redactor) { Aws = env?.Aws, Environment = env?.Name, Cancellation = Cancellation };
+
     /// <summary>The environment's AWS settings and the vault: secrets this chapter needs go to the resolver (on the pipeline thread).</summary>
     protected virtual void Prepare(EnvironmentConfig env)
     {

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Environments;
-using OpsRunbook.Engine.Reporting;
 using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.PowerShell;
@@ -24,21 +23,15 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
     /// Runs Engine work and waits for it on the pipeline thread. Server, connection, permission and secret failures
     /// become terminating errors with a readable message (never a stack trace, never a secret); bad arguments too.
     /// </summary>
-    protected T RunEngine<T>(Func<Task<T>> work, string where, string errorId)
+    protected T RunEngine<T>(Func<Task<T>> work, string where, string errorId, object? target = null)
     {
         try
         {
             return Task.Run(work, Cancellation).GetAwaiter().GetResult();
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ErrorTable.For(ex, where, errorId, target, Secrets.Redactor) is { } error)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
-            throw;
-        }
-        catch (Exception ex) when (OpsRunbook.Engine.Common.FailureDescriber.TryDescribe(ex, where, out var message, out var kind))
-        {
-            // The Engine names the failure: this assembly must not reference Npgsql or any other third-party type.
-            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(Secrets.Redactor.Scrub(message)), errorId, Category(kind), null));
+            ThrowTerminatingError(error);
             throw;
         }
     }
@@ -132,19 +125,8 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
         return ShouldProcess(target, action);
     }
 
-    /// <summary>The PowerShell error category of a failure kind.</summary>
-    protected static ErrorCategory Category(OpsRunbook.Engine.Common.FailureKind kind) => kind switch
-    {
-        OpsRunbook.Engine.Common.FailureKind.Permission => ErrorCategory.PermissionDenied,
-        OpsRunbook.Engine.Common.FailureKind.Timeout => ErrorCategory.OperationTimeout,
-        OpsRunbook.Engine.Common.FailureKind.Server => ErrorCategory.InvalidResult,
-        _ => ErrorCategory.ConnectionError,
-    };
-
     /// <summary>An ErrorRecord for a configuration problem.</summary>
-    protected static ErrorRecord ConfigError(RunbookConfigException ex) =>
-        new(ex, ex.Field is null && ex.File is null ? ErrorIds.ConfigurationNotFound : ErrorIds.InvalidConfiguration,
-            ex.Field is null && ex.File is null ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidData, ex.Field ?? ex.File);
+    protected static ErrorRecord ConfigError(RunbookConfigException ex) => ErrorTable.Config(ex);
 
     /// <summary>
     /// Resolves <c>vault:</c> references on the pipeline thread (SecretManagement cannot be called from worker threads)

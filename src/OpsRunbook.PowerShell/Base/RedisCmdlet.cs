@@ -64,7 +64,7 @@ public abstract class RedisCmdlet : EnvironmentCmdlet
             throw;
         }
         SupplyVaultSecret(Secrets, connection);
-        _session = Run(() => RedisSession.OpenAsync(connection, Secrets, Secrets.Redactor, ca, SkipCertificateCheck, environment, target, Cancellation), "Redis");
+        _session = Run(() => RedisSession.OpenAsync(connection, ca, SkipCertificateCheck, target, ContextOf(null) with { Environment = environment }), "Redis");
         _sessionKey = key;
         return _session;
     }

@@ -27,7 +27,7 @@ public abstract class SecretCmdlet : EnvironmentCmdlet
     }
 
     /// <summary>A Secrets Manager client for the environment.</summary>
-    protected SecretsManagerClient Client(EnvironmentConfig? env) => SecretOperations.Client(env, Secrets, Secrets.Redactor);
+    protected SecretsManagerClient Client(EnvironmentConfig? env) => SecretOperations.Client(ContextOf(env));
 
     /// <summary>Runs Engine work with the secrets error id.</summary>
     protected T Run<T>(Func<Task<T>> work, string where) => RunEngine(work, where, ErrorIds.SecretsManagerError);

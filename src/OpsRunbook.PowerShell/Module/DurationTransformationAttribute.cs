@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
 using OpsRunbook.Engine.Environments;
-using OpsRunbook.Engine.Common;
 
 namespace OpsRunbook.PowerShell;
 

@@ -146,7 +146,15 @@ public sealed class RedisConnection : IAsyncDisposable, IDisposable
             var detail = ex.InnerException?.Message ?? ex.Message;
             return new RedisServerException(detail.StartsWith("WRONGPASS", StringComparison.Ordinal) || detail.StartsWith("NOAUTH", StringComparison.Ordinal) ? detail : "WRONGPASS " + detail);
         }
-        return new RedisProtocolException($"cannot connect to Redis at {endpoint.Host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}: {ex.FailureType}", ex);
+        // StackExchange.Redis says only "It was not possible to connect … use abortConnect=false", advice about its own
+        // retry loop that means nothing to the person at the prompt: say where, and what kind of failure it was.
+        var where = $"Redis at {endpoint.Host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}";
+        return new DescribedFailureException(ex.FailureType switch
+        {
+            ConnectionFailureType.UnableToConnect => $"{where} did not accept a connection: refused, unreachable or not answering (is Redis listening on that port?)",
+            ConnectionFailureType.UnableToResolvePhysicalConnection => $"{where} could not be reached: the name did not resolve or nothing answered",
+            _ => $"cannot connect to {where}: {ex.FailureType}",
+        }, FailureKind.Connection, ex);
     }
 
     /// <summary>The server's error as it sent it ("WRONGPASS invalid …"), without the client's "SimpleError: " label.</summary>

@@ -54,8 +54,9 @@ public static class SecretInventory
 
     /// <summary>Writes a snapshot. With values: S3 only, with SSE-KMS under <paramref name="kmsKeyId"/> (refused otherwise).</summary>
     public static async Task<(string destination, string encryption)> WriteAsync(string destination, string fileName, byte[] content, bool includesValues, string? kmsKeyId,
-        AwsSettings? aws, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct)
+        OperationContext context)
     {
+        var (aws, secrets, redactor, ct) = (context.Aws, context.Secrets, context.Redactor, context.Cancellation);
         var location = new BackupLocation(destination.EndsWith('/') || !destination.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? destination : destination + "/");
         if (includesValues && (!location.IsS3 || string.IsNullOrWhiteSpace(kmsKeyId)))
         {

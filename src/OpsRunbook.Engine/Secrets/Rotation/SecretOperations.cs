@@ -52,9 +52,9 @@ public static class SecretOperations
         };
     }
 
-    /// <summary>A Secrets Manager client for an environment (its "aws" settings, else the SDK's chains).</summary>
-    public static SecretsManagerClient Client(EnvironmentConfig? env, ISecretResolver secrets, SecretRedactor redactor) =>
-        new(env?.Aws ?? AwsSettings.Default, secrets, redactor);
+    /// <summary>A Secrets Manager client for the context's environment (its "aws" settings, else the SDK's chains).</summary>
+    public static SecretsManagerClient Client(OperationContext context) =>
+        new(context.Aws ?? AwsSettings.Default, context.Secrets, context.Redactor);
 
     /// <summary>
     /// Rotation status of the configured secrets, and with <paramref name="listPrefix"/> of every secret whose name

@@ -62,6 +62,7 @@ public sealed class BackupDatabaseCommand : BackupCmdlet
     protected override void ProcessRecord()
     {
         var env = Env();
+        var context = ContextOf(env);
         var destinations = Destination is { Length: > 0 } ? Destination.Select(LocationOf).ToList() : [EnvironmentDestination()];
         var connection = DatabaseConnection();
         if (!ShouldProcess(string.Join(", ", destinations), $"Back up {(Connection is null ? $"the {Environment} database" : connection.Display)} with pg_dump")) return;
@@ -69,16 +70,14 @@ public sealed class BackupDatabaseCommand : BackupCmdlet
         {
             Connection = connection,
             Destinations = destinations,
-            Aws = env?.Aws,
             System = env?.System,
-            Environment = env?.Name,
             Format = Format,
             Compression = Compression,
             CompressionLevel = CompressionLevel,
             CountRows = !NoRowCount,
             CaCertificatePath = env?.Database?.CaCertificate,
         };
-        var info = RunObserved(progress => BackupRunner.RunAsync(request, Secrets, Secrets.Redactor, progress, Cancellation), "Backup-Database",
+        var info = RunObserved(progress => BackupRunner.RunAsync(request, context with { Progress = progress }), "Backup-Database",
             task => Run(() => task, destinations[0].Root), activityId: 3);
         if (info.Status == "Failed")
         {

@@ -41,11 +41,11 @@ public sealed class BackupStorageBucketCommand : BackupCmdlet
     /// <summary>Copies.</summary>
     protected override void ProcessRecord()
     {
-        var env = Env();
+        var context = Context();
         var destination = new BackupLocation(Destination.Replace("{date}", DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         var source = new BackupLocation(Source);
         if (!ShouldProcess(destination.Root, $"Copy every changed object from {source.Root}")) return;
-        var result = RunObserved(progress => StorageSync.SyncAsync(source, destination, env?.Aws, ThrottleLimit, Secrets, Secrets.Redactor, env?.Name, progress, Cancellation),
+        var result = RunObserved(progress => StorageSync.SyncAsync(source, destination, ThrottleLimit, context with { Progress = progress }),
             "Backup-StorageBucket", task => Run(() => task, source.Root), activityId: 6);
         if (result.Failed > 0)
         {

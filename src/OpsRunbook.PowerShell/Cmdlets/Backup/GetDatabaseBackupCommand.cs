@@ -46,10 +46,10 @@ public sealed class GetDatabaseBackupCommand : BackupCmdlet
     protected override void ProcessRecord()
     {
         var location = Destination is not null ? LocationOf(Destination) : EnvironmentDestination();
-        var aws = Aws(); // resolved here, on the pipeline thread: resolving may write a warning or a verbose line
+        var context = Context(); // resolved here, on the pipeline thread: resolving may write a warning or a verbose line
         var backups = Run(async () =>
         {
-            using var store = await BackupStores.OpenAsync(location, aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
+            using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
             return await BackupCatalog.ListAsync(store, Database, Since, Until, Cancellation).ConfigureAwait(false);
         }, location.Root);
         WriteObject(backups, true);

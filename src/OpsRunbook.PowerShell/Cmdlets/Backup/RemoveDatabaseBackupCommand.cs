@@ -86,6 +86,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
             return;
         }
         var env = Env();
+        var context = ContextOf(env);
         var location = Destination is not null ? LocationOf(Destination) : EnvironmentDestination();
         var policy = new RetentionPolicy(OlderThan, KeepLast, KeepDaily, KeepWeekly, KeepMonthly);
         if (policy.IsEmpty && env?.Backup is { } b && (b.RetentionDays is not null || b.RetentionCount is not null))
@@ -94,7 +95,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
         }
         var decisions = Run(async () =>
         {
-            using var store = await BackupStores.OpenAsync(location, env?.Aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
+            using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
             var backups = await BackupCatalog.ListAsync(store, Database, null, null, Cancellation).ConfigureAwait(false);
             // With -Environment, only that environment's backups: a shared destination holds others' too.
             return Retention.Decide(backups, policy, DateTimeOffset.UtcNow, env?.Name);
@@ -105,7 +106,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
             if (decision.Keep || !ShouldAct(decision.Backup.BackupUri, $"Remove the backup of {decision.Backup.StartedAt:u} ({decision.Reason})", Force)) continue;
             Run(async () =>
             {
-                using var store = await BackupStores.OpenAsync(location, env?.Aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
+                using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
                 await BackupCatalog.DeleteAsync(store, location.KeyOf(decision.Backup.BackupUri), Cancellation).ConfigureAwait(false);
                 return true;
             }, decision.Backup.BackupUri);
@@ -120,6 +121,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
     private void RemoveByName(string uri)
     {
         var env = Env();
+        var context = ContextOf(env);
         BackupLocation location;
         string key;
         try
@@ -133,7 +135,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
         }
         var (exists, backup, last) = Run(async () =>
         {
-            using var store = await BackupStores.OpenAsync(location, env?.Aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
+            using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
             return await BackupCatalog.FindAsync(store, key, Cancellation).ConfigureAwait(false);
         }, uri);
         if (!exists)
@@ -148,7 +150,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
         if (!ShouldAct(uri, what, Force)) return;
         Run(async () =>
         {
-            using var store = await BackupStores.OpenAsync(location, env?.Aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
+            using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
             await BackupCatalog.DeleteAsync(store, key, Cancellation).ConfigureAwait(false);
             return true;
         }, uri);

@@ -55,10 +55,10 @@ public sealed class RestoreDatabaseCommand : BackupCmdlet
     /// <summary>Plans, asks, restores.</summary>
     protected override void ProcessRecord()
     {
-        var env = Env();
+        var context = Context();
         var connection = DatabaseConnection();
         var uri = UriOf(BackupUri!);
-        var plan = Run(() => RestoreRunner.PlanAsync(uri, TargetDatabase, connection, env?.Aws, Secrets, Secrets.Redactor, Cancellation), uri);
+        var plan = Run(() => RestoreRunner.PlanAsync(uri, TargetDatabase, connection, context), uri);
         if (plan.FailedVerification is { } failed && !IgnoreFailedVerification)
         {
             // Get-DatabaseBackup | Test-DatabaseBackup | Restore-Database: a backup that just failed its test stops here.
@@ -76,7 +76,7 @@ public sealed class RestoreDatabaseCommand : BackupCmdlet
                 ErrorIds.RestoreTargetExists, ErrorCategory.ResourceExists, plan.Database));
         }
         if (!ShouldAct($"{plan.Database} from {uri}", action, Force)) return;
-        var result = RunObserved(progress => RestoreRunner.RunAsync(plan, Force, Jobs, connection, env?.Aws, Secrets, Secrets.Redactor, env?.Name, Cancellation, progress),
+        var result = RunObserved(progress => RestoreRunner.RunAsync(plan, Force, Jobs, connection, context with { Progress = progress }),
             $"Restore-Database {plan.Database}", task => Run(() => task, uri), activityId: 5);
         if (result.Status != "Succeeded")
         {

@@ -54,6 +54,7 @@ public sealed class TestDatabaseBackupCommand : BackupCmdlet
     protected override void ProcessRecord()
     {
         var env = Env();
+        var context = ContextOf(env);
         var restoreConnection = RestoreCheck ? DatabaseConnection() : null;
         var options = new BackupCatalog.VerifyOptions(RestoreCheck, KeepDatabase, RtoTarget ?? env?.Backup?.Rto, restoreConnection);
         foreach (var uri in BackupUri!)
@@ -61,8 +62,8 @@ public sealed class TestDatabaseBackupCommand : BackupCmdlet
             var (location, key) = BackupLocation.Split(UriOf(uri));
             var verification = RunObserved(async progress =>
             {
-                using var store = await BackupStores.OpenAsync(location, env?.Aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
-                return await BackupCatalog.VerifyAsync(store, key, options, Secrets, Secrets.Redactor, env?.Name, Cancellation, progress).ConfigureAwait(false);
+                using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
+                return await BackupCatalog.VerifyAsync(store, key, options, context with { Progress = progress }).ConfigureAwait(false);
             }, $"Test-DatabaseBackup {uri}", task => Run(() => task, uri), activityId: 4);
             if (verification.Status != "Verified")
             {

@@ -21,8 +21,5 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 public sealed class GetDatabaseConnectionUsageCommand : DatabaseCmdlet
 {
     /// <summary>Writes the usage.</summary>
-    protected override void ProcessRecord() => WriteObject(Run((s, ct) => DatabaseDiagnostics.GetConnectionUsageAsync(s, Thresholds(), ct)));
-
-    private Engine.Metrics.ThresholdProfile? Thresholds() =>
-        Connection is null && !string.IsNullOrEmpty(Environment) ? LoadConfig().GetEnvironment(Environment).GetThresholdProfile() : null;
+    protected override void ProcessRecord() => WriteObject(Run((s, ct) => DatabaseDiagnostics.GetConnectionUsageAsync(s, EnvironmentThresholds(), ct)));
 }

@@ -28,7 +28,7 @@ public sealed class GetDatabaseReplicationCommand : DatabaseCmdlet
     /// <summary>Writes the replication state.</summary>
     protected override void ProcessRecord()
     {
-        var profile = Connection is null && !string.IsNullOrEmpty(Environment) ? LoadConfig().GetEnvironment(Environment).GetThresholdProfile() : null;
+        var profile = EnvironmentThresholds();
         WriteObject(Run((s, ct) => DatabaseDiagnostics.GetReplicationAsync(s, profile, ct)));
     }
 }

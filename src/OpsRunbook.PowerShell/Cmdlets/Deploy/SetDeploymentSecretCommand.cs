@@ -69,7 +69,7 @@ public sealed class SetDeploymentSecretCommand : DeployCmdlet
                 ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"runbook.json names no \"platformVariable\" for {rotation.SecretId} in environment '{env.Name}'; add one or give -Name"),
                     ErrorIds.PlatformVariableMissing, ErrorCategory.InvalidArgument, rotation));
             }
-            using var client = OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Client(env, Secrets, Secrets.Redactor);
+            using var client = OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Client(ContextOf(env));
             Push(env, variable!, provider => DeploymentOperations.PushSecretAsync(provider, env.Name, client, rotation.SecretId, variable!, !NoRedeploy, _ => { }, Cancellation));
             return;
         }

@@ -74,7 +74,7 @@ public sealed class WaitHealthCheckCommand : HealthTargetCmdlet
         }
         catch (HealthWaitTimeoutException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.HealthWaitTimeout, ErrorCategory.OperationTimeout, ex.LastReport));
+            ThrowTerminatingError(ErrorTable.Typed(ex, null)!);
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {

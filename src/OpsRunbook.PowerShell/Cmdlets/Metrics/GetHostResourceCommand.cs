@@ -48,9 +48,9 @@ public sealed class GetHostResourceCommand : PSCmdlet
         {
             WriteObject(HostResourceReader.ReadAsync(SampleInterval, Environment, _cancel.Token).GetAwaiter().GetResult());
         }
-        catch (Exception ex) when (ex is IOException or FormatException or PlatformNotSupportedException or UnauthorizedAccessException)
+        catch (HostResourceUnavailableException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.HostResourceUnavailable, ErrorCategory.ResourceUnavailable, null));
+            ThrowTerminatingError(ErrorTable.Typed(ex, null)!);
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {

@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Metrics;
 using OpsRunbook.PowerShell.Completers;
-using OpsRunbook.Engine.Common;
 
 namespace OpsRunbook.PowerShell.Cmdlets;
 
@@ -103,7 +102,7 @@ public sealed class GetServiceMetricCommand : EnvironmentCmdlet
             }
             catch (MetricScrapeException ex)
             {
-                WriteError(new ErrorRecord(ex, ErrorIds.MetricScrapeFailed, ErrorCategory.ConnectionError, uri));
+                WriteError(ErrorTable.Typed(ex, uri)!);
             }
         }
     }

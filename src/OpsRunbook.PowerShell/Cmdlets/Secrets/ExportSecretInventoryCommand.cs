@@ -77,11 +77,12 @@ public sealed class ExportSecretInventoryCommand : SecretCmdlet
             return;
         }
         using var client = Client(env);
+        var context = ContextOf(env);
         var result = Run(async () =>
         {
             var secrets = await client.ListSecretsAsync(NamePrefix, Cancellation).ConfigureAwait(false);
             var content = await SecretInventory.BuildAsync(client, secrets, env?.Name, IncludeValues, now, Cancellation).ConfigureAwait(false);
-            var (where, encryption) = await SecretInventory.WriteAsync(destination, file, content, IncludeValues, KmsKeyId, env?.Aws, Secrets, Secrets.Redactor, Cancellation).ConfigureAwait(false);
+            var (where, encryption) = await SecretInventory.WriteAsync(destination, file, content, IncludeValues, KmsKeyId, context).ConfigureAwait(false);
             return new SecretInventoryExport
             {
                 Environment = env?.Name, Destination = where, SecretCount = secrets.Count, IncludesValues = IncludeValues, Encryption = encryption,

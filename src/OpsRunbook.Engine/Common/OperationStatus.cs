@@ -1,4 +1,4 @@
-namespace OpsRunbook.Engine.Reporting;
+namespace OpsRunbook.Engine.Common;
 
 /// <summary>
 /// What a long operation (a backup, a restore, a restore check, a bucket copy) is doing now. A new <see cref="Phase"/>
