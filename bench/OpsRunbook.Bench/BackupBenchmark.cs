@@ -82,7 +82,7 @@ internal static class BackupBenchmark
                 {
                     Connection = SecretValue.Parse("env:BENCH_DB_URL"), Destinations = [destination], System = "bench", CountRows = countRows,
                 }, new OperationContext(resolver, resolver.Redactor) { Aws = aws, Environment = "bench", Progress = statuses });
-                if (info.Status != "Succeeded") throw new InvalidOperationException(info.Error);
+                if (info.Status != BackupStatus.Succeeded) throw new InvalidOperationException(info.Error);
                 return (w.Elapsed, info);
             }
 
@@ -138,7 +138,7 @@ internal static class BackupBenchmark
                 var plan = await RestoreRunner.PlanAsync(local.info.BackupUri, "bench_restore_b", SecretValue.Parse("env:BENCH_DB_URL"), new OperationContext(resolver, resolver.Redactor) { Aws = aws });
                 var restored = await RestoreRunner.RunAsync(plan, false, 1, SecretValue.Parse("env:BENCH_DB_URL"), new OperationContext(resolver, resolver.Redactor) { Aws = aws, Environment = "bench", Progress = statuses });
                 var t = w2.Elapsed;
-                if (restored.Status != "Succeeded") throw new InvalidOperationException(restored.Error);
+                if (restored.Status != RestoreStatus.Succeeded) throw new InvalidOperationException(restored.Error);
                 await CheckRows("bench_restore_b");
                 await Drop("bench_restore_b");
                 return t;

@@ -41,7 +41,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var location = new BackupLocation($"s3://{Servers["OPSRUNBOOK_S3_BUCKET"]}/same-instant-{Guid.NewGuid():N}/");
         var instant = DateTimeOffset.UtcNow;
         var both = await Task.WhenAll(BackupAsync(location, now: instant), BackupAsync(location, now: instant));
-        Assert.All(both, b => Assert.Equal("Succeeded", b.Status));
+        Assert.All(both, b => Assert.Equal(BackupStatus.Succeeded, b.Status));
         Assert.NotEqual(both[0].BackupUri, both[1].BackupUri);
         using var store = await BackupStores.OpenAsync(location, Context(S3()));
         var listed = await BackupCatalog.ListAsync(store, null, null, null, Ct);
@@ -50,8 +50,8 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         {
             var (folder, key) = BackupLocation.Split(b.BackupUri);
             using var at = await BackupStores.OpenAsync(folder, Context(S3()));
-            var verified = await BackupCatalog.VerifyAsync(at, key, new BackupCatalog.VerifyOptions(false, false, null, null), Context());
-            Assert.True(verified.Status == "Verified", string.Join("; ", verified.Problems));
+            var verified = await BackupVerifier.VerifyAsync(at, key, new BackupVerifier.VerifyOptions(false, false, null, null), Context());
+            Assert.True(verified.Status == VerificationStatus.Verified, string.Join("; ", verified.Problems));
         }
     }
 
@@ -66,7 +66,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         {
             Connection = Conn, Destinations = [s3, new BackupLocation(_local)], Key = key, CountRows = false,
         }, Context(S3()));
-        Assert.Equal("Failed", info.Status);
+        Assert.Equal(BackupStatus.Failed, info.Status);
         using var store = await BackupStores.OpenAsync(s3, Context(S3()));
         Assert.Empty(await store.ListAsync("", Ct)); // neither the S3 dump nor its manifest
         Assert.False(File.Exists(Path.Combine(_local, key)));
@@ -82,7 +82,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         using var store = new LocalBackupStore(location);
         var listed = await BackupCatalog.ListAsync(store, null, null, null, Ct);
         var gone = Assert.Single(listed, b => b.BackupUri == newer.BackupUri);
-        Assert.Equal("Missing", gone.Status);
+        Assert.Equal(BackupStatus.Missing, gone.Status);
         Assert.Contains("is gone", gone.Error);
         var decisions = Retention.Decide(listed, new RetentionPolicy(null, 1, null, null, null), DateTimeOffset.UtcNow);
         Assert.True(decisions.Single(d => d.Backup.BackupUri == older.BackupUri).Keep); // the newest whole backup
@@ -97,16 +97,16 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var newer = await BackupAsync(location, now: DateTimeOffset.UtcNow.AddDays(-1));
         using var store = new LocalBackupStore(location);
         var key = Path.GetRelativePath(location.Root, proven.BackupUri).Replace('\\', '/');
-        var first = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), Context());
-        Assert.True(first.Status == "Verified", string.Join("; ", first.Problems));
+        var first = await BackupVerifier.VerifyAsync(store, key, new BackupVerifier.VerifyOptions(true, false, null, Conn), Context());
+        Assert.True(first.Status == VerificationStatus.Verified, string.Join("; ", first.Problems));
         Assert.NotNull((await BackupCatalog.ListAsync(store, null, null, null, Ct)).Single(b => b.BackupUri == proven.BackupUri).VerifiedAt);
 
         // One flipped byte, then a checksum-only verification.
         var bytes = await File.ReadAllBytesAsync(proven.BackupUri, Ct);
         bytes[bytes.Length / 2] ^= 0xFF;
         await File.WriteAllBytesAsync(proven.BackupUri, bytes, Ct);
-        var second = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(false, false, null, null), Context());
-        Assert.Equal("Failed", second.Status);
+        var second = await BackupVerifier.VerifyAsync(store, key, new BackupVerifier.VerifyOptions(false, false, null, null), Context());
+        Assert.Equal(VerificationStatus.Failed, second.Status);
 
         var listed = await BackupCatalog.ListAsync(store, null, null, null, Ct);
         var corrupt = listed.Single(b => b.BackupUri == proven.BackupUri);
@@ -144,7 +144,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             try
             {
                 var result = await RestoreRunner.RunAsync(plan, replace: true, jobs: 1, Conn, Context(ct: stop.Token));
-                Assert.NotEqual("Succeeded", result.Status);
+                Assert.NotEqual(RestoreStatus.Succeeded, result.Status);
             }
             catch (OperationCanceledException)
             {
@@ -192,12 +192,12 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         {
             var s3 = new BackupLocation($"s3://{Servers["OPSRUNBOOK_S3_BUCKET"]}/tests/{Guid.NewGuid():N}/");
             var info = await BackupAsync(s3);
-            Assert.True(info.Status == "Succeeded", info.Error);
+            Assert.True(info.Status == BackupStatus.Succeeded, info.Error);
 
             using var store = await BackupStores.OpenAsync(s3, Context(S3()));
             var key = info.BackupUri[s3.Root.Length..];
-            var verification = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, TimeSpan.FromMinutes(30), Conn), Context());
-            Assert.True(verification.Status == "Verified", string.Join("; ", verification.Problems));
+            var verification = await BackupVerifier.VerifyAsync(store, key, new BackupVerifier.VerifyOptions(true, false, TimeSpan.FromMinutes(30), Conn), Context());
+            Assert.True(verification.Status == VerificationStatus.Verified, string.Join("; ", verification.Problems));
             Assert.True(verification.ChecksumMatches && verification.SizeMatches && verification.ArchiveReadable && verification.Restored);
             Assert.True(verification.ArchiveEntries >= 1);
             Assert.True(verification.TablesMatched >= 1);
@@ -214,7 +214,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, Context(S3()));
             Assert.False(plan.TargetExists);
             var restored = await RestoreRunner.RunAsync(plan, replace: false, jobs: 2, Conn, Context(S3()));
-            Assert.True(restored.Status == "Succeeded", restored.Error);
+            Assert.True(restored.Status == RestoreStatus.Succeeded, restored.Error);
             try
             {
                 await using var original = await _db.AppAsync(database: _database);
@@ -225,11 +225,11 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
 
                 // The target exists now: no overwrite without -Force.
                 var again = await RestoreRunner.RunAsync(plan with { TargetExists = true }, replace: false, jobs: 1, Conn, Context(S3()));
-                Assert.Equal("Failed", again.Status);
+                Assert.Equal(RestoreStatus.Failed, again.Status);
                 Assert.Contains("exists", again.Error);
                 await copy.CloseAsync();
                 var replaced = await RestoreRunner.RunAsync(plan, replace: true, jobs: 1, Conn, Context(S3()));
-                Assert.True(replaced.Replaced && replaced.Status == "Succeeded", replaced.Error);
+                Assert.True(replaced.Replaced && replaced.Status == RestoreStatus.Succeeded, replaced.Error);
             }
             finally
             {
@@ -247,14 +247,14 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
     public async Task One_flipped_byte_is_caught_by_verify_and_restore_touches_nothing()
     {
         var info = await BackupAsync(new BackupLocation(_local));
-        Assert.Equal("Succeeded", info.Status);
+        Assert.Equal(BackupStatus.Succeeded, info.Status);
         var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
         bytes[bytes.Length / 2] ^= 0x01;
         await File.WriteAllBytesAsync(info.BackupUri, bytes, Ct);
         using var store = new LocalBackupStore(new BackupLocation(_local));
         var key = Path.GetRelativePath(_local, info.BackupUri).Replace('\\', '/');
-        var verification = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), Context());
-        Assert.Equal("Failed", verification.Status);
+        var verification = await BackupVerifier.VerifyAsync(store, key, new BackupVerifier.VerifyOptions(true, false, null, Conn), Context());
+        Assert.Equal(VerificationStatus.Failed, verification.Status);
         Assert.False(verification.ChecksumMatches);
         Assert.True(verification.SizeMatches);
         Assert.Contains(verification.Problems, p => p.Contains("corrupt"));
@@ -263,7 +263,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var target = "never_" + Guid.NewGuid().ToString("N")[..8];
         var plan = await RestoreRunner.PlanAsync(info.BackupUri, target, Conn, Context());
         var restore = await RestoreRunner.RunAsync(plan, replace: false, jobs: 1, Conn, Context());
-        Assert.Equal("Failed", restore.Status);
+        Assert.Equal(RestoreStatus.Failed, restore.Status);
         Assert.Contains("nothing was restored", restore.Error);
         await using var admin = await _db.SuperuserAsync(database: "postgres");
         Assert.Null(await new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{target}'", admin).ExecuteScalarAsync(Ct));
@@ -275,11 +275,11 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var info = await BackupAsync(new BackupLocation(_local), BackupFormat.Plain, BackupCompression.Gzip);
         using var store = new LocalBackupStore(new BackupLocation(_local));
         var key = Path.GetRelativePath(_local, info.BackupUri).Replace('\\', '/');
-        var good = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(true, false, null, Conn), Context());
-        Assert.True(good.Status == "Verified", string.Join("; ", good.Problems));
+        var good = await BackupVerifier.VerifyAsync(store, key, new BackupVerifier.VerifyOptions(true, false, null, Conn), Context());
+        Assert.True(good.Status == VerificationStatus.Verified, string.Join("; ", good.Problems));
         var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
         await File.WriteAllBytesAsync(info.BackupUri, bytes[..(bytes.Length / 2)], Ct);
-        var bad = await BackupCatalog.VerifyAsync(store, key, new BackupCatalog.VerifyOptions(false, false, null, null), Context());
+        var bad = await BackupVerifier.VerifyAsync(store, key, new BackupVerifier.VerifyOptions(false, false, null, null), Context());
         Assert.False(bad.ArchiveReadable || bad.SizeMatches);
     }
 
@@ -338,7 +338,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             var info = await BackupAsync(new BackupLocation(_local), progress: killer);
             Assert.True(killer.Killed, $"no pg_dump of {_database} at the first report; saw: {string.Join("; ", killer.Seen)}; result {info.Status} {info.Error}");
             Assert.True(killer.Exposed.Count == 0, string.Join("; ", killer.Exposed));
-            Assert.Equal("Failed", info.Status);
+            Assert.Equal(BackupStatus.Failed, info.Status);
             Assert.Contains("pg_dump", info.Error);
             Assert.Null(info.ManifestUri);
             Assert.Empty(Directory.EnumerateFiles(_local, "*", SearchOption.AllDirectories));
@@ -369,7 +369,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
                 },
             }, Context(progress: killer));
             Assert.True(killer.Killed, string.Join("; ", killer.Seen));
-            Assert.Equal("Failed", info.Status);
+            Assert.Equal(BackupStatus.Failed, info.Status);
             Assert.Empty(Directory.EnumerateFiles(_local, "*", SearchOption.AllDirectories));
         }
         finally
@@ -390,7 +390,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
                 Connection = Conn, Destinations = [new BackupLocation(_local), new BackupLocation("s3://bucket/backups/")],
                 Compression = BackupCompression.None, CountRows = false,
             }, Context(S3(s3.Endpoint)));
-            Assert.Equal("Failed", info.Status);
+            Assert.Equal(BackupStatus.Failed, info.Status);
             Assert.Contains("AccessDenied", info.Error);
             Assert.Contains(s3.Log, l => l.EndsWith("part 1"));
             Assert.DoesNotContain(s3.Log, l => l.StartsWith("POST") && l.EndsWith("uploadId")); // never completed
@@ -420,7 +420,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
             {
                 Connection = Conn, Destinations = [s3, new BackupLocation(_local)], Key = key,
             }, Context(S3()));
-            Assert.Equal("Failed", info.Status);
+            Assert.Equal(BackupStatus.Failed, info.Status);
             Assert.StartsWith($"writing {Path.Combine(_local, key)} failed: No space left on device", info.Error);
             Assert.Null(info.ManifestUri);
             // Nothing local (the .partial is gone) and nothing in S3: no dump, no manifest.
@@ -441,7 +441,7 @@ public class BackupLifecycleTests(TestServers servers) : BackupTestBase(servers)
         var blocked = Path.Combine(_local, "blocked");
         await File.WriteAllTextAsync(blocked, "not a directory", Ct);
         var info = await BackupAsync(new BackupLocation(blocked));
-        Assert.Equal("Failed", info.Status);
+        Assert.Equal(BackupStatus.Failed, info.Status);
         Assert.StartsWith($"writing {blocked}{Path.DirectorySeparatorChar}", info.Error);
         Assert.Null(info.ManifestUri);
         Assert.Equal([blocked], Directory.EnumerateFileSystemEntries(_local));
@@ -499,7 +499,7 @@ public class RetentionTests
 
     private static BackupInfo B(double daysAgo, bool verified = false, string database = "db", string environment = "production") => new()
     {
-        BackupUri = $"{environment}-{database}-{daysAgo}", Database = database, Environment = environment, Status = "Succeeded", StartedAt = Now.AddDays(-daysAgo),
+        BackupUri = $"{environment}-{database}-{daysAgo}", Database = database, Environment = environment, Status = BackupStatus.Succeeded, StartedAt = Now.AddDays(-daysAgo),
         VerifiedAt = verified ? Now : null,
     };
 
@@ -528,7 +528,7 @@ public class RetentionTests
     public void The_last_whole_backup_is_known_per_series()
     {
         var only = B(3);
-        var missing = new BackupInfo { BackupUri = "gone", Database = "db", Environment = "production", Status = "Missing", StartedAt = Now.AddDays(-1) };
+        var missing = new BackupInfo { BackupUri = "gone", Database = "db", Environment = "production", Status = BackupStatus.Missing, StartedAt = Now.AddDays(-1) };
         var all = new[] { only, missing, B(1, database: "other"), B(2, environment: "staging") };
         // Another database's or environment's backup, or a manifest without its dump, does not stand in for it.
         Assert.True(Retention.IsLastWhole(only, all));

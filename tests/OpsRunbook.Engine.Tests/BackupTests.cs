@@ -32,7 +32,7 @@ public class BackupTests(TestServers servers) : BackupTestBase(servers)
             var s3 = S3Location();
             var statuses = new StatusRecorder();
             var info = await BackupRunner.RunAsync(Request(new BackupLocation(_local), s3), Context(S3(), progress: statuses));
-            Assert.True(info.Status == "Succeeded", info.Error);
+            Assert.True(info.Status == BackupStatus.Succeeded, info.Error);
             Assert.Matches(@"sandbox/test/t_[0-9a-f]{12}/\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\.dump$", info.BackupUri.Replace('\\', '/'));
             Assert.Equal(2, info.Destinations.Count);
             var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
@@ -76,7 +76,7 @@ public class BackupTests(TestServers servers) : BackupTestBase(servers)
             Connection = request.Connection, Destinations = request.Destinations, System = "s",
             Format = BackupFormat.Plain, Compression = compression, CountRows = false,
         }, Context(environment: "e"));
-        Assert.True(info.Status == "Succeeded", info.Error);
+        Assert.True(info.Status == BackupStatus.Succeeded, info.Error);
         Assert.EndsWith(extension, info.BackupUri);
         var bytes = await File.ReadAllBytesAsync(info.BackupUri, Ct);
         Assert.Equal(info.Sha256, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());

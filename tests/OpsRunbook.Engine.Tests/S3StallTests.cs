@@ -29,7 +29,7 @@ public class S3StallTests(TestServers servers) : BackupTestBase(servers)
                 Connection = Conn, Destinations = [new BackupLocation(_local), new BackupLocation("s3://bucket/backups/")],
                 Compression = BackupCompression.None, CountRows = false,
             }, Context(Stalled(port)));
-            Assert.Equal("Failed", info.Status);
+            Assert.Equal(BackupStatus.Failed, info.Status);
             Assert.Contains($"S3 at http://127.0.0.1:{port} did not answer", info.Error);
             Assert.Contains("requestTimeout", info.Error);
             // The local copy went with it: no backup looks complete.

@@ -79,7 +79,7 @@ public sealed class BackupInfo : IReportable
     /// <summary>The database.</summary>
     public required string Database { get; init; }
     /// <summary>Succeeded or Failed.</summary>
-    public required string Status { get; init; }
+    public required BackupStatus Status { get; init; }
     /// <summary>Why it failed (pg_dump's stderr tail, the store's error).</summary>
     public string? Error { get; init; }
     /// <summary>Bytes stored.</summary>
@@ -103,7 +103,7 @@ public sealed class BackupInfo : IReportable
     /// <inheritdoc />
     public IEnumerable<ReportRow> ToReportRows()
     {
-        yield return new ReportRow("Backups", BackupUri, Status == "Succeeded" ? ReportOutcome.Pass : ReportOutcome.Fail, Status, Environment,
+        yield return new ReportRow("Backups", BackupUri, Status == BackupStatus.Succeeded ? ReportOutcome.Pass : ReportOutcome.Fail, Status.ToString(), Environment,
             Error ?? $"{Database}: {SizeBytes} bytes in {Duration.TotalSeconds:0.#} s, sha256 {Sha256?[..12]}",
             [new("Database", Database), new("Bytes", SizeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))], StartedAt, Duration.TotalMilliseconds);
     }
@@ -120,7 +120,7 @@ public sealed class BackupInfo : IReportable
         Destinations = [location.UriOf(dumpKey)],
         Environment = m.Environment,
         Database = m.Database,
-        Status = dumpPresent ? "Succeeded" : "Missing",
+        Status = dumpPresent ? BackupStatus.Succeeded : BackupStatus.Missing,
         Error = !dumpPresent ? $"the dump {location.UriOf(dumpKey)} is gone; only its manifest remains"
             : latest?.FailedAt is { } failed ? $"its latest verification failed at {failed:u}" : null,
         SizeBytes = m.SizeBytes,

@@ -28,7 +28,7 @@ public static class RestoreRunner
         var builder = await BuilderAsync(connection, secrets, redactor, ct).ConfigureAwait(false);
         var database = targetDatabase ?? $"{manifest.Database}_restored_{DateTimeOffset.UtcNow:yyyyMMddHHmmss}";
         var latest = await BackupCatalog.ReadLatestVerificationAsync(store, key, ct).ConfigureAwait(false);
-        return new RestorePlan(location.UriOf(key), database, await BackupCatalog.DatabaseExistsAsync(builder, database, ct).ConfigureAwait(false), manifest,
+        return new RestorePlan(location.UriOf(key), database, await RestoreTarget.DatabaseExistsAsync(builder, database, ct).ConfigureAwait(false), manifest,
             latest?.FailedAt is not null ? latest : null);
     }
 
@@ -40,7 +40,7 @@ public static class RestoreRunner
     {
         var (secrets, redactor, environment, progress, ct) = (context.Secrets, context.Redactor, context.Environment, context.Progress, context.Cancellation);
         var sw = Stopwatch.StartNew();
-        RestoreResult Failed(string error) => new() { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Failed", Duration = sw.Elapsed, Error = redactor.Scrub(error) };
+        RestoreResult Failed(string error) => new() { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = RestoreStatus.Failed, Duration = sw.Elapsed, Error = redactor.Scrub(error) };
         var (location, key) = BackupLocation.Split(plan.BackupUri);
         using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
         var builder = await BuilderAsync(connection, secrets, redactor, ct).ConfigureAwait(false);
@@ -74,7 +74,7 @@ public static class RestoreRunner
             {
                 file = location.UriOf(key);
                 // The archive's table of contents is read (read-only) while the checksum is computed: it is needed next.
-                tableOfContents = BackupCatalog.StartTableOfContents(store, key, plan.Manifest, file, ct);
+                tableOfContents = RestoreTarget.StartTableOfContents(store, key, plan.Manifest, file, ct);
                 progress?.Report(new OperationStatus("Checksum", $"{file} ({plan.Manifest.SizeBytes / 1048576.0:0.0} MiB): SHA-256 against the manifest"));
                 var read = new ByteProgress(progress, "Checksum", "read", plan.Manifest.SizeBytes);
                 await using var input = File.OpenRead(file);
@@ -92,7 +92,7 @@ public static class RestoreRunner
                 await IgnoreAsync(tableOfContents).ConfigureAwait(false);
                 return Failed($"the backup's SHA-256 ({sha[..12]}…) does not match its manifest ({plan.Manifest.Sha256[..12]}…): it is corrupt; nothing was restored");
             }
-            var exists = await BackupCatalog.DatabaseExistsAsync(builder, plan.Database, ct).ConfigureAwait(false);
+            var exists = await RestoreTarget.DatabaseExistsAsync(builder, plan.Database, ct).ConfigureAwait(false);
             if (exists && !replace)
             {
                 await IgnoreAsync(tableOfContents).ConfigureAwait(false);
@@ -100,9 +100,9 @@ public static class RestoreRunner
             }
             if (!exists)
             {
-                var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, plan.Database, create: true, jobs, file, ct, tableOfContents: tableOfContents, progress: progress).ConfigureAwait(false);
+                var error = await RestoreTarget.RestoreIntoAsync(store, key, plan.Manifest, builder, plan.Database, create: true, jobs, file, ct, tableOfContents: tableOfContents, progress: progress).ConfigureAwait(false);
                 return error is null
-                    ? new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Succeeded", Duration = sw.Elapsed }
+                    ? new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = RestoreStatus.Succeeded, Duration = sw.Elapsed }
                     : Failed(error);
             }
             // Replacing: restore beside the old database and swap names only once the restore succeeded, so a failure,
@@ -113,12 +113,12 @@ public static class RestoreRunner
             try
             {
                 progress?.Report(OperationStatus.Debug("Restore", $"{plan.Database} exists: restoring beside it as {staging}, then swapping the names"));
-                var error = await BackupCatalog.RestoreIntoAsync(store, key, plan.Manifest, builder, staging, create: true, jobs, file, ct, tableOfContents: tableOfContents, progress: progress).ConfigureAwait(false);
+                var error = await RestoreTarget.RestoreIntoAsync(store, key, plan.Manifest, builder, staging, create: true, jobs, file, ct, tableOfContents: tableOfContents, progress: progress).ConfigureAwait(false);
                 if (error is not null) return Failed($"{error}; the existing database {plan.Database} was not touched");
                 progress?.Report(new OperationStatus("Swap", $"{staging} becomes {plan.Database}; the old one is dropped"));
-                await BackupCatalog.SwapDatabaseAsync(builder, staging, plan.Database, Shorten(plan.Database, "_replaced_" + suffix), ct).ConfigureAwait(false);
+                await RestoreTarget.SwapDatabaseAsync(builder, staging, plan.Database, Shorten(plan.Database, "_replaced_" + suffix), ct).ConfigureAwait(false);
                 restored = true;
-                return new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = "Succeeded", Replaced = true, Duration = sw.Elapsed };
+                return new RestoreResult { BackupUri = plan.BackupUri, Environment = environment, Database = plan.Database, Status = RestoreStatus.Succeeded, Replaced = true, Duration = sw.Elapsed };
             }
             finally
             {
@@ -141,7 +141,7 @@ public static class RestoreRunner
         try
         {
             using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await BackupCatalog.DropDatabaseAsync(builder, database, bounded.Token).ConfigureAwait(false);
+            await RestoreTarget.DropDatabaseAsync(builder, database, bounded.Token).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // the restore's own outcome is what gets reported
         catch (Exception)

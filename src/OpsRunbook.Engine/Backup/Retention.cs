@@ -36,15 +36,15 @@ public static class Retention
 
     /// <summary>Whether <paramref name="backup"/> is the only whole backup of its series among <paramref name="all"/>.</summary>
     public static bool IsLastWhole(BackupInfo backup, IReadOnlyList<BackupInfo> all) =>
-        backup.Status == "Succeeded" && !all.Any(b => !ReferenceEquals(b, backup) && b.Status == "Succeeded" && SeriesOf(b) == SeriesOf(backup));
+        backup.Status == BackupStatus.Succeeded && !all.Any(b => !ReferenceEquals(b, backup) && b.Status == BackupStatus.Succeeded && SeriesOf(b) == SeriesOf(backup));
 
     private static (string? System, string? Environment, string? Database) SeriesOf(BackupInfo b) => (b.Manifest?.System, b.Environment, b.Database);
 
         private static IEnumerable<RetentionDecision> DecideSeries(IReadOnlyList<BackupInfo> backups, RetentionPolicy policy, DateTimeOffset now)
     {
         // Only whole backups count for keeping: one whose dump is gone (Missing) never stands in for a real one.
-        var ordered = backups.Where(b => b.Status == "Succeeded").OrderByDescending(b => b.StartedAt).ToList();
-        var remains = backups.Where(b => b.Status != "Succeeded").ToList();
+        var ordered = backups.Where(b => b.Status == BackupStatus.Succeeded).OrderByDescending(b => b.StartedAt).ToList();
+        var remains = backups.Where(b => b.Status != BackupStatus.Succeeded).ToList();
         var keep = new Dictionary<BackupInfo, string>(ReferenceEqualityComparer.Instance);
         void Keep(BackupInfo b, string why)
         {

@@ -79,7 +79,7 @@ public sealed class BackupDatabaseCommand : BackupCmdlet
         };
         var info = RunObserved(progress => BackupRunner.RunAsync(request, context with { Progress = progress }), "Backup-Database",
             task => Run(() => task, destinations[0].Root), activityId: 3);
-        if (info.Status == "Failed")
+        if (info.Status == BackupStatus.Failed)
         {
             WriteError(new ErrorRecord(new InvalidOperationException($"backup of {info.Database} failed: {info.Error}"), ErrorIds.BackupFailed, ErrorCategory.WriteError, info));
         }

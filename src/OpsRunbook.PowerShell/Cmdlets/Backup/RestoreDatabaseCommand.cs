@@ -78,7 +78,7 @@ public sealed class RestoreDatabaseCommand : BackupCmdlet
         if (!ShouldAct($"{plan.Database} from {uri}", action, Force)) return;
         var result = RunObserved(progress => RestoreRunner.RunAsync(plan, Force, Jobs, connection, context with { Progress = progress }),
             $"Restore-Database {plan.Database}", task => Run(() => task, uri), activityId: 5);
-        if (result.Status != "Succeeded")
+        if (result.Status != RestoreStatus.Succeeded)
         {
             WriteError(new ErrorRecord(new InvalidOperationException($"restore of {uri} into {result.Database} failed: {result.Error}"), ErrorIds.RestoreFailed, ErrorCategory.InvalidResult, result));
         }

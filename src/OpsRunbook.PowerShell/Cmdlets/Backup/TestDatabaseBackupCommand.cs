@@ -56,20 +56,20 @@ public sealed class TestDatabaseBackupCommand : BackupCmdlet
         var env = Env();
         var context = ContextOf(env);
         var restoreConnection = RestoreCheck ? DatabaseConnection() : null;
-        var options = new BackupCatalog.VerifyOptions(RestoreCheck, KeepDatabase, RtoTarget ?? env?.Backup?.Rto, restoreConnection);
+        var options = new BackupVerifier.VerifyOptions(RestoreCheck, KeepDatabase, RtoTarget ?? env?.Backup?.Rto, restoreConnection);
         foreach (var uri in BackupUri!)
         {
             var (location, key) = BackupLocation.Split(UriOf(uri));
             var verification = RunObserved(async progress =>
             {
                 using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
-                return await BackupCatalog.VerifyAsync(store, key, options, context with { Progress = progress }).ConfigureAwait(false);
+                return await BackupVerifier.VerifyAsync(store, key, options, context with { Progress = progress }).ConfigureAwait(false);
             }, $"Test-DatabaseBackup {uri}", task => Run(() => task, uri), activityId: 4);
-            if (verification.Status != "Verified")
+            if (verification.Status != VerificationStatus.Verified)
             {
                 var (id, category) = verification switch
                 {
-                    { Status: "Missing" } => (ErrorIds.BackupNotFound, ErrorCategory.ObjectNotFound),
+                    { Status: VerificationStatus.Missing } => (ErrorIds.BackupNotFound, ErrorCategory.ObjectNotFound),
                     { ManifestFound: false } => (ErrorIds.BackupIncomplete, ErrorCategory.InvalidData),
                     { ChecksumMatches: false } => (ErrorIds.BackupChecksumMismatch, ErrorCategory.InvalidData),
                     _ => (ErrorIds.BackupVerificationFailed, ErrorCategory.InvalidData),
