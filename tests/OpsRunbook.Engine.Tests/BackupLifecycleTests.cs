@@ -567,6 +567,24 @@ public class RetentionTests
     }
 
     [Fact]
+    public void Rules_given_for_a_run_replace_the_configured_ones_and_none_falls_back_to_them()
+    {
+        var given = new RetentionPolicy(KeepLast: 2);
+        Assert.Same(given, given.OrConfigured(30, 10));
+        Assert.Equal(new RetentionPolicy(TimeSpan.FromDays(30), 10), new RetentionPolicy().OrConfigured(30, 10));
+        Assert.Equal(new RetentionPolicy(KeepLast: 7), new RetentionPolicy().OrConfigured(null, 7));
+        Assert.True(new RetentionPolicy().OrConfigured(null, null).IsEmpty);
+    }
+
+    [Fact]
+    public void A_dated_location_takes_the_utc_day()
+    {
+        var justBeforeMidnightInNewYork = new DateTimeOffset(2026, 11, 29, 23, 30, 0, TimeSpan.FromHours(-5));
+        Assert.Equal("s3://formula-pm-backup/files/20261130/", BackupLocation.Dated("s3://formula-pm-backup/files/{date}/", justBeforeMidnightInNewYork).Root);
+        Assert.Equal("s3://b/plain/", BackupLocation.Dated("s3://b/plain/", justBeforeMidnightInNewYork).Root);
+    }
+
+    [Fact]
     public void Keep_last_and_no_rule()
     {
         Assert.Equal([true, true, false], Retention.Decide([B(1), B(2), B(3)], new RetentionPolicy(KeepLast: 2), Now).Select(x => x.Keep));

@@ -3,6 +3,13 @@ namespace OpsRunbook.Engine.Backup;
 /// <summary>Where backups live: a local directory or an S3 prefix. Keys are relative, '/'-separated.</summary>
 public sealed record BackupLocation(string Root)
 {
+    /// <summary>
+    /// A location whose text may hold <c>{date}</c>, the UTC day of <paramref name="now"/> as yyyyMMdd: runbook 001's
+    /// nightly <c>s3://backup/files/YYYYMMDD/</c>, so each night's copy has a prefix of its own.
+    /// </summary>
+    public static BackupLocation Dated(string template, DateTimeOffset now) =>
+        new(template.Replace("{date}", now.UtcDateTime.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
     /// <summary>s3://bucket/prefix/ or a local directory.</summary>
     public bool IsS3 => Root.StartsWith("s3://", StringComparison.OrdinalIgnoreCase);
 

@@ -7,6 +7,15 @@ public sealed record RetentionPolicy(TimeSpan? OlderThan = null, int? KeepLast =
 {
     /// <summary>Whether any rule is set.</summary>
     public bool IsEmpty => OlderThan is null && KeepLast is null && KeepDaily is null && KeepWeekly is null && KeepMonthly is null;
+
+    /// <summary>
+    /// These rules, or when none is given the environment's own (runbook.json "backup": "retentionDays",
+    /// "retentionCount"): rules given for one run replace the configured ones whole, they are never merged.
+    /// </summary>
+    public RetentionPolicy OrConfigured(int? retentionDays, int? retentionCount) =>
+        IsEmpty && (retentionDays is not null || retentionCount is not null)
+            ? new RetentionPolicy(retentionDays is { } d ? TimeSpan.FromDays(d) : null, retentionCount)
+            : this;
 }
 
 /// <summary>A backup and whether retention keeps it, with the reason.</summary>

@@ -42,7 +42,7 @@ public sealed class BackupStorageBucketCommand : BackupCmdlet
     protected override void ProcessRecord()
     {
         var context = Context();
-        var destination = new BackupLocation(Destination.Replace("{date}", DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        var destination = BackupLocation.Dated(Destination, DateTimeOffset.UtcNow);
         var source = new BackupLocation(Source);
         if (!ShouldProcess(destination.Root, $"Copy every changed object from {source.Root}")) return;
         var result = RunObserved(progress => StorageSync.SyncAsync(source, destination, ThrottleLimit, context with { Progress = progress }),

@@ -88,11 +88,7 @@ public sealed class RemoveDatabaseBackupCommand : BackupCmdlet
         var env = Env();
         var context = ContextOf(env);
         var location = Destination is not null ? LocationOf(Destination) : EnvironmentDestination();
-        var policy = new RetentionPolicy(OlderThan, KeepLast, KeepDaily, KeepWeekly, KeepMonthly);
-        if (policy.IsEmpty && env?.Backup is { } b && (b.RetentionDays is not null || b.RetentionCount is not null))
-        {
-            policy = new RetentionPolicy(b.RetentionDays is { } d ? TimeSpan.FromDays(d) : null, b.RetentionCount);
-        }
+        var policy = new RetentionPolicy(OlderThan, KeepLast, KeepDaily, KeepWeekly, KeepMonthly).OrConfigured(env?.Backup?.RetentionDays, env?.Backup?.RetentionCount);
         var decisions = Run(async () =>
         {
             using var store = await BackupStores.OpenAsync(location, context).ConfigureAwait(false);
