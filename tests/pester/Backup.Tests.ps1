@@ -1,17 +1,11 @@
 #Requires -Version 7.4
 # Backups (issue 5), end to end in pwsh against the servers of tests/servers.sh.
 
-BeforeDiscovery {
-    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
-}
+BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     $script:Destination = Join-Path $TestDrive 'backups'
-}
-
-AfterAll {
-    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
 }
 
 Describe 'Backup pipeline' -Skip:(-not $HaveServers) {

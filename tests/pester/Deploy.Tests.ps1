@@ -2,17 +2,9 @@
 # Deployments (issue 7), end to end in pwsh against the sandbox of tests/servers.sh: the fake Fly.io API
 # ($env:OPSRUNBOOK_FLY_API, app sandbox-app: machines on release 3; release 2 failed; release 1 good).
 
-BeforeDiscovery {
-    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
-}
+BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 
-BeforeAll {
-    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
-}
-
-AfterAll {
-    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
-}
+BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1') }
 
 Describe 'Deployments in the sandbox' -Skip:(-not $HaveServers) {
     It 'lists the machines with their health' {

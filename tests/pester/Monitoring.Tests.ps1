@@ -1,17 +1,9 @@
 #Requires -Version 7.4
 # Monitoring and CI reporting (issue 3), end to end in pwsh against the servers of tests/servers.sh.
 
-BeforeDiscovery {
-    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
-}
+BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 
-BeforeAll {
-    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
-}
-
-AfterAll {
-    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
-}
+BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1') }
 
 Describe 'Health check to thresholds to report' -Skip:(-not $HaveServers) {
     It 'asks a DNS server, and gets an answer too big for UDP over TCP' {

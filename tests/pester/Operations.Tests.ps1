@@ -1,17 +1,11 @@
 #Requires -Version 7.4
 # PostgreSQL and Redis operations (issue 4), end to end in pwsh against the servers of tests/servers.sh.
 
-BeforeDiscovery {
-    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
-}
+BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     $script:Db = @{ Environment = 'sandbox'; ConfigPath = $SandboxConfig }
-}
-
-AfterAll {
-    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
 }
 
 Describe 'PostgreSQL pipelines' -Skip:(-not $HaveServers) {

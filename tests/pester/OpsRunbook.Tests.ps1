@@ -2,18 +2,9 @@
 # End-to-end tests of the built module in a real PowerShell 7, against the servers of tests/servers.sh
 # ($env:OPSRUNBOOK_SERVERS_ENV names their settings file; tests/run.sh sets it).
 
-BeforeDiscovery {
-    $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
-    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
-}
+BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 
-BeforeAll {
-    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
-}
-
-AfterAll {
-    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
-}
+BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1') }
 
 Describe 'Module import' {
     It 'exports exactly the cmdlets named in the manifest' {

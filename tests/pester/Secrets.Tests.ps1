@@ -2,17 +2,9 @@
 # Secrets (issue 6), end to end in pwsh against the sandbox of tests/servers.sh: real PostgreSQL and Redis, and the
 # fake Secrets Manager process (tests/OpsRunbook.FakeCloud) at $env:OPSRUNBOOK_SM_ENDPOINT.
 
-BeforeDiscovery {
-    $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
-}
+BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 
-BeforeAll {
-    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
-}
-
-AfterAll {
-    Remove-Module OpsRunbook -ErrorAction SilentlyContinue
-}
+BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1') }
 
 Describe 'New-RandomSecret' {
     It 'returns a SecureString by default' {

@@ -1,6 +1,13 @@
-# Shared by the Pester files: the repository paths, the servers' settings (from $env:OPSRUNBOOK_SERVERS_ENV, exported
-# as environment variables as a shell that sourced servers.env would have them), and the built module imported.
+# The preamble of every Pester file, written once. Each file starts with
+#   BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }   # $RepoRoot, $HaveServers (for -Skip)
+#   BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1') }                     # all of the below
+# which gives the repository paths, the servers' settings (from $env:OPSRUNBOOK_SERVERS_ENV, exported as environment
+# variables as a shell that sourced servers.env would have them), and the built module imported (-Force: each file
+# gets it fresh). Servers missing is a skip here, and a failure in CI (tests/run.sh with OPSRUNBOOK_REQUIRE_SERVERS=1).
+param([switch] $Discovery)
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
+$script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
+if ($Discovery) { return }
 $script:ModuleDir = Join-Path $RepoRoot 'out' 'OpsRunbook'
 $script:SandboxConfig = Join-Path $RepoRoot 'examples' 'runbook.sandbox.json'
 $script:Settings = @{}

@@ -25,7 +25,7 @@ public sealed record KubernetesSettings
 }
 
 /// <summary>
-/// Kubernetes through the real `kubectl` (KubernetesClient is not in our package source): status from the Deployment's
+/// Kubernetes through the real `kubectl` (KubernetesClient weighed and not chosen: docs/architecture.md says why): status from the Deployment's
 /// pods, releases = its ReplicaSet revisions, rollback with exactly `kubectl rollout undo` semantics (the chosen
 /// revision's template without pod-template-hash and its annotations, as one JSON patch; refused when paused; skipped
 /// when already there), then `rollout status`'s rules until done or ProgressDeadlineExceeded.
