@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients.Postgres;
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Security.Cryptography;

@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients.Postgres;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using OpsRunbook.Engine.Clients.Aws;

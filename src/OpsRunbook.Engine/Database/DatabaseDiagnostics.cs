@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Secrets;
 using System.Text.Json;
 using Npgsql;

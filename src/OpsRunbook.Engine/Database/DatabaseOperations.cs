@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients.Postgres;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Reporting;
 
 namespace OpsRunbook.Engine.Database;

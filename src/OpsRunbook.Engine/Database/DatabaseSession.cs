@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients.Postgres;
 using System.Data;
 using Npgsql;
 using OpsRunbook.Engine.Secrets;

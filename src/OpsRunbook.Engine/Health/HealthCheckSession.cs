@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients;
 using System.Diagnostics;
 using System.Threading.Channels;
 using OpsRunbook.Engine.Health.Checks;

@@ -1,5 +1,5 @@
 using OpsRunbook.Engine.Health;
-using OpsRunbook.Engine.Health.Checks;
+using OpsRunbook.Engine.Clients;
 
 namespace OpsRunbook.Engine.Metrics;
 

@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients.Postgres;
 using System.Collections.Concurrent;
 using Npgsql;
 using OpsRunbook.Engine.Backup;
@@ -21,7 +22,7 @@ public class CopyProgressTests(TestServers servers)
     {
         servers.Require();
         var url = new Db(servers).Url("opsrunbook");
-        var builder = Database.PostgresConnectionString.Parse(url);
+        var builder = PostgresConnectionString.Parse(url);
         var app = "copy-progress-" + Guid.NewGuid().ToString("N")[..8];
         var copying = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { ApplicationName = app, Pooling = false };
         var seen = new ConcurrentQueue<long>();

@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients;
 using OpsRunbook.Engine.Health.Conditions;
 using OpsRunbook.Engine.Secrets;
 

@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients.Postgres;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;

@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Clients.Postgres;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Npgsql;
 
-namespace OpsRunbook.Engine.Database;
+namespace OpsRunbook.Engine.Clients.Postgres;
 
 /// <summary>
 /// Reads a PostgreSQL connection setting in either form people keep in DATABASE_URL: a libpq URL

@@ -1,4 +1,4 @@
-namespace OpsRunbook.Engine.Database;
+namespace OpsRunbook.Engine.Clients.Postgres;
 
 /// <summary>PostgreSQL identifier quoting (quote_ident's rules): every identifier that reaches SQL text goes through it.</summary>
 public static class Identifier

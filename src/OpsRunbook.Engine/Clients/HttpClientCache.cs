@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using OpsRunbook.Engine.Clients;
 
-namespace OpsRunbook.Engine.Health.Checks;
+namespace OpsRunbook.Engine.Clients;
 
 /// <summary>One HttpClient per TLS policy (system trust, private CA, none) for the life of a session: connections are reused across targets.</summary>
 internal sealed class HttpClientCache : IDisposable
