@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Npgsql;
-using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Reporting;
 using OpsRunbook.Engine.Secrets;

@@ -1,9 +1,7 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 using OpsRunbook.Engine.Clients.Aws;
-using OpsRunbook.Engine.Secrets;
 using Polly;
-using Polly.Retry;
 
 namespace OpsRunbook.Engine.Backup;
 

@@ -4,7 +4,6 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
-using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Secrets;
 using OpsRunbook.Engine.Internal;
 

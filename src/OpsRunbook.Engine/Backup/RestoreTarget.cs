@@ -2,7 +2,6 @@ using OpsRunbook.Engine.Clients.Postgres;
 using System.Diagnostics;
 using System.IO.Compression;
 using Npgsql;
-using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Internal;
 
 namespace OpsRunbook.Engine.Backup;

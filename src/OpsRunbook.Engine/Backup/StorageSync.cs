@@ -2,7 +2,6 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Reporting;
-using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.Engine.Backup;
 

@@ -1,4 +1,3 @@
-using System.Net.Http;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Npgsql;
@@ -152,7 +151,6 @@ public static partial class FailureDescriber
             throw new DescribedFailureException(message, kind, ex);
         }
     }
-
 
     /// <summary>Redis 6+'s ACL refusal: "NOPERM this user has no permissions to run the 'info' command".</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"permissions to run the '([^']+)' command")]

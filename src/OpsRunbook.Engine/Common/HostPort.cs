@@ -1,5 +1,3 @@
-using OpsRunbook.Engine.Secrets;
-
 namespace OpsRunbook.Engine.Common;
 
 /// <summary>host:port parsing that understands [::1]:5432.</summary>

@@ -1,4 +1,3 @@
-using OpsRunbook.Engine.Health;
 using OpsRunbook.Engine.Clients;
 
 namespace OpsRunbook.Engine.Metrics;

@@ -2,7 +2,6 @@ using System.Management.Automation;
 using OpsRunbook.Engine.Backup;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Secrets;
-using OpsRunbook.PowerShell.Completers;
 
 namespace OpsRunbook.PowerShell;
 

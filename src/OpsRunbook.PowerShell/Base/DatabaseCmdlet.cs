@@ -1,9 +1,7 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Environments;
-using OpsRunbook.Engine.Health.Checks;
 using OpsRunbook.Engine.Secrets;
-using OpsRunbook.PowerShell.Completers;
 
 namespace OpsRunbook.PowerShell;
 

@@ -1,11 +1,8 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Cache;
-using OpsRunbook.Engine.Clients.Redis;
 using OpsRunbook.Engine.Environments;
-using OpsRunbook.Engine.Health.Checks;
 using OpsRunbook.Engine.Metrics;
 using OpsRunbook.Engine.Secrets;
-using OpsRunbook.PowerShell.Completers;
 
 namespace OpsRunbook.PowerShell;
 

@@ -2,7 +2,6 @@ using System.Management.Automation;
 using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Secrets.Rotation;
-using OpsRunbook.PowerShell.Completers;
 
 namespace OpsRunbook.PowerShell;
 

@@ -7,7 +7,6 @@ using System.Text.Json.Nodes;
 using Amazon.Runtime.Internal.Auth;
 using OpsRunbook.Engine.Secrets;
 using Polly;
-using Polly.Retry;
 
 namespace OpsRunbook.Engine.Clients.Aws;
 

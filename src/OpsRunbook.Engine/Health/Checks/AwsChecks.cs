@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Amazon.S3;
 using Amazon.S3.Model;
 using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Health.Conditions;

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 using OpsRunbook.Engine.Clients.Redis;
-using OpsRunbook.Engine.Database;
 
 namespace OpsRunbook.Engine.Secrets.Rotation;
 

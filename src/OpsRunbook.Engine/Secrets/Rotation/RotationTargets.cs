@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 using OpsRunbook.Engine.Clients.Redis;
-using OpsRunbook.Engine.Database;
 
 namespace OpsRunbook.Engine.Secrets.Rotation;
 

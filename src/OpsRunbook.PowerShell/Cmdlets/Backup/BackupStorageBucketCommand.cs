@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Backup;
-using OpsRunbook.PowerShell.Completers;
 
 namespace OpsRunbook.PowerShell.Cmdlets;
 

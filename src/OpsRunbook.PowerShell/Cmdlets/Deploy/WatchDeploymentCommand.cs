@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Deploy;
-using OpsRunbook.Engine.Health;
 using OpsRunbook.PowerShell.Completers;
 
 namespace OpsRunbook.PowerShell.Cmdlets;

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using OpsRunbook.PowerShell.Completers;
 using System.Security;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Secrets.Rotation;

@@ -1,7 +1,5 @@
 using System.Management.Automation;
-using OpsRunbook.PowerShell.Completers;
 using System.Security;
-using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Secrets.Rotation;
 
 namespace OpsRunbook.PowerShell.Cmdlets;
