@@ -6,6 +6,26 @@ BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1') }
 
 Describe 'Health check to thresholds to report' -Skip:(-not $HaveServers) {
+    It 'prints nothing an Azure or GitHub runner would act on when an endpoint answers with runner commands' {
+        # An Azure agent acts on "##vso[" anywhere in a line of stdout or stderr; GitHub on "##[" anywhere and on lines
+        # starting with "::". The endpoint tries all three; the job log may show them only broken.
+        $body = [uri]::EscapeDataString("##vso[task.setvariable variable=OPSRUNBOOK_PWNED]1`n  ::add-mask::x`r::set-env name=A::b ##[error]x")
+        $url = "$($Settings.OPSRUNBOOK_APP_URL)/api/echo?body=$body"
+        $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; `$r = Invoke-HealthCheck -Uri '$url' -Condition '[BODY] == ok' -FailureThreshold 1; `$r | Format-List Name, Status, Reason; `$r | Export-RunbookReport -Format Markdown -FailOn Unhealthy"
+        $env:TF_BUILD = 'True'
+        try { $out = pwsh -NoProfile -NonInteractive -Command $script 2>&1 } finally { Remove-Item env:TF_BUILD }
+        $LASTEXITCODE | Should -Not -Be 0 -Because '-FailOn Unhealthy fails the job'
+        $lines = @($out | ForEach-Object { "$_" -split "[`r`n]" })
+        ($lines -join "`n") | Should -Match '# #vso\[task\.setvariable' -Because 'what the endpoint tried stays visible, broken'
+        $commands = @($lines | Where-Object { $_ -match '##vso\[' })
+        $commands | Should -Not -BeNullOrEmpty -Because 'the module''s own logissue and uploadsummary lines are there'
+        foreach ($line in $commands) {
+            $line | Should -Match '^##vso\[task\.(logissue|uploadsummary)'
+            [regex]::Matches($line, '##vso\[').Count | Should -Be 1
+        }
+        $lines | Where-Object { $_ -match '##\[' -or $_.TrimStart().StartsWith('::') } | Should -BeNullOrEmpty
+    }
+
     It 'asks a DNS server, and gets an answer too big for UDP over TCP' {
         $dns = "dns://127.0.0.1:$($Settings.OPSRUNBOOK_DNS_PORT)"
         $results = Invoke-HealthCheck -Uri "$dns/app.opsrunbook.test", "$dns/big.opsrunbook.test?type=TXT", "$dns/nothing-here.opsrunbook.test" -FailureThreshold 1

@@ -46,6 +46,12 @@ const server = http.createServer((req, res) => {
     setTimeout(() => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"status":"ok"}'); }, ms);
     return;
   }
+  if (path === '/api/echo') {
+    // Answers with the body it is given: what a hostile or broken endpoint can make a check report.
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(new URL(req.url, 'http://x').searchParams.get('body') || '');
+    return;
+  }
   const route = routes[path];
   if (!route) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return; }
   const [status, type, body] = route();

@@ -19,8 +19,9 @@ public sealed class HealthCheckResult : IReportable
     public required HealthStatus Status { get; init; }
     /// <summary>Duration of the last attempt in milliseconds.</summary>
     public double LatencyMs { get; init; }
-    /// <summary>Why it has this status, in words; never contains a secret.</summary>
-    public required string Reason { get; init; }
+    /// <summary>Why it has this status, in words; never contains a secret, nor a command a CI runner would act on.</summary>
+    public required string Reason { get => _reason; init => _reason = LogText.Inert(value); }
+    private readonly string _reason = "";
     /// <summary>What the check learned (status code, server version, role, memory use...).</summary>
     public IReadOnlyDictionary<string, object?> Data { get; init; } = ReadOnlyDictionary<string, object?>.Empty;
     /// <summary>Each condition and whether it held.</summary>

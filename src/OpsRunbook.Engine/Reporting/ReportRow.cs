@@ -13,7 +13,10 @@ public enum ReportOutcome
     Info = 3,
 }
 
-/// <summary>One line of a report, whatever result it came from.</summary>
+/// <summary>
+/// One line of a report, whatever result it came from. Its texts are made inert for CI runners as the row is made
+/// (<see cref="LogText.Inert"/>): a row's words may come from a server, and every format and annotation repeats them.
+/// </summary>
 public sealed record ReportRow(
     string Kind,
     string Name,
@@ -23,7 +26,21 @@ public sealed record ReportRow(
     string Message,
     IReadOnlyList<KeyValuePair<string, string>> Columns,
     DateTimeOffset Timestamp,
-    double? DurationMs = null);
+    double? DurationMs = null)
+{
+    /// <summary>What was checked or measured.</summary>
+    public string Name { get; init; } = LogText.Inert(Name);
+
+    /// <summary>The status in words (Unhealthy, Critical, Failed...).</summary>
+    public string Status { get; init; } = LogText.Inert(Status);
+
+    /// <summary>Why, in words.</summary>
+    public string Message { get; init; } = LogText.Inert(Message);
+
+    /// <summary>Extra columns (name, value).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Columns { get; init; } =
+        Columns.Select(c => new KeyValuePair<string, string>(c.Key, LogText.Inert(c.Value))).ToList();
+}
 
 /// <summary>A result type that can appear in Export-RunbookReport. Later result types implement it to join reports.</summary>
 public interface IReportable

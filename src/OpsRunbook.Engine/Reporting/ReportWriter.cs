@@ -112,7 +112,7 @@ public sealed class ReportWriter
         string Seconds(double? ms) => ((ms ?? 0) / 1000).ToString("0.000", CultureInfo.InvariantCulture);
         var verdicts = rows.Where(r => r.Outcome != ReportOutcome.Info).ToList();
         var suites = verdicts.GroupBy(r => r.Kind).Select(g => new XElement("testsuite",
-            new XAttribute("name", g.Key),
+            new XAttribute("name", X(g.Key)),
             new XAttribute("tests", g.Count()),
             new XAttribute("failures", g.Count(r => r.Outcome == ReportOutcome.Fail)),
             new XAttribute("errors", 0),
@@ -120,21 +120,24 @@ public sealed class ReportWriter
             new XAttribute("time", Seconds(g.Sum(r => r.DurationMs ?? 0))),
             new XAttribute("timestamp", now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)),
             g.Select(r => new XElement("testcase",
-                new XAttribute("classname", $"OpsRunbook.{Identifier(g.Key)}.{Identifier(r.Environment ?? "default")}"),
-                new XAttribute("name", r.Name),
+                new XAttribute("classname", X($"OpsRunbook.{Identifier(g.Key)}.{Identifier(r.Environment ?? "default")}")),
+                new XAttribute("name", X(r.Name)),
                 new XAttribute("time", Seconds(r.DurationMs)),
                 r.Outcome == ReportOutcome.Fail
-                    ? new XElement("failure", new XAttribute("message", r.Message), new XAttribute("type", r.Status), Details(r))
+                    ? new XElement("failure", new XAttribute("message", X(r.Message)), new XAttribute("type", X(r.Status)), X(Details(r)))
                     : null,
-                r.Outcome == ReportOutcome.Warn ? new XElement("system-out", $"{r.Status}: {r.Message}\n{Details(r)}") : null))));
+                r.Outcome == ReportOutcome.Warn ? new XElement("system-out", X($"{r.Status}: {r.Message}\n{Details(r)}")) : null))));
         var root = new XElement("testsuites",
-            new XAttribute("name", title),
+            new XAttribute("name", X(title)),
             new XAttribute("tests", verdicts.Count),
             new XAttribute("failures", verdicts.Count(r => r.Outcome == ReportOutcome.Fail)),
             new XAttribute("errors", 0),
             new XAttribute("time", Seconds(verdicts.Sum(r => r.DurationMs ?? 0))),
             suites);
         return new XDocument(new XDeclaration("1.0", "utf-8", null), root).Declaration + "\n" + root;
+
+        // Every text of a row may hold what XML cannot (a control character from an endpoint's body).
+        static string X(string s) => LogText.XmlSafe(s);
     }
 
     /// <summary>JSON: generation time, counts, and every row with its columns.</summary>

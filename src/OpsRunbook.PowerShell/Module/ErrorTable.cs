@@ -33,13 +33,26 @@ internal static class ErrorTable
         if (FailureDescriber.TryDescribe(ex, where, out var message, out var kind))
         {
             // The Engine names the failure: this assembly must not reference Npgsql or any other third-party type.
-            return new ErrorRecord(new InvalidOperationException(redactor.Scrub(message)), chapterId, Category(kind), target);
+            return new ErrorRecord(new InvalidOperationException(LogText.Inert(redactor.Scrub(message))), chapterId, Category(kind), target);
         }
         return Typed(ex, target);
     }
 
+    /// <summary>
+    /// What PowerShell prints for <paramref name="record"/> made inert for CI runners (<see cref="LogText.Inert"/>): an
+    /// Engine exception may quote a server (a provider's error body, a manifest's text), and errors reach the job log.
+    /// </summary>
+    private static ErrorRecord? Inert(ErrorRecord? record)
+    {
+        if (record is null) return null;
+        var message = record.Exception.Message;
+        var inert = LogText.Inert(message);
+        if (!ReferenceEquals(inert, message) && inert != message) record.ErrorDetails = new ErrorDetails(inert);
+        return record;
+    }
+
     /// <summary>The error for one of the Engine's own exceptions, by type; null for any other.</summary>
-    public static ErrorRecord? Typed(Exception ex, object? target) =>
+    public static ErrorRecord? Typed(Exception ex, object? target) => Inert(
         ex switch
         {
             RunbookConfigException config => Config(config),
@@ -59,7 +72,7 @@ internal static class ErrorTable
             Engine.Metrics.MetricScrapeException => new ErrorRecord(ex, ErrorIds.MetricScrapeFailed, ErrorCategory.ConnectionError, target),
             HealthWaitTimeoutException timeout => new ErrorRecord(ex, ErrorIds.HealthWaitTimeout, ErrorCategory.OperationTimeout, timeout.LastReport),
             _ => null,
-        };
+        });
 
     /// <summary>A configuration problem: the file is missing, or a field in it is wrong (named with its line).</summary>
     public static ErrorRecord Config(RunbookConfigException ex) =>

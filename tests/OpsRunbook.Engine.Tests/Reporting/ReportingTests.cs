@@ -164,4 +164,54 @@ public class ReportingTests
         Assert.Equal(CiSystem.None, CiIntegration.Detect(_ => null));
         Assert.Empty(CiIntegration.Publish(CiSystem.None, Writer(R("x", HealthStatus.Unhealthy)).Write(ReportFormat.Json, "t", Now), "", _ => null));
     }
+
+    // What a hostile health endpoint can put in a reason: an Azure logging command anywhere in a line, GitHub's legacy
+    // "##[" command, and a line that starts (after blanks, after CR or LF) with a GitHub workflow command.
+    private const string Hostile = "body ##vso[task.setvariable variable=DEPLOY_KEY]stolen then\n  ::add-mask::x\r::set-env name=A::b ##[error]x";
+
+    private static bool RunnerWouldAct(string text) =>
+        text.Contains("##vso[", StringComparison.Ordinal) || text.Contains("##[", StringComparison.Ordinal)
+        || text.Split('\r', '\n').Any(l => l.TrimStart().StartsWith("::", StringComparison.Ordinal));
+
+    [Fact]
+    public void A_hostile_reason_reaches_no_format_and_no_annotation_as_a_runner_command()
+    {
+        Assert.True(RunnerWouldAct(Hostile)); // the test's own check sees the attack
+        var result = R("deep", HealthStatus.Unhealthy, Hostile);
+        Assert.False(RunnerWouldAct(result.Reason));
+        Assert.Contains("# #vso[task.setvariable", result.Reason); // still readable: what the endpoint tried is visible
+        var row = new ReportRow("Kind", "name ::x", ReportOutcome.Fail, "Unhealthy", null, Hostile, [new("Body", Hostile)], Now);
+        Assert.False(RunnerWouldAct(row.Message) || RunnerWouldAct(row.Columns[0].Value));
+        foreach (var format in new[] { ReportFormat.Markdown, ReportFormat.JUnit, ReportFormat.Json })
+        {
+            var report = Writer(result).Write(format, "t", Now);
+            Assert.False(RunnerWouldAct(report.Content), format.ToString());
+            Assert.False(RunnerWouldAct(report.FailureMessage(ReportFailOn.Unhealthy)!), "the -FailOn message");
+        }
+        var azure = CiIntegration.Publish(CiSystem.AzurePipelines, Writer(result).Write(ReportFormat.Markdown, "t", Now), "", n => n == "AGENT_TEMPDIRECTORY" ? Path.GetTempPath() : null);
+        Assert.All(azure, l => Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(l, @"##vso\[")));
+        var github = CiIntegration.Publish(CiSystem.GitHubActions, Writer(result).Write(ReportFormat.Markdown, "t", Now), "", _ => null);
+        Assert.All(github, l => Assert.False(RunnerWouldAct(l[2..]), l));
+    }
+
+    [Theory]
+    // Escaped here and unescaped in the test: an attribute cannot carry a lone surrogate (the compiler makes it U+FFFD).
+    [InlineData(@"\u0001")]
+    [InlineData(@"\u001b[31mred\u001b[0m")]
+    [InlineData(@"\u000b\u000c\u001f")]
+    [InlineData(@"\ufffe")]
+    [InlineData(@"\ud800 lone high")]
+    [InlineData(@"lone low \udc00")]
+    public void JUnit_stays_xml_whatever_a_check_reports(string escaped)
+    {
+        var text = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        var writer = Writer(R("name " + text, HealthStatus.Unhealthy, "reason " + text), R("warn" + text, HealthStatus.Degraded, text));
+        var junit = writer.Write(ReportFormat.JUnit, "title " + text, Now).Content;
+        var doc = XDocument.Parse(junit);
+        Assert.Equal(2, doc.Descendants("testcase").Count());
+        Assert.Contains("\ufffd", doc.Descendants("failure").Single().Attribute("message")!.Value);
+        Assert.Equal("😀 ok", LogText.XmlSafe("😀 ok")); // a surrogate pair is a character, kept
+        using var json = JsonDocument.Parse(writer.Write(ReportFormat.Json, "t", Now).Content);
+        Assert.Equal(2, json.RootElement.GetProperty("items").GetArrayLength());
+    }
 }
