@@ -73,7 +73,6 @@ public class HealthKindsTests(TestServers servers)
     [InlineData("""{"nokeys":1}""", "no \"keys\" array")]
     [InlineData("""{"keys":[{"kty":"RSA","kid":"a","n":"x","e":"AQAB","d":"secret"}]}""", "exposes private key material (d)")]
     [InlineData("""{"keys":[{"kty":"RSA","kid":"a","e":"AQAB"}]}""", "lacks 'n'")]
-    [InlineData("""{"keys":[{"kty":"EC","kid":"a","crv":"P-256","x":"x","y":"y"},{"kty":"EC","kid":"a","crv":"P-256","x":"x","y":"y"}]}""", "repeats kid 'a'")]
     [InlineData("""{"keys":[{"kty":"XYZ"}]}""", "unknown kty 'XYZ'")]
     [InlineData("""<html>""", "not JSON")]
     public async Task An_invalid_jwks_is_unhealthy_with_the_reason(string body, string problem)
@@ -82,6 +81,22 @@ public class HealthKindsTests(TestServers servers)
         var r = await Check(new HealthCheckTarget { Kind = TargetKind.Jwks, Address = server.BaseUrl + "/.well-known/jwks.json" });
         Assert.Equal(HealthStatus.Unhealthy, r.Status);
         Assert.Contains(problem, r.Reason);
+    }
+
+    [Theory]
+    // RFC 7517 §5: verifiers SHOULD ignore keys with a kty they do not understand (a new one: AKP, post-quantum ML-DSA).
+    [InlineData("""{"keys":[{"kty":"AKP","kid":"pq","alg":"ML-DSA-44","pub":"x"},{"kty":"RSA","kid":"a","n":"x","e":"AQAB"}]}""", "ignored as RFC 7517 §5 says: key 0 has unknown kty 'AKP'")]
+    // ...and keys missing required members, while another key is usable.
+    [InlineData("""{"keys":[{"kty":"RSA","kid":"old","e":"AQAB"},{"kty":"EC","kid":"a","crv":"P-256","x":"x","y":"y"}]}""", "key 0 (RSA) lacks 'n'")]
+    // RFC 7517 §4.5: distinct kids are a SHOULD; the same key published as RSA and as EC under one kid is its own example.
+    [InlineData("""{"keys":[{"kty":"RSA","kid":"a","n":"x","e":"AQAB"},{"kty":"EC","kid":"a","crv":"P-256","x":"x","y":"y"}]}""", "2 key(s) (a, a)")]
+    [InlineData("""{"keys":[{"kty":"EC","kid":"a","crv":"P-256","x":"x","y":"y"},{"kty":"EC","kid":"a","crv":"P-256","x":"x","y":"y"}]}""", "2 key(s) (a, a)")]
+    public async Task A_jwks_a_verifier_can_use_is_healthy_whatever_else_it_holds(string body, string said)
+    {
+        await using var server = await FakeHttpServer.StartAsync((ctx, _) => ctx.Response.WriteAsync(body));
+        var r = await Check(new HealthCheckTarget { Kind = TargetKind.Jwks, Address = server.BaseUrl + "/.well-known/jwks.json" });
+        Assert.True(r.Status == HealthStatus.Healthy, r.Reason);
+        Assert.Contains(said, r.Reason);
     }
 
     private string Dns(string name, string type = "A") => $"dns://127.0.0.1:{servers["OPSRUNBOOK_DNS_PORT"]}/{name}?type={type}";

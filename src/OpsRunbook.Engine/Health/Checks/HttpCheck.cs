@@ -117,14 +117,16 @@ internal sealed class JwksCheck : HttpCheck
         {
             return Verdict.Decide(target, HealthStatus.Unhealthy, $"JWKS endpoint answered HTTP {f.Status} {f.ReasonPhrase}", f.LatencyMs, f.Data, Context(f));
         }
-        var (problems, keys, kids, algorithms) = JwksValidator.Validate(f.Body);
-        f.Data["KeyCount"] = keys;
-        f.Data["KeyIds"] = kids;
-        f.Data["Algorithms"] = algorithms;
-        var status = problems.Count == 0 ? HealthStatus.Healthy : HealthStatus.Unhealthy;
-        var reason = problems.Count == 0
-            ? $"JWKS with {keys} key(s) ({string.Join(", ", kids)}) in {f.LatencyMs:0} ms{CertificateNote(f.Certificate)}"
-            : "invalid JWKS: " + string.Join("; ", problems);
+        var jwks = JwksValidator.Validate(f.Body);
+        f.Data["KeyCount"] = jwks.Keys;
+        f.Data["KeyIds"] = jwks.KeyIds;
+        f.Data["Algorithms"] = jwks.Algorithms;
+        f.Data["IgnoredKeys"] = jwks.Ignored;
+        var status = jwks.Problems.Count == 0 ? HealthStatus.Healthy : HealthStatus.Unhealthy;
+        var ignored = jwks.Ignored.Count == 0 ? "" : $"; ignored as RFC 7517 §5 says: {string.Join("; ", jwks.Ignored)}";
+        var reason = jwks.Problems.Count == 0
+            ? $"JWKS with {jwks.Keys} key(s) ({string.Join(", ", jwks.KeyIds)}) in {f.LatencyMs:0} ms{ignored}{CertificateNote(f.Certificate)}"
+            : "invalid JWKS: " + string.Join("; ", jwks.Problems);
         return Verdict.Decide(target, status, reason, f.LatencyMs, f.Data, Context(f));
     }
 }
