@@ -6,6 +6,15 @@ BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1') }
 
 Describe 'Health check to thresholds to report' -Skip:(-not $HaveServers) {
+    It 'keeps the readable samples of an exposition with one bad line, and warns which line' {
+        $body = [uri]::EscapeDataString("# TYPE up GAUGE`n  up 1`nbroken{ 2`nrequests_total 3`n")
+        $samples = Get-ServiceMetric -Uri "$($Settings.OPSRUNBOOK_APP_URL)/api/echo?body=$body" -WarningVariable warned -WarningAction SilentlyContinue
+        $samples.Name | Should -Be @('up', 'requests_total')
+        ($samples | Where-Object Name -eq 'up').Type | Should -Be 'Gauge'
+        $warned.Count | Should -Be 1
+        "$($warned[0])" | Should -Match 'line 3'
+    }
+
     It 'prints nothing an Azure or GitHub runner would act on when an endpoint answers with runner commands' {
         # An Azure agent acts on "##vso[" anywhere in a line of stdout or stderr; GitHub on "##[" anywhere and on lines
         # starting with "::". The endpoint tries all three; the job log may show them only broken.

@@ -16,6 +16,8 @@ public enum MetricType
     Histogram,
     /// <summary>Quantiles, sum and count.</summary>
     Summary,
+    /// <summary>Buckets of a value that goes up and down (OpenMetrics gaugehistogram; expfmt's GAUGE_HISTOGRAM).</summary>
+    GaugeHistogram,
 }
 
 /// <summary>One bucket of a histogram: the cumulative count of observations ≤ <see cref="UpperBound"/>.</summary>
@@ -60,7 +62,7 @@ public sealed class MetricSample : IReportable
     /// <summary>For a histogram, PromQL's histogram_quantile(q); for a summary, the exposed quantile; NaN otherwise.</summary>
     public double Quantile(double q) => Type switch
     {
-        MetricType.Histogram => HistogramQuantile.Compute(q, Buckets),
+        MetricType.Histogram or MetricType.GaugeHistogram => HistogramQuantile.Compute(q, Buckets),
         MetricType.Summary => Quantiles.TryGetValue(q, out var v) ? v : double.NaN,
         _ => double.NaN,
     };
@@ -71,7 +73,7 @@ public sealed class MetricSample : IReportable
     /// <inheritdoc />
     public IEnumerable<ReportRow> ToReportRows()
     {
-        var value = Type == MetricType.Histogram
+        var value = Type is MetricType.Histogram or MetricType.GaugeHistogram
             ? $"p50 {Quantile(0.5).ToString("G4", CultureInfo.InvariantCulture)}, p95 {Quantile(0.95).ToString("G4", CultureInfo.InvariantCulture)}, count {Count?.ToString(CultureInfo.InvariantCulture)}"
             : Value.ToString("G6", CultureInfo.InvariantCulture);
         yield return new ReportRow("Metrics", Series, ReportOutcome.Info, Type.ToString(), Environment, value,

@@ -7,8 +7,12 @@ public sealed class MetricScraper : IDisposable
 {
     private readonly HttpClientCache _http = new();
 
-    /// <summary>Scrapes <paramref name="uri"/>; throws <see cref="MetricScrapeException"/> with a readable reason.</summary>
-    public async Task<IReadOnlyList<MetricSample>> ScrapeAsync(Uri uri, string? environment, TimeSpan timeout, bool skipCertificateCheck,
+    /// <summary>
+    /// Scrapes <paramref name="uri"/>. Lines of a Prometheus exposition that cannot be read are skipped and listed, so
+    /// one odd line (an exporter's bug) does not lose the rest; an endpoint that cannot be read at all, or whose every
+    /// sample line is bad, throws <see cref="MetricScrapeException"/> with a readable reason.
+    /// </summary>
+    public async Task<MetricScrape> ScrapeAsync(Uri uri, string? environment, TimeSpan timeout, bool skipCertificateCheck,
         CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -40,7 +44,14 @@ public sealed class MetricScraper : IDisposable
         var json = contentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true || trimmed.StartsWith('{') || trimmed.StartsWith('[');
         try
         {
-            return json ? JsonMetrics.Parse(body, uri.OriginalString, environment, now) : PrometheusTextParser.Parse(body, uri.OriginalString, environment, now);
+            if (json) return new MetricScrape(JsonMetrics.Parse(body, uri.OriginalString, environment, now), []);
+            var skipped = new List<string>();
+            var samples = PrometheusTextParser.Parse(body, uri.OriginalString, environment, now, skipped);
+            if (samples.Count == 0 && skipped.Count > 0)
+            {
+                throw new FormatException(skipped[0] + (skipped.Count > 1 ? $" (and {skipped.Count - 1} more bad lines)" : ""));
+            }
+            return new MetricScrape(samples, skipped);
         }
         catch (FormatException ex)
         {
@@ -51,6 +62,9 @@ public sealed class MetricScraper : IDisposable
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
 }
+
+/// <summary>What one endpoint gave: its samples, and the lines that were skipped (with their line numbers and why).</summary>
+public sealed record MetricScrape(IReadOnlyList<MetricSample> Samples, IReadOnlyList<string> Skipped);
 
 /// <summary>A metrics endpoint could not be read or parsed.</summary>
 public sealed class MetricScrapeException(string message, Exception? inner = null) : Exception(message, inner);

@@ -6,8 +6,15 @@ namespace OpsRunbook.Engine.Metrics;
 /// <summary>
 /// Parses the Prometheus text exposition format (version 0.0.4): # HELP and # TYPE lines, samples with labels
 /// (escapes \\ \" \n), NaN/+Inf/-Inf, optional millisecond timestamps. Histogram and summary series are gathered
-/// into one <see cref="MetricSample"/> each. Malformed input fails with the line number and what is wrong.
+/// into one <see cref="MetricSample"/> each. Malformed input fails with the line number and what is wrong; given a list
+/// of skipped lines, a bad line is skipped and said there instead, so one odd line does not lose a whole scrape.
 /// </summary>
+/// <remarks>
+/// What it accepts follows prometheus/common's expfmt/text_parse.go: blanks and tabs before a line's first character
+/// (startOfLine's skipBlankTab), the TYPE in any case (<c>MetricType_value[strings.ToUpper(...)]</c>), including
+/// GAUGE_HISTOGRAM, and OpenMetrics' spelling <c>gaugehistogram</c> with its <c>_gcount</c>/<c>_gsum</c> series
+/// (prometheus/prometheus model/textparse/openmetricsparse.go).
+/// </remarks>
 public static class PrometheusTextParser
 {
     private sealed class Family(string name)
@@ -31,7 +38,8 @@ public static class PrometheusTextParser
     }
 
     /// <summary>Parses a whole exposition; samples come back in the order their series first appear.</summary>
-    public static IReadOnlyList<MetricSample> Parse(string text, string? source = null, string? environment = null, DateTimeOffset? scrapedAt = null)
+    public static IReadOnlyList<MetricSample> Parse(string text, string? source = null, string? environment = null, DateTimeOffset? scrapedAt = null,
+        ICollection<string>? skipped = null)
     {
         var families = new Dictionary<string, Family>(StringComparer.Ordinal);
         var series = new Dictionary<string, Series>(StringComparer.Ordinal);
@@ -39,45 +47,16 @@ public static class PrometheusTextParser
         var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
-            var line = lines[i];
+            var line = lines[i].TrimStart(' ', '\t');
             var number = i + 1;
             if (line.Trim().Length == 0) continue;
-            if (line.StartsWith('#'))
+            try
             {
-                ParseComment(line, number, families);
-                continue;
+                ParseLine(line, number, families, series, order);
             }
-            var (name, labels, value, timestamp) = ParseSample(line, number);
-            var (familyName, role) = Resolve(name, families);
-            var family = families.TryGetValue(familyName, out var f) ? f : families[familyName] = new Family(familyName);
-            family.HasSamples = true;
-
-            string? le = null, quantile = null;
-            if (role == "bucket" && !labels.Remove("le", out le)) throw Error(number, $"{name} is a histogram bucket without an le label");
-            if (family.Type == MetricType.Summary && role == "" && !labels.Remove("quantile", out quantile)) throw Error(number, $"{name} is a summary sample without a quantile label");
-            var key = familyName + "{" + string.Join(",", labels.Select(l => l.Key + "=" + l.Value)) + "}";
-            if (!series.TryGetValue(key, out var s))
+            catch (FormatException ex) when (skipped is not null)
             {
-                s = new Series { Family = familyName, Labels = labels };
-                series[key] = s;
-                order.Add(s);
-            }
-            s.Timestamp = timestamp ?? s.Timestamp;
-            switch (role)
-            {
-                case "bucket":
-                    s.Buckets.Add(new HistogramBucket(ParseValue(le!, number, "le"), value));
-                    break;
-                case "sum":
-                    s.Sum = value;
-                    break;
-                case "count":
-                    s.Count = value;
-                    break;
-                default:
-                    if (quantile is not null) s.Quantiles[ParseValue(quantile, number, "quantile")] = value;
-                    else s.Value = value;
-                    break;
+                skipped.Add(ex.Message);
             }
         }
         var when = scrapedAt ?? DateTimeOffset.UtcNow;
@@ -103,17 +82,64 @@ public static class PrometheusTextParser
         }).ToList();
     }
 
+    private static void ParseLine(string line, int number, Dictionary<string, Family> families, Dictionary<string, Series> series, List<Series> order)
+    {
+        if (line.StartsWith('#'))
+        {
+            ParseComment(line, number, families);
+            return;
+        }
+        var (name, labels, value, timestamp) = ParseSample(line, number);
+        var (familyName, role) = Resolve(name, families);
+        var family = families.TryGetValue(familyName, out var f) ? f : families[familyName] = new Family(familyName);
+        family.HasSamples = true;
+
+        string? le = null, quantile = null;
+        if (role == "bucket" && !labels.Remove("le", out le)) throw Error(number, $"{name} is a histogram bucket without an le label");
+        if (family.Type == MetricType.Summary && role == "" && !labels.Remove("quantile", out quantile)) throw Error(number, $"{name} is a summary sample without a quantile label");
+        var key = familyName + "{" + string.Join(",", labels.Select(l => l.Key + "=" + l.Value)) + "}";
+        if (!series.TryGetValue(key, out var s))
+        {
+            s = new Series { Family = familyName, Labels = labels };
+            series[key] = s;
+            order.Add(s);
+        }
+        s.Timestamp = timestamp ?? s.Timestamp;
+        switch (role)
+        {
+            case "bucket":
+                s.Buckets.Add(new HistogramBucket(ParseValue(le!, number, "le"), value));
+                break;
+            case "sum":
+                s.Sum = value;
+                break;
+            case "count":
+                s.Count = value;
+                break;
+            default:
+                if (quantile is not null) s.Quantiles[ParseValue(quantile, number, "quantile")] = value;
+                else s.Value = value;
+                break;
+        }
+    }
+
     /// <summary>Which family a sample name belongs to: x_bucket/x_sum/x_count go to histogram or summary x when TYPE said so.</summary>
     private static (string family, string role) Resolve(string name, Dictionary<string, Family> families)
     {
-        foreach (var suffix in new[] { "_bucket", "_sum", "_count" })
+        foreach (var suffix in new[] { "_bucket", "_sum", "_count", "_gsum", "_gcount" })
         {
             if (name.EndsWith(suffix, StringComparison.Ordinal))
             {
                 var baseName = name[..^suffix.Length];
-                if (families.TryGetValue(baseName, out var f) && (f.Type == MetricType.Histogram || (f.Type == MetricType.Summary && suffix != "_bucket")))
+                if (families.TryGetValue(baseName, out var f) && f.Type switch
                 {
-                    return (baseName, suffix[1..]);
+                    MetricType.Histogram => suffix is "_bucket" or "_sum" or "_count",
+                    MetricType.GaugeHistogram => true,
+                    MetricType.Summary => suffix is "_sum" or "_count",
+                    _ => false,
+                })
+                {
+                    return (baseName, suffix switch { "_gsum" => "sum", "_gcount" => "count", _ => suffix[1..] });
                 }
             }
         }
@@ -133,14 +159,16 @@ public static class PrometheusTextParser
             return;
         }
         if (family.HasSamples) throw Error(number, $"# TYPE {name} comes after samples of {name}; it must come before them");
-        family.Type = (parts.Length > 2 ? parts[2].Trim() : "") switch
+        var type = parts.Length > 2 ? parts[2].Trim() : "";
+        family.Type = type.ToUpperInvariant() switch
         {
-            "counter" => MetricType.Counter,
-            "gauge" => MetricType.Gauge,
-            "histogram" => MetricType.Histogram,
-            "summary" => MetricType.Summary,
-            "untyped" => MetricType.Untyped,
-            var t => throw Error(number, $"'{t}' is not a metric type (counter, gauge, histogram, summary, untyped)"),
+            "COUNTER" => MetricType.Counter,
+            "GAUGE" => MetricType.Gauge,
+            "HISTOGRAM" => MetricType.Histogram,
+            "SUMMARY" => MetricType.Summary,
+            "UNTYPED" or "UNKNOWN" => MetricType.Untyped,
+            "GAUGE_HISTOGRAM" or "GAUGEHISTOGRAM" => MetricType.GaugeHistogram,
+            _ => throw Error(number, $"'{type}' is not a metric type (counter, gauge, histogram, gaugehistogram, summary, untyped)"),
         };
     }
 

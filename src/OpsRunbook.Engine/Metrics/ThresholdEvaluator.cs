@@ -30,8 +30,8 @@ public static class ThresholdEvaluator
             case MetricObservation o:
                 yield return o;
                 break;
-            case MetricSample s when s.Type is MetricType.Histogram or MetricType.Summary:
-                foreach (var q in s.Type == MetricType.Histogram ? HistogramQuantiles : s.Quantiles.Keys.ToArray())
+            case MetricSample s when s.Type is MetricType.Histogram or MetricType.GaugeHistogram or MetricType.Summary:
+                foreach (var q in s.Type != MetricType.Summary ? HistogramQuantiles : s.Quantiles.Keys.ToArray())
                 {
                     yield return new MetricObservation($"{s.Name}_p{q * 100:0.#}", s.Series, s.Quantile(q), s.Environment, s.ScrapedAt);
                 }

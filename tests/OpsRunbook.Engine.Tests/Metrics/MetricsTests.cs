@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+using OpsRunbook.Engine.Tests.Fakes;
 using OpsRunbook.Engine.Metrics;
 
 namespace OpsRunbook.Engine.Tests;
@@ -278,5 +280,60 @@ public class HostResourceTests
         Assert.NotNull(h.Load1);
         Assert.Equal("Linux", h.OperatingSystem);
         Assert.Equal("test", h.Environment);
+    }
+
+    // What prometheus/common's expfmt/text_parse.go accepts: blanks and tabs before a line (startOfLine: skipBlankTab),
+    // the TYPE in any case (MetricType_value[strings.ToUpper(...)]), GAUGE_HISTOGRAM among them; and OpenMetrics'
+    // gaugehistogram with _gcount/_gsum (prometheus/prometheus model/textparse/openmetricsparse.go).
+    [Fact]
+    public void Reads_what_expfmt_and_openmetrics_accept()
+    {
+        var samples = PrometheusTextParser.Parse("""
+              # TYPE up GAUGE
+            	up 1
+            # TYPE requests Counter
+              requests_total 3
+            # TYPE queue_depth GAUGE_HISTOGRAM
+            queue_depth_bucket{le="1"} 2
+            queue_depth_bucket{le="+Inf"} 4
+            # TYPE lag gaugehistogram
+            lag_bucket{le="0.5"} 1
+            lag_bucket{le="+Inf"} 3
+            lag_gcount 3
+            lag_gsum 2.5
+            """);
+        var up = samples.Single(s => s.Name == "up");
+        Assert.Equal((MetricType.Gauge, 1.0), (up.Type, up.Value));
+        Assert.Equal(MetricType.GaugeHistogram, samples.Single(s => s.Name == "queue_depth").Type);
+        var lag = samples.Single(s => s.Name == "lag");
+        Assert.Equal((MetricType.GaugeHistogram, 2, 3.0, 2.5), (lag.Type, lag.Buckets.Count, lag.Count!.Value, lag.Sum!.Value));
+        Assert.False(double.IsNaN(lag.Quantile(0.5)));
+    }
+
+    [Fact]
+    public void One_odd_line_is_skipped_and_said_when_asked_not_the_whole_scrape()
+    {
+        const string text = "a 1\nb{x=\"1\" 2\nc 3\n# TYPE d meter\nd 4\n";
+        Assert.Throws<FormatException>(() => PrometheusTextParser.Parse(text)); // strict by default
+        var skipped = new List<string>();
+        var samples = PrometheusTextParser.Parse(text, skipped: skipped);
+        Assert.Equal(["a", "c", "d"], samples.Select(s => s.Name));
+        Assert.Equal(2, skipped.Count);
+        Assert.StartsWith("metrics line 2:", skipped[0]);
+        Assert.StartsWith("metrics line 4:", skipped[1]);
+    }
+
+    [Fact]
+    public async Task A_scrape_keeps_the_good_lines_and_fails_only_when_none_is_good()
+    {
+        await using var partly = await FakeHttpServer.StartAsync((ctx, _) => ctx.Response.WriteAsync("ok_total 1\nbroken{ 2\nalso_ok 3\n"));
+        using var scraper = new MetricScraper();
+        var (samples, skipped) = await scraper.ScrapeAsync(new Uri(partly.BaseUrl + "/metrics"), null, TimeSpan.FromSeconds(10), false, TestContext.Current.CancellationToken);
+        Assert.Equal(["ok_total", "also_ok"], samples.Select(s => s.Name));
+        Assert.StartsWith("metrics line 2:", Assert.Single(skipped));
+        await using var broken = await FakeHttpServer.StartAsync((ctx, _) => ctx.Response.WriteAsync("broken{ 2\nworse{ 3\n"));
+        var ex = await Assert.ThrowsAsync<MetricScrapeException>(() => scraper.ScrapeAsync(new Uri(broken.BaseUrl + "/metrics"), null, TimeSpan.FromSeconds(10), false, TestContext.Current.CancellationToken));
+        Assert.Contains("metrics line 1:", ex.Message);
+        Assert.Contains("and 1 more bad lines", ex.Message);
     }
 }

@@ -14,6 +14,8 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// sample with its buckets or quantiles, sum and count, and its Quantile(q) method computes PromQL's
 /// histogram_quantile exactly. JSON endpoints are flattened: every numeric leaf is a sample named by its path
 /// (memory.heapUsed). An endpoint that cannot be read is a non-terminating error naming it; the others still return.
+/// A line of an exposition that cannot be read (an exporter's bug) is skipped with a warning naming its line number,
+/// and the rest of that endpoint's samples still return; -Verbose lists every skipped line.
 /// </remarks>
 /// <example>
 /// <code>Get-ServiceMetric -Uri https://paintbox.fly.dev/api/metrics -Name '*memory*', 'process_uptime_seconds'</code>
@@ -96,8 +98,13 @@ public sealed class GetServiceMetricCommand : EnvironmentCmdlet
         {
             try
             {
-                var samples = _scraper!.ScrapeAsync(uri, environment, timeout, SkipCertificateCheck, _cancel!.Token).GetAwaiter().GetResult();
+                var (samples, skipped) = _scraper!.ScrapeAsync(uri, environment, timeout, SkipCertificateCheck, _cancel!.Token).GetAwaiter().GetResult();
                 WriteVerbose($"{uri}: {samples.Count} series");
+                if (skipped.Count > 0)
+                {
+                    WriteWarning($"{uri}: {skipped.Count} line(s) skipped, the rest read: {skipped[0]}{(skipped.Count > 1 ? " …" : "")}");
+                    foreach (var line in skipped) WriteVerbose($"{uri}: skipped {line}");
+                }
                 foreach (var s in samples.Where(s => NamePattern.MatchesAny(s.Name, Name))) WriteObject(s);
             }
             catch (MetricScrapeException ex)
