@@ -8,12 +8,16 @@ using static OpsRunbook.Engine.Deploy.JsonFields;
 
 namespace OpsRunbook.Engine.Deploy;
 
-/// <summary>The three kinds of Railway token and the header each goes in.</summary>
+/// <summary>
+/// The kinds of Railway token and the header each goes in, as the Railway CLI sends them (railwayapp/cli, src/client.rs,
+/// GQLClient::new_authorized): RAILWAY_TOKEN, a project token, in <c>project-access-token</c>; RAILWAY_API_TOKEN, an
+/// account or a team/workspace token, as <c>Authorization: Bearer</c>. There is no Team-Access-Token header.
+/// </summary>
 public enum RailwayTokenKind
 {
     /// <summary>Account token: Authorization: Bearer.</summary>
     Account,
-    /// <summary>Team token: Team-Access-Token.</summary>
+    /// <summary>Team (workspace) token: Authorization: Bearer, like an account token.</summary>
     Team,
     /// <summary>Project token: Project-Access-Token.</summary>
     Project,
@@ -211,18 +215,19 @@ public sealed class RailwayProvider : IDeploymentProvider, IDisposable
         d["meta"]?["image"] is JsonValue i && i.TryGetValue<string>(out var image) ? image
         : d["meta"]?["commitHash"] is JsonValue h && h.TryGetValue<string>(out var hash) ? "commit " + hash : null;
 
+    private static readonly string Agent = "OpsRunbook/" + typeof(RailwayProvider).Assembly.GetName().Version?.ToString(3);
+
     private async Task<JsonObject> GraphQlAsync(string query, JsonObject variables, CancellationToken ct)
     {
         var body = new JsonObject { ["query"] = query, ["variables"] = variables }.ToJsonString();
         var (status, _, json) = await _retry.SendAsync(() =>
         {
             var request = new HttpRequestMessage(HttpMethod.Post, _settings.Api) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            switch (_settings.TokenKind)
-            {
-                case RailwayTokenKind.Account: request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token); break;
-                case RailwayTokenKind.Team: request.Headers.Add("Team-Access-Token", _token); break;
-                default: request.Headers.Add("Project-Access-Token", _token); break;
-            }
+            if (_settings.TokenKind == RailwayTokenKind.Project) request.Headers.Add("Project-Access-Token", _token);
+            else request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+            // The CLI names itself in User-Agent and x-source ("CLI <version>", src/consts.rs); so does OpsRunbook.
+            request.Headers.UserAgent.ParseAdd(Agent);
+            request.Headers.Add("x-source", Agent);
             return request;
         }, ct).ConfigureAwait(false);
         var errors = json?["errors"] as JsonArray;

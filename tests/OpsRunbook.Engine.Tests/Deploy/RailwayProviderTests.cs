@@ -33,13 +33,14 @@ public sealed class RailwayProviderTests
 
     [Theory]
     [InlineData(RailwayTokenKind.Project, "Project-Access-Token")]
-    [InlineData(RailwayTokenKind.Team, "Team-Access-Token")]
+    [InlineData(RailwayTokenKind.Team, "Authorization")] // railwayapp/cli src/client.rs: a workspace token is a Bearer token
     [InlineData(RailwayTokenKind.Account, "Authorization")]
     public async Task Each_token_kind_goes_in_its_own_header(RailwayTokenKind kind, string header)
     {
         await using var fake = await SeededAsync(header, "tok-" + kind);
         using var p = Provider(fake, kind, "tok-" + kind);
         Assert.Equal(4, (await p.GetReleasesAsync(10, Ct)).Count);
+        Assert.All(fake.Agents, a => Assert.StartsWith("OpsRunbook/", a)); // User-Agent and x-source, as the CLI sends them
     }
 
     [Fact]

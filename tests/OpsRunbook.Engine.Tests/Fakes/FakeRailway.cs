@@ -31,13 +31,15 @@ public sealed class FakeRailway : IAsyncDisposable
     public Uri Api => new(_server.BaseUrl + "/graphql/v2");
     public ConcurrentQueue<(string Query, string Variables)> Log { get; } = new();
     public ConcurrentQueue<string> Restarted { get; } = new();
+    /// <summary>The User-Agent and x-source of every request.</summary>
+    public ConcurrentQueue<string> Agents { get; } = new();
     public ConcurrentDictionary<string, (string Value, bool SkipDeploys)> Variables { get; } = new(StringComparer.Ordinal);
     /// <summary>Rollback deployments end CRASHED instead of SUCCESS.</summary>
     public bool RollbacksCrash { get; set; }
     /// <summary>Polls a rollback deployment stays DEPLOYING for.</summary>
     public int DeployingPolls { get; set; } = 2;
 
-    /// <summary>Header is "Authorization" (account: Bearer), "Team-Access-Token" or "Project-Access-Token".</summary>
+    /// <summary>Header is "Authorization" (account and team tokens: Bearer) or "Project-Access-Token" (railwayapp/cli src/client.rs).</summary>
     public static async Task<FakeRailway> StartAsync(string header = "Project-Access-Token", string token = "railway-project-token-0123")
     {
         FakeRailway? self = null;
@@ -73,6 +75,8 @@ public sealed class FakeRailway : IAsyncDisposable
         var query = body["query"]?.GetValue<string>() ?? "";
         var variables = body["variables"] as JsonObject ?? new JsonObject();
         Log.Enqueue((query, variables.ToJsonString()));
+        Agents.Enqueue(ctx.Request.Headers.UserAgent.ToString());
+        Agents.Enqueue(ctx.Request.Headers["x-source"].ToString());
         var expected = Header == "Authorization" ? "Bearer " + Token : Token;
         if (ctx.Request.Headers[Header].ToString() != expected) { await Reply(ctx, Errors("Not Authorized")); return; }
         if (Interlocked.Decrement(ref _throttle) >= 0)
