@@ -160,17 +160,25 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
     /// <summary>The annotation Stop records the replica count in, for Start.</summary>
     public const string StoppedReplicasAnnotation = "opsrunbook.io/replicas-before-stop";
 
-    /// <summary>kubectl rollout restart's semantics: a restartedAt annotation on the pod template, then rollout status.</summary>
+    /// <summary>
+    /// kubectl rollout restart (kubectl/pkg/polymorphichelpers/objectrestarter.go, defaultObjectRestarter): refused on a
+    /// paused Deployment, else the pod template's restartedAt annotation (RFC 3339) and nothing else, then rollout status.
+    /// The patch carries only that annotation (a JSON merge patch), so a change another client made to the template
+    /// between our read and our write is not reverted.
+    /// </summary>
     public async Task<int> RestartAsync(bool rolling, Action<string> step, CancellationToken ct)
     {
         var deployment = await GetAsync($"deployment/{settings.Deployment}", ct).ConfigureAwait(false);
-        var template = deployment["spec"]!["template"]!.DeepClone().AsObject();
-        var metadata = template["metadata"] as JsonObject ?? new JsonObject();
-        var annotations = metadata["annotations"] as JsonObject ?? new JsonObject();
-        annotations["kubectl.kubernetes.io/restartedAt"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture);
-        metadata["annotations"] = annotations;
-        template["metadata"] = metadata;
-        await PatchAsync(new JsonArray(new JsonObject { ["op"] = "replace", ["path"] = "/spec/template", ["value"] = template }), ct).ConfigureAwait(false);
+        if (deployment["spec"]?["paused"]?.GetValue<bool>() == true)
+        {
+            throw new DeploymentProviderException(Name, $"can't restart paused deployment (run rollout resume first: kubectl rollout resume deployment/{settings.Deployment})");
+        }
+        var restartedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture);
+        var merge = new JsonObject
+        {
+            ["spec"] = new JsonObject { ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { ["kubectl.kubernetes.io/restartedAt"] = restartedAt } } } },
+        };
+        await KubectlAsync(["patch", $"deployment/{settings.Deployment}", "--type", "merge", "-p", merge.ToJsonString()], ct).ConfigureAwait(false);
         step($"deployment/{settings.Deployment} restarted (the Deployment replaces its pods as its strategy says)");
         return await WaitRolloutAsync(step, ct).ConfigureAwait(false);
     }
@@ -225,7 +233,12 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
     private Task<string> PatchAsync(JsonArray patch, CancellationToken ct) =>
         KubectlAsync(["patch", $"deployment/{settings.Deployment}", "--type", "json", "-p", patch.ToJsonString()], ct);
 
-    /// <summary>kubectl rollout status: done when the controller saw the spec and every replica is updated and available.</summary>
+    /// <summary>
+    /// kubectl rollout status for a Deployment (kubectl/pkg/polymorphichelpers/rollout_status.go, DeploymentStatusViewer):
+    /// nothing is judged until the controller has observed the spec (generation &lt;= observedGeneration), so the
+    /// ProgressDeadlineExceeded left by the rollout being replaced does not fail this one; then the deadline, updated
+    /// replicas (when spec.replicas is set), old replicas pending termination, and available replicas, in that order.
+    /// </summary>
     private async Task<int> WaitRolloutAsync(Action<string> step, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + settings.RolloutTimeout;
@@ -236,19 +249,30 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
             int I(JsonNode? n) => n?.GetValue<int>() ?? 0;
             var generation = d["metadata"]?["generation"]?.GetValue<long>() ?? 0;
             var observed = status["observedGeneration"]?.GetValue<long>() ?? 0;
-            var wanted = d["spec"]?["replicas"] is { } r ? r.GetValue<int>() : 1;
-            var progressing = (status["conditions"] as JsonArray)?.FirstOrDefault(c => c?["type"]?.GetValue<string>() == "Progressing");
-            if (progressing?["reason"]?.GetValue<string>() == "ProgressDeadlineExceeded")
-            {
-                throw new DeploymentProviderException(Name, $"deployment \"{settings.Deployment}\" exceeded its progress deadline");
-            }
+            int? wanted = d["spec"]?["replicas"] is { } r ? r.GetValue<int>() : null;
             var updated = I(status["updatedReplicas"]);
-            if (generation <= observed && updated >= wanted && I(status["replicas"]) <= updated && I(status["availableReplicas"]) >= updated)
+            string waiting;
+            if (generation <= observed)
             {
-                step($"deployment \"{settings.Deployment}\" successfully rolled out");
-                return updated;
+                var progressing = (status["conditions"] as JsonArray)?.FirstOrDefault(c => c?["type"]?.GetValue<string>() == "Progressing");
+                if (progressing?["reason"]?.GetValue<string>() == "ProgressDeadlineExceeded")
+                {
+                    throw new DeploymentProviderException(Name, $"deployment \"{settings.Deployment}\" exceeded its progress deadline");
+                }
+                if (wanted is { } w && updated < w) waiting = $"waiting: {updated} out of {w} new replicas have been updated";
+                else if (I(status["replicas"]) > updated) waiting = $"waiting: {I(status["replicas"]) - updated} old replicas are pending termination";
+                else if (I(status["availableReplicas"]) < updated) waiting = $"waiting: {I(status["availableReplicas"])} of {updated} updated replicas are available";
+                else
+                {
+                    step($"deployment \"{settings.Deployment}\" successfully rolled out");
+                    return updated;
+                }
             }
-            step($"waiting: {updated} of {wanted} updated, {I(status["availableReplicas"])} available");
+            else
+            {
+                waiting = "waiting: for the deployment spec update to be observed";
+            }
+            step(waiting);
             if (DateTime.UtcNow >= deadline) throw new DeploymentProviderException(Name, $"the rollout did not finish within {settings.RolloutTimeout.TotalMinutes:0} minutes", 408);
             await Delay(settings.PollInterval, ct).ConfigureAwait(false);
         }

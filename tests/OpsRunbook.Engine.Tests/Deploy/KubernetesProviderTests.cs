@@ -142,6 +142,40 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         Assert.NotNull(template["metadata"]!["annotations"]!["kubectl.kubernetes.io/restartedAt"]);
         Assert.Equal(before + 1, (await p.GetReleasesAsync(10, Ct))[0].Version); // a new ReplicaSet revision, as kubectl's restart makes
         Assert.Equal("registry.example/app:v3", _k8s.CurrentImage());
+        // objectrestarter.go changes the annotation and nothing else: the patch carries only it (a merge patch), so a
+        // template change made by someone else since our read is not written back over.
+        var patch = _k8s.Log.Single(l => l.Method == "PATCH");
+        Assert.StartsWith("application/merge-patch+json", patch.ContentType);
+        var annotations = JsonNode.Parse(patch.Body)!["spec"]!["template"]!["metadata"]!["annotations"]!.AsObject();
+        Assert.Equal(["kubectl.kubernetes.io/restartedAt"], annotations.Select(a => a.Key));
+        Assert.Single(JsonNode.Parse(patch.Body)!.AsObject());
+        Assert.True(DateTimeOffset.TryParseExact(annotations.Single().Value!.GetValue<string>(), "yyyy-MM-dd'T'HH:mm:ssK", null, System.Globalization.DateTimeStyles.None, out _));
+    }
+
+    [Fact]
+    public async Task Restart_refuses_a_paused_deployment_as_kubectl_does()
+    {
+        _k8s.Pause();
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => Provider().RestartAsync(true, _ => { }, Ct));
+        Assert.Contains("can't restart paused deployment (run rollout resume first", e.Message);
+        Assert.DoesNotContain(_k8s.Log, l => l.Method == "PATCH");
+    }
+
+    [Fact]
+    public async Task A_rollback_away_from_a_stuck_rollout_is_not_failed_by_its_stale_deadline()
+    {
+        // rollout_status.go reads the Progressing condition only once generation <= observedGeneration: right after the
+        // rollback's patch the status still describes the stuck rollout (ProgressDeadlineExceeded), and must not count.
+        _k8s.StuckImage = "registry.example/app:v4-stuck";
+        _k8s.Deploy(_k8s.StuckImage);
+        var p = Provider();
+        var stale = _k8s.Deployment()["status"]!["conditions"]![0]!["reason"]!.GetValue<string>();
+        Assert.Equal("ProgressDeadlineExceeded", stale);
+        var target = ReleasePicker.Pick(await p.GetReleasesAsync(10, Ct), null, "kubernetes");
+        var steps = new List<string>();
+        Assert.Equal(2, await p.RollbackAsync(target, steps.Add, Ct));
+        Assert.Contains("waiting: for the deployment spec update to be observed", steps);
+        Assert.Equal(target.Image, _k8s.CurrentImage());
     }
 
     [Fact]

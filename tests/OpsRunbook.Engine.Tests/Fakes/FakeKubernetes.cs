@@ -70,6 +70,10 @@ public sealed class FakeKubernetes : IAsyncDisposable
 
     public void Pause() { lock (_gate) _deployment["spec"]!["paused"] = true; }
 
+    /// <summary>How many merge patches (kubectl patch --type merge) were applied.</summary>
+    public int MergePatches { get; private set; }
+
+
     public string CurrentImage() { lock (_gate) return _deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>(); }
 
     public JsonObject Deployment() { lock (_gate) return (JsonObject)_deployment.DeepClone(); }
@@ -219,6 +223,19 @@ public sealed class FakeKubernetes : IAsyncDisposable
     private JsonNode Patch(string body, string? contentType, out int status)
     {
         status = 200;
+        if (contentType?.StartsWith("application/merge-patch+json", StringComparison.Ordinal) == true)
+        {
+            // kubectl patch --type merge (RFC 7386): here only what rollout restart sends, the template's annotations.
+            var merge = JsonNode.Parse(body)!["spec"]?["template"]?["metadata"]?["annotations"] as JsonObject;
+            if (merge is null || JsonNode.Parse(body)!.AsObject().Count != 1) { status = 422; return new JsonObject { ["kind"] = "Status", ["code"] = 422, ["message"] = "unsupported merge patch" }; }
+            var metadata = _deployment["spec"]!["template"]!["metadata"] as JsonObject ?? (JsonObject)(_deployment["spec"]!["template"]!["metadata"] = new JsonObject());
+            var annotations = metadata["annotations"] as JsonObject ?? (JsonObject)(metadata["annotations"] = new JsonObject());
+            foreach (var (k, v) in merge) annotations[k] = v?.DeepClone();
+            MergePatches++;
+            Reconcile(immediately: false);
+            if (_pendingReads == 0) Converge();
+            return _deployment.DeepClone();
+        }
         if (contentType?.StartsWith("application/json-patch+json", StringComparison.Ordinal) != true) { status = 415; return new JsonObject { ["kind"] = "Status", ["code"] = 415 }; }
         var templateChanged = false;
         foreach (var op in JsonNode.Parse(body)!.AsArray())
