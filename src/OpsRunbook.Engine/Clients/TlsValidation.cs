@@ -15,7 +15,7 @@ public static class TlsValidation
         if (skip) return static (_, _, _, _) => true;
         if (caPath is null) return static (_, _, _, errors) => errors == SslPolicyErrors.None;
         var cas = LoadCaFile(caPath);
-        return (_, certificate, _, errors) => ValidateWithCa(certificate, errors, cas);
+        return (_, certificate, chain, errors) => ValidateWithCa(certificate, errors, cas, chain?.ChainPolicy.ExtraStore);
     }
 
     /// <summary>Reads every certificate of a PEM bundle; says which file is wrong when it cannot.</summary>
@@ -33,8 +33,12 @@ public static class TlsValidation
         return cas.Count > 0 ? cas : throw new ArgumentException($"the CA certificate file '{path}' holds no PEM certificate");
     }
 
-    /// <summary>Checks a server certificate against a private CA.</summary>
-    public static bool ValidateWithCa(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection cas)
+    /// <summary>
+    /// Checks a server certificate against a private CA, through the intermediates the server presented
+    /// (<paramref name="presented"/>, the handshake chain's extra store): a private PKI issues from an intermediate, and
+    /// without them the chain stops short of the root.
+    /// </summary>
+    public static bool ValidateWithCa(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection cas, X509Certificate2Collection? presented = null)
     {
         if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
         {
@@ -43,6 +47,7 @@ public static class TlsValidation
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(cas);
+        if (presented is not null) chain.ChainPolicy.ExtraStore.AddRange(presented);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         using var leaf = new X509Certificate2(certificate);
         return chain.Build(leaf);

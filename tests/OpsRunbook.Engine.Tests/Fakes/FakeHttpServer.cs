@@ -22,7 +22,8 @@ public sealed class FakeHttpServer : IAsyncDisposable
     public int MaxConcurrent => Volatile.Read(ref _maxInFlight);
     public int Requests => Volatile.Read(ref _requests);
 
-    public static async Task<FakeHttpServer> StartAsync(Func<HttpContext, int, Task> handler, X509Certificate2? certificate = null, int port = 0)
+    public static async Task<FakeHttpServer> StartAsync(Func<HttpContext, int, Task> handler, X509Certificate2? certificate = null, int port = 0,
+        X509Certificate2Collection? chain = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -31,7 +32,9 @@ public sealed class FakeHttpServer : IAsyncDisposable
             k.Listen(IPAddress.Loopback, port, o =>
             {
                 o.Protocols = HttpProtocols.Http1;
-                if (certificate is not null) o.UseHttps(certificate);
+                if (certificate is not null && chain is null) o.UseHttps(certificate);
+                // A server that presents its intermediates too, as production servers do.
+                else if (certificate is not null) o.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions { ServerCertificate = certificate, ServerCertificateChain = chain });
             });
             k.Limits.MaxConcurrentConnections = null;
         });

@@ -34,6 +34,41 @@ public sealed class TestCertificates : IDisposable
         File.WriteAllText(CaPath, Ca.ExportCertificatePem());
     }
 
+    /// <summary>
+    /// A root, an intermediate that expires in <paramref name="intermediateDays"/>, and a localhost leaf signed by it
+    /// that expires in <paramref name="leafDays"/> — later than its issuer, as a cross-signed intermediate can leave a
+    /// chain (AddTrust, 2020). The server presents the intermediate; clients trust the root.
+    /// </summary>
+    public static (X509Certificate2 Leaf, X509Certificate2Collection Chain, string RootPath) ShortLivedIntermediate(int intermediateDays, int leafDays)
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var rootKey = RSA.Create(2048);
+        var rootReq = new CertificateRequest("CN=OpsRunbook Test Root", rootKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        rootReq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        rootReq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        using var root = rootReq.CreateSelfSigned(now.AddDays(-60), now.AddDays(365));
+        using var interKey = RSA.Create(2048);
+        var interReq = new CertificateRequest("CN=OpsRunbook Test Intermediate", interKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        interReq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        interReq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        var intermediate = interReq.Create(root, now.AddDays(-30), now.AddDays(intermediateDays), [9, 8, 7, 6, 5, 4, 3, 2]);
+        using var leafKey = RSA.Create(2048);
+        var leafReq = new CertificateRequest("CN=localhost", leafKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("localhost");
+        san.AddIpAddress(IPAddress.Loopback);
+        leafReq.CertificateExtensions.Add(san.Build());
+        leafReq.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        // The issuer-name overload: the certificate-issuer overload refuses a leaf that outlives its issuer.
+        using var signed = leafReq.Create(intermediate.SubjectName, X509SignatureGenerator.CreateForRSA(interKey, RSASignaturePadding.Pkcs1),
+            now.AddDays(-1), now.AddDays(leafDays), [1, 3, 5, 7, 9, 11, 13, 15]);
+        using var withKey = signed.CopyWithPrivateKey(leafKey);
+        var leaf = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        var rootPath = Path.Combine(Path.GetTempPath(), $"opsrunbook-root-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(rootPath, root.ExportCertificatePem());
+        return (leaf, [intermediate], rootPath);
+    }
+
     public X509Certificate2 Ca { get; }
     public X509Certificate2 Server { get; }
     public string CaPath { get; }

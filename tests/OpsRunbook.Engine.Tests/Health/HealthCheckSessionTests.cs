@@ -149,6 +149,30 @@ public class HealthCheckSessionTests
     }
 
     [Fact]
+    public async Task Certificate_expiration_is_the_first_expiry_in_the_presented_chain_and_names_it()
+    {
+        // Gatus reads the leaf only (PeerCertificates[0]); clients fail when any presented certificate expires.
+        var (leaf, chain, root) = TestCertificates.ShortLivedIntermediate(intermediateDays: 5, leafDays: 60);
+        try
+        {
+            await using var server = await FakeHttpServer.StartAsync((ctx, _) => ctx.Response.WriteAsync("ok"), leaf, chain: chain);
+            var r = await Check(new HealthCheckTarget { Address = server.BaseUrl + "/", CaCertificatePath = root, Conditions = ["[STATUS] == 200", "[CERTIFICATE_EXPIRATION] > 14d"] });
+            Assert.Equal(HealthStatus.Unhealthy, r.Status);
+            Assert.Contains("CN=OpsRunbook Test Intermediate", r.Reason);
+            Assert.Equal("CN=OpsRunbook Test Intermediate", r.Data["CertificateFirstExpiring"]);
+            Assert.InRange((double)r.Data["CertificateDaysLeft"]!, 3, 5);
+            Assert.True(((DateTimeOffset)r.Data["CertificateNotAfter"]!) > DateTimeOffset.UtcNow.AddDays(50)); // the leaf's own
+            Assert.Equal(true, r.Data["CertificateChainValid"]);
+        }
+        finally
+        {
+            File.Delete(root);
+            leaf.Dispose();
+            foreach (var c in chain) c.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Retries_an_unhealthy_outcome_and_counts_attempts()
     {
         await using var server = await FakeHttpServer.StartAsync((ctx, n) =>

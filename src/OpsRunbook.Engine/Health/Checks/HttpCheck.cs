@@ -32,7 +32,10 @@ internal class HttpCheck : ITargetCheck
 
     protected static string CertificateNote(TlsCertificateInfo? c) => c is null
         ? ""
-        : $", certificate expires in {Math.Floor(c.ExpiresIn(DateTimeOffset.UtcNow).TotalDays)} days" + (c.Problems.Length > 0 ? $" ({c.Problems})" : "");
+        : (c.LeafExpiresFirst
+            ? $", certificate expires in {Math.Floor(c.ExpiresIn(DateTimeOffset.UtcNow).TotalDays)} days"
+            : $", certificate chain expires in {Math.Floor(c.ExpiresIn(DateTimeOffset.UtcNow).TotalDays)} days (intermediate {c.FirstExpiring}; the leaf in {Math.Floor((c.NotAfter - DateTimeOffset.UtcNow).TotalDays)})")
+          + (c.Problems.Length > 0 ? $" ({c.Problems})" : "");
 
     protected static async Task<Fetched> FetchAsync(HealthCheckTarget target, CheckServices services, CancellationToken cancellationToken)
     {
@@ -63,6 +66,8 @@ internal class HttpCheck : ITargetCheck
             data["CertificateSubject"] = certificate.Subject;
             data["CertificateIssuer"] = certificate.Issuer;
             data["CertificateNotAfter"] = certificate.NotAfter;
+            data["CertificateChainFirstExpiry"] = certificate.FirstExpiry;
+            data["CertificateFirstExpiring"] = certificate.FirstExpiring;
             data["CertificateDaysLeft"] = Math.Floor(certificate.ExpiresIn(DateTimeOffset.UtcNow).TotalDays);
             data["CertificateChainValid"] = certificate.ChainValid;
             data["CertificateHostNameMatch"] = certificate.HostNameMatches;
