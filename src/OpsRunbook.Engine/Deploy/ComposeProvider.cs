@@ -87,6 +87,13 @@ public sealed partial class ComposeProvider(ComposeSettings settings) : IDeploym
         if (colon < 0 || colon < image.LastIndexOf('/')) throw new ArgumentException($"the image '{image}' has no tag to set in ${{{settings.ImageVariable}}}");
         var tag = image[(colon + 1)..];
         var seconds = Math.Max(1, (int)settings.WaitTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        // The tag goes into .env too: Compose interpolates ${VAR} from the project's .env when the process environment
+        // lacks it, so the next `up` (a secret pushed, a scale) keeps the rolled-back image instead of the bad tag
+        // still in .env, or a blank one. Written before `up`: a failed up leaves .env saying what was attempted, and
+        // the record says it failed. A shell that sets the variable itself still wins, as Compose's precedence says.
+        var previousTag = await ReadEnvFileValueAsync(settings.ImageVariable, ct).ConfigureAwait(false);
+        await WriteEnvFileAsync(new Dictionary<string, string> { [settings.ImageVariable] = tag }, ct).ConfigureAwait(false);
+        if (previousTag != tag) step($"{settings.ImageVariable}={tag} written to {EnvFilePath} (was {previousTag ?? "unset"})");
         step($"{settings.ImageVariable}={tag} docker compose up -d --no-deps --wait {settings.Service}");
         var (code, _, stderr) = await ComposeAsync(["up", "-d", "--no-deps", "--wait", "--wait-timeout", seconds, settings.Service],
             new Dictionary<string, string> { [settings.ImageVariable] = tag }, ct).ConfigureAwait(false);
@@ -109,7 +116,32 @@ public sealed partial class ComposeProvider(ComposeSettings settings) : IDeploym
     /// <summary>The .env file beside the compose file (mode 600), which the compose file interpolates; then `up -d --no-deps SERVICE` recreates the containers.</summary>
     public async Task<int> SetSecretsAsync(IReadOnlyDictionary<string, string> values, bool redeploy, Action<string> step, CancellationToken ct)
     {
-        var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.File))!, ".env");
+        var path = EnvFilePath;
+        await WriteEnvFileAsync(values, ct).ConfigureAwait(false);
+        step($"{string.Join(", ", values.Keys)} written to {path}");
+        if (redeploy)
+        {
+            var (code, _, stderr) = await ComposeAsync(["up", "-d", "--no-deps", settings.Service], null, ct).ConfigureAwait(false);
+            if (code != 0) throw new DeploymentProviderException(Name, $"docker compose up failed ({code}): {FirstLine(stderr)}");
+            step($"{settings.Service} recreated with the new values");
+        }
+        return values.Count;
+    }
+
+    /// <summary>The project's .env: Compose reads it from the compose file's directory.</summary>
+    private string EnvFilePath => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.File))!, ".env");
+
+    private async Task<string?> ReadEnvFileValueAsync(string name, CancellationToken ct)
+    {
+        if (!System.IO.File.Exists(EnvFilePath)) return null;
+        var line = (await System.IO.File.ReadAllLinesAsync(EnvFilePath, ct).ConfigureAwait(false)).LastOrDefault(l => l.StartsWith(name + "=", StringComparison.Ordinal));
+        return line?[(name.Length + 1)..].Trim('\'', '"');
+    }
+
+    /// <summary>Sets variables in the project's .env (mode 600, replaced atomically), keeping every other line.</summary>
+    private async Task WriteEnvFileAsync(IReadOnlyDictionary<string, string> values, CancellationToken ct)
+    {
+        var path = EnvFilePath;
         var lines = System.IO.File.Exists(path) ? (await System.IO.File.ReadAllLinesAsync(path, ct).ConfigureAwait(false)).ToList() : [];
         foreach (var (name, value) in values)
         {
@@ -131,14 +163,6 @@ public sealed partial class ComposeProvider(ComposeSettings settings) : IDeploym
             foreach (var l in lines) await w.WriteLineAsync(l).ConfigureAwait(false);
         }
         System.IO.File.Move(temp, path, overwrite: true);
-        step($"{string.Join(", ", values.Keys)} written to {path}");
-        if (redeploy)
-        {
-            var (code, _, stderr) = await ComposeAsync(["up", "-d", "--no-deps", settings.Service], null, ct).ConfigureAwait(false);
-            if (code != 0) throw new DeploymentProviderException(Name, $"docker compose up failed ({code}): {FirstLine(stderr)}");
-            step($"{settings.Service} recreated with the new values");
-        }
-        return values.Count;
     }
 
     /// <summary>`docker compose up -d --no-deps --scale SERVICE=N SERVICE`. Memory and regions are the compose file's business.</summary>

@@ -35,7 +35,11 @@ public sealed class ComposeProviderTests : IDisposable
               *" start "*|*" restart "*) printf running > "$here/state" ;;
               *" up "*)
                 if [ -f "$here/up.fail" ]; then echo "container shop-app-1 is unhealthy" >&2; exit 1; fi
-                printf '%s' "$APP_TAG" > "$here/tag" ;;
+                # Compose's interpolation: the process environment first, then the project's .env; unset is blank,
+                # and "registry.example/app:" is not an image reference.
+                resolved="${APP_TAG:-$(sed -n "s/^APP_TAG=//p" "$here/.env" 2>/dev/null | tail -1 | tr -d "'\"")}"
+                if [ -z "$resolved" ]; then echo 'invalid reference format: repository name (registry.example/app:) must be lowercase and have a tag' >&2; exit 1; fi
+                printf '%s' "$resolved" > "$here/tag" ;;
             esac
             """.Replace("\r", ""));
         if (OperatingSystem.IsWindows()) Assert.Skip("the fake docker is a bash script; these tests run on Linux and macOS");
@@ -156,6 +160,26 @@ public sealed class ComposeProviderTests : IDisposable
         Assert.Contains(Calls(), c => c.Contains(" up -d --no-deps --scale app=3 app|", StringComparison.Ordinal));
         var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => DeploymentOperations.ScaleAsync(p, "local", new ScaleRequest(null, 512, null), false, _ => { }, Ct));
         Assert.Contains("deploy.resources.limits.memory", e.Message);
+    }
+
+    [Fact]
+    public async Task A_rolled_back_tag_survives_the_next_up()
+    {
+        // The bad release was deployed through .env; the rollback must not last only until the next `up`.
+        File.WriteAllText(Path.Combine(_dir, ".env"), "APP_TAG=v1\n");
+        var p = Provider();
+        await p.GetInstancesAsync(Ct);                                        // v1 seen running
+        File.WriteAllText(Path.Combine(_dir, ".env"), "APP_TAG=v2\nOTHER=x\n"); // someone deploys v2 through .env
+        File.WriteAllText(Path.Combine(_dir, "tag"), "v2");
+        var target = ReleasePicker.Pick(await p.GetReleasesAsync(10, Ct), null, "compose");
+        Assert.Equal(2, await p.RollbackAsync(target, _ => { }, Ct));
+        Assert.Equal("v1", File.ReadAllText(Path.Combine(_dir, "tag")));
+        Assert.Equal(["APP_TAG='v1'", "OTHER=x"], File.ReadAllLines(Path.Combine(_dir, ".env")));
+
+        await DeploymentOperations.SetSecretsAsync(p, "local", new Dictionary<string, string> { ["DATABASE_URL"] = "postgres://u:p@db/app" }, true, false, _ => { }, Ct);
+        Assert.Equal("v1", File.ReadAllText(Path.Combine(_dir, "tag")));      // not v2 again
+        await p.ScaleAsync(new ScaleRequest(3, null, null), _ => { }, Ct);
+        Assert.Equal("v1", File.ReadAllText(Path.Combine(_dir, "tag")));
     }
 
     [Fact]
