@@ -119,6 +119,12 @@ public sealed class RailwayProvider : IDeploymentProvider, IDisposable
             throw new DeploymentProviderException(Name, $"Railway did not accept the rollback to deployment {target.Id}");
         }
         step($"rollback to deployment {target.Id} accepted");
+        return await WaitForNewDeploymentAsync(before, "rollback", step, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Polls until a deployment newer than <paramref name="before"/> is SUCCESS; one that ends CRASHED/FAILED is an error.</summary>
+    private async Task<int> WaitForNewDeploymentAsync(JsonObject? before, string what, Action<string> step, CancellationToken ct)
+    {
         var deadline = DateTime.UtcNow + _settings.DeployTimeout;
         while (true)
         {
@@ -133,13 +139,13 @@ public sealed class RailwayProvider : IDeploymentProvider, IDisposable
                 }
                 if (status is not null && Failed.Contains(status))
                 {
-                    throw new DeploymentProviderException(Name, $"the rollback deployment {Str(newest, "id")} ended {status}; see its logs in Railway");
+                    throw new DeploymentProviderException(Name, $"the {what} deployment {Str(newest, "id")} ended {status}; see its logs in Railway");
                 }
                 step($"deployment {Str(newest, "id")} is {status}");
             }
             if (DateTime.UtcNow >= deadline)
             {
-                throw new DeploymentProviderException(Name, $"the rollback deployment did not reach SUCCESS within {_settings.DeployTimeout.TotalMinutes:0} minutes (last: {status ?? "not created"})", 408);
+                throw new DeploymentProviderException(Name, $"the {what} deployment did not reach SUCCESS within {_settings.DeployTimeout.TotalMinutes:0} minutes (last: {status ?? "not created"})", 408);
             }
             await Delay(_settings.PollInterval, ct).ConfigureAwait(false);
         }
@@ -159,32 +165,72 @@ public sealed class RailwayProvider : IDeploymentProvider, IDisposable
         return 1;
     }
 
-    /// <summary>variableUpsert for each value; Railway redeploys the service itself unless skipDeploys.</summary>
+    /// <summary>
+    /// One variableCollectionUpsert with every value (the mutation `railway variables --set` sends: railwayapp/cli
+    /// src/gql/mutations/strings/VariableCollectionUpsert.graphql): all are set or none, and Railway redeploys once,
+    /// unless skipDeploys. One variableUpsert per value redeployed once per value, and could leave half a set.
+    /// </summary>
     public async Task<int> SetSecretsAsync(IReadOnlyDictionary<string, string> values, bool redeploy, Action<string> step, CancellationToken ct)
     {
         foreach (var v in values.Values) _redactor.Add(v);
-        foreach (var (name, value) in values)
+        var variables = new JsonObject();
+        foreach (var (name, value) in values) variables[name] = value;
+        var input = new JsonObject
         {
-            var input = new JsonObject
-            {
-                ["projectId"] = _settings.ProjectId, ["environmentId"] = _settings.EnvironmentId, ["serviceId"] = _settings.ServiceId,
-                ["name"] = name, ["value"] = value, ["skipDeploys"] = !redeploy,
-            };
-            var data = await GraphQlAsync("mutation($input: VariableUpsertInput!) { variableUpsert(input: $input) }", new JsonObject { ["input"] = input }, ct).ConfigureAwait(false);
-            if (data["variableUpsert"] is not JsonValue ok || !ok.TryGetValue<bool>(out var accepted) || !accepted) throw new DeploymentProviderException(Name, $"Railway did not accept variable {name}");
-            step($"variable {name} set{(redeploy ? " (Railway redeploys the service)" : "")}");
+            ["projectId"] = _settings.ProjectId, ["environmentId"] = _settings.EnvironmentId, ["serviceId"] = _settings.ServiceId,
+            ["variables"] = variables, ["skipDeploys"] = !redeploy,
+        };
+        var data = await GraphQlAsync("mutation($input: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $input) }", new JsonObject { ["input"] = input }, ct).ConfigureAwait(false);
+        if (data["variableCollectionUpsert"] is not JsonValue ok || !ok.TryGetValue<bool>(out var accepted) || !accepted)
+        {
+            throw new DeploymentProviderException(Name, $"Railway did not accept the variables {string.Join(", ", values.Keys)}");
         }
+        step($"{string.Join(", ", values.Keys)} set{(redeploy ? " (Railway redeploys the service once)" : "")}");
         return values.Count;
     }
 
     public Task<int> ScaleAsync(ScaleRequest request, Action<string> step, CancellationToken ct) =>
         throw new DeploymentProviderException(Name, "replicas and resources are service settings in Railway: change them in the service's Settings (or railway.json's deploy.numReplicas) and redeploy");
 
-    public Task<int> StopAsync(Action<string> step, CancellationToken ct) =>
-        throw new DeploymentProviderException(Name, "Railway's public API has no stop: remove the deployment in the dashboard (or `railway down`), and redeploy to resume");
+    /// <summary>deploymentStop of the running deployment (Railway's schema: deploymentStop(id: String!): Boolean!).</summary>
+    public async Task<int> StopAsync(Action<string> step, CancellationToken ct)
+    {
+        var current = (await DeploymentsAsync(20, ct).ConfigureAwait(false)).FirstOrDefault(d => Str(d, "status") == "SUCCESS");
+        if (current is null)
+        {
+            step("no deployment is running (none is SUCCESS): nothing to stop");
+            return 0;
+        }
+        var data = await GraphQlAsync("mutation($id: String!) { deploymentStop(id: $id) }", new JsonObject { ["id"] = Str(current, "id") }, ct).ConfigureAwait(false);
+        if (data["deploymentStop"] is not JsonValue ok || !ok.TryGetValue<bool>(out var accepted) || !accepted)
+        {
+            throw new DeploymentProviderException(Name, $"Railway did not accept the stop of deployment {Str(current, "id")}");
+        }
+        step($"deployment {Str(current, "id")} stopped");
+        return 1;
+    }
 
-    public Task<int> StartAsync(Action<string> step, CancellationToken ct) =>
-        throw new DeploymentProviderException(Name, "Railway's public API has no start: redeploy the service (Railway dashboard, or `railway up`)");
+    /// <summary>
+    /// Starts a stopped service: deploymentRedeploy of its newest deployment with usePreviousImageTag (the same image,
+    /// not a rebuild), then waits until the new deployment is SUCCESS. A service already running is left alone.
+    /// </summary>
+    public async Task<int> StartAsync(Action<string> step, CancellationToken ct)
+    {
+        var deployments = await DeploymentsAsync(20, ct).ConfigureAwait(false);
+        if (deployments.Any(d => Str(d, "status") == "SUCCESS"))
+        {
+            step("a deployment is already running (SUCCESS): nothing to start");
+            return 1;
+        }
+        var newest = deployments.FirstOrDefault() ?? throw new DeploymentProviderException(Name, "the service has no deployment to start again: deploy it first (`railway up`)");
+        var data = await GraphQlAsync("mutation($id: String!) { deploymentRedeploy(id: $id, usePreviousImageTag: true) { id status } }", new JsonObject { ["id"] = Str(newest, "id") }, ct).ConfigureAwait(false);
+        if (data["deploymentRedeploy"] is not JsonObject)
+        {
+            throw new DeploymentProviderException(Name, $"Railway did not accept the redeploy of deployment {Str(newest, "id")}");
+        }
+        step($"deployment {Str(newest, "id")} redeployed with its image");
+        return await WaitForNewDeploymentAsync(newest, "start", step, ct).ConfigureAwait(false);
+    }
 
     /// <summary>Deployments of the service in the environment, newest first, following Relay pages until <paramref name="limit"/>.</summary>
     private async Task<List<JsonObject>> DeploymentsAsync(int limit, CancellationToken ct)

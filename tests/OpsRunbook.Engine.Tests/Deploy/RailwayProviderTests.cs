@@ -122,16 +122,22 @@ public sealed class RailwayProviderTests
     }
 
     [Fact]
-    public async Task Restart_restarts_the_running_deployment_and_stop_is_explained()
+    public async Task Restart_restarts_the_running_deployment_and_stop_and_start_use_deploymentStop_and_redeploy()
     {
         await using var fake = await SeededAsync();
         using var p = Provider(fake);
         var r = await DeploymentOperations.ActAsync(p, "production", "Restart", true, false, _ => { }, Ct);
         Assert.Equal("Succeeded", r.Status);
-        var running = (await p.GetReleasesAsync(10, Ct)).Single(x => x.IsCurrent).Id;
-        Assert.Equal([running], fake.Restarted);
-        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => DeploymentOperations.ActAsync(p, "production", "Stop", true, false, _ => { }, Ct));
-        Assert.Contains("has no stop", e.Message);
+        var running = (await p.GetReleasesAsync(10, Ct)).Single(x => x.IsCurrent);
+        Assert.Equal([running.Id], fake.Restarted);
+        // deploymentStop(id: String!): Boolean! is in Railway's schema (railwayapp/cli src/gql/schema.json).
+        Assert.Equal("Succeeded", (await DeploymentOperations.ActAsync(p, "production", "Stop", true, false, _ => { }, Ct)).Status);
+        Assert.Equal([running.Id], fake.Stopped);
+        Assert.DoesNotContain(await p.GetReleasesAsync(10, Ct), x => x.IsCurrent);
+        Assert.Equal("Succeeded", (await DeploymentOperations.ActAsync(p, "production", "Start", true, false, _ => { }, Ct)).Status);
+        var started = (await p.GetReleasesAsync(10, Ct)).Single(x => x.IsCurrent);
+        Assert.NotEqual(running.Id, started.Id);
+        Assert.Equal(running.Image, started.Image); // the same image again, not a rebuild
     }
 
     [Fact]
@@ -143,5 +149,9 @@ public sealed class RailwayProviderTests
         await DeploymentOperations.SetSecretsAsync(p, "production", new Dictionary<string, string> { ["JWT_SECRET"] = "v2-value" }, false, false, _ => { }, Ct);
         Assert.Equal(("v1-value", false), fake.Variables["DATABASE_URL"]);
         Assert.Equal(("v2-value", true), fake.Variables["JWT_SECRET"]);
+        // Several at once: one variableCollectionUpsert, so one redeploy and never half a set.
+        await DeploymentOperations.SetSecretsAsync(p, "production", new Dictionary<string, string> { ["A"] = "1", ["B"] = "2", ["C"] = "3" }, true, false, _ => { }, Ct);
+        Assert.Equal(3, fake.Upserts);
+        Assert.Equal(("2", false), fake.Variables["B"]);
     }
 }

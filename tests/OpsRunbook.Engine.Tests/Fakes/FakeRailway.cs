@@ -31,6 +31,9 @@ public sealed class FakeRailway : IAsyncDisposable
     public Uri Api => new(_server.BaseUrl + "/graphql/v2");
     public ConcurrentQueue<(string Query, string Variables)> Log { get; } = new();
     public ConcurrentQueue<string> Restarted { get; } = new();
+    public ConcurrentQueue<string> Stopped { get; } = new();
+    /// <summary>How many variableCollectionUpsert calls were made (each is one redeploy unless skipDeploys).</summary>
+    public int Upserts { get; private set; }
     /// <summary>The User-Agent and x-source of every request.</summary>
     public ConcurrentQueue<string> Agents { get; } = new();
     public ConcurrentDictionary<string, (string Value, bool SkipDeploys)> Variables { get; } = new(StringComparer.Ordinal);
@@ -94,14 +97,42 @@ public sealed class FakeRailway : IAsyncDisposable
                 if (query.Contains("deploymentRollback(id: $id) {", StringComparison.Ordinal)) reply = Errors("Field \"deploymentRollback\" must not have a selection since type \"Boolean!\" has no subfields.");
                 else reply = Rollback(variables["id"]?.GetValue<string>());
             }
-            else if (query.Contains("variableUpsert", StringComparison.Ordinal))
+            else if (query.Contains("variableCollectionUpsert", StringComparison.Ordinal))
             {
+                // Railway's schema (railwayapp/cli src/gql/schema.json): VariableCollectionUpsertInput { projectId!,
+                // environmentId!, serviceId, variables: EnvironmentVariables!, replace = false, skipDeploys = false }.
                 var input = variables["input"] as JsonObject;
                 if (input?["serviceId"]?.GetValue<string>() != Service || input["environmentId"]?.GetValue<string>() != Environment || input["projectId"]?.GetValue<string>() != Project) reply = Errors("Service not found");
+                else if (input["variables"] is not JsonObject set) reply = Errors("Variable \"$input\" got invalid value; Field \"variables\" of required type \"EnvironmentVariables!\" was not provided.");
                 else
                 {
-                    Variables[input["name"]!.GetValue<string>()] = (input["value"]!.GetValue<string>(), input["skipDeploys"]?.GetValue<bool>() ?? false);
-                    reply = new JsonObject { ["data"] = new JsonObject { ["variableUpsert"] = true } };
+                    var skip = input["skipDeploys"]?.GetValue<bool>() ?? false;
+                    foreach (var (name, value) in set) Variables[name] = (value!.GetValue<string>(), skip);
+                    Upserts++;
+                    reply = new JsonObject { ["data"] = new JsonObject { ["variableCollectionUpsert"] = true } };
+                }
+            }
+            else if (query.Contains("deploymentStop", StringComparison.Ordinal))
+            {
+                var d = _deployments.FirstOrDefault(x => x["id"]!.GetValue<string>() == variables["id"]?.GetValue<string>());
+                if (d is null) reply = Errors("Deployment not found");
+                else
+                {
+                    d["status"] = "REMOVED";
+                    Stopped.Enqueue(d["id"]!.GetValue<string>());
+                    reply = new JsonObject { ["data"] = new JsonObject { ["deploymentStop"] = true } };
+                }
+            }
+            else if (query.Contains("deploymentRedeploy", StringComparison.Ordinal))
+            {
+                var d = _deployments.FirstOrDefault(x => x["id"]!.GetValue<string>() == variables["id"]?.GetValue<string>());
+                if (d is null) reply = Errors("Deployment not found");
+                else
+                {
+                    var created = New("dep-" + Interlocked.Increment(ref _sequence), "DEPLOYING", false, d["meta"]!["image"]!.GetValue<string>(), DateTimeOffset.UtcNow);
+                    created["pendingPolls"] = DeployingPolls;
+                    _deployments.Add(created);
+                    reply = new JsonObject { ["data"] = new JsonObject { ["deploymentRedeploy"] = new JsonObject { ["id"] = created["id"]!.DeepClone(), ["status"] = "DEPLOYING" } } };
                 }
             }
             else if (query.Contains("deploymentRestart", StringComparison.Ordinal))

@@ -10,7 +10,7 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// <remarks>
 /// Fly.io: each stopped machine is started under its lease and waited for. Docker Compose: `docker compose start SERVICE`.
 /// Kubernetes: scales back to the recorded replica count (1 when none was recorded) and waits for the rollout. Railway:
-/// redeploy instead (the error says how).
+/// redeploys the newest deployment with its image (deploymentRedeploy, usePreviousImageTag) and waits for SUCCESS.
 /// </remarks>
 /// <example>
 /// <code>Start-Deployment production; Wait-HealthCheck production</code>

@@ -10,7 +10,7 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// <remarks>
 /// Fly.io: each running machine is stopped under its lease (SIGTERM, 30 s). Docker Compose: `docker compose stop SERVICE`.
 /// Kubernetes: scales the Deployment to 0 and records the replica count in the annotation opsrunbook.io/replicas-before-stop
-/// for Start-Deployment. Railway has no stop in its public API: the error says what to do instead. ConfirmImpact High.
+/// for Start-Deployment. Railway: deploymentStop of the running deployment. ConfirmImpact High.
 /// </remarks>
 /// <example>
 /// <code>Stop-Deployment production</code>
