@@ -15,6 +15,21 @@ Describe 'Health check to thresholds to report' -Skip:(-not $HaveServers) {
         "$($warned[0])" | Should -Match 'line 3'
     }
 
+    It 'masks a token from a URL variable everywhere, and tells GitHub to mask it too' {
+        $config = Join-Path $TestDrive 'url-token.json'
+        @{ system = 's'; environments = @{ p = @{ endpoints = @(@{ name = 'status'; url = "$($Settings.OPSRUNBOOK_APP_URL)/api/echo?body=`${PESTER_URL_TOKEN}"; expect = @('[BODY] == ok') }) } } } |
+            ConvertTo-Json -Depth 6 | Set-Content $config
+        $token = 'tok-pester-7c1d2e'
+        $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; Invoke-HealthCheck p -ConfigPath '$config' -FailureThreshold 1 | Tee-Object -Variable r | Format-List Name, Status, Reason, Target; `$r | Export-RunbookReport -Format Markdown -FailOn Unhealthy"
+        $env:GITHUB_ACTIONS = 'true'; $env:PESTER_URL_TOKEN = $token
+        try { $out = @(pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" -split "[`r`n]" }) }
+        finally { Remove-Item env:GITHUB_ACTIONS, env:PESTER_URL_TOKEN }
+        $LASTEXITCODE | Should -Not -Be 0 -Because 'the endpoint echoes the token, so [BODY] == ok fails'
+        @($out | Where-Object { $_ -eq "::add-mask::$token" }).Count | Should -Be 1
+        $out | Where-Object { $_ -ne "::add-mask::$token" -and $_ -like "*$token*" } | Should -BeNullOrEmpty
+        ($out -join "`n") | Should -Match ([regex]::Escape('${PESTER_URL_TOKEN}'))
+    }
+
     It 'prints nothing an Azure or GitHub runner would act on when an endpoint answers with runner commands' {
         # An Azure agent acts on "##vso[" anywhere in a line of stdout or stderr; GitHub on "##[" anywhere and on lines
         # starting with "::". The endpoint tries all three; the job log may show them only broken.

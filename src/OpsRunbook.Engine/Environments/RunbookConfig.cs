@@ -102,11 +102,14 @@ public sealed class EnvironmentConfig
         var targets = new List<HealthCheckTarget>();
         foreach (var e in Endpoints)
         {
+            var (url, display, secrets) = ExpandUrl(e);
             targets.Add(new HealthCheckTarget
             {
                 Name = e.Name,
                 Kind = e.Kind,
-                Address = ExpandUrl(e),
+                Address = url,
+                AddressTemplate = display == url ? null : display,
+                SubstitutedValues = secrets,
                 Environment = Name,
                 Conditions = e.Expect,
                 Timeout = e.Timeout,
@@ -137,11 +140,11 @@ public sealed class EnvironmentConfig
         return targets;
     }
 
-    private string ExpandUrl(EndpointConfig e)
+    private (string Url, string Display, IReadOnlyList<string> Secrets) ExpandUrl(EndpointConfig e)
     {
         try
         {
-            return EnvTemplate.Expand(e.Url);
+            return EnvTemplate.ExpandUrl(e.Url);
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException)
         {

@@ -88,6 +88,8 @@ public sealed class HealthCheckSession : IDisposable
     {
         Validate(target);
         if (Volatile.Read(ref _completing) != 0) throw new InvalidOperationException("the session no longer accepts targets");
+        // What a URL's ${VAR}s expanded to is masked wherever the check's words go (a token in a query string).
+        foreach (var value in target.SubstitutedValues) _services.Redactor.Add(value);
         if (!_clock.IsRunning) _clock.Start();
         Interlocked.Increment(ref _pending);
         _ = Task.Run(() => RunAndPublishAsync(target));
@@ -137,7 +139,7 @@ public sealed class HealthCheckSession : IDisposable
         switch (kind)
         {
             case TargetKind.Http or TargetKind.Jwks when !Uri.TryCreate(target.Address, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"):
-                throw new ArgumentException($"target '{target.Name}': '{target.Address}' is not an http:// or https:// URL");
+                throw new ArgumentException($"target '{target.Name}': '{target.DisplayAddress}' is not an http:// or https:// URL");
             case TargetKind.Dns:
                 DnsCheck.Parse(target.Address);
                 break;

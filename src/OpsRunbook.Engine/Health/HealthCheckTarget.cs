@@ -13,8 +13,21 @@ public sealed class HealthCheckTarget
     private string? _name;
     private TargetKind? _kind;
 
-    /// <summary>Name shown in results; defaults to the address.</summary>
-    public string Name { get => _name ?? Address; set => _name = value; }
+    /// <summary>Name shown in results; defaults to the address as shown (<see cref="DisplayAddress"/>).</summary>
+    public string Name { get => _name ?? DisplayAddress; set => _name = value; }
+
+    /// <summary>
+    /// The address as shown when it holds a secret from a variable (runbook.json endpoints): the secret parts as their
+    /// <c>${VAR}</c> (see <c>EnvTemplate.ExpandUrl</c>), the rest expanded. What results, reasons and reports show.
+    /// Null when nothing in the address is secret.
+    /// </summary>
+    public string? AddressTemplate { get; set; }
+
+    /// <summary>How the address is shown: the template when there is one, else the address.</summary>
+    public string DisplayAddress => AddressTemplate ?? Address;
+
+    /// <summary>The values the template's variables took: registered with the session's redactor before each check.</summary>
+    internal IReadOnlyList<string> SubstitutedValues { get; set; } = [];
 
     /// <summary>URL (http, https, tcp, postgres, redis, rediss) or host:port for TCP. Never holds a password (see <see cref="Connection"/>).</summary>
     public string Address
@@ -98,7 +111,7 @@ public sealed class HealthCheckTarget
     }
 
     /// <inheritdoc />
-    public override string ToString() => Name == Address ? Name : $"{Name} ({Address})";
+    public override string ToString() => Name == DisplayAddress ? Name : $"{Name} ({DisplayAddress})";
 
     /// <summary>The kind a URL scheme means: http/https → Http, tcp → Tcp, postgres/postgresql → Postgres, redis/rediss → Redis; bare host:port → Tcp.</summary>
     public static TargetKind KindFromAddress(string address)

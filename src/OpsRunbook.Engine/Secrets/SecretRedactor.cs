@@ -13,12 +13,18 @@ public sealed class SecretRedactor
 
     private readonly ConcurrentDictionary<string, byte> _values = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Raised once for each new value registered (from any thread): a CI runner can be told to mask it in its log too
+    /// (GitHub Actions' ::add-mask::), which covers what other tools print.
+    /// </summary>
+    public event Action<string>? Added;
+
     /// <summary>Registers a value. Very short values (under 4 characters) are not registered: masking them would mangle ordinary text.</summary>
     public void Add(string? value)
     {
         if (value is { Length: >= 4 })
         {
-            _values.TryAdd(value, 0);
+            if (_values.TryAdd(value, 0)) Added?.Invoke(value);
             // URL-encoded forms appear in connection URLs and error messages.
             var escaped = Uri.EscapeDataString(value);
             if (escaped != value)

@@ -1,3 +1,4 @@
+using OpsRunbook.Engine.Reporting;
 using System.Management.Automation;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Secrets;
@@ -11,7 +12,23 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
     private readonly CancellationTokenSource _cancel = new();
 
     /// <summary>The secrets this invocation resolved (vault values supplied on the pipeline thread); scrubs every message.</summary>
-    protected SecretResolver Secrets { get; } = new();
+    protected SecretResolver Secrets => _secrets ??= NewResolver();
+    private SecretResolver? _secrets;
+
+    /// <summary>
+    /// The session's resolver. Under GitHub Actions every value it learns is also sent to the runner as ::add-mask::
+    /// (what actions/toolkit's core.setSecret does), so the runner masks it in everything the job prints, other tools'
+    /// output included; the command line itself is not shown in the log.
+    /// </summary>
+    private static SecretResolver NewResolver()
+    {
+        var resolver = new SecretResolver();
+        if (CiIntegration.Detect(System.Environment.GetEnvironmentVariable) == CiSystem.GitHubActions)
+        {
+            resolver.Redactor.Added += value => Console.Out.WriteLine("::add-mask::" + CiIntegration.GitHubData(value));
+        }
+        return resolver;
+    }
 
     /// <summary>Cancelled by Ctrl+C.</summary>
     protected CancellationToken Cancellation => _cancel.Token;

@@ -173,6 +173,54 @@ public class HealthCheckSessionTests
     }
 
     [Fact]
+    public async Task A_token_in_a_url_variable_is_shown_as_the_variable_and_masked_in_every_reason()
+    {
+        // runbook.json allows ${VAR} in an endpoint URL, and a token often lives there (?token=${STATUS_TOKEN}).
+        var variable = "OPSRUNBOOK_TEST_URL_TOKEN_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        const string token = "tok-9f8e7d6c5b4a";
+        System.Environment.SetEnvironmentVariable(variable, token);
+        try
+        {
+            // The endpoint answers with the token it was given, as a debug echo might.
+            await using var server = await FakeHttpServer.StartAsync((ctx, _) => ctx.Response.WriteAsync("echo " + ctx.Request.Query["token"]));
+            var config = OpsRunbook.Engine.Environments.RunbookConfigLoader.Parse($$"""
+                { "system": "s", "environments": { "p": { "endpoints": [
+                  { "name": "status", "url": "{{server.BaseUrl}}/status?token=${{{variable}}}", "expect": ["[STATUS] == 200", "[BODY] == ok"] } ] } } }
+                """, "runbook.json");
+            var target = config.GetEnvironment("p").GetHealthCheckTargets().Single();
+            Assert.Contains(token, target.Address);                            // what is connected to
+            Assert.Equal($"{server.BaseUrl}/status?token=${{{variable}}}", target.DisplayAddress);
+            Assert.DoesNotContain(token, target.ToString());
+            var r = await Check(target);
+            Assert.Equal(HealthStatus.Unhealthy, r.Status);
+            var everything = r.Reason + string.Join("", r.Conditions.Select(c => c.Description)) + r.Target;
+            Assert.DoesNotContain(token, everything);
+            var report = new OpsRunbook.Engine.Reporting.ReportWriter();
+            report.Add(r);
+            foreach (var format in new[] { OpsRunbook.Engine.Reporting.ReportFormat.Markdown, OpsRunbook.Engine.Reporting.ReportFormat.JUnit, OpsRunbook.Engine.Reporting.ReportFormat.Json })
+            {
+                Assert.DoesNotContain(token, report.Write(format, "t", DateTimeOffset.UtcNow).Content);
+            }
+            // A base URL in a variable is not a secret: failures still say where.
+            var (baseUrl, baseDisplay, baseSecrets) = EnvTemplate.ExpandUrl("${APP_URL}/health", n => n == "APP_URL" ? "http://10.0.0.7:8080" : null);
+            Assert.Equal(("http://10.0.0.7:8080/health", "http://10.0.0.7:8080/health", 0), (baseUrl, baseDisplay, baseSecrets.Count));
+            Assert.Equal("https://${USER}:${PW}@h/x", EnvTemplate.ExpandUrl("https://${USER}:${PW}@h/x", n => n == "USER" ? "bob" : "hunter22").Display);
+            Assert.Equal("https://hooks.example/services/${SLACK_TOKEN}", EnvTemplate.ExpandUrl("https://hooks.example/services/${SLACK_TOKEN}", _ => "T0/B0/xyz").Display);
+            // A refused connection names the endpoint by its template too.
+            var down = OpsRunbook.Engine.Environments.RunbookConfigLoader.Parse($$"""
+                { "system": "s", "environments": { "p": { "endpoints": [ { "name": "down", "url": "http://127.0.0.1:1/x?token=${{{variable}}}" } ] } } }
+                """, "runbook.json").GetEnvironment("p").GetHealthCheckTargets().Single();
+            var refused = await Check(down);
+            Assert.DoesNotContain(token, refused.Reason);
+            Assert.Contains($"${{{variable}}}", refused.Reason);
+        }
+        finally
+        {
+            System.Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Fact]
     public async Task Retries_an_unhealthy_outcome_and_counts_attempts()
     {
         await using var server = await FakeHttpServer.StartAsync((ctx, n) =>

@@ -9,7 +9,7 @@ public static class TargetFailures
     public static string Describe(Exception ex, HealthCheckTarget target) => FailureDescriber.Describe(ex, Where(target));
 
     /// <summary>How a target is named in messages: its address, or its name when the address is a secret reference.</summary>
-    public static string Where(HealthCheckTarget target) => target.Connection?.Reference is not null ? target.Name : target.Address;
+    public static string Where(HealthCheckTarget target) => target.Connection?.Reference is not null ? target.Name : target.DisplayAddress;
 
     /// <summary>
     /// Like <see cref="Where(HealthCheckTarget)"/>, but a target whose connection is a secret reference is named with the
