@@ -74,14 +74,30 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
         return machines.Select(ToInstance).ToList();
     }
 
+    /// <summary>
+    /// The app's machines as flyctl's deploys see them (fly-go ListFlyAppsMachines): Fly Launch machines
+    /// (config.metadata.fly_platform_version "v2") that are not destroyed or destroying, and neither the release-command
+    /// machine (process group fly_app_release_command) nor console machines (fly_app_console).
+    /// </summary>
     private async Task<List<JsonObject>> ListMachinesAsync(CancellationToken ct)
     {
         var node = await SendAsync(HttpMethod.Get, MachinesPath(), null, null, ct).ConfigureAwait(false);
         return (node as JsonArray ?? throw new DeploymentProviderException(Name, "the machines list is not a JSON array"))
             .OfType<JsonObject>()
-            .Where(m => Str(m, "state") is not ("destroyed" or "replaced" or "migrated"))
+            .Where(IsAppMachine)
             .ToList();
     }
+
+    private static bool IsAppMachine(JsonObject m)
+    {
+        var metadata = m["config"]?["metadata"] as JsonObject;
+        return Str(m, "state") is not ("destroyed" or "destroying" or "replaced" or "migrated")
+            && metadata is not null && Str(metadata, "fly_platform_version") == "v2"
+            && Str(metadata, "fly_process_group") is not ("fly_app_release_command" or "fly_app_console");
+    }
+
+    /// <summary>The process group a machine runs ("app" when it names none).</summary>
+    private static string GroupOf(JsonObject m) => m["config"]?["metadata"] is JsonObject md && Str(md, "fly_process_group") is { Length: > 0 } g ? g : "app";
 
     private DeploymentInstance ToInstance(JsonObject m)
     {
@@ -156,9 +172,10 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
             {
                 var machine = (JsonObject)(await SendAsync(HttpMethod.Get, MachinesPath("/" + id), null, null, ct).ConfigureAwait(false))!;
                 var config = machine["config"]?.DeepClone() as JsonObject ?? throw new DeploymentProviderException(Name, $"machine {id} has no config");
-                if (ImageOf(machine) == image && Str(machine, "state") == "started")
+                var stopped = Str(machine, "state") is "stopped" or "suspended";
+                if (ImageOf(machine) == image && (Str(machine, "state") == "started" || stopped))
                 {
-                    step($"machine {id} already runs {image}");
+                    step($"machine {id} already {(stopped ? "has" : "runs")} {image}");
                     updated++;
                     continue;
                 }
@@ -168,10 +185,17 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
                 if (target.Version is { } v) metadata["fly_release_version"] = v.ToString(CultureInfo.InvariantCulture);
                 config["metadata"] = metadata;
                 // The update takes the whole config (there is no partial update), under our lease.
-                var result = await SendAsync(HttpMethod.Post, MachinesPath("/" + id), new JsonObject { ["config"] = config, ["region"] = Str(machine, "region") }, nonce, ct).ConfigureAwait(false);
-                step($"machine {id} updated to {image}");
-                await WaitStartedAsync(id, result is JsonObject r ? Str(r, "instance_id") : null, ct).ConfigureAwait(false);
-                step($"machine {id} started");
+                // A stopped machine stays stopped (skip_launch), as flyctl's deploys leave it: it gets the image for when it
+                // is started (fly-proxy's autostart, or Start-Deployment), and nothing waits for it to start.
+                var update = new JsonObject { ["config"] = config, ["region"] = Str(machine, "region") };
+                if (stopped) update["skip_launch"] = true;
+                var result = await SendAsync(HttpMethod.Post, MachinesPath("/" + id), update, nonce, ct).ConfigureAwait(false);
+                step($"machine {id} updated to {image}{(stopped ? " (left stopped)" : "")}");
+                if (!stopped)
+                {
+                    await WaitStartedAsync(id, result is JsonObject r ? Str(r, "instance_id") : null, ct).ConfigureAwait(false);
+                    step($"machine {id} started");
+                }
                 updated++;
             }
             catch (DeploymentProviderException e)
@@ -262,17 +286,27 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
             }
         }
         if (request.Count is not { } count) return machines.Count;
-        var scope = request.Region is null ? machines : machines.Where(m => Str(m, "region") == request.Region).ToList();
+        // fly scale count counts per process group (config.metadata.fly_process_group): the "app" group here; machines
+        // of other groups (workers, cron) are neither counted nor destroyed.
+        var group = machines.Where(m => GroupOf(m) == "app").ToList();
+        var scope = request.Region is null ? group : group.Where(m => Str(m, "region") == request.Region).ToList();
         if (scope.Count < count)
         {
-            var template = (scope.Count > 0 ? scope : machines).FirstOrDefault()
-                ?? throw new DeploymentProviderException(Name, $"app '{_settings.App}' has no machine to copy the configuration from; deploy once (fly deploy) before scaling");
+            var template = (scope.Count > 0 ? scope : group).FirstOrDefault()
+                ?? throw new DeploymentProviderException(Name, $"app '{_settings.App}' has no machine in process group 'app' to copy the configuration from; deploy once (fly deploy) before scaling");
+            if (template["config"]?["mounts"] is JsonArray { Count: > 0 })
+            {
+                // A mount names one volume, which one machine may use: a copied config would fight over it (or fail).
+                // flyctl creates a volume per new machine; do that with `fly scale count`.
+                throw new DeploymentProviderException(Name, $"the machines of '{_settings.App}' mount a volume, and each new machine needs a volume of its own: scale with `fly scale count {count}`, which creates them");
+            }
             for (var i = scope.Count; i < count; i++)
             {
+                // Not retried on 5xx or a timeout: the machine may have been created, and a second POST makes another.
                 var created = (JsonObject)(await SendAsync(HttpMethod.Post, MachinesPath(), new JsonObject
                 {
                     ["region"] = request.Region ?? Str(template, "region"), ["config"] = template["config"]!.DeepClone(),
-                }, null, ct).ConfigureAwait(false))!;
+                }, null, ct, idempotent: false).ConfigureAwait(false))!;
                 var id = Str(created, "id")!;
                 await WaitStartedAsync(id, Str(created, "instance_id"), ct).ConfigureAwait(false);
                 step($"machine {id} created in {Str(created, "region")}");
@@ -287,7 +321,7 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
                 step($"machine {id} destroyed");
             }
         }
-        return (await ListMachinesAsync(ct).ConfigureAwait(false)).Count;
+        return (await ListMachinesAsync(ct).ConfigureAwait(false)).Count(m => GroupOf(m) == "app");
     }
 
     /// <summary>flyctl secrets set: the GraphQL setSecrets mutation, then (unless staged) a rolling restart so machines boot with them.</summary>
@@ -319,18 +353,36 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes the machine's lease. A 409 (held by another owner) is retried for up to a minute, as fly-go does: short
+    /// leases are held by fly-proxy or a deploy that is finishing (provider-apis.md). Then it is an error naming the machine.
+    /// </summary>
     private async Task<string> LeaseAsync(string id, CancellationToken ct)
     {
-        try
+        var waited = TimeSpan.Zero;
+        var wait = TimeSpan.FromSeconds(1);
+        while (true)
         {
-            var r = await SendAsync(HttpMethod.Post, MachinesPath($"/{id}/lease"), new JsonObject { ["description"] = "OpsRunbook rollback", ["ttl"] = 120 }, null, ct).ConfigureAwait(false);
-            return r?["data"]?["nonce"]?.GetValue<string>() ?? throw new DeploymentProviderException(Name, $"the lease on machine {id} came without a nonce");
-        }
-        catch (DeploymentProviderException e) when (e.StatusCode == 409)
-        {
-            throw new DeploymentProviderException(Name, $"machine {id} is leased by someone else (a deploy in progress?); wait for it to finish, then retry", 409, e);
+            try
+            {
+                var r = await SendAsync(HttpMethod.Post, MachinesPath($"/{id}/lease"), new JsonObject { ["description"] = "OpsRunbook rollback", ["ttl"] = 120 }, null, ct).ConfigureAwait(false);
+                return r?["data"]?["nonce"]?.GetValue<string>() ?? throw new DeploymentProviderException(Name, $"the lease on machine {id} came without a nonce");
+            }
+            catch (DeploymentProviderException e) when (e.StatusCode == 409 && waited < LeaseWait)
+            {
+                await Delay(wait, ct).ConfigureAwait(false);
+                waited += wait;
+                wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds * 2, 8));
+            }
+            catch (DeploymentProviderException e) when (e.StatusCode == 409)
+            {
+                throw new DeploymentProviderException(Name, $"machine {id} is leased by someone else (a deploy in progress?) and stayed so for {LeaseWait.TotalSeconds:0} s; wait for it to finish, then retry", 409, e);
+            }
         }
     }
+
+    /// <summary>How long a lease held by another owner is waited for.</summary>
+    internal static readonly TimeSpan LeaseWait = TimeSpan.FromMinutes(1);
 
     private async Task ReleaseLeaseAsync(string id, string nonce)
     {
@@ -380,7 +432,7 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
         return node?["data"] as JsonObject ?? throw new DeploymentProviderException(Name, "GraphQL answered without data");
     }
 
-    private async Task<JsonNode?> SendAsync(HttpMethod method, string? path, JsonObject? body, string? nonce, CancellationToken ct, Uri? absolute = null)
+    private async Task<JsonNode?> SendAsync(HttpMethod method, string? path, JsonObject? body, string? nonce, CancellationToken ct, Uri? absolute = null, bool idempotent = true)
     {
         var uri = absolute ?? new Uri(_settings.MachinesApi, path);
         var (status, _, json) = await _retry.SendAsync(() =>
@@ -390,7 +442,7 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
             if (nonce is not null) request.Headers.Add("fly-machine-lease-nonce", nonce);
             if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
             return request;
-        }, ct).ConfigureAwait(false);
+        }, ct, idempotent).ConfigureAwait(false);
         if (status is >= 200 and < 300) return json;
         var error = json is JsonObject o && o["error"] is JsonValue e && e.TryGetValue<string>(out var message) ? message : null;
         var what = (HttpStatusCode)status switch

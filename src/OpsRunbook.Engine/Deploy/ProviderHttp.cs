@@ -18,9 +18,11 @@ internal sealed class ProviderHttp(HttpClient http, int maxRetries)
     public Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = Task.Delay;
 
     /// <summary>Sends the request <paramref name="build"/> makes (once per attempt); returns the status, the body and the parsed JSON when it parses.</summary>
-    public async Task<(int status, string text, JsonNode? json)> SendAsync(Func<HttpRequestMessage> build, CancellationToken ct)
+    /// <remarks>With <paramref name="idempotent"/> false (a create), only 429 is retried: the server refused it before
+    /// acting; a 5xx may have created the thing, and a second try would make two.</remarks>
+    public async Task<(int status, string text, JsonNode? json)> SendAsync(Func<HttpRequestMessage> build, CancellationToken ct, bool idempotent = true)
     {
-        var pipeline = Retries.OnResults<Attempt>(MaxRetries, a => a.Status == 429 || a.Status >= 500, a => a.RetryAfter, (d, t) => Delay(d, t));
+        var pipeline = Retries.OnResults<Attempt>(MaxRetries, a => a.Status == 429 || (idempotent && a.Status >= 500), a => a.RetryAfter, (d, t) => Delay(d, t));
         var last = await pipeline.ExecuteAsync(async token =>
         {
             using var request = build();

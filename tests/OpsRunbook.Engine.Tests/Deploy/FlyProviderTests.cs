@@ -123,12 +123,53 @@ public sealed class FlyProviderTests : IAsyncLifetime
     {
         _fly.HoldLease("m1");
         using var p = Provider();
+        var waited = TimeSpan.Zero;
+        p.Delay = (d, _) => { waited += d; return Task.CompletedTask; };
         var target = ReleasePicker.Pick(await p.GetReleasesAsync(10, Ct), null, "fly");
         var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.RollbackAsync(target, _ => { }, Ct));
+        Assert.InRange(waited, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(70)); // fly-go waits out a held lease for a minute
         Assert.Equal(409, e.StatusCode);
         Assert.Contains("leased by someone else", e.Message);
         Assert.Equal("registry.fly.io/paintbox-app:v4", _fly.Machine("m1")["config"]!["image"]!.GetValue<string>());
         Assert.True(_fly.Leased("m1")); // not ours to release
+    }
+
+    [Fact]
+    public async Task A_lease_held_for_a_moment_is_waited_for()
+    {
+        // Short leases are fly-proxy's or a finishing deploy's (provider-apis.md): a 409 is not the end.
+        _fly.HoldLease("m1", releaseAfterAttempts: 3);
+        using var p = Provider();
+        var delays = new List<TimeSpan>();
+        p.Delay = (d, _) => { delays.Add(d); return Task.CompletedTask; };
+        var target = ReleasePicker.Pick(await p.GetReleasesAsync(10, Ct), null, "fly");
+        Assert.Equal(2, await p.RollbackAsync(target, _ => { }, Ct));
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], delays);
+        Assert.Equal(target.Image, _fly.Machine("m1")["config"]!["image"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Only_app_machines_are_acted_on_and_stopped_ones_stay_stopped()
+    {
+        // fly-go ListFlyAppsMachines: Fly Launch (v2) machines, not the release-command or console machines.
+        _fly.AddSpecialMachine("rc", "registry.fly.io/paintbox-app:v4", "fly_app_release_command");
+        _fly.AddSpecialMachine("con", "registry.fly.io/paintbox-app:v4", "fly_app_console");
+        _fly.AddSpecialMachine("raw", "registry.fly.io/paintbox-app:v4", null);
+        _fly.AddMachine("m3", "registry.fly.io/paintbox-app:v4", releaseVersion: 4, state: "stopped");
+        using var p = Provider();
+        Assert.Equal(["m1", "m2", "m3"], (await p.GetInstancesAsync(Ct)).Select(i => i.Id).Order());
+        var target = ReleasePicker.Pick(await p.GetReleasesAsync(10, Ct), null, "fly");
+        var steps = new List<string>();
+        Assert.Equal(3, await p.RollbackAsync(target, steps.Add, Ct));
+        foreach (var other in new[] { "rc", "con", "raw" })
+        {
+            Assert.Equal("registry.fly.io/paintbox-app:v4", _fly.Machine(other)["config"]!["image"]!.GetValue<string>());
+            Assert.DoesNotContain(_fly.Log, l => l.Path.Contains($"/{other}/lease", StringComparison.Ordinal));
+        }
+        var m3 = _fly.Machine("m3");
+        Assert.Equal((target.Image, "stopped"), (m3["config"]!["image"]!.GetValue<string>(), m3["state"]!.GetValue<string>()));
+        Assert.Contains("machine m3 updated to " + target.Image + " (left stopped)", steps);
+        Assert.DoesNotContain(_fly.Log, l => l.Path.Contains("/m3/wait", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -366,6 +407,26 @@ public sealed class FlyProviderTests : IAsyncLifetime
         Assert.Equal(2, down.Instances);
         Assert.Contains(_fly.Log, l => l.Method == "DELETE" && l.Path.Contains("?kill=true", StringComparison.Ordinal));
         Assert.Contains((await p.GetInstancesAsync(Ct)), i => i.Id == "m1"); // iad untouched
+    }
+
+    [Fact]
+    public async Task Scale_counts_the_app_group_only_refuses_volume_copies_and_never_retries_a_create()
+    {
+        _fly.AddMachine("w1", "registry.fly.io/paintbox-app:v4", releaseVersion: 4, group: "worker");
+        using var p = Provider();
+        p.Delay = (_, _) => Task.CompletedTask;
+        // Down to 1: another group's machine is neither counted nor destroyed.
+        Assert.Equal(1, await p.ScaleAsync(new ScaleRequest(1, null, null), _ => { }, Ct));
+        Assert.Equal("worker", _fly.Machine("w1")["config"]!["metadata"]!["fly_process_group"]!.GetValue<string>());
+        // A create that fails with a 5xx may have created the machine: not retried.
+        _fly.Fail($"/v1/apps/{_fly.App}/machines", 503, count: 1, method: "POST");
+        var before = _fly.Log.Count(l => l.Method == "POST" && l.Path == $"/v1/apps/{_fly.App}/machines");
+        await Assert.ThrowsAsync<DeploymentProviderException>(() => p.ScaleAsync(new ScaleRequest(2, null, null), _ => { }, Ct));
+        Assert.Equal(before + 1, _fly.Log.Count(l => l.Method == "POST" && l.Path == $"/v1/apps/{_fly.App}/machines"));
+        // A volume mount cannot be copied to a new machine (one volume, one machine): flyctl creates volumes.
+        foreach (var i in await p.GetInstancesAsync(Ct)) _fly.Mount(i.Id);
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(() => p.ScaleAsync(new ScaleRequest(5, null, null), _ => { }, Ct));
+        Assert.Contains("fly scale count 5", e.Message);
     }
 
     [Fact]

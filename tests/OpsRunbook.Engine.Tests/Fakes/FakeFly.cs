@@ -18,7 +18,7 @@ public sealed class FakeFly : IAsyncDisposable
     private readonly Dictionary<string, JsonObject> _machines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _leases = new(StringComparer.Ordinal);
     private readonly List<JsonObject> _releases = [];
-    private readonly ConcurrentDictionary<string, (int status, int count, int retryAfter)> _faults = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (int status, int count, int retryAfter, string? method)> _faults = new(StringComparer.Ordinal);
     private int _instance;
 
     private FakeFly(FakeHttpServer server, string app, string token)
@@ -78,9 +78,35 @@ public sealed class FakeFly : IAsyncDisposable
     }
 
     /// <summary>The next <paramref name="count"/> requests whose path contains <paramref name="pathPart"/> answer <paramref name="status"/>.</summary>
-    public void Fail(string pathPart, int status, int count = 1, int retryAfterSeconds = 0) => _faults[pathPart] = (status, count, retryAfterSeconds);
+    public void Fail(string pathPart, int status, int count = 1, int retryAfterSeconds = 0, string? method = null) => _faults[pathPart] = (status, count, retryAfterSeconds, method);
 
-    public void HoldLease(string machineId) { lock (_gate) _leases[machineId] = "someone-else"; }
+    /// <summary>Another owner holds the machine's lease; it lets go after <paramref name="releaseAfterAttempts"/> refused lease requests.</summary>
+    public void HoldLease(string machineId, int releaseAfterAttempts = int.MaxValue)
+    {
+        lock (_gate)
+        {
+            _leases[machineId] = "someone-else";
+            _heldFor[machineId] = releaseAfterAttempts;
+        }
+    }
+
+    private readonly Dictionary<string, int> _heldFor = new(StringComparer.Ordinal);
+
+    /// <summary>Adds a machine of another kind: fly_app_release_command, fly_app_console, or a non-Launch machine (group null, no platform version).</summary>
+    public void AddSpecialMachine(string id, string image, string? group)
+    {
+        AddMachine(id, image, group: group ?? "app");
+        lock (_gate)
+        {
+            if (group is null) ((JsonObject)_machines[id]["config"]!["metadata"]!).Remove("fly_platform_version");
+        }
+    }
+
+    /// <summary>Gives the machine a volume mount, as fly.toml's [mounts] does.</summary>
+    public void Mount(string machineId)
+    {
+        lock (_gate) _machines[machineId]["config"]!["mounts"] = new JsonArray(new JsonObject { ["volume"] = "vol_" + machineId, ["path"] = "/data" });
+    }
 
     public bool Leased(string machineId) { lock (_gate) return _leases.ContainsKey(machineId); }
 
@@ -95,7 +121,7 @@ public sealed class FakeFly : IAsyncDisposable
         if (auth != "Bearer " + Token && auth != "FlyV1 " + Token) { await Json(ctx, 401, new JsonObject { ["error"] = "unauthorized" }); return; }
         foreach (var (part, fault) in _faults)
         {
-            if (fault.count > 0 && path.Contains(part, StringComparison.Ordinal))
+            if (fault.count > 0 && path.Contains(part, StringComparison.Ordinal) && (fault.method is null || fault.method == ctx.Request.Method))
             {
                 _faults[part] = fault with { count = fault.count - 1 };
                 if (fault.retryAfter > 0) ctx.Response.Headers.RetryAfter = fault.retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -151,12 +177,22 @@ public sealed class FakeFly : IAsyncDisposable
                 if (request["config"] is not JsonObject config || config["image"] is null) return (400, new JsonObject { ["error"] = "config.image is required: an update takes the full config" });
                 m["config"] = config.DeepClone();
                 m["instance_id"] = "i" + Interlocked.Increment(ref _instance);
-                m["state"] = config["image"]!.GetValue<string>() == NeverStartsImage ? "starting" : "started";
+                // skip_launch: the Machines API updates the config and leaves the machine as it is (stopped).
+                if (request["skip_launch"]?.GetValue<bool>() != true) m["state"] = config["image"]!.GetValue<string>() == NeverStartsImage ? "starting" : "started";
                 return (200, m.DeepClone());
             }
             case ("POST", "lease"):
             {
-                if (_leases.ContainsKey(id)) return (409, new JsonObject { ["error"] = "lease currently held by another owner" });
+                if (_leases.TryGetValue(id, out var current))
+                {
+                    var left = current == "someone-else" && _heldFor.TryGetValue(id, out var l) ? l - 1 : int.MaxValue;
+                    if (left <= 0) _leases.Remove(id);
+                    else
+                    {
+                        if (current == "someone-else") _heldFor[id] = left;
+                        return (409, new JsonObject { ["error"] = "lease currently held by another owner" });
+                    }
+                }
                 var n = Guid.NewGuid().ToString("N");
                 _leases[id] = n;
                 return (201, new JsonObject { ["status"] = "success", ["data"] = new JsonObject { ["nonce"] = n, ["expires_at"] = 1_900_000_000, ["owner"] = "test" } });
