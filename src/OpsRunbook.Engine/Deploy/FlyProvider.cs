@@ -324,18 +324,37 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
         return (await ListMachinesAsync(ct).ConfigureAwait(false)).Count(m => GroupOf(m) == "app");
     }
 
-    /// <summary>flyctl secrets set: the GraphQL setSecrets mutation, then (unless staged) a rolling restart so machines boot with them.</summary>
+    /// <summary>
+    /// flyctl secrets set, as flyctl does it now: the values through the Machines API (fly-go flaps_secrets.go
+    /// UpdateAppSecrets: POST /v1/apps/{app}/secrets {"values":{...}} → {"version"}), then, unless staged, each app
+    /// machine updated in turn under its lease with its own config and min_secrets_version = that version
+    /// (LaunchMachineInput.MinSecretsVersion), so it boots with the new values or not at all. A plain restart carries
+    /// no such floor: after a password rotation a machine could boot with the old secret. Stopped machines stay stopped.
+    /// </summary>
     public async Task<int> SetSecretsAsync(IReadOnlyDictionary<string, string> values, bool redeploy, Action<string> step, CancellationToken ct)
     {
         foreach (var v in values.Values) _redactor.Add(v);
-        var input = new JsonObject
+        var set = new JsonObject();
+        foreach (var (name, value) in values) set[name] = value;
+        var reply = await SendAsync(HttpMethod.Post, $"apps/{Uri.EscapeDataString(_settings.App)}/secrets", new JsonObject { ["values"] = set }, null, ct).ConfigureAwait(false);
+        var version = reply?["version"] is JsonValue v2 && v2.TryGetValue<long>(out var n) ? n
+            : throw new DeploymentProviderException(Name, "the secrets update answered no version");
+        step($"set {string.Join(", ", values.Keys)} on {_settings.App} (secrets version {version.ToString(CultureInfo.InvariantCulture)})");
+        if (!redeploy) return values.Count;
+        foreach (var listed in await ListMachinesAsync(ct).ConfigureAwait(false))
         {
-            ["appId"] = _settings.App, ["replaceAll"] = false,
-            ["secrets"] = new JsonArray(values.Select(kv => (JsonNode)new JsonObject { ["key"] = kv.Key, ["value"] = kv.Value }).ToArray()),
-        };
-        await GraphQlAsync("mutation($input: SetSecretsInput!) { setSecrets(input: $input) { release { id version } } }", new JsonObject { ["input"] = input }, ct).ConfigureAwait(false);
-        step($"set {string.Join(", ", values.Keys)} on {_settings.App}");
-        if (redeploy) await RestartAsync(true, step, ct).ConfigureAwait(false);
+            var id = Str(listed, "id")!;
+            await UnderLeaseAsync(id, async nonce =>
+            {
+                var machine = (JsonObject)(await SendAsync(HttpMethod.Get, MachinesPath("/" + id), null, null, ct).ConfigureAwait(false))!;
+                var stopped = Str(machine, "state") is "stopped" or "suspended";
+                var update = new JsonObject { ["config"] = machine["config"]!.DeepClone(), ["region"] = Str(machine, "region"), ["min_secrets_version"] = version };
+                if (stopped) update["skip_launch"] = true;
+                var result = await SendAsync(HttpMethod.Post, MachinesPath("/" + id), update, nonce, ct).ConfigureAwait(false);
+                if (!stopped) await WaitStartedAsync(id, result is JsonObject r ? Str(r, "instance_id") : null, ct).ConfigureAwait(false);
+                step($"machine {id} {(stopped ? "updated (left stopped)" : "restarted")} with secrets version {version.ToString(CultureInfo.InvariantCulture)}");
+            }, ct).ConfigureAwait(false);
+        }
         return values.Count;
     }
 

@@ -444,13 +444,18 @@ public sealed class FlyProviderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Secrets_are_set_through_graphql_and_machines_restart_to_read_them()
+    public async Task Secrets_are_set_through_the_machines_api_and_each_machine_gets_that_secrets_version_as_its_floor()
     {
         using var p = Provider();
         var canary = "canary-" + Guid.NewGuid().ToString("N");
         var r = await DeploymentOperations.SetSecretsAsync(p, "production", new Dictionary<string, string> { ["DATABASE_URL"] = canary }, true, false, _ => { }, Ct);
         Assert.Equal(canary, _fly.Secrets["DATABASE_URL"]);
-        Assert.Contains(r.Steps, s => s == "machine m1 restarted");
+        Assert.Contains(r.Steps, s => s == "machine m1 restarted with secrets version 1");
+        // Not a plain restart: each machine was updated, under its lease, with min_secrets_version (flyctl's way).
+        Assert.Equal(1L, _fly.Machine("m1")["secrets_version"]!.GetValue<long>());
+        Assert.Equal(1L, _fly.Machine("m2")["secrets_version"]!.GetValue<long>());
+        Assert.DoesNotContain(_fly.Log, l => l.Path.EndsWith("/restart", StringComparison.Ordinal));
+        Assert.DoesNotContain(_fly.Log, l => l.Path == "/graphql" && l.Body.Contains("setSecrets", StringComparison.Ordinal));
         Assert.DoesNotContain(canary, string.Join("|", r.Steps) + r);
         var plan = await DeploymentOperations.SetSecretsAsync(p, "production", new Dictionary<string, string> { ["OTHER"] = "x" }, true, true, _ => { }, Ct);
         Assert.Equal("Planned", plan.Status);

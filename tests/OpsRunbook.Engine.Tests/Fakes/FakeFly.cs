@@ -33,8 +33,10 @@ public sealed class FakeFly : IAsyncDisposable
     public Uri MachinesApi => new(_server.BaseUrl + "/v1/");
     public Uri GraphQl => new(_server.BaseUrl + "/graphql");
     public ConcurrentQueue<(string Method, string Path, string Body, string Authorization)> Log { get; } = new();
-    /// <summary>App secrets set through GraphQL setSecrets.</summary>
+    /// <summary>App secrets (Machines API /v1/apps/{app}/secrets, or the legacy GraphQL setSecrets).</summary>
     public ConcurrentDictionary<string, string> Secrets { get; } = new(StringComparer.Ordinal);
+    /// <summary>The app's secrets version: each update makes a new one.</summary>
+    public long SecretsVersion { get; private set; }
     /// <summary>Machines updated to this image never reach "started".</summary>
     public string? NeverStartsImage { get; set; }
 
@@ -130,6 +132,24 @@ public sealed class FakeFly : IAsyncDisposable
             }
         }
         if (path == "/graphql") { await AnswerGraphQl(ctx, body); return; }
+        if (path == $"/v1/apps/{App}/secrets" && ctx.Request.Method == "POST")
+        {
+            // fly-go flaps_secrets.go UpdateAppSecrets: {"values":{name: value|null}} → {"secrets":[...],"version":N}.
+            var values = JsonNode.Parse(body)?["values"] as JsonObject;
+            if (values is null) { await Json(ctx, 400, new JsonObject { ["error"] = "values is required" }); return; }
+            long version;
+            lock (_gate)
+            {
+                foreach (var (name, value) in values)
+                {
+                    if (value is null) Secrets.TryRemove(name, out _);
+                    else Secrets[name] = value.GetValue<string>();
+                }
+                version = ++SecretsVersion;
+            }
+            await Json(ctx, 200, new JsonObject { ["secrets"] = new JsonArray(values.Select(v => (JsonNode)new JsonObject { ["name"] = v.Key }).ToArray()), ["version"] = version });
+            return;
+        }
         var prefix = $"/v1/apps/{App}/machines";
         if (!path.StartsWith(prefix, StringComparison.Ordinal)) { await Json(ctx, 404, new JsonObject { ["error"] = "app not found" }); return; }
         var rest = path[prefix.Length..].Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -175,6 +195,12 @@ public sealed class FakeFly : IAsyncDisposable
                 if (_leases.TryGetValue(id, out var held) && held != nonce) return (409, new JsonObject { ["error"] = "machine is leased; a valid fly-machine-lease-nonce is required" });
                 var request = JsonNode.Parse(body)!.AsObject();
                 if (request["config"] is not JsonObject config || config["image"] is null) return (400, new JsonObject { ["error"] = "config.image is required: an update takes the full config" });
+                // min_secrets_version: the machine boots only with secrets at least that new (LaunchMachineInput).
+                if (request["min_secrets_version"] is JsonValue floor)
+                {
+                    if (floor.GetValue<long>() > SecretsVersion) return (422, new JsonObject { ["error"] = "min_secrets_version is newer than the app's secrets" });
+                    m["secrets_version"] = floor.GetValue<long>();
+                }
                 m["config"] = config.DeepClone();
                 m["instance_id"] = "i" + Interlocked.Increment(ref _instance);
                 // skip_launch: the Machines API updates the config and leaves the machine as it is (stopped).

@@ -10,11 +10,12 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// <remarks>
 /// With -Name and -Value (a SecureString) it sets that value. Piped SecretRotationResults (Status Rotated) are pushed as
 /// the variable named by the secret's "platformVariable" in runbook.json (or -Name): the value is read from Secrets
-/// Manager inside the module and never appears in the pipeline. Values travel only in HTTPS bodies (Fly GraphQL
-/// setSecrets, Railway variableUpsert), kubectl's stdin (the Secret named by "deploy"."secret", default the
+/// Manager inside the module and never appears in the pipeline. Values travel only in HTTPS bodies (Fly's Machines API
+/// secrets, Railway variableCollectionUpsert), kubectl's stdin (the Secret named by "deploy"."secret", default the
 /// Deployment's name, replaced as a whole object) or a mode-600 .env file beside the compose file — never a command
-/// line. Then, unless -NoRedeploy: Fly machines restart one at a time, Railway redeploys, Kubernetes does a rollout
-/// restart, Compose recreates the service. -WhatIf names the variables and changes nothing.
+/// line. Then, unless -NoRedeploy: each Fly machine is updated in turn with the new secrets version as its floor (it
+/// cannot boot with the old value), Railway redeploys once, Kubernetes does a rollout restart, Compose recreates the
+/// service. -WhatIf names the variables and changes nothing.
 /// </remarks>
 /// <example>
 /// <code>Invoke-SecretRotation production -Secret database -Force | Set-DeploymentSecret -Force</code>
