@@ -235,23 +235,24 @@ start_fakecloud() { # dir — the tests' Secrets Manager fake as a process, when
   done
   if [ -z "$dll" ]; then
     log "fake Secrets Manager not built (dotnet build OpsRunbook.sln): secret rotation is not available in this sandbox"
-    SM_PORT=""; FLY_PORT=""; FLY_TOKEN=""
+    SM_PORT=""; FLY_PORT=""; STS_PORT=""; FLY_TOKEN=""
     return 0
   fi
-  SM_PORT=$(free_port); FLY_PORT=$(free_port); FLY_TOKEN="fm2_$(random_secret)"
+  SM_PORT=$(free_port); FLY_PORT=$(free_port); STS_PORT=$(free_port); FLY_TOKEN="fm2_$(random_secret)"
   # Seed values in a private file (mode 600), never on a command line.
   (umask 077; cat > "$d/secrets-seed.json" <<JSON
 { "accessKey": "S3RVER", "secretKey": "S3RVER", "secrets": {
   "sandbox/database": "postgres://sandbox_app:$SANDBOX_DB_PASSWORD@127.0.0.1:$PG_PORT/opsrunbook",
   "sandbox/redis": "redis://sandbox_app:$SANDBOX_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0",
   "sandbox/jwt": "$(random_secret)$(random_secret)" },
-  "fly": { "port": $FLY_PORT, "app": "sandbox-app", "token": "$FLY_TOKEN" } }
+  "fly": { "port": $FLY_PORT, "app": "sandbox-app", "token": "$FLY_TOKEN" }, "sts": { "port": $STS_PORT } }
 JSON
   )
   nohup dotnet "$dll" "$SM_PORT" "$d/secrets-seed.json" >"$d/fakecloud.log" 2>&1 &
   echo $! > "$d/fakecloud.pid"
   wait_port 127.0.0.1 "$SM_PORT" 20 || die "fake Secrets Manager is not listening: $(tail -5 "$d/fakecloud.log")"
   wait_port 127.0.0.1 "$FLY_PORT" 20 || die "fake Fly.io is not listening: $(tail -5 "$d/fakecloud.log")"
+  wait_port 127.0.0.1 "$STS_PORT" 20 || die "fake STS is not listening: $(tail -5 "$d/fakecloud.log")"
 }
 
 start_app() { # dir
@@ -310,6 +311,7 @@ export OPSRUNBOOK_S3_ACCESS_KEY='S3RVER'
 export OPSRUNBOOK_APP_PORT='$APP_PORT'
 export OPSRUNBOOK_APP_URL='http://127.0.0.1:$APP_PORT'
 export OPSRUNBOOK_SM_ENDPOINT='${SM_PORT:+http://127.0.0.1:$SM_PORT}'
+export OPSRUNBOOK_STS_ENDPOINT='${STS_PORT:+http://127.0.0.1:$STS_PORT}'
 export OPSRUNBOOK_FLY_API='${FLY_PORT:+http://127.0.0.1:$FLY_PORT}'
 export OPSRUNBOOK_FLY_TOKEN='$FLY_TOKEN'
 ENV

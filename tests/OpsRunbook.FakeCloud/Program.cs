@@ -3,7 +3,7 @@ using OpsRunbook.Engine.Tests.Fakes;
 
 // Usage: OpsRunbook.FakeCloud PORT SEED.json
 //   SEED.json: { "accessKey": "...", "secretKey": "...", "secrets": { "name": "value", ... },
-//                "fly": { "port": N, "app": "...", "token": "..." } }   (tests/servers.sh writes it, mode 600)
+//                "fly": { "port": N, "app": "...", "token": "..." }, "sts": { "port": N } }   (tests/servers.sh writes it, mode 600)
 //   Serves the fake Secrets Manager on PORT and, with "fly", the fake Fly.io Machines + GraphQL APIs on fly.port with
 //   an app of two machines on release 3 (releases 1-3; 2 failed). Runs until killed.
 if (args.Length != 2 || !int.TryParse(args[0], out var port))
@@ -33,6 +33,14 @@ if (root.TryGetProperty("fly", out var f))
     fly.AddMachine("3d8d9e6b2e1d28", $"registry.fly.io/{app}:v3", "lhr", 3);
     Console.WriteLine($"fake Fly.io on {fly.MachinesApi} and {fly.GraphQl} (app {app})");
 }
+// A fake STS whose AssumeRoleWithWebIdentity hands out the fake Secrets Manager's keys: a web identity (GitHub OIDC)
+// in the sandbox ends in requests that Secrets Manager verifies.
+FakeSts? sts = null;
+if (root.TryGetProperty("sts", out var s))
+{
+    sts = await FakeSts.StartAsync(root.GetProperty("accessKey").GetString()!, root.GetProperty("secretKey").GetString()!, "sandbox-session-token", s.GetProperty("port").GetInt32());
+    Console.WriteLine($"fake STS on {sts.Endpoint}");
+}
 // servers.sh stops it with SIGTERM. The fakes' web hosts take SIGTERM over (their console lifetime cancels the
 // runtime's default exit), so ProcessExit never comes: listen for the signals ourselves.
 var stop = new TaskCompletionSource();
@@ -40,4 +48,5 @@ using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(S
 using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
 await stop.Task;
 if (fly is not null) await fly.DisposeAsync();
+if (sts is not null) await sts.DisposeAsync();
 return 0;

@@ -6,6 +6,27 @@ BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 
 BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1') }
 
+Describe 'AWS credentials from a web identity' -Skip:(-not $HaveServers) {
+    It 'exchanges a GitHub OIDC token at STS inside the module''s own load context and signs with what it gets' {
+        # The SDK's chain loads AWSSDK.SecurityToken by name; the module ships it in Dependencies/ and its load context
+        # must find it there. The sandbox's fake STS hands out the fake Secrets Manager's keys.
+        $config = Get-Content -Raw $SandboxConfig | ConvertFrom-Json -AsHashtable
+        $config.Remove('$schema')
+        $config.environments.sandbox.aws.Remove('accessKeyId'); $config.environments.sandbox.aws.Remove('secretAccessKey')
+        $path = Join-Path $TestDrive 'oidc.json'
+        $config | ConvertTo-Json -Depth 32 | Set-Content $path
+        $token = Join-Path $TestDrive 'oidc-token'
+        Set-Content -Path $token -Value 'eyJhbGciOiJSUzI1NiJ9.pester-oidc.sig' -NoNewline
+        $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; Get-SecretRotationStatus sandbox -ConfigPath '$path' -Secret database -ErrorAction Stop | ForEach-Object { `$_.SecretId + '|' + `$_.State }"
+        $env:AWS_WEB_IDENTITY_TOKEN_FILE = $token; $env:AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/deploy'
+        $env:AWS_ROLE_SESSION_NAME = 'pester'; $env:AWS_ENDPOINT_URL_STS = $env:OPSRUNBOOK_STS_ENDPOINT
+        try { $out = pwsh -NoProfile -NonInteractive -Command $script 2>&1 }
+        finally { Remove-Item env:AWS_WEB_IDENTITY_TOKEN_FILE, env:AWS_ROLE_ARN, env:AWS_ROLE_SESSION_NAME, env:AWS_ENDPOINT_URL_STS }
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        ($out -join "`n") | Should -Match '^sandbox/database\|(Current|DueSoon|Overdue)'
+    }
+}
+
 Describe 'New-RandomSecret' {
     It 'returns a SecureString by default' {
         $value = New-RandomSecret

@@ -12,8 +12,7 @@ public abstract class OpsRunbookCmdlet : PSCmdlet
     private readonly CancellationTokenSource _cancel = new();
 
     /// <summary>The secrets this invocation resolved (vault values supplied on the pipeline thread); scrubs every message.</summary>
-    protected SecretResolver Secrets => _secrets ??= NewResolver();
-    private SecretResolver? _secrets;
+    protected SecretResolver Secrets { get; } = NewResolver();
 
     /// <summary>
     /// The session's resolver. Under GitHub Actions every value it learns is also sent to the runner as ::add-mask::

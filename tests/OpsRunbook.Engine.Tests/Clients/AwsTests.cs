@@ -221,4 +221,37 @@ public class AwsTests(TestServers servers)
         Assert.Equal("environments.e.aws.secretAccessKey", literal.Field);
         Assert.DoesNotContain("wJalrXUtnFEMI", literal.Message);
     }
+
+    [Fact]
+    public async Task A_web_identity_from_github_oidc_is_exchanged_at_sts_and_its_credentials_sign_the_requests()
+    {
+        // The SDK's credential chain loads AWSSDK.SecurityToken by name for a web identity (AWS_ROLE_ARN +
+        // AWS_WEB_IDENTITY_TOKEN_FILE: GitHub OIDC, EKS IRSA); shipped without it, this threw before any request.
+        await using var sm = await FakeSecretsManager.StartAsync();
+        sm.Add("prod/db", "value-never-fetched");
+        await using var sts = await FakeSts.StartAsync(FakeSecretsManager.AccessKey, FakeSecretsManager.SecretKey, "session-token-from-sts-0123");
+        var tokenFile = Path.GetTempFileName();
+        File.WriteAllText(tokenFile, "eyJhbGciOiJSUzI1NiJ9.github-oidc-test-token.sig");
+        var variables = new Dictionary<string, string?>
+        {
+            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = tokenFile, ["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/deploy",
+            ["AWS_ROLE_SESSION_NAME"] = "opsrunbook-test", ["AWS_ENDPOINT_URL_STS"] = sts.Endpoint,
+        };
+        foreach (var (k, v) in variables) System.Environment.SetEnvironmentVariable(k, v);
+        try
+        {
+            var redactor = new SecretRedactor();
+            using var client = new SecretsManagerClient(new AwsSettings { Region = FakeSecretsManager.Region, SecretsManagerEndpoint = sm.Endpoint }, new SecretResolver(redactor), redactor);
+            var described = await client.DescribeSecretAsync("prod/db", Ct);
+            Assert.Equal("prod/db", described.Name);
+            var call = Assert.Single(sts.Calls);
+            Assert.Equal(("AssumeRoleWithWebIdentity", "arn:aws:iam::123456789012:role/deploy", "opsrunbook-test", "eyJhbGciOiJSUzI1NiJ9.github-oidc-test-token.sig"), call);
+            Assert.Contains(sm.Log, l => l.Operation == "DescribeSecret"); // signed with STS's credentials, verified by the fake
+        }
+        finally
+        {
+            foreach (var k in variables.Keys) System.Environment.SetEnvironmentVariable(k, null);
+            File.Delete(tokenFile);
+        }
+    }
 }
