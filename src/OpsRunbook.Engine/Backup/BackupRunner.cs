@@ -1,8 +1,8 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Npgsql;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Reporting;
 using OpsRunbook.Engine.Secrets;

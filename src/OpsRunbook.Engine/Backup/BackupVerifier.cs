@@ -1,11 +1,11 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
-using OpsRunbook.Engine.Secrets;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Internal;
+using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.Engine.Backup;
 /// <summary>

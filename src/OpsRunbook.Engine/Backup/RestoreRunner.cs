@@ -1,6 +1,6 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Reporting;
 using OpsRunbook.Engine.Secrets;

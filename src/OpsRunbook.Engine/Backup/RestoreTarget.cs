@@ -1,7 +1,7 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using System.Diagnostics;
 using System.IO.Compression;
 using Npgsql;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Internal;
 
 namespace OpsRunbook.Engine.Backup;

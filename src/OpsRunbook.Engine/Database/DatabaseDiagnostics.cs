@@ -1,9 +1,9 @@
-using OpsRunbook.Engine.Clients.Postgres;
-using OpsRunbook.Engine.Secrets;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Metrics;
+using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.Engine.Database;
 

@@ -1,6 +1,6 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using Npgsql;
 using NpgsqlTypes;
+using OpsRunbook.Engine.Clients.Postgres;
 
 namespace OpsRunbook.Engine.Database;
 

@@ -1,6 +1,6 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using System.Data;
 using Npgsql;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.Engine.Database;

@@ -1,10 +1,10 @@
-using OpsRunbook.Engine.Clients;
 using System.Diagnostics;
 using System.Threading.Channels;
+using OpsRunbook.Engine.Clients;
 using OpsRunbook.Engine.Health.Checks;
 using OpsRunbook.Engine.Secrets;
-using Polly;
 using Polly.Retry;
+using Polly;
 
 namespace OpsRunbook.Engine.Health;
 

@@ -1,6 +1,6 @@
-using OpsRunbook.Engine.Reporting;
 using System.Management.Automation;
 using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Reporting;
 using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.PowerShell;

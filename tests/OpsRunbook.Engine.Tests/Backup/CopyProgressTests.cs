@@ -1,7 +1,7 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using System.Collections.Concurrent;
 using Npgsql;
 using OpsRunbook.Engine.Backup;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Reporting;
 
 namespace OpsRunbook.Engine.Tests;

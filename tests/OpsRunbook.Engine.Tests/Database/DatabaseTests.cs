@@ -1,5 +1,5 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using Npgsql;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Metrics;
 using OpsRunbook.Engine.Reporting;

@@ -1,5 +1,5 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using Npgsql;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Database;
 
 namespace OpsRunbook.Engine.Tests;

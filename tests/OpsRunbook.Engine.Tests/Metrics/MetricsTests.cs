@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
-using OpsRunbook.Engine.Tests.Fakes;
 using OpsRunbook.Engine.Metrics;
+using OpsRunbook.Engine.Tests.Fakes;
 
 namespace OpsRunbook.Engine.Tests;
 

@@ -1,6 +1,6 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using System.Diagnostics;
 using Npgsql;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Health.Conditions;
 
 namespace OpsRunbook.Engine.Health.Checks;

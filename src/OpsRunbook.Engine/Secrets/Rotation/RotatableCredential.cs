@@ -1,8 +1,8 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Npgsql;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Clients.Redis;
 
 namespace OpsRunbook.Engine.Secrets.Rotation;

@@ -1,7 +1,7 @@
-using OpsRunbook.Engine.Clients.Postgres;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Clients.Redis;
 
 namespace OpsRunbook.Engine.Secrets.Rotation;
