@@ -22,7 +22,7 @@ sandbox_dir=$(dirname "$env_file")
 # shellcheck disable=SC1090
 source "$env_file"
 
-config="$root/examples/runbook.sandbox.json"
+config="$root/examples/runbook.sandbox.jsonc"
 echo "== daily health check of environment 'sandbox' (examples/daily-health-check.ps1)"
 rc=0
 "$pwsh" -NoProfile -NonInteractive -File examples/daily-health-check.ps1 -Environment sandbox -ConfigPath "$config" || rc=$?
@@ -32,7 +32,7 @@ if [ $keep = 1 ]; then
   echo "The sandbox keeps running. Start PowerShell with its settings and the module:"
   echo "  set -a; source $env_file; set +a; $pwsh -NoExit -Command 'Import-Module ./out/OpsRunbook/OpsRunbook.psd1'"
   echo "then, for example:"
-  echo "  Invoke-HealthCheck sandbox -ConfigPath ./examples/runbook.sandbox.json -Summary"
+  echo "  Invoke-HealthCheck sandbox -ConfigPath ./examples/runbook.sandbox.jsonc -Summary"
   echo "Stop it with: bash tests/servers.sh stop $sandbox_dir"
 fi
 exit $rc

@@ -16,7 +16,7 @@
 .EXAMPLE
     ./examples/daily-health-check.ps1 -Environment production -IncludeHost
 .EXAMPLE
-    ./examples/daily-health-check.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.json -ReportPath ./daily.md
+    ./examples/daily-health-check.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.jsonc -ReportPath ./daily.md
 #>
 [CmdletBinding()]
 param(

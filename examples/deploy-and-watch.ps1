@@ -14,7 +14,7 @@
 .EXAMPLE
     ./examples/deploy-and-watch.ps1 -Environment production -DeployCommand 'fly deploy' -AutoRollback
 .EXAMPLE
-    ./examples/deploy-and-watch.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.json -Duration 1m -Interval 10s
+    ./examples/deploy-and-watch.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.jsonc -Duration 1m -Interval 10s
 #>
 [CmdletBinding()]
 param(

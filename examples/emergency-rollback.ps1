@@ -16,7 +16,7 @@
 .EXAMPLE
     ./examples/emergency-rollback.ps1 -Environment production -Release v41 -Force -ReportPath ./incident-rollback.md
 .EXAMPLE
-    ./examples/emergency-rollback.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.json -Force -WhatIf
+    ./examples/emergency-rollback.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.jsonc -Force -WhatIf
 #>
 [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
 param(

@@ -10,7 +10,7 @@
 .EXAMPLE
     ./examples/monitor-after-deploy.ps1 -Environment production
 .EXAMPLE
-    ./examples/monitor-after-deploy.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.json -MonitorFor 00:01:00
+    ./examples/monitor-after-deploy.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.jsonc -MonitorFor 00:01:00
 #>
 [CmdletBinding()]
 param(

@@ -13,7 +13,7 @@
 .EXAMPLE
     ./examples/nightly-backup.ps1 -Environment production -RestoreCheck
 .EXAMPLE
-    ./examples/nightly-backup.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.json -RestoreCheck -KeepDaily 7 -KeepWeekly 4
+    ./examples/nightly-backup.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.jsonc -RestoreCheck -KeepDaily 7 -KeepWeekly 4
 #>
 [CmdletBinding()]
 param(

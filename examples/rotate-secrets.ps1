@@ -24,7 +24,7 @@
 .EXAMPLE
     ./examples/rotate-secrets.ps1 -Environment production -Breach -ReportPath ./breach-rotation.md
 .EXAMPLE
-    ./examples/rotate-secrets.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.json -Breach
+    ./examples/rotate-secrets.ps1 -Environment sandbox -ConfigPath ./examples/runbook.sandbox.jsonc -Breach
 #>
 [CmdletBinding()]
 param(

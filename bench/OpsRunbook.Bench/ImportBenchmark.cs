@@ -14,7 +14,7 @@ public static class ImportBenchmark
         var root = FindRoot();
         var pwsh = Path.Combine(root, ".tools", "pwsh", "pwsh");
         var manifest = Path.Combine(root, "out", "OpsRunbook", "OpsRunbook.psd1");
-        var config = Path.Combine(root, "examples", "runbook.sandbox.json");
+        var config = Path.Combine(root, "examples", "runbook.sandbox.jsonc");
         if (!File.Exists(pwsh) || !File.Exists(manifest))
         {
             Console.Error.WriteLine("needs the built module (dotnet build) and pwsh (bash tests/pwsh.sh)");

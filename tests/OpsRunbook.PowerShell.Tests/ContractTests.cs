@@ -395,7 +395,7 @@ public class ContractTests
         using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(Module.Dir, "runbook.schema.json")));
         var envProps = schema.RootElement.GetProperty("definitions").GetProperty("environment").GetProperty("properties");
         var endpointProps = schema.RootElement.GetProperty("definitions").GetProperty("endpoint").GetProperty("properties");
-        var example = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json")),
+        var example = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.jsonc")),
             new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         foreach (var env in example.RootElement.GetProperty("environments").EnumerateObject())
         {

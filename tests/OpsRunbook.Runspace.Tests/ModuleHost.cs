@@ -10,7 +10,7 @@ namespace OpsRunbook.Runspace.Tests;
 public static class ModuleHost
 {
     public static string Manifest => Path.Combine(TestServers.RepoRoot, "out", "OpsRunbook", "OpsRunbook.psd1");
-    public static string SandboxConfig => Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json");
+    public static string SandboxConfig => Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.jsonc");
 
     /// <summary>Another module's Npgsql (9) and AWSSDK.Core (4.0.102) are in the default load context before any test imports OpsRunbook.</summary>
     [ModuleInitializer]

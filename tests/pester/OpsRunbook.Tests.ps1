@@ -33,7 +33,7 @@ Describe 'Module import' {
                Check = "Invoke-HealthCheck -Uri `$env:OPSRUNBOOK_DATABASE_URL -FailureThreshold 1"
                Version = '$_.GetName().Version.Major' }
             @{ Assembly = 'AWSSDK.Core'; When = $when; Expected = 'Healthy 4.0,4.1'
-               Check = "Invoke-HealthCheck sandbox -ConfigPath '$((Resolve-Path (Join-Path $PSScriptRoot '..' '..' 'examples' 'runbook.sandbox.json')).Path)' -Name backups -FailureThreshold 1"
+               Check = "Invoke-HealthCheck sandbox -ConfigPath '$((Resolve-Path (Join-Path $PSScriptRoot '..' '..' 'examples' 'runbook.sandbox.jsonc')).Path)' -Name backups -FailureThreshold 1"
                Version = '([Diagnostics.FileVersionInfo]::GetVersionInfo($_.Location).FileVersion -split "\.")[0..1] -join "."' }
         }
     ) {

@@ -9,7 +9,7 @@ $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
 $script:HaveServers = [bool]$env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)
 if ($Discovery) { return }
 $script:ModuleDir = Join-Path $RepoRoot 'out' 'OpsRunbook'
-$script:SandboxConfig = Join-Path $RepoRoot 'examples' 'runbook.sandbox.json'
+$script:SandboxConfig = Join-Path $RepoRoot 'examples' 'runbook.sandbox.jsonc'
 $script:Settings = @{}
 $env:AWS_EC2_METADATA_DISABLED = 'true'
 if ($env:OPSRUNBOOK_SERVERS_ENV -and (Test-Path $env:OPSRUNBOOK_SERVERS_ENV)) {

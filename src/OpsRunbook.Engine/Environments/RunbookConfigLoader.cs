@@ -10,7 +10,7 @@ namespace OpsRunbook.Engine.Environments;
 /// errors (a typo must not silently drop a check); literal passwords are refused unless the file says
 /// <c>"allowPlaintextSecrets": true</c>, and are never echoed back.
 /// </summary>
-public static class RunbookConfigLoader
+public static partial class RunbookConfigLoader
 {
     /// <summary>The file name searched for in the current directory.</summary>
     public const string FileName = "runbook.json";
@@ -181,7 +181,7 @@ public static class RunbookConfigLoader
         }
     }
 
-    private sealed class Reader(string file, LineIndex lines)
+    private sealed partial class Reader(string file, LineIndex lines)
     {
         private bool _allowPlaintext;
 
@@ -221,10 +221,7 @@ public static class RunbookConfigLoader
             RequireObject(e, path);
             Known(e, path, "endpoints", "metrics", "aws", "database", "redis", "backup", "deploy", "thresholdProfile", "thresholds", "notify", "secrets");
             var profile = String(e, path, "thresholdProfile");
-            if (profile is not null && !Metrics.ThresholdProfile.BuiltIn.ContainsKey(profile))
-            {
-                throw Error(path + ".thresholdProfile", $"'{profile}' is not a built-in profile; use one of {string.Join(", ", Metrics.ThresholdProfile.BuiltIn.Keys)}");
-            }
+            if (profile is not null) Spelled(profile, path + ".thresholdProfile", "a built-in profile", [.. Metrics.ThresholdProfile.BuiltIn.Keys]);
             var endpoints = new List<EndpointConfig>();
             if (e.TryGetProperty("endpoints", out var eps))
             {
@@ -287,15 +284,14 @@ public static class RunbookConfigLoader
                 RequireObject(p.Value, sp);
                 Known(p.Value, sp, "secretId", "strategy", "adminSecret", "rotationDays", "length", "excludeCharacters", "includePunctuation", "field", "persist", "platformVariable");
                 var strategyText = String(p.Value, sp, "strategy") ?? "auto";
-                var strategy = strategyText.Replace("-", "", StringComparison.Ordinal).ToLowerInvariant() switch
+                var strategy = Spelled(strategyText, sp + ".strategy", "a strategy", "auto", "postgres-single-user", "postgres-alternating-users", "redis-acl", "redis-requirepass", "generic") switch
                 {
-                    "auto" => Secrets.Rotation.RotationStrategy.Auto,
-                    "postgressingleuser" or "postgres" => Secrets.Rotation.RotationStrategy.PostgresSingleUser,
-                    "postgresalternatingusers" or "postgresalternating" => Secrets.Rotation.RotationStrategy.PostgresAlternatingUsers,
-                    "redisacl" => Secrets.Rotation.RotationStrategy.RedisAcl,
-                    "redisrequirepass" => Secrets.Rotation.RotationStrategy.RedisRequirePass,
+                    "postgres-single-user" => Secrets.Rotation.RotationStrategy.PostgresSingleUser,
+                    "postgres-alternating-users" => Secrets.Rotation.RotationStrategy.PostgresAlternatingUsers,
+                    "redis-acl" => Secrets.Rotation.RotationStrategy.RedisAcl,
+                    "redis-requirepass" => Secrets.Rotation.RotationStrategy.RedisRequirePass,
                     "generic" => Secrets.Rotation.RotationStrategy.Generic,
-                    _ => throw Error(sp + ".strategy", $"'{strategyText}' is not a strategy; use auto, postgres-single-user, postgres-alternating-users, redis-acl, redis-requirepass or generic"),
+                    _ => Secrets.Rotation.RotationStrategy.Auto,
                 };
                 var admin = String(p.Value, sp, "adminSecret");
                 if (strategy == Secrets.Rotation.RotationStrategy.PostgresAlternatingUsers && admin is null)
@@ -353,15 +349,14 @@ public static class RunbookConfigLoader
             }
             if (String(ep, path, "kind") is { } declared)
             {
-                var declaredKind = declared.ToLowerInvariant() switch
+                var declaredKind = Spelled(declared, path + ".kind", "an endpoint kind", "http", "tcp", "dns", "jwks", "s3", "secretsmanager") switch
                 {
                     "http" => TargetKind.Http,
                     "tcp" => TargetKind.Tcp,
                     "dns" => TargetKind.Dns,
                     "jwks" => TargetKind.Jwks,
                     "s3" => TargetKind.S3,
-                    "secretsmanager" => TargetKind.SecretsManager,
-                    _ => throw Error(path + ".kind", $"'{declared}' is not an endpoint kind; use http, tcp, dns, jwks, s3 or secretsmanager"),
+                    _ => TargetKind.SecretsManager,
                 };
                 var fits = declaredKind == kind || (declaredKind == TargetKind.Jwks && kind == TargetKind.Http);
                 if (!fits) throw Error(path + ".kind", $"kind '{declared}' does not fit the URL's scheme");
@@ -384,9 +379,9 @@ public static class RunbookConfigLoader
                 }
             }
             var method = String(ep, path, "method") ?? "GET";
-            if (kind is TargetKind.Http or TargetKind.Jwks && !new[] { "GET", "HEAD", "POST", "OPTIONS" }.Contains(method.ToUpperInvariant()))
+            if (kind is TargetKind.Http or TargetKind.Jwks)
             {
-                throw Error(path + ".method", $"'{method}' is not a health-check method; use GET, HEAD, POST or OPTIONS");
+                Spelled(method, path + ".method", "a health-check method", "GET", "HEAD", "POST", "OPTIONS", "get", "head", "post", "options");
             }
             return new EndpointConfig
             {
@@ -481,12 +476,10 @@ public static class RunbookConfigLoader
         private DeployConfig ReadDeploy(JsonElement d, string path)
         {
             RequireObject(d, path);
-            var provider = String(d, path, "provider", required: true)!;
-            if (!DeploySettings.TryGetValue(provider, out var keys))
-            {
-                throw Error(path + ".provider", $"'{provider}' is not a known provider; use one of {string.Join(", ", DeploySettings.Keys)}");
-            }
+            var provider = Spelled(String(d, path, "provider", required: true)!, path + ".provider", "a known provider", [.. DeploySettings.Keys]);
+            var keys = DeploySettings[provider];
             Known(d, path, ["provider", "token", .. keys]);
+            if (provider == "railway" && String(d, path, "tokenKind") is { } tokenKind) Spelled(tokenKind, path + ".tokenKind", "a Railway token kind", "account", "team", "project");
             var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (var k in keys)
             {
@@ -635,9 +628,32 @@ public static class RunbookConfigLoader
                 JsonValueKind.Number => v.GetRawText(),
                 _ => throw Error(field, $"must be a duration such as \"5s\", not {Describe(v.ValueKind)}"),
             };
+            // The grammar runbook.schema.json states (one source of truth with it): digits, an optional fraction, a
+            // lower-case unit. Duration.TryParse alone also took "5S", ".5s" and "1e3", which the schema refused.
+            if (v.ValueKind == JsonValueKind.String && !DurationText().IsMatch(text!))
+            {
+                throw Error(field, $"'{text}' is not a duration; write digits and a lower-case unit: 500ms, 5s, 10m, 4h or 30d (or a number of seconds)");
+            }
             if (!Duration.TryParse(text, out var d, out var problem)) throw Error(field, problem!);
             if (d <= TimeSpan.Zero) throw Error(field, "must be greater than zero");
             return d;
+        }
+
+        [System.Text.RegularExpressions.GeneratedRegex("^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)?$")]
+        private static partial System.Text.RegularExpressions.Regex DurationText();
+
+        /// <summary>
+        /// A value that must be spelled as runbook.schema.json lists it (the schema is what editors check as people type):
+        /// returns it; a value that differs only in case or dashes names the spelling to use.
+        /// </summary>
+        private string Spelled(string value, string field, string what, params string[] allowed)
+        {
+            if (allowed.Contains(value, StringComparer.Ordinal)) return value;
+            static string Loose(string s) => s.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
+            var near = allowed.FirstOrDefault(a => Loose(a) == Loose(value));
+            throw Error(field, near is not null
+                ? $"'{value}' is spelled '{near}' in runbook.json"
+                : $"'{value}' is not {what}; use {string.Join(", ", allowed.Distinct(StringComparer.OrdinalIgnoreCase))}");
         }
 
         private static string Describe(JsonValueKind kind) => kind switch

@@ -54,7 +54,7 @@ public class RunbookConfigTests
     [Fact]
     public void The_sandbox_example_loads()
     {
-        var config = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json"));
+        var config = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.jsonc"));
         var targets = config.GetEnvironment("sandbox").GetHealthCheckTargets();
         Assert.Contains(targets, t => t.Name == "deep" && t.Conditions.Count == 4);
     }

@@ -147,7 +147,7 @@ public class DataStoreHealthTests(TestServers servers)
     {
         // As in a shell that sourced servers.env: URLs and endpoints expand ${OPSRUNBOOK_*} from the process environment.
         using var _ = ServerEnvironment();
-        var config = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json"));
+        var config = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.jsonc"));
         var targets = config.GetEnvironment("sandbox").GetHealthCheckTargets();
         var results = await HealthCheckSessionTests.RunAll(new HealthCheckOptions(), Resolver(), [.. targets]);
         Assert.Equal(targets.Count, results.Count);
@@ -168,7 +168,7 @@ public class DataStoreHealthTests(TestServers servers)
         // tests/servers.sh (real PostgreSQL and Redis, the fake Secrets Manager process).
         Assert.False(string.IsNullOrEmpty(servers["OPSRUNBOOK_SM_ENDPOINT"]), "tests/servers.sh did not start the fake Secrets Manager (is tests/OpsRunbook.FakeCloud built?)");
         using var _ = ServerEnvironment();
-        var env = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json")).GetEnvironment("sandbox");
+        var env = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.jsonc")).GetEnvironment("sandbox");
         var resolver = Resolver();
         resolver.UseAws(env.Aws!);
         using var client = OpsRunbook.Engine.Secrets.Rotation.SecretOperations.Client(new OperationContext(resolver, resolver.Redactor) { Aws = env.Aws });
@@ -197,7 +197,7 @@ public class DataStoreHealthTests(TestServers servers)
     {
         Assert.False(string.IsNullOrEmpty(servers["OPSRUNBOOK_FLY_API"]), "tests/servers.sh did not start the fake Fly.io API (is tests/OpsRunbook.FakeCloud built?)");
         using var _ = ServerEnvironment();
-        var env = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.json")).GetEnvironment("sandbox");
+        var env = RunbookConfigLoader.Load(Path.Combine(TestServers.RepoRoot, "examples", "runbook.sandbox.jsonc")).GetEnvironment("sandbox");
         var resolver = Resolver();
         var provider = await OpsRunbook.Engine.Deploy.DeploymentOperations.ProviderAsync(env, new OperationContext(resolver, resolver.Redactor) { Cancellation = TestContext.Current.CancellationToken });
         using (provider as IDisposable)
