@@ -96,6 +96,9 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
             && Str(metadata, "fly_process_group") is not ("fly_app_release_command" or "fly_app_console");
     }
 
+    /// <summary>A machine at rest (stopped or suspended): started by Start, left so by updates (skip_launch).</summary>
+    private static bool IsStopped(JsonObject m) => Str(m, "state") is "stopped" or "suspended";
+
     /// <summary>The process group a machine runs ("app" when it names none).</summary>
     private static string GroupOf(JsonObject m) => m["config"]?["metadata"] is JsonObject md && Str(md, "fly_process_group") is { Length: > 0 } g ? g : "app";
 
@@ -172,7 +175,7 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
             {
                 var machine = (JsonObject)(await SendAsync(HttpMethod.Get, MachinesPath("/" + id), null, null, ct).ConfigureAwait(false))!;
                 var config = machine["config"]?.DeepClone() as JsonObject ?? throw new DeploymentProviderException(Name, $"machine {id} has no config");
-                var stopped = Str(machine, "state") is "stopped" or "suspended";
+                var stopped = IsStopped(machine);
                 if (ImageOf(machine) == image && (Str(machine, "state") == "started" || stopped))
                 {
                     step($"machine {id} already {(stopped ? "has" : "runs")} {image}");
@@ -248,7 +251,7 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
 
     public async Task<int> StartAsync(Action<string> step, CancellationToken ct)
     {
-        var machines = (await ListMachinesAsync(ct).ConfigureAwait(false)).Where(m => Str(m, "state") is "stopped" or "suspended").Select(m => Str(m, "id")!).ToList();
+        var machines = (await ListMachinesAsync(ct).ConfigureAwait(false)).Where(IsStopped).Select(m => Str(m, "id")!).ToList();
         foreach (var id in machines)
         {
             await UnderLeaseAsync(id, async nonce =>
@@ -347,7 +350,7 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
             await UnderLeaseAsync(id, async nonce =>
             {
                 var machine = (JsonObject)(await SendAsync(HttpMethod.Get, MachinesPath("/" + id), null, null, ct).ConfigureAwait(false))!;
-                var stopped = Str(machine, "state") is "stopped" or "suspended";
+                var stopped = IsStopped(machine);
                 var update = new JsonObject { ["config"] = machine["config"]!.DeepClone(), ["region"] = Str(machine, "region"), ["min_secrets_version"] = version };
                 if (stopped) update["skip_launch"] = true;
                 var result = await SendAsync(HttpMethod.Post, MachinesPath("/" + id), update, nonce, ct).ConfigureAwait(false);

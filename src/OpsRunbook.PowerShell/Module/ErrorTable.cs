@@ -47,7 +47,7 @@ internal static class ErrorTable
         if (record is null) return null;
         var message = record.Exception.Message;
         var inert = LogText.Inert(message);
-        if (!ReferenceEquals(inert, message) && inert != message) record.ErrorDetails = new ErrorDetails(inert);
+        if (inert != message) record.ErrorDetails = new ErrorDetails(inert);
         return record;
     }
 
