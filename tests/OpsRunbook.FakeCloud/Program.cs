@@ -33,13 +33,14 @@ if (root.TryGetProperty("fly", out var f))
     fly.AddMachine("3d8d9e6b2e1d28", $"registry.fly.io/{app}:v3", "lhr", 3);
     Console.WriteLine($"fake Fly.io on {fly.MachinesApi} and {fly.GraphQl} (app {app})");
 }
-// A fake STS whose AssumeRoleWithWebIdentity hands out the fake Secrets Manager's keys: a web identity (GitHub OIDC)
-// in the sandbox ends in requests that Secrets Manager verifies.
-FakeSts? sts = null;
+// A fake STS and SSO portal (AssumeRoleWithWebIdentity, AssumeRole, GetRoleCredentials) handing out the fake Secrets
+// Manager's keys: a web identity (GitHub OIDC), an assume-role or an SSO profile in the sandbox ends in requests that
+// Secrets Manager verifies.
+FakeAwsIdentity? sts = null;
 if (root.TryGetProperty("sts", out var s))
 {
-    sts = await FakeSts.StartAsync(root.GetProperty("accessKey").GetString()!, root.GetProperty("secretKey").GetString()!, "sandbox-session-token", s.GetProperty("port").GetInt32());
-    Console.WriteLine($"fake STS on {sts.Endpoint}");
+    sts = await FakeAwsIdentity.StartAsync(root.GetProperty("accessKey").GetString()!, root.GetProperty("secretKey").GetString()!, "sandbox-session-token", s.GetProperty("port").GetInt32());
+    Console.WriteLine($"fake STS/SSO on {sts.Endpoint}");
 }
 // servers.sh stops it with SIGTERM. The fakes' web hosts take SIGTERM over (their console lifetime cancels the
 // runtime's default exit), so ProcessExit never comes: listen for the signals ourselves.

@@ -6,24 +6,98 @@ BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 
 BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1') }
 
-Describe 'AWS credentials from a web identity' -Skip:(-not $HaveServers) {
+Describe 'AWS credentials from the SDK''s chain' -Skip:(-not $HaveServers) {
+    # Each source runs in a child pwsh whose environment is set before it starts, as a CI job's or a user's is: the
+    # SDK reads AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and HOME once per process. The sandbox's fake STS/SSO
+    # (tests/OpsRunbook.Engine.Tests/Fakes/FakeAwsIdentity.cs) hands out the fake Secrets Manager's keys, so the answer
+    # below proves the whole hop: credentials from the source, then a request Secrets Manager verified.
+    BeforeAll {
+        function Invoke-WithAwsSource([hashtable] $Environment, [string] $AwsProfile) {
+            $config = Get-Content -Raw $SandboxConfig | ConvertFrom-Json -AsHashtable
+            $config.Remove('$schema')
+            $config.environments.sandbox.aws.Remove('accessKeyId'); $config.environments.sandbox.aws.Remove('secretAccessKey')
+            if ($AwsProfile) { $config.environments.sandbox.aws.profile = $AwsProfile }
+            $path = Join-Path $TestDrive "aws-$([guid]::NewGuid()).json"
+            $config | ConvertTo-Json -Depth 32 | Set-Content $path
+            $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; Get-SecretRotationStatus sandbox -ConfigPath '$path' -Secret database -Verbose -ErrorAction Stop 4>&1 | ForEach-Object { if (`$_ -is [System.Management.Automation.VerboseRecord]) { 'VERBOSE: ' + `$_.Message } else { `$_.SecretId + '|' + `$_.State } }"
+            $saved = @{}
+            foreach ($k in $Environment.Keys) { $saved[$k] = [Environment]::GetEnvironmentVariable($k); [Environment]::SetEnvironmentVariable($k, $Environment[$k]) }
+            try { $out = pwsh -NoProfile -NonInteractive -Command $script 2>&1 }
+            finally { foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) } }
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = ($out -join "`n") }
+        }
+    }
+
     It 'exchanges a GitHub OIDC token at STS inside the module''s own load context and signs with what it gets' {
         # The SDK's chain loads AWSSDK.SecurityToken by name; the module ships it in Dependencies/ and its load context
-        # must find it there. The sandbox's fake STS hands out the fake Secrets Manager's keys.
-        $config = Get-Content -Raw $SandboxConfig | ConvertFrom-Json -AsHashtable
-        $config.Remove('$schema')
-        $config.environments.sandbox.aws.Remove('accessKeyId'); $config.environments.sandbox.aws.Remove('secretAccessKey')
-        $path = Join-Path $TestDrive 'oidc.json'
-        $config | ConvertTo-Json -Depth 32 | Set-Content $path
+        # must find it there.
         $token = Join-Path $TestDrive 'oidc-token'
         Set-Content -Path $token -Value 'eyJhbGciOiJSUzI1NiJ9.pester-oidc.sig' -NoNewline
-        $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; Get-SecretRotationStatus sandbox -ConfigPath '$path' -Secret database -ErrorAction Stop | ForEach-Object { `$_.SecretId + '|' + `$_.State }"
-        $env:AWS_WEB_IDENTITY_TOKEN_FILE = $token; $env:AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/deploy'
-        $env:AWS_ROLE_SESSION_NAME = 'pester'; $env:AWS_ENDPOINT_URL_STS = $env:OPSRUNBOOK_STS_ENDPOINT
-        try { $out = pwsh -NoProfile -NonInteractive -Command $script 2>&1 }
-        finally { Remove-Item env:AWS_WEB_IDENTITY_TOKEN_FILE, env:AWS_ROLE_ARN, env:AWS_ROLE_SESSION_NAME, env:AWS_ENDPOINT_URL_STS }
-        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
-        ($out -join "`n") | Should -Match '^sandbox/database\|(Current|DueSoon|Overdue)'
+        $r = Invoke-WithAwsSource @{
+            AWS_WEB_IDENTITY_TOKEN_FILE = $token; AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/deploy'
+            AWS_ROLE_SESSION_NAME = 'pester'; AWS_ENDPOINT_URL_STS = $env:OPSRUNBOOK_STS_ENDPOINT
+        }
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        $r.Text | Should -Match '(?m)^sandbox/database\|(Current|DueSoon|Overdue)'
+    }
+
+    It 'assumes the role of an assume-role profile named in runbook.json, signing AssumeRole with the source profile' {
+        # role_arn + source_profile: STS AssumeRole signed with the source keys (the fake checks that signature).
+        $aws = New-Item -ItemType Directory (Join-Path $TestDrive 'assume-role')
+        Set-Content (Join-Path $aws 'credentials') "[ci-source]`naws_access_key_id = AKIDSOURCEPROFILE`naws_secret_access_key = source/profile/secret/key/0123456789"
+        Set-Content (Join-Path $aws 'config') "[profile deploy]`nrole_arn = arn:aws:iam::123456789012:role/opsrunbook-deploy`nsource_profile = ci-source`nregion = us-east-1"
+        $r = Invoke-WithAwsSource -AwsProfile deploy @{
+            AWS_CONFIG_FILE = "$aws/config"; AWS_SHARED_CREDENTIALS_FILE = "$aws/credentials"; AWS_ENDPOINT_URL_STS = $env:OPSRUNBOOK_STS_ENDPOINT
+        }
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        $r.Text | Should -Match '(?m)^sandbox/database\|(Current|DueSoon|Overdue)'
+        $r.Text | Should -Not -Match 'source/profile/secret'
+    }
+
+    It 'uses an SSO profile''s cached `aws sso login` token to get role credentials from the portal' {
+        # An sso-session profile as `aws configure sso` writes it; the token cache file is named by the SHA-1 of the
+        # session name (aws-sdk-net SSOTokenFileCache.GetCacheFilename). The SDK loads AWSSDK.SSO and AWSSDK.SSOOIDC by
+        # name for it. The access token is a secret: it must not show in the verbose stream.
+        $home_ = New-Item -ItemType Directory (Join-Path $TestDrive 'sso-home')
+        $cache = New-Item -ItemType Directory (Join-Path $home_ '.aws/sso/cache')
+        Set-Content (Join-Path $home_ '.aws/config') @"
+[profile sso-dev]
+sso_session = corp
+sso_account_id = 123456789012
+sso_role_name = OpsRunbookReadOnly
+region = us-east-1
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+"@
+        $sha1 = [Convert]::ToHexString([Security.Cryptography.SHA1]::HashData([Text.Encoding]::UTF8.GetBytes('corp'))).ToLowerInvariant()
+        @{ accessToken = 'aoaAAAAAGfakeSsoAccessToken0123456789'; expiresAt = [datetime]::UtcNow.AddHours(1).ToString('yyyy-MM-ddTHH:mm:ssZ')
+           region = 'us-east-1'; startUrl = 'https://corp.awsapps.com/start' } | ConvertTo-Json | Set-Content (Join-Path $cache "$sha1.json")
+        $r = Invoke-WithAwsSource @{
+            HOME = "$home_"; AWS_PROFILE = 'sso-dev'; AWS_ENDPOINT_URL_SSO = $env:OPSRUNBOOK_STS_ENDPOINT
+            AWS_CONFIG_FILE = $null; AWS_SHARED_CREDENTIALS_FILE = $null
+        }
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        $r.Text | Should -Match '(?m)^sandbox/database\|(Current|DueSoon|Overdue)'
+        $r.Text | Should -Not -Match 'fakeSsoAccessToken'
+    }
+
+    It 'says what to do when the SSO login has expired, without the token' {
+        $home_ = New-Item -ItemType Directory (Join-Path $TestDrive 'sso-expired')
+        $cache = New-Item -ItemType Directory (Join-Path $home_ '.aws/sso/cache')
+        Set-Content (Join-Path $home_ '.aws/config') "[profile old]`nsso_start_url = https://corp.awsapps.com/start`nsso_region = us-east-1`nsso_account_id = 123456789012`nsso_role_name = OpsRunbookReadOnly`nregion = us-east-1"
+        $sha1 = [Convert]::ToHexString([Security.Cryptography.SHA1]::HashData([Text.Encoding]::UTF8.GetBytes('https://corp.awsapps.com/start'))).ToLowerInvariant()
+        @{ accessToken = 'aoaAAAAAGexpiredSsoToken987'; expiresAt = [datetime]::UtcNow.AddHours(-2).ToString('yyyy-MM-ddTHH:mm:ssZ')
+           region = 'us-east-1'; startUrl = 'https://corp.awsapps.com/start' } | ConvertTo-Json | Set-Content (Join-Path $cache "$sha1.json")
+        $r = Invoke-WithAwsSource @{
+            HOME = "$home_"; AWS_PROFILE = 'old'; AWS_ENDPOINT_URL_SSO = $env:OPSRUNBOOK_STS_ENDPOINT
+            AWS_CONFIG_FILE = $null; AWS_SHARED_CREDENTIALS_FILE = $null
+        }
+        $r.ExitCode | Should -Not -Be 0
+        $r.Text | Should -Match 'sso login'
+        $r.Text | Should -Not -Match 'expiredSsoToken'
     }
 }
 

@@ -222,6 +222,15 @@ public class AwsTests(TestServers servers)
         Assert.DoesNotContain("wJalrXUtnFEMI", literal.Message);
     }
 
+    /// <summary>Sets process environment variables for one test and restores what was there before.</summary>
+    private static async Task WithEnvironment(Dictionary<string, string?> variables, Func<Task> body)
+    {
+        var before = variables.Keys.ToDictionary(k => k, System.Environment.GetEnvironmentVariable);
+        foreach (var (k, v) in variables) System.Environment.SetEnvironmentVariable(k, v);
+        try { await body(); }
+        finally { foreach (var (k, v) in before) System.Environment.SetEnvironmentVariable(k, v); }
+    }
+
     [Fact]
     public async Task A_web_identity_from_github_oidc_is_exchanged_at_sts_and_its_credentials_sign_the_requests()
     {
@@ -229,29 +238,28 @@ public class AwsTests(TestServers servers)
         // AWS_WEB_IDENTITY_TOKEN_FILE: GitHub OIDC, EKS IRSA); shipped without it, this threw before any request.
         await using var sm = await FakeSecretsManager.StartAsync();
         sm.Add("prod/db", "value-never-fetched");
-        await using var sts = await FakeSts.StartAsync(FakeSecretsManager.AccessKey, FakeSecretsManager.SecretKey, "session-token-from-sts-0123");
+        await using var sts = await FakeAwsIdentity.StartAsync(FakeSecretsManager.AccessKey, FakeSecretsManager.SecretKey, "session-token-from-sts-0123");
         var tokenFile = Path.GetTempFileName();
         File.WriteAllText(tokenFile, "eyJhbGciOiJSUzI1NiJ9.github-oidc-test-token.sig");
-        var variables = new Dictionary<string, string?>
-        {
-            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = tokenFile, ["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/deploy",
-            ["AWS_ROLE_SESSION_NAME"] = "opsrunbook-test", ["AWS_ENDPOINT_URL_STS"] = sts.Endpoint,
-        };
-        foreach (var (k, v) in variables) System.Environment.SetEnvironmentVariable(k, v);
         try
         {
-            var redactor = new SecretRedactor();
-            using var client = new SecretsManagerClient(new AwsSettings { Region = FakeSecretsManager.Region, SecretsManagerEndpoint = sm.Endpoint }, new SecretResolver(redactor), redactor);
-            var described = await client.DescribeSecretAsync("prod/db", Ct);
-            Assert.Equal("prod/db", described.Name);
+            await WithEnvironment(new()
+            {
+                ["AWS_WEB_IDENTITY_TOKEN_FILE"] = tokenFile, ["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/deploy",
+                ["AWS_ROLE_SESSION_NAME"] = "opsrunbook-test", ["AWS_ENDPOINT_URL_STS"] = sts.Endpoint,
+            }, async () =>
+            {
+                var redactor = new SecretRedactor();
+                using var client = new SecretsManagerClient(new AwsSettings { Region = FakeSecretsManager.Region, SecretsManagerEndpoint = sm.Endpoint }, new SecretResolver(redactor), redactor);
+                Assert.Equal("prod/db", (await client.DescribeSecretAsync("prod/db", Ct)).Name);
+            });
             var call = Assert.Single(sts.Calls);
             Assert.Equal(("AssumeRoleWithWebIdentity", "arn:aws:iam::123456789012:role/deploy", "opsrunbook-test", "eyJhbGciOiJSUzI1NiJ9.github-oidc-test-token.sig"), call);
             Assert.Contains(sm.Log, l => l.Operation == "DescribeSecret"); // signed with STS's credentials, verified by the fake
         }
-        finally
-        {
-            foreach (var k in variables.Keys) System.Environment.SetEnvironmentVariable(k, null);
-            File.Delete(tokenFile);
-        }
+        finally { File.Delete(tokenFile); }
     }
+
+    // Assume-role and SSO profiles are tested in real pwsh (tests/pester/Secrets.Tests.ps1): the SDK reads
+    // AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and HOME once per process, so they must be set before it starts.
 }

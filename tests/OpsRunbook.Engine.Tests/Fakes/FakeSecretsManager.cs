@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -116,7 +115,7 @@ public sealed class FakeSecretsManager : IAsyncDisposable
         var operation = target.StartsWith("secretsmanager.", StringComparison.Ordinal) ? target["secretsmanager.".Length..] : "";
         Log.Enqueue((operation, body, ctx.Request.Headers));
         if (ctx.Request.ContentType != "application/x-amz-json-1.1") { await Error(ctx, 400, "SerializationException", "wrong content type"); return; }
-        if (!SignatureValid(ctx.Request, body, out var why)) { await Error(ctx, 403, "InvalidSignatureException", why); return; }
+        if (!SigV4.Valid(ctx.Request, body, _accessKey, _secretKey, "secretsmanager", Region, ["host", "x-amz-date", "x-amz-target"], out var why)) { await Error(ctx, 403, "InvalidSignatureException", why); return; }
         if (Interlocked.Decrement(ref _throttleNext) >= 0) { await Error(ctx, 400, "ThrottlingException", "Rate exceeded"); return; }
         if (_faults.TryGetValue(operation, out var fault) && fault.count > 0)
         {
@@ -290,31 +289,6 @@ public sealed class FakeSecretsManager : IAsyncDisposable
         ctx.Response.ContentType = "application/x-amz-json-1.1";
         return ctx.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["__type"] = "com.amazonaws.secretsmanager#" + type, ["Message"] = message }));
     }
-
-    /// <summary>Recomputes the SigV4 signature of the request with the known secret key.</summary>
-    private bool SignatureValid(HttpRequest r, string body, out string why)
-    {
-        why = "";
-        var auth = r.Headers.Authorization.ToString();
-        const string prefix = "AWS4-HMAC-SHA256 ";
-        if (!auth.StartsWith(prefix, StringComparison.Ordinal)) { why = "no SigV4 Authorization header"; return false; }
-        var parts = auth[prefix.Length..].Split(',', StringSplitOptions.TrimEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-        var scope = parts["Credential"].Split('/');
-        if (scope[0] != _accessKey || scope[2] != Region || scope[3] != "secretsmanager" || scope[4] != "aws4_request") { why = "bad credential scope " + parts["Credential"]; return false; }
-        var signed = parts["SignedHeaders"].Split(';');
-        if (!signed.Contains("host") || !signed.Contains("x-amz-date") || !signed.Contains("x-amz-target")) { why = "host, x-amz-date and x-amz-target must be signed"; return false; }
-        string Header(string name) => name == "host" ? r.Host.Value! : name == "content-type" ? r.ContentType! : r.Headers[name].ToString();
-        var canonical = $"{r.Method}\n{r.Path.Value}\n\n{string.Concat(signed.Select(h => $"{h}:{Header(h).Trim()}\n"))}\n{parts["SignedHeaders"]}\n{Hex(SHA256.HashData(Encoding.UTF8.GetBytes(body)))}";
-        var amzDate = r.Headers["X-Amz-Date"].ToString();
-        var toSign = $"AWS4-HMAC-SHA256\n{amzDate}\n{scope[1]}/{scope[2]}/{scope[3]}/{scope[4]}\n{Hex(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))}";
-        var key = Hmac(Hmac(Hmac(Hmac(Encoding.UTF8.GetBytes("AWS4" + _secretKey), scope[1]), scope[2]), scope[3]), "aws4_request");
-        var expected = Hex(Hmac(key, toSign));
-        if (expected != parts["Signature"]) { why = "The request signature we calculated does not match the signature you provided."; return false; }
-        return true;
-    }
-
-    private static byte[] Hmac(byte[] key, string data) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(data));
-    private static string Hex(byte[] b) => Convert.ToHexString(b).ToLowerInvariant();
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

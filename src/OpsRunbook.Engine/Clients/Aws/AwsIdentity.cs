@@ -45,10 +45,54 @@ internal static class AwsIdentity
     public static async Task<ImmutableCredentials> ImmutableAsync(AwsSettings settings, ISecretResolver secrets, SecretRedactor redactor, CancellationToken ct)
     {
         var credentials = await CredentialsAsync(settings, secrets, redactor, ct).ConfigureAwait(false);
-        var immutable = await credentials.GetCredentialsAsync().ConfigureAwait(false);
+        return await FetchAsync(credentials, settings, redactor).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gets the current key pair from <paramref name="credentials"/> (for a profile, SSO or web identity: the call to STS
+    /// or the SSO portal) and registers it for redaction. A source that cannot give credentials (an expired SSO login,
+    /// a role that may not be assumed, a rejected web identity token) is an <see cref="AwsConfigurationException"/>
+    /// that names the source and what to do, instead of the SDK's "Error calling AssumeRole".
+    /// </summary>
+    public static async Task<ImmutableCredentials> FetchAsync(AWSCredentials credentials, AwsSettings settings, SecretRedactor redactor)
+    {
+        ImmutableCredentials immutable;
+        try
+        {
+            immutable = await credentials.GetCredentialsAsync().ConfigureAwait(false);
+        }
+        catch (AmazonClientException ex)
+        {
+            throw new AwsConfigurationException(SourceFailed(credentials, settings, ex), ex);
+        }
         redactor.Add(immutable.SecretKey);
         redactor.Add(immutable.Token);
         return immutable;
+    }
+
+    private static string SourceFailed(AWSCredentials credentials, AwsSettings settings, AmazonClientException ex)
+    {
+        var profile = settings.Profile ?? System.Environment.GetEnvironmentVariable("AWS_PROFILE") ?? "default";
+        var detail = Detail(ex);
+        return credentials switch
+        {
+            SSOAWSCredentials => $"AWS profile '{profile}' signs in with IAM Identity Center (SSO) and got no credentials ({detail}): run `aws sso login --profile {profile}` and try again",
+            AssumeRoleWithWebIdentityCredentials => $"STS did not exchange the web identity token (AWS_WEB_IDENTITY_TOKEN_FILE) for role {System.Environment.GetEnvironmentVariable("AWS_ROLE_ARN")} ({detail}): check the role's trust policy and the token's audience",
+            AssumeRoleAWSCredentials => $"AWS profile '{profile}' could not assume its role ({detail}): check role_arn, the source profile's keys and the role's trust policy",
+            _ => $"the AWS credential source gave no credentials ({detail})",
+        };
+    }
+
+    /// <summary>The SDK's message and, where it only says "see inner exception", the service's error code and message.</summary>
+    private static string Detail(Exception ex)
+    {
+        var parts = new List<string>();
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            var text = e is AmazonServiceException s && s.ErrorCode is { Length: > 0 } code ? $"{code}: {s.Message}" : e.Message;
+            if (!text.Contains("inner exception", StringComparison.OrdinalIgnoreCase) && !parts.Contains(text)) parts.Add(text);
+        }
+        return string.Join("; ", parts);
     }
 
     public static string Region(AwsSettings settings)

@@ -10,6 +10,7 @@ internal static class S3ClientFactory
     public static async Task<AmazonS3Client> CreateAsync(AwsSettings settings, ISecretResolver secrets, SecretRedactor redactor, TimeSpan timeout, CancellationToken ct)
     {
         var credentials = await AwsIdentity.CredentialsAsync(settings, secrets, redactor, ct).ConfigureAwait(false);
+        await AwsIdentity.FetchAsync(credentials, settings, redactor).ConfigureAwait(false); // a source's failure, said once and clearly
         var config = new AmazonS3Config
         {
             Timeout = timeout,
