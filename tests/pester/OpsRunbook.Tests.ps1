@@ -119,6 +119,18 @@ Describe 'Invoke-HealthCheck' -Skip:(-not $HaveServers) {
         $result.Conditions.Success | Should -Not -Contain $false
     }
 
+    It 'answers Gatus conditions as Gatus does, from a real response' {
+        # Go integer notation, len() of an array, [IP] of the host, and a missing path reading (INVALID).
+        $body = [uri]::EscapeDataString('{"n":"0x1F","tags":["a","b"],"version":"1.4.2"}')
+        $url = "$($Settings.OPSRUNBOOK_APP_URL)/api/echo?body=$body"
+        $ok = Invoke-HealthCheck -Uri $url -Condition '[BODY].n == 31', 'len([BODY].tags) == 2', '[IP] == 127.0.0.1', '[BODY].version == pat(1.4.*)', '[status] < 300'
+        $ok.Status | Should -Be 'Healthy' -Because $ok.Reason
+        $bad = Invoke-HealthCheck -Uri $url -Condition '[BODY].missing == x', '[RESPONSE_TIME] > 1h'
+        $bad.Status | Should -Be 'Unhealthy'
+        $bad.Reason | Should -BeLike '*`[BODY`].missing (INVALID) == x*'
+        $bad.Reason | Should -Match '\[RESPONSE_TIME\] \(\d+(ms)?\) > 1h'
+    }
+
     It 'rejects === in runbook.json with file, line and column instead of paging on a healthy service' {
         $bad = Join-Path $TestDrive 'triple.json'
         Set-Content -Path $bad -Value @"
@@ -127,7 +139,7 @@ Describe 'Invoke-HealthCheck' -Skip:(-not $HaveServers) {
       "expect": [ "[STATUS] === 200" ] } ] } } }
 "@
         $err = { Invoke-HealthCheck e -ConfigPath $bad -ErrorAction Stop } | Should -Throw -PassThru
-        $err.Exception.Message | Should -BeLike "*triple.json:3:*column 12*'===' is not an operator*"
+        $err.Exception.Message | Should -BeLike "*triple.json:3:*column 10*'===' is not an operator*"
     }
 
     It 'rejects a malformed condition with its column' {

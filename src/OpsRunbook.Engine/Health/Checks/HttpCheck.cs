@@ -17,7 +17,7 @@ internal class HttpCheck : ITargetCheck
     public const int MaxBodyBytes = 1024 * 1024;
 
     /// <summary>What one request returned.</summary>
-    protected sealed record Fetched(int Status, string? ReasonPhrase, string Body, double LatencyMs, Dictionary<string, object?> Data, TlsCertificateInfo? Certificate);
+    protected sealed record Fetched(int Status, string? ReasonPhrase, string Body, double LatencyMs, Dictionary<string, object?> Data, TlsCertificateInfo? Certificate, string? Ip);
 
     public virtual async Task<CheckOutcome> RunAsync(HealthCheckTarget target, CheckServices services, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -28,7 +28,7 @@ internal class HttpCheck : ITargetCheck
     }
 
     protected static ConditionContext Context(Fetched f) =>
-        new(f.Status, f.LatencyMs, f.Body, connected: true, certificateExpirationMs: f.Certificate?.ExpiresIn(DateTimeOffset.UtcNow).TotalMilliseconds);
+        new(f.Status, f.LatencyMs, f.Body, connected: true, certificateExpirationMs: f.Certificate?.ExpiresIn(DateTimeOffset.UtcNow).TotalMilliseconds, ip: f.Ip);
 
     protected static string CertificateNote(TlsCertificateInfo? c) => c is null
         ? ""
@@ -45,6 +45,10 @@ internal class HttpCheck : ITargetCheck
         var wantsCertificate = uri.Scheme == Uri.UriSchemeHttps
             && (target.CheckCertificate || target.Conditions.Any(c => c.Contains("[CERTIFICATE_EXPIRATION]", StringComparison.Ordinal)));
         var probe = wantsCertificate ? TlsProbe.ProbeAsync(uri.IdnHost, uri.Port, target.CaCertificatePath, cancellationToken) : null;
+        // [IP] is the first address the host resolves to, looked up only when a condition reads it (as Gatus does).
+        var ip = target.Conditions.Any(c => c.Contains("[IP]", StringComparison.OrdinalIgnoreCase))
+            ? (await System.Net.Dns.GetHostAddressesAsync(uri.IdnHost, cancellationToken).ConfigureAwait(false)).FirstOrDefault()?.ToString()
+            : null;
 
         using var request = new HttpRequestMessage(new HttpMethod(target.Method), uri);
         var sw = Stopwatch.StartNew();
@@ -72,7 +76,7 @@ internal class HttpCheck : ITargetCheck
             data["CertificateChainValid"] = certificate.ChainValid;
             data["CertificateHostNameMatch"] = certificate.HostNameMatches;
         }
-        return new Fetched(status, response.ReasonPhrase, body, latency, data, certificate);
+        return new Fetched(status, response.ReasonPhrase, body, latency, data, certificate, ip);
     }
 
     private static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken ct)

@@ -16,7 +16,7 @@ internal sealed class TcpCheck : ITargetCheck
         var latency = sw.Elapsed.TotalMilliseconds;
         var data = new Dictionary<string, object?> { ["RemoteEndPoint"] = client.Client.RemoteEndPoint?.ToString() };
         return Verdict.Decide(target, HealthStatus.Healthy, $"connected to {host}:{port} in {latency:0} ms", latency, data,
-            new ConditionContext(responseTimeMs: latency, connected: true));
+            new ConditionContext(responseTimeMs: latency, connected: true, ip: (client.Client.RemoteEndPoint as System.Net.IPEndPoint)?.Address.ToString()));
     }
 
     internal static (string host, int port) Parse(string address)

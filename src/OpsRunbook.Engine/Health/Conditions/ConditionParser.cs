@@ -1,19 +1,28 @@
-using System.Text;
+using System.Text.RegularExpressions;
 
 namespace OpsRunbook.Engine.Health.Conditions;
 
 /// <summary>
-/// Parses Gatus-style conditions: <c>[STATUS] == 200</c>, <c>[RESPONSE_TIME] &lt; 2000</c>, <c>[BODY].status == ok</c>,
+/// Reads Gatus conditions: <c>[STATUS] == 200</c>, <c>[RESPONSE_TIME] &lt; 2s</c>, <c>[BODY].status == ok</c>,
 /// <c>[STATUS] == any(200, 204)</c>, <c>len([BODY].items) &gt; 0</c>, <c>has([BODY].errors) == false</c>,
-/// <c>[BODY].version == pat(1.*)</c>. Errors name the column they broke at.
+/// <c>[BODY].version == pat(1.*)</c>. What Gatus accepts is accepted and split where Gatus splits it (the first of
+/// " == ", " != ", " &lt;= ", " &gt;= ", " &gt; ", " &lt; " with a space on each side). What Gatus would read as
+/// a constant because of a typo is an error naming the column: an unknown placeholder or function, '===',
+/// a path on a placeholder other than [BODY], any() or pat() with &lt; or &gt;, an unclosed bracket.
 /// </summary>
 public static class ConditionParser
 {
-    /// <summary>Placeholders a condition may use.</summary>
-    public static readonly IReadOnlyList<string> Placeholders = ["STATUS", "RESPONSE_TIME", "BODY", "CONNECTED", "CERTIFICATE_EXPIRATION", "DNS_RCODE"];
+    /// <summary>Placeholders a condition may use (in any case, as in Gatus).</summary>
+    public static readonly IReadOnlyList<string> Placeholders = ["STATUS", "RESPONSE_TIME", "BODY", "CONNECTED", "CERTIFICATE_EXPIRATION", "DNS_RCODE", "IP"];
 
     /// <summary>Functions a condition may use.</summary>
     public static readonly IReadOnlyList<string> Functions = ["any", "len", "has", "pat"];
+
+    private static readonly (string Token, ConditionOperator Op)[] Operators =
+    [
+        ("==", ConditionOperator.Equal), ("!=", ConditionOperator.NotEqual), ("<=", ConditionOperator.LessOrEqual),
+        (">=", ConditionOperator.GreaterOrEqual), (">", ConditionOperator.Greater), ("<", ConditionOperator.Less),
+    ];
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Condition> Cache = new(StringComparer.Ordinal);
 
@@ -34,207 +43,130 @@ public static class ConditionParser
     public static Condition Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var p = new State(text);
-        p.SkipSpace();
-        if (p.AtEnd) throw p.Fail("the condition is empty; write for example [STATUS] == 200");
-        var left = ParseOperand(p, isLeft: true);
-        if (left is FunctionOperand { Function: "any" or "pat" } f)
+        if (text.Trim().Length == 0) throw new ConditionSyntaxException(text, 0, "the condition is empty; write for example [STATUS] == 200");
+        foreach (var (token, op) in Operators)
         {
-            throw new ConditionSyntaxException(text, p.Start(f), $"{f.Function}() goes on the right of the operator");
+            var at = text.IndexOf(" " + token + " ", StringComparison.Ordinal);
+            if (at < 0) continue;
+            var rightStart = at + token.Length + 2;
+            var again = text.IndexOf(" " + token + " ", rightStart - 1, StringComparison.Ordinal);
+            if (again >= 0) throw new ConditionSyntaxException(text, again + 1, $"a condition compares two things once; this is a second '{token}'");
+            var left = CheckOperand(text, 0, at, op);
+            var right = CheckOperand(text, rightStart, text.Length, op);
+            return new Condition(text.Trim(), left, op, right);
         }
-        p.SkipSpace();
-        var op = ParseOperator(p);
-        // "[STATUS] === 200" would otherwise compare with the value "= 200": a typo that pages someone, not a condition.
-        if (!p.AtEnd && p.Text[p.Pos] is '=' or '<' or '>' or '!')
-        {
-            throw p.Fail($"'{Condition.OperatorText(op)}{p.Text[p.Pos]}' is not an operator; use ==, !=, <, <=, > or >=");
-        }
-        p.SkipSpace();
-        if (p.AtEnd) throw p.Fail($"a value is missing after '{Condition.OperatorText(op)}'");
-        var right = ParseOperand(p, isLeft: false);
-        p.SkipSpace();
-        if (!p.AtEnd) throw p.Fail($"unexpected '{p.Rest}' after the condition");
-        if (right is FunctionOperand { Function: "any" or "pat" } rf && op is not (ConditionOperator.Equal or ConditionOperator.NotEqual))
-        {
-            throw new ConditionSyntaxException(text, p.Start(rf), $"{rf.Function}() works with == and != only");
-        }
-        if (left is LiteralOperand && right is LiteralOperand)
-        {
-            throw new ConditionSyntaxException(text, 0, $"compare a placeholder ({string.Join(", ", Placeholders.Select(x => "[" + x + "]"))}) with a value");
-        }
-        return new Condition(text.Trim(), left, op, right);
+        throw Diagnose(text);
     }
 
-    private static ConditionOperator ParseOperator(State p)
+    /// <summary>Why no operator with a space on each side was found.</summary>
+    private static ConditionSyntaxException Diagnose(string text)
     {
-        string[] ops = ["==", "!=", "<=", ">=", "<", ">"];
-        foreach (var o in ops)
+        var m = Regex.Match(text, "[=!<>]+");
+        if (!m.Success)
         {
-            if (p.Text.AsSpan(p.Pos).StartsWith(o, StringComparison.Ordinal))
+            var gap = Regex.Match(text.Trim(), @"\s+\S");
+            var offset = text.Length - text.TrimStart().Length;
+            return gap.Success
+                ? new ConditionSyntaxException(text, offset + gap.Index + gap.Length - 1, $"expected an operator (==, !=, <, <=, >, >=) but found '{text.Trim()[gap.Index + gap.Length - 1]}'")
+                : new ConditionSyntaxException(text, text.TrimEnd().Length, "an operator is missing: ==, !=, <, <=, > or >=");
+        }
+        var run = m.Value;
+        if (run == "=") return new ConditionSyntaxException(text, m.Index, "use '==' to compare, not '='");
+        if (!Operators.Any(o => o.Token == run)) return new ConditionSyntaxException(text, m.Index, $"'{run}' is not an operator; use ==, !=, <, <=, > or >=");
+        if (text[(m.Index + run.Length)..].Trim().Length == 0) return new ConditionSyntaxException(text, m.Index + run.Length, $"a value is missing after '{run}'");
+        return new ConditionSyntaxException(text, m.Index, $"put a space before and after '{run}' (Gatus reads '{text.Trim()}' as no condition)");
+    }
+
+    private static readonly Regex FunctionStart = new(@"^([A-Za-z_][A-Za-z0-9_]*)\(", RegexOptions.CultureInvariant);
+    private static readonly Regex PlaceholderStart = new(@"^\[([A-Za-z_]+)(\]?)", RegexOptions.CultureInvariant);
+
+    /// <summary>Checks the operand text[start..end] and returns it as written.</summary>
+    private static string CheckOperand(string text, int start, int end, ConditionOperator op)
+    {
+        var raw = text[start..end];
+        var at = start + (raw.Length - raw.TrimStart().Length);
+        var s = raw.Trim();
+        if (s.Length == 0) throw new ConditionSyntaxException(text, at, "a value is missing here");
+        if (FunctionStart.Match(s) is { Success: true } f)
+        {
+            var name = f.Groups[1].Value;
+            if (!Functions.Contains(name)) throw new ConditionSyntaxException(text, at, $"unknown function '{name}()'; use any(), len(), has() or pat()");
+            var close = MatchingParen(s, name.Length);
+            if (close < 0) throw new ConditionSyntaxException(text, at + s.Length, $"{name}( is not closed with ')'");
+            if (close != s.Length - 1)
             {
-                p.Pos += o.Length;
-                return o switch
+                var rest = s[(close + 1)..];
+                throw new ConditionSyntaxException(text, at + close + 1 + (rest.Length - rest.TrimStart().Length), $"unexpected '{rest.Trim()}' after {name}()");
+            }
+            var inner = s[(name.Length + 1)..^1];
+            if (inner.Trim().Length == 0) throw new ConditionSyntaxException(text, at + name.Length + 1, $"{name}() needs an argument");
+            if (name is "len" or "has")
+            {
+                if (!inner.StartsWith('[')) throw new ConditionSyntaxException(text, at + name.Length + 1, $"{name}() takes a placeholder such as [BODY].items");
+                CheckPlaceholder(text, at + name.Length + 1, inner);
+            }
+            else if (op is not (ConditionOperator.Equal or ConditionOperator.NotEqual))
+            {
+                throw new ConditionSyntaxException(text, at, $"{name}() works with == and != only");
+            }
+            return s;
+        }
+        if (PlaceholderStart.IsMatch(s)) CheckPlaceholder(text, at, s);
+        return s;
+    }
+
+    private static int MatchingParen(string s, int open)
+    {
+        var depth = 0;
+        for (var i = open; i < s.Length; i++)
+        {
+            if (s[i] == '(') depth++;
+            else if (s[i] == ')' && --depth == 0) return i;
+        }
+        return -1;
+    }
+
+    /// <summary>A known placeholder, and a path only on [BODY]: .key, [index], .key[index][index].</summary>
+    private static void CheckPlaceholder(string text, int at, string s)
+    {
+        var close = s.IndexOf(']');
+        if (close < 0) throw new ConditionSyntaxException(text, at, "'[' is not closed with ']'");
+        var name = s[1..close];
+        var known = Placeholders.FirstOrDefault(p => string.Equals(p, name, StringComparison.OrdinalIgnoreCase));
+        if (known is null)
+        {
+            throw new ConditionSyntaxException(text, at, name.ToUpperInvariant() switch
+            {
+                "DOMAIN_EXPIRATION" => "[DOMAIN_EXPIRATION] needs a WHOIS lookup, which OpsRunbook does not make; use [CERTIFICATE_EXPIRATION] for the certificate",
+                "CONTEXT" => "[CONTEXT] belongs to Gatus suites; OpsRunbook checks have no suite context",
+                _ => $"unknown placeholder [{name}]; use {string.Join(", ", Placeholders.Select(x => "[" + x + "]"))}",
+            });
+        }
+        var i = close + 1;
+        if (i < s.Length && known != "BODY") throw new ConditionSyntaxException(text, at + i, $"only [BODY] takes a path; [{known}] is a single value");
+        while (i < s.Length)
+        {
+            if (s[i] == '.')
+            {
+                var j = i + 1;
+                while (j < s.Length && s[j] is not ('.' or '[' or ']')) j++;
+                if (j == i + 1) throw new ConditionSyntaxException(text, at + i + 1, "a field name is missing after '.'");
+                i = j;
+            }
+            else if (s[i] == '[')
+            {
+                var end = s.IndexOf(']', i);
+                if (end < 0) throw new ConditionSyntaxException(text, at + i, "'[' is not closed with ']'");
+                if (!int.TryParse(s.AsSpan(i + 1, end - i - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
                 {
-                    "==" => ConditionOperator.Equal,
-                    "!=" => ConditionOperator.NotEqual,
-                    "<=" => ConditionOperator.LessOrEqual,
-                    ">=" => ConditionOperator.GreaterOrEqual,
-                    "<" => ConditionOperator.Less,
-                    _ => ConditionOperator.Greater,
-                };
-            }
-        }
-        if (!p.AtEnd && p.Current == '=') throw p.Fail("use '==' to compare, not '='");
-        throw p.Fail(p.AtEnd ? "an operator is missing: ==, !=, <, <=, > or >=" : $"expected an operator (==, !=, <, <=, >, >=) but found '{p.Current}'");
-    }
-
-    private static Operand ParseOperand(State p, bool isLeft)
-    {
-        var start = p.Pos;
-        if (p.Current == '[') return ParsePlaceholder(p);
-        if (p.Current is '"' or '\'') return ParseQuoted(p);
-        var ident = p.PeekIdentifier();
-        if (ident.Length > 0 && p.Pos + ident.Length < p.Text.Length && p.Text[p.Pos + ident.Length] == '(')
-        {
-            if (!Functions.Contains(ident))
-            {
-                throw p.Fail($"unknown function '{ident}()'; use any(), len(), has() or pat()");
-            }
-            p.Pos += ident.Length + 1;
-            var args = new List<Operand>();
-            p.SkipSpace();
-            while (true)
-            {
-                if (p.AtEnd) throw p.Fail($"{ident}( is not closed with ')'");
-                if (p.Current == ')' && args.Count == 0) throw p.Fail($"{ident}() needs an argument");
-                args.Add(ident is "len" or "has" ? ParseFunctionPlaceholder(p, ident) : ParseArgumentLiteral(p));
-                p.SkipSpace();
-                if (p.AtEnd) throw p.Fail($"{ident}( is not closed with ')'");
-                if (p.Current == ')') { p.Pos++; break; }
-                if (p.Current != ',') throw p.Fail($"expected ',' or ')' in {ident}()");
-                if (ident != "any") throw p.Fail($"{ident}() takes one argument");
-                p.Pos++;
-                p.SkipSpace();
-            }
-            var f = new FunctionOperand(p.Text[start..p.Pos], ident, args);
-            p.Starts[f] = start;
-            return f;
-        }
-        // A bare literal: on the left it ends at a space or an operator; on the right it runs to the end (Gatus allows spaces).
-        var sb = new StringBuilder();
-        while (!p.AtEnd && (isLeft ? !char.IsWhiteSpace(p.Current) && p.Current is not ('=' or '!' or '<' or '>') : true))
-        {
-            sb.Append(p.Current);
-            p.Pos++;
-        }
-        var value = sb.ToString().TrimEnd();
-        if (value.Length == 0) throw new ConditionSyntaxException(p.Text, start, "expected a placeholder such as [STATUS] or a value");
-        return new LiteralOperand(value, value);
-    }
-
-    private static Operand ParseFunctionPlaceholder(State p, string function)
-    {
-        if (p.AtEnd || p.Current != '[') throw p.Fail($"{function}() takes a placeholder such as [BODY].items");
-        return ParsePlaceholder(p);
-    }
-
-    private static Operand ParseArgumentLiteral(State p)
-    {
-        if (p.Current is '"' or '\'') return ParseQuoted(p);
-        var start = p.Pos;
-        while (!p.AtEnd && p.Current is not (',' or ')')) p.Pos++;
-        var value = p.Text[start..p.Pos].Trim();
-        if (value.Length == 0) throw new ConditionSyntaxException(p.Text, start, "an argument is empty");
-        return new LiteralOperand(value, value);
-    }
-
-    private static LiteralOperand ParseQuoted(State p)
-    {
-        var start = p.Pos;
-        var quote = p.Current;
-        p.Pos++;
-        var sb = new StringBuilder();
-        while (true)
-        {
-            if (p.AtEnd) throw new ConditionSyntaxException(p.Text, start, $"the string opened here is not closed with {quote}");
-            var c = p.Current;
-            p.Pos++;
-            if (c == quote) break;
-            if (c == '\\' && !p.AtEnd)
-            {
-                sb.Append(p.Current);
-                p.Pos++;
-                continue;
-            }
-            sb.Append(c);
-        }
-        return new LiteralOperand(p.Text[start..p.Pos], sb.ToString());
-    }
-
-    private static PlaceholderOperand ParsePlaceholder(State p)
-    {
-        var start = p.Pos;
-        var close = p.Text.IndexOf(']', p.Pos);
-        if (close < 0) throw p.Fail("'[' is not closed with ']'");
-        var name = p.Text[(p.Pos + 1)..close];
-        if (!Placeholders.Contains(name))
-        {
-            var hint = Placeholders.FirstOrDefault(x => string.Equals(x, name, StringComparison.OrdinalIgnoreCase));
-            throw p.Fail(hint is not null
-                ? $"placeholders are upper case: write [{hint}]"
-                : $"unknown placeholder [{name}]; use {string.Join(", ", Placeholders.Select(x => "[" + x + "]"))}");
-        }
-        p.Pos = close + 1;
-        var path = new List<object>();
-        while (!p.AtEnd && p.Current is '.' or '[')
-        {
-            if (name != "BODY") throw p.Fail($"only [BODY] takes a path; [{name}] is a single value");
-            if (p.Current == '.')
-            {
-                p.Pos++;
-                var key = p.PeekIdentifier(allowDash: true);
-                if (key.Length == 0) throw p.Fail("a field name is missing after '.'");
-                path.Add(key);
-                p.Pos += key.Length;
+                    throw new ConditionSyntaxException(text, at + i, "an array index is a whole number, e.g. [0]");
+                }
+                i = end + 1;
             }
             else
             {
-                var end = p.Text.IndexOf(']', p.Pos);
-                if (end < 0) throw p.Fail("'[' is not closed with ']'");
-                if (!int.TryParse(p.Text.AsSpan(p.Pos + 1, end - p.Pos - 1), out var index) || index < 0)
-                {
-                    throw p.Fail("an array index is a whole number, e.g. [0]");
-                }
-                path.Add(index);
-                p.Pos = end + 1;
+                throw new ConditionSyntaxException(text, at + i, $"expected '.' or '[' after [{known}]{s[(close + 1)..i]}");
             }
         }
-        return new PlaceholderOperand(p.Text[start..p.Pos], name, path);
-    }
-
-    private sealed class State(string text)
-    {
-        public string Text { get; } = text;
-        public int Pos { get; set; }
-        public Dictionary<Operand, int> Starts { get; } = new(ReferenceEqualityComparer.Instance);
-        public bool AtEnd => Pos >= Text.Length;
-        public char Current => Text[Pos];
-        public string Rest => Text[Pos..];
-
-        public void SkipSpace()
-        {
-            while (!AtEnd && char.IsWhiteSpace(Current)) Pos++;
-        }
-
-        public string PeekIdentifier(bool allowDash = false)
-        {
-            var i = Pos;
-            while (i < Text.Length && (char.IsLetterOrDigit(Text[i]) || Text[i] == '_' || (allowDash && Text[i] == '-'))) i++;
-            return Text[Pos..i];
-        }
-
-        public int Start(Operand o) => Starts.TryGetValue(o, out var s) ? s : 0;
-
-        public ConditionSyntaxException Fail(string problem) => new(Text, Pos, problem);
     }
 }
