@@ -249,7 +249,7 @@ public static partial class RunbookConfigLoader
                     RequireObject(m, mp);
                     Known(m, mp, "name", "url", "timeout");
                     var url = String(m, mp, "url", required: true)!;
-                    if (!Uri.TryCreate(EnvTemplate.Sketch(url), UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
+                    if (!IsHttpUrl(url))
                     {
                         throw Error(mp + ".url", "a metrics endpoint is an http:// or https:// URL, e.g. https://app.example/metrics");
                     }
@@ -334,6 +334,7 @@ public static partial class RunbookConfigLoader
             Known(ep, path, "name", "kind", "url", "timeout", "degradedAfter", "method", "expect", "skipCertificateCheck", "checkCertificate", "writeProbe", "caCertificate", "tags");
             var name = String(ep, path, "name", required: true)!;
             var url = String(ep, path, "url", required: true)!;
+            if (url.Any(char.IsWhiteSpace)) throw Error(path + ".url", "must not contain blanks; write a space in a URL as %20");
             TargetKind kind;
             try
             {
@@ -407,7 +408,7 @@ public static partial class RunbookConfigLoader
             string? Url(string name)
             {
                 var v = String(a, path, name);
-                if (v is not null && !Uri.TryCreate(EnvTemplate.Sketch(v), UriKind.Absolute, out _)) throw Error(path + "." + name, "must be a URL such as https://s3.example.com");
+                if (v is not null && !IsHttpUrl(v)) throw Error(path + "." + name, "must be an http:// or https:// URL such as https://s3.example.com");
                 return v; // ${VAR} expands when a client is made, as endpoint URLs do
 
             }
@@ -431,8 +432,8 @@ public static partial class RunbookConfigLoader
             Known(db, path, "connection", "replica", "timeout", "caCertificate");
             return new DatabaseConfig
             {
-                Connection = Secret(db, path, "connection", required: true)!,
-                Replica = Secret(db, path, "replica"),
+                Connection = Secret(db, path, "connection", required: true, shape: PostgresShape)!,
+                Replica = Secret(db, path, "replica", shape: PostgresShape),
                 Timeout = DurationOf(db, path, "timeout"),
                 CaCertificate = String(db, path, "caCertificate"),
             };
@@ -444,7 +445,7 @@ public static partial class RunbookConfigLoader
             Known(r, path, "connection", "timeout", "caCertificate");
             return new RedisConfig
             {
-                Connection = Secret(r, path, "connection", required: true)!,
+                Connection = Secret(r, path, "connection", required: true, shape: RedisShape)!,
                 Timeout = DurationOf(r, path, "timeout"),
                 CaCertificate = String(r, path, "caCertificate"),
             };
@@ -553,7 +554,45 @@ public static partial class RunbookConfigLoader
             return s;
         }
 
-        private SecretValue? Secret(JsonElement e, string path, string name, bool required = false, bool alwaysSecret = false)
+        /// <summary>An http(s) URL with a host and no blanks, once ${VAR}s are sketched in (runbook.schema.json's httpUrl).</summary>
+        private static bool IsHttpUrl(string text) =>
+            !text.Any(char.IsWhiteSpace)
+            && Uri.TryCreate(EnvTemplate.Sketch(text), UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && u.Host.Length > 0;
+
+        /// <summary>What a literal connection setting must look like: its URL schemes and the parser the client uses.</summary>
+        private sealed record ConnectionShape(string[] Schemes, Action<string> Check);
+
+        private static readonly ConnectionShape PostgresShape = new(["postgres", "postgresql"], v => Clients.Postgres.PostgresConnectionString.Parse(v));
+        private static readonly ConnectionShape RedisShape = new(["redis", "rediss"], v => Clients.Redis.RedisEndpoint.Parse(v));
+
+        private static readonly System.Text.RegularExpressions.Regex LeadingScheme = new(@"^([A-Za-z][A-Za-z0-9+.-]*)://", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+        /// <summary>
+        /// A literal connection setting is read by the client's own parser now, not at the first check: a typo in the
+        /// scheme (postgress://), a MySQL URL or a bare host name is a configuration error with its line. A template
+        /// (${VAR}) has its literal scheme checked; the rest is known only when it expands.
+        /// </summary>
+        private void CheckShape(string raw, string field, ConnectionShape shape)
+        {
+            if (EnvTemplate.HasVariables(raw))
+            {
+                if (LeadingScheme.Match(raw) is { Success: true } m && !shape.Schemes.Contains(m.Groups[1].Value.ToLowerInvariant()))
+                {
+                    throw Error(field, $"'{m.Groups[1].Value}://' is not a scheme for this connection; use {string.Join(" or ", shape.Schemes.Select(x => x + "://"))}");
+                }
+                return;
+            }
+            try
+            {
+                shape.Check(raw);
+            }
+            catch (ArgumentException ex)
+            {
+                throw Error(field, ex.Message);
+            }
+        }
+
+        private SecretValue? Secret(JsonElement e, string path, string name, bool required = false, bool alwaysSecret = false, ConnectionShape? shape = null)
         {
             var field = path + "." + name;
             if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
@@ -575,6 +614,7 @@ public static partial class RunbookConfigLoader
                 throw Error(field, "holds a plain-text secret. Move it to an environment variable or a secret store and write a reference " +
                     "(env:NAME, secret:aws:ID[#key], vault:VAULT/NAME), or set \"allowPlaintextSecrets\": true at the top of the file for a throw-away sandbox");
             }
+            if (shape is not null) CheckShape(raw, field, shape);
             return value;
         }
 
