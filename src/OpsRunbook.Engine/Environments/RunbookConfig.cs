@@ -70,8 +70,8 @@ public sealed class EnvironmentConfig
         return baseProfile.With(Name, Thresholds.Select(t => new global::OpsRunbook.Engine.Metrics.ThresholdRule(t.Key, t.Value.Warning, t.Value.Critical,
             t.Value.Below ? global::OpsRunbook.Engine.Metrics.ThresholdDirection.Below : global::OpsRunbook.Engine.Metrics.ThresholdDirection.Above, Source: $"runbook.json environments.{Name}.thresholds.{t.Key}")));
     }
-    /// <summary>Notification targets: kind (slack, teams, pagerduty) → webhook or key (always secret).</summary>
-    public IReadOnlyDictionary<string, SecretValue> Notify { get; init; } = new Dictionary<string, SecretValue>();
+    /// <summary>Where this environment's notifications and alerts go ("notify" section); empty when it has none.</summary>
+    public IReadOnlyList<NotifyTarget> Notify { get; init; } = [];
 
     /// <summary>The secrets this environment rotates ("secrets" section), by short name (database, redis, jwt, …).</summary>
     public IReadOnlyList<ManagedSecretConfig> Secrets { get; init; } = [];
@@ -268,4 +268,21 @@ public sealed record ManagedSecretConfig
     public bool Persist { get; init; } = true;
     /// <summary>The variable the platform's copy lives in (DATABASE_URL), for Set-DeploymentSecret after a rotation.</summary>
     public string? PlatformVariable { get; init; }
+}
+
+/// <summary>
+/// One notification destination of an environment: a Slack or Teams webhook URL, a generic webhook (URL and its
+/// Standard Webhooks signing secret), or PagerDuty (the Events API v2 routing key for alerts, and a change-events key).
+/// Every address is a secret.
+/// </summary>
+public sealed record NotifyTarget(global::OpsRunbook.Engine.Notify.NotificationChannel Channel, SecretValue Address)
+{
+    /// <summary>Webhook: the whsec_ secret requests are signed with.</summary>
+    public SecretValue? SigningSecret { get; init; }
+    /// <summary>PagerDuty: the routing key of a Change Events integration (deployments, rollbacks, rotations).</summary>
+    public SecretValue? ChangeRoutingKey { get; init; }
+    /// <summary>PagerDuty: the Events API base URL, https://events.pagerduty.com unless set (EU: https://events.eu.pagerduty.com).</summary>
+    public string? Endpoint { get; init; }
+    /// <summary>How the target may be shown.</summary>
+    public string Display => $"{Channel}: {Address.Display}";
 }

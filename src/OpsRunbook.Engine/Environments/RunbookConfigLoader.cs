@@ -269,7 +269,7 @@ public static partial class RunbookConfigLoader
                 Deploy = e.TryGetProperty("deploy", out var d) ? ReadDeploy(d, path + ".deploy") : null,
                 Thresholds = e.TryGetProperty("thresholds", out var t) ? ReadThresholds(t, path + ".thresholds") : new Dictionary<string, ThresholdConfig>(),
                 ThresholdProfile = profile,
-                Notify = e.TryGetProperty("notify", out var n) ? ReadNotify(n, path + ".notify") : new Dictionary<string, SecretValue>(),
+                Notify = e.TryGetProperty("notify", out var n) ? ReadNotify(n, path + ".notify") : [],
                 Secrets = e.TryGetProperty("secrets", out var sec) ? ReadSecrets(sec, path + ".secrets") : [],
             };
         }
@@ -508,14 +508,45 @@ public static partial class RunbookConfigLoader
             return result;
         }
 
-        private Dictionary<string, SecretValue> ReadNotify(JsonElement n, string path)
+        private List<NotifyTarget> ReadNotify(JsonElement n, string path)
         {
             RequireObject(n, path);
-            Known(n, path, "slack", "teams", "pagerduty");
-            var result = new Dictionary<string, SecretValue>(StringComparer.OrdinalIgnoreCase);
+            Known(n, path, "slack", "teams", "webhook", "pagerduty");
+            var result = new List<NotifyTarget>();
             foreach (var p in n.EnumerateObject())
             {
-                result[p.Name] = Secret(n, path, p.Name, alwaysSecret: true)!;
+                var field = path + "." + p.Name;
+                var channel = p.Name switch
+                {
+                    "slack" => Notify.NotificationChannel.Slack,
+                    "teams" => Notify.NotificationChannel.Teams,
+                    "webhook" => Notify.NotificationChannel.Webhook,
+                    _ => Notify.NotificationChannel.PagerDuty,
+                };
+                if (p.Value.ValueKind == JsonValueKind.String)
+                {
+                    result.Add(new NotifyTarget(channel, Secret(n, path, p.Name, alwaysSecret: true)!));
+                    continue;
+                }
+                RequireObject(p.Value, field);
+                if (channel == Notify.NotificationChannel.PagerDuty)
+                {
+                    Known(p.Value, field, "routingKey", "changeRoutingKey", "endpoint");
+                    var endpoint = String(p.Value, field, "endpoint");
+                    if (endpoint is not null && !IsHttpUrl(endpoint)) throw Error(field + ".endpoint", "must be an http:// or https:// URL such as https://events.eu.pagerduty.com");
+                    var routing = Secret(p.Value, field, "routingKey", alwaysSecret: true);
+                    var change = Secret(p.Value, field, "changeRoutingKey", alwaysSecret: true);
+                    if (routing is null && change is null) throw Error(field, "needs a routingKey (alerts) or a changeRoutingKey (change events), or both");
+                    result.Add(new NotifyTarget(channel, routing ?? change!) { ChangeRoutingKey = change, Endpoint = endpoint });
+                }
+                else
+                {
+                    Known(p.Value, field, channel == Notify.NotificationChannel.Webhook ? ["url", "secret"] : ["url"]);
+                    result.Add(new NotifyTarget(channel, Secret(p.Value, field, "url", required: true, alwaysSecret: true)!)
+                    {
+                        SigningSecret = channel == Notify.NotificationChannel.Webhook ? Secret(p.Value, field, "secret", alwaysSecret: true) : null,
+                    });
+                }
             }
             return result;
         }

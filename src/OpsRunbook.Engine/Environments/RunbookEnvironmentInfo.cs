@@ -67,7 +67,7 @@ public sealed class RunbookEnvironmentInfo
             DeployProvider = env.Deploy?.Provider,
             Deploy = deploy,
             Thresholds = env.Thresholds,
-            Notify = env.Notify.ToDictionary(n => n.Key, n => n.Value.Display, StringComparer.OrdinalIgnoreCase),
+            Notify = env.Notify.ToDictionary(n => n.Channel.ToString(), n => n.Address.Display, StringComparer.OrdinalIgnoreCase),
             HealthCheckTargets = targets,
         };
     }

@@ -107,6 +107,18 @@ public class SchemaAgreementTests
         { "redis host:port", Redis("cache.internal:6379") },
         { "redis http URL", Redis("http://cache.internal:6379") },
         { "redis key=value", Redis("Host=cache;Port=6379") },
+        // Notification targets: references only; objects for a webhook's secret and PagerDuty's keys.
+        { "notify slack reference", Doc("""{ "notify": { "slack": "env:SLACK_WEBHOOK_URL" } }""") },
+        { "notify slack literal", Doc("""{ "notify": { "slack": "https://hooks.slack.com/services/T0/B0/XYZ" } }""") },
+        { "notify teams object", Doc("""{ "notify": { "teams": { "url": "env:TEAMS_WEBHOOK_URL" } } }""") },
+        { "notify webhook signed", Doc("""{ "notify": { "webhook": { "url": "env:OPS_HOOK", "secret": "env:OPS_HOOK_SECRET" } } }""") },
+        { "notify webhook literal secret", Doc("""{ "notify": { "webhook": { "url": "env:OPS_HOOK", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } } }""") },
+        { "notify webhook unknown field", Doc("""{ "notify": { "webhook": { "url": "env:OPS_HOOK", "token": "env:X" } } }""") },
+        { "notify pagerduty key", Doc("""{ "notify": { "pagerduty": "env:PD_ROUTING_KEY" } }""") },
+        { "notify pagerduty object", Doc("""{ "notify": { "pagerduty": { "routingKey": "env:PD_KEY", "changeRoutingKey": "env:PD_CHANGE", "endpoint": "https://events.eu.pagerduty.com" } } }""") },
+        { "notify pagerduty no key", Doc("""{ "notify": { "pagerduty": { "endpoint": "https://events.eu.pagerduty.com" } } }""") },
+        { "notify pagerduty endpoint not http", Doc("""{ "notify": { "pagerduty": { "routingKey": "env:PD_KEY", "endpoint": "events.pagerduty.com" } } }""") },
+        { "notify email", Doc("""{ "notify": { "email": "env:OPS_EMAIL" } }""") },
     };
 
     private static string Url(string url) => Doc($$"""{ "endpoints": [ { "name": "e", "url": {{JsonSerializer.Serialize(url)}} } ] }""");
