@@ -44,6 +44,8 @@
         'Remove-DatabaseBackup'
         'Restart-Deployment'
         'Restore-Database'
+        'Send-RunbookAlert'
+        'Send-RunbookNotification'
         'Set-DeploymentScale'
         'Set-DeploymentSecret'
         'Set-RedisEvictionPolicy'

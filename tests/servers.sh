@@ -235,17 +235,17 @@ start_fakecloud() { # dir — the tests' Secrets Manager fake as a process, when
   done
   if [ -z "$dll" ]; then
     log "fake Secrets Manager not built (dotnet build OpsRunbook.sln): secret rotation is not available in this sandbox"
-    SM_PORT=""; FLY_PORT=""; STS_PORT=""; FLY_TOKEN=""
+    SM_PORT=""; FLY_PORT=""; STS_PORT=""; FLY_TOKEN=""; NOTIFY_PORT=""
     return 0
   fi
-  SM_PORT=$(free_port); FLY_PORT=$(free_port); STS_PORT=$(free_port); FLY_TOKEN="fm2_$(random_secret)"
+  SM_PORT=$(free_port); FLY_PORT=$(free_port); STS_PORT=$(free_port); NOTIFY_PORT=$(free_port); FLY_TOKEN="fm2_$(random_secret)"
   # Seed values in a private file (mode 600), never on a command line.
   (umask 077; cat > "$d/secrets-seed.json" <<JSON
 { "accessKey": "S3RVER", "secretKey": "S3RVER", "secrets": {
   "sandbox/database": "postgres://sandbox_app:$SANDBOX_DB_PASSWORD@127.0.0.1:$PG_PORT/opsrunbook",
   "sandbox/redis": "redis://sandbox_app:$SANDBOX_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0",
   "sandbox/jwt": "$(random_secret)$(random_secret)" },
-  "fly": { "port": $FLY_PORT, "app": "sandbox-app", "token": "$FLY_TOKEN" }, "sts": { "port": $STS_PORT } }
+  "fly": { "port": $FLY_PORT, "app": "sandbox-app", "token": "$FLY_TOKEN" }, "sts": { "port": $STS_PORT }, "notify": { "port": $NOTIFY_PORT } }
 JSON
   )
   nohup dotnet "$dll" "$SM_PORT" "$d/secrets-seed.json" >"$d/fakecloud.log" 2>&1 &
@@ -253,6 +253,7 @@ JSON
   wait_port 127.0.0.1 "$SM_PORT" 20 || die "fake Secrets Manager is not listening: $(tail -5 "$d/fakecloud.log")"
   wait_port 127.0.0.1 "$FLY_PORT" 20 || die "fake Fly.io is not listening: $(tail -5 "$d/fakecloud.log")"
   wait_port 127.0.0.1 "$STS_PORT" 20 || die "fake STS is not listening: $(tail -5 "$d/fakecloud.log")"
+  wait_port 127.0.0.1 "$NOTIFY_PORT" 20 || die "fake Slack/Teams/PagerDuty is not listening: $(tail -5 "$d/fakecloud.log")"
 }
 
 start_app() { # dir
@@ -314,12 +315,20 @@ export OPSRUNBOOK_SM_ENDPOINT='${SM_PORT:+http://127.0.0.1:$SM_PORT}'
 export OPSRUNBOOK_STS_ENDPOINT='${STS_PORT:+http://127.0.0.1:$STS_PORT}'
 export OPSRUNBOOK_FLY_API='${FLY_PORT:+http://127.0.0.1:$FLY_PORT}'
 export OPSRUNBOOK_FLY_TOKEN='$FLY_TOKEN'
+export OPSRUNBOOK_NOTIFY_URL='${NOTIFY_PORT:+http://127.0.0.1:$NOTIFY_PORT}'
+export OPSRUNBOOK_SLACK_WEBHOOK_URL='${NOTIFY_PORT:+http://127.0.0.1:$NOTIFY_PORT/slack/services/T0OPS/B0RUNBOOK/xoxsecretwebhookpart0123}'
+export OPSRUNBOOK_TEAMS_WEBHOOK_URL='${NOTIFY_PORT:+http://127.0.0.1:$NOTIFY_PORT/teams/workflows/4f0c2a7e9b/triggers/manual/paths/invoke?sig=teamssecretsig0123}'
+export OPSRUNBOOK_WEBHOOK_URL='${NOTIFY_PORT:+http://127.0.0.1:$NOTIFY_PORT/webhook/ops}'
+export OPSRUNBOOK_WEBHOOK_SECRET='whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+export OPSRUNBOOK_PAGERDUTY_ENDPOINT='${NOTIFY_PORT:+http://127.0.0.1:$NOTIFY_PORT/pagerduty}'
+export OPSRUNBOOK_PAGERDUTY_ROUTING_KEY='R0UT1NGKEY0123456789ABCDEFGHIJKL'
 ENV
   log "PostgreSQL primary 127.0.0.1:$PG_PORT, replica 127.0.0.1:$PG_REPLICA_PORT (user opsrunbook, TLS on)"
   log "Redis 127.0.0.1:$REDIS_PORT, TLS $REDIS_TLS_PORT (ACL user opsrunbook), replica $REDIS_REPLICA_PORT, broken replica $REDIS_BROKEN_PORT"
   log "DNS (dnsmasq) 127.0.0.1:$DNS_PORT for opsrunbook.test"
   log "s3rver http://127.0.0.1:$S3_PORT (bucket opsrunbook-backups), app http://127.0.0.1:$APP_PORT"
   [ -n "$SM_PORT" ] && log "fake Secrets Manager http://127.0.0.1:$SM_PORT (sandbox/database, sandbox/redis, sandbox/jwt), fake Fly.io http://127.0.0.1:$FLY_PORT (app sandbox-app)"
+  [ -n "$NOTIFY_PORT" ] && log "fake Slack, Teams, PagerDuty and webhook receiver http://127.0.0.1:$NOTIFY_PORT"
   log "settings, with the generated passwords: $d/servers.env (mode 600)"
   echo "$d/servers.env"
 }

@@ -3,7 +3,7 @@ using OpsRunbook.Engine.Tests.Fakes;
 
 // Usage: OpsRunbook.FakeCloud PORT SEED.json
 //   SEED.json: { "accessKey": "...", "secretKey": "...", "secrets": { "name": "value", ... },
-//                "fly": { "port": N, "app": "...", "token": "..." }, "sts": { "port": N } }   (tests/servers.sh writes it, mode 600)
+//                "fly": { "port": N, "app": "...", "token": "..." }, "sts": { "port": N }, "notify": { "port": N } }   (tests/servers.sh writes it, mode 600)
 //   Serves the fake Secrets Manager on PORT and, with "fly", the fake Fly.io Machines + GraphQL APIs on fly.port with
 //   an app of two machines on release 3 (releases 1-3; 2 failed). Runs until killed.
 if (args.Length != 2 || !int.TryParse(args[0], out var port))
@@ -42,6 +42,13 @@ if (root.TryGetProperty("sts", out var s))
     sts = await FakeAwsIdentity.StartAsync(root.GetProperty("accessKey").GetString()!, root.GetProperty("secretKey").GetString()!, "sandbox-session-token", s.GetProperty("port").GetInt32());
     Console.WriteLine($"fake STS/SSO on {sts.Endpoint}");
 }
+// Slack, Teams, PagerDuty and a Standard Webhooks receiver, for the sandbox's "notify" targets.
+FakeNotify? notify = null;
+if (root.TryGetProperty("notify", out var nf))
+{
+    notify = await FakeNotify.StartAsync(nf.GetProperty("port").GetInt32());
+    Console.WriteLine($"fake Slack/Teams/PagerDuty/webhook on {notify.BaseUrl}");
+}
 // servers.sh stops it with SIGTERM. The fakes' web hosts take SIGTERM over (their console lifetime cancels the
 // runtime's default exit), so ProcessExit never comes: listen for the signals ourselves.
 var stop = new TaskCompletionSource();
@@ -50,4 +57,5 @@ using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Cre
 await stop.Task;
 if (fly is not null) await fly.DisposeAsync();
 if (sts is not null) await sts.DisposeAsync();
+if (notify is not null) await notify.DisposeAsync();
 return 0;

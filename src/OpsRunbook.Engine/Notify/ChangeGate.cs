@@ -45,7 +45,7 @@ public sealed class ChangeGate : IAsyncDisposable
                 catch (JsonException)
                 {
                     await file.DisposeAsync().ConfigureAwait(false);
-                    throw new InvalidDataException($"the -OnChange state file {full} is not OpsRunbook's JSON; delete it to start afresh (every subject then counts as new)");
+                    throw new NotifyStateException($"the -OnChange state file {full} is not OpsRunbook's JSON; delete it to start afresh (every subject then counts as new)", busy: false);
                 }
                 return new ChangeGate(file, subjects);
             }
@@ -56,7 +56,7 @@ public sealed class ChangeGate : IAsyncDisposable
             }
             catch (IOException ex)
             {
-                throw new IOException($"the -OnChange state file {full} stayed locked by another run for {lockTimeout.TotalSeconds:0} s", ex);
+                throw new NotifyStateException($"the -OnChange state file {full} stayed locked by another run for {lockTimeout.TotalSeconds:0} s ({ex.Message})", busy: true);
             }
         }
     }
@@ -114,4 +114,11 @@ public sealed class ChangeGate : IAsyncDisposable
             await _file.DisposeAsync().ConfigureAwait(false);
         }
     }
+}
+
+/// <summary>The -OnChange state cannot be used: locked by another run too long (<see cref="Busy"/>), or not readable.</summary>
+public sealed class NotifyStateException(string message, bool busy) : Exception(message)
+{
+    /// <summary>True when another run held the state too long.</summary>
+    public bool Busy { get; } = busy;
 }

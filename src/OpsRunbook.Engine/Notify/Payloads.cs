@@ -55,7 +55,7 @@ public static class Payloads
     {
         var blocks = new JsonArray
         {
-            new JsonObject { ["type"] = "header", ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = Cut($"{Icon(m.Tone)} {m.Title}", SlackHeader), ["emoji"] = true } },
+            new JsonObject { ["type"] = "header", ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = Cut(m.Template is null ? $"{Icon(m.Tone)} {m.Title}" : m.Title, SlackHeader), ["emoji"] = true } },
         };
         if (m.Text.Length > 0) blocks.Add(Section(Cut(SlackEscape(m.Text), SlackSection)));
         for (var f = 0; f < m.Fields.Count; f += SlackFields)

@@ -101,4 +101,10 @@ internal static class ErrorIds
     public const string StorageCopyFailed = "OpsRunbook.StorageCopyFailed";
     /// <summary>Written by HealthTargetCmdlet.</summary>
     public const string UnsupportedInput = "OpsRunbook.UnsupportedInput";
+    /// <summary>Written by NotifyCmdlet.</summary>
+    public const string NotifyError = "OpsRunbook.NotifyError";
+    /// <summary>Written by NotifyCmdlet.</summary>
+    public const string NotifyTargetMissing = "OpsRunbook.NotifyTargetMissing";
+    /// <summary>Written by SendRunbookNotification.</summary>
+    public const string NotifyNothingToSend = "OpsRunbook.NotifyNothingToSend";
 }

@@ -77,6 +77,11 @@ public sealed class FakeNotify : IAsyncDisposable
     private async Task Handle(HttpContext ctx)
     {
         var path = ctx.Request.Path.Value ?? "";
+        if (path.StartsWith("/_fake/", StringComparison.Ordinal))
+        {
+            await Control(ctx, path["/_fake/".Length..]);
+            return;
+        }
         var body = await new StreamReader(ctx.Request.Body, Encoding.UTF8).ReadToEndAsync();
         var service = path.StartsWith("/slack/", StringComparison.Ordinal) ? "slack"
             : path.StartsWith("/teams/", StringComparison.Ordinal) ? "teams"
@@ -220,6 +225,53 @@ public sealed class FakeNotify : IAsyncDisposable
         var id = ctx.Request.Headers["webhook-id"].ToString();
         if (WebhookIds.AddOrUpdate(id, 1, (_, n) => n + 1) == 1) Delivered.Enqueue(("webhook", JsonNode.Parse(body)!));
         return (204, "", "text/plain");
+    }
+
+    /// <summary>
+    /// What a test in another process (Pester, against the sandbox's FakeCloud) reads and sets: GET delivered, alerts
+    /// and log; POST throttle?service=&amp;count=&amp;retryAfter=, fail?service=&amp;status=&amp;count=&amp;body=,
+    /// stall?service=&amp;ms=, reset.
+    /// </summary>
+    private async Task Control(HttpContext ctx, string what)
+    {
+        string Q(string name) => ctx.Request.Query[name].ToString();
+        ctx.Response.ContentType = "application/json";
+        switch (ctx.Request.Method, what)
+        {
+            case ("GET", "delivered"):
+                await ctx.Response.WriteAsync(new JsonArray(Delivered.Select(d => (JsonNode)new JsonObject { ["service"] = d.Service, ["body"] = d.Body.DeepClone() }).ToArray()).ToJsonString());
+                return;
+            case ("GET", "alerts"):
+                var alerts = new JsonObject();
+                foreach (var (k, v) in OpenAlerts) alerts[k] = v.DeepClone();
+                await ctx.Response.WriteAsync(alerts.ToJsonString());
+                return;
+            case ("GET", "log"):
+                await ctx.Response.WriteAsync(new JsonArray(Log.Select(l => (JsonNode)new JsonObject { ["service"] = l.Service, ["status"] = l.Status, ["body"] = l.Body }).ToArray()).ToJsonString());
+                return;
+            case ("POST", "throttle"):
+                Throttle(Q("service"), int.Parse(Q("count"), System.Globalization.CultureInfo.InvariantCulture), Q("retryAfter") is { Length: > 0 } r ? r : null);
+                break;
+            case ("POST", "fail"):
+                Fail(Q("service"), int.Parse(Q("status"), System.Globalization.CultureInfo.InvariantCulture), Q("body"), int.Parse(Q("count"), System.Globalization.CultureInfo.InvariantCulture));
+                break;
+            case ("POST", "stall"):
+                Stall(Q("service"), TimeSpan.FromMilliseconds(int.Parse(Q("ms"), System.Globalization.CultureInfo.InvariantCulture)));
+                break;
+            case ("POST", "reset"):
+                Log.Clear();
+                Delivered.Clear();
+                OpenAlerts.Clear();
+                WebhookIds.Clear();
+                _throttle.Clear();
+                _fail.Clear();
+                _stall.Clear();
+                break;
+            default:
+                ctx.Response.StatusCode = 404;
+                return;
+        }
+        await ctx.Response.WriteAsync("{}");
     }
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();

@@ -1,0 +1,219 @@
+using System.Management.Automation;
+using OpsRunbook.Engine.Environments;
+using OpsRunbook.Engine.Notify;
+using OpsRunbook.Engine.Reporting;
+using OpsRunbook.Engine.Secrets;
+
+namespace OpsRunbook.PowerShell;
+
+/// <summary>
+/// What Send-RunbookNotification and Send-RunbookAlert share: reading OpsRunbook results from the pipeline (live or
+/// deserialized), the environment's notify targets or explicit ones, the -OnChange gate, and sending with -WhatIf
+/// showing each exact payload (addresses and keys masked) and sending nothing.
+/// </summary>
+public abstract class NotifyCmdlet : EnvironmentCmdlet
+{
+    private readonly List<NotificationItem> _items = [];
+    private readonly Dictionary<string, (int Count, object First)> _refused = new(StringComparer.Ordinal);
+
+    /// <summary>OpsRunbook results (health checks, alerts, deployments, backups, rotations...), live or deserialized.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public PSObject[]? InputObject { get; set; }
+
+    /// <summary>Send only what changed since the last run that used the same -StatePath: subjects that turned bad, and those that recovered.</summary>
+    [Parameter]
+    public SwitchParameter OnChange { get; set; }
+
+    /// <summary>The state file that -OnChange runs share (a path every scheduled run of the job sees).</summary>
+    [Parameter]
+    public string? StatePath { get; set; }
+
+    /// <inheritdoc />
+    protected override string EnvironmentSection => "notify";
+
+    /// <summary>The results read so far.</summary>
+    protected IReadOnlyList<NotificationItem> Items => _items;
+
+    /// <summary>
+    /// The results, those without an environment (Invoke-HealthCheck -Uri) taken as <paramref name="env"/>'s: a check
+    /// sent as an alert for production is production's alert, under production's key.
+    /// </summary>
+    protected IReadOnlyList<NotificationItem> ItemsOf(EnvironmentConfig? env, string? system) => env is null
+        ? _items
+        : _items.Select(i => i.Environment is null ? i with { Environment = env.Name, System = i.System ?? system } : i).ToList();
+
+    /// <summary>Reads the piped results.</summary>
+    protected override void ProcessRecord()
+    {
+        foreach (var item in InputObject ?? [])
+        {
+            if (item is null) continue;
+            var read = Read(item);
+            if (read.Count == 0)
+            {
+                var type = item.TypeNames.FirstOrDefault() ?? "null";
+                _refused[type] = _refused.TryGetValue(type, out var seen) ? (seen.Count + 1, seen.First) : (1, item);
+                continue;
+            }
+            _items.AddRange(read);
+        }
+    }
+
+    /// <summary>One error per kind of input that is not an OpsRunbook result (50 strings make one error).</summary>
+    protected void ReportRefused()
+    {
+        foreach (var (type, (count, first)) in _refused)
+        {
+            WriteError(new ErrorRecord(new ArgumentException(
+                $"{(count == 1 ? "an object" : $"{count} objects")} of type {type} {(count == 1 ? "is" : "are")} not OpsRunbook results and {(count == 1 ? "was" : "were")} left out; pipe OpsRunbook results, or give -Title and -Text"),
+                ErrorIds.NotReportable, ErrorCategory.InvalidType, first));
+        }
+    }
+
+    private List<NotificationItem> Read(PSObject item)
+    {
+        var system = SystemOf(Text(item, "Environment"));
+        if (item.BaseObject is IReportable reportable)
+        {
+            return reportable.ToReportRows().Select(r => NotificationItem.FromRow(r, system)).ToList();
+        }
+        if (PipedInput.IsDeserialized(item) && PipedInput.OpsRunbookType(item) is { } type && Text(item, "Status") is { } status)
+        {
+            // A result that crossed a job or remoting boundary: its top-level words survive.
+            var kind = type[(type.LastIndexOf('.') + 1)..];
+            var subject = Text(item, "Name") ?? Text(item, "Target") ?? Text(item, "Subject") ?? Text(item, "SecretId") ?? kind;
+            var reason = Text(item, "Reason") ?? Text(item, "Message") ?? "";
+            return [new NotificationItem(kind, subject, NotificationItem.ToneOf(status), status, reason, Text(item, "Environment"), system)];
+        }
+        return [];
+    }
+
+    private string? SystemOf(string? environment)
+    {
+        if (environment is null) return null;
+        try
+        {
+            var config = LoadConfig();
+            return config.Environments.Any(e => string.Equals(e.Name, environment, StringComparison.OrdinalIgnoreCase)) ? config.System : null;
+        }
+        catch (PipelineStoppedException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is RunbookConfigException or PSInvalidOperationException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Text(PSObject item, string property) =>
+        item.Properties[property]?.Value is { } v && v.ToString() is { Length: > 0 } s ? s : null;
+
+    /// <summary>
+    /// The environment's notify targets of <paramref name="channels"/> (all when null), resolved; stops with an error
+    /// that says what to add when there are none.
+    /// </summary>
+    protected IReadOnlyList<ResolvedTarget> EnvironmentTargets(EnvironmentConfig env, IReadOnlyCollection<NotificationChannel>? channels)
+    {
+        var chosen = env.Notify.Where(t => channels is null || channels.Contains(t.Channel)).ToList();
+        if (chosen.Count == 0)
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException(
+                $"environment '{env.Name}' has no notify target{(channels is null ? "" : " for " + string.Join(", ", channels))}: add \"notify\": {{ \"slack\": \"env:SLACK_WEBHOOK_URL\" }} (or teams, webhook, pagerduty) to it in runbook.json, or give -Uri"),
+                ErrorIds.NotifyTargetMissing, ErrorCategory.InvalidArgument, env.Name));
+        }
+        foreach (var t in chosen)
+        {
+            SupplyVaultSecret(Secrets, t.Address);
+            SupplyVaultSecret(Secrets, t.SigningSecret);
+            SupplyVaultSecret(Secrets, t.ChangeRoutingKey);
+        }
+        return RunEngine(() => NotifyOperations.ResolveAsync(chosen, ContextOf(env)), "notify", ErrorIds.NotifyError, env.Name);
+    }
+
+    /// <summary>Resolves an explicit -Uri or -RoutingKey (a literal or a reference such as env:SLACK_WEBHOOK_URL).</summary>
+    protected string ResolveExplicit(string value, string what)
+    {
+        var secret = SecretValue.Parse(value);
+        SupplyVaultSecret(Secrets, secret);
+        var resolved = RunEngine(async () => await secret.ResolveAsync(Secrets, Cancellation).ConfigureAwait(false), what, ErrorIds.NotifyError);
+        Secrets.Redactor.Add(resolved);
+        return resolved;
+    }
+
+    /// <summary>
+    /// Runs the -OnChange gate around <paramref name="send"/>: it gets the transitions and returns the items whose
+    /// message went out (Sent or Accepted); only those, and the unchanged ones, are recorded, so a failed send is tried
+    /// again by the next run. Without -OnChange every item passes.
+    /// </summary>
+    protected void Gated(IReadOnlyList<NotificationItem> items, Func<IReadOnlyList<Transition>, IReadOnlyCollection<NotificationItem>> send)
+    {
+        if (!OnChange)
+        {
+            send(items.Select(i => new Transition(i, false, null)).ToList());
+            return;
+        }
+        if (string.IsNullOrEmpty(StatePath))
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("-OnChange needs -StatePath: a file every scheduled run of this job sees (it remembers what was sent)"),
+                ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
+        }
+        if (StatePath!.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("-StatePath on S3 is not available yet: give a file path (on a volume the scheduled runs share)"),
+                ErrorIds.InvalidArgument, ErrorCategory.NotImplemented, StatePath));
+        }
+        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(StatePath);
+        var gate = RunEngine(() => ChangeGate.OpenAsync(path, TimeSpan.FromMinutes(2), Cancellation), "the -OnChange state", ErrorIds.NotifyError, path);
+        try
+        {
+            var changes = gate.Changes(items);
+            WriteVerbose($"-OnChange: {changes.Count(c => !c.Recovered)} turned bad, {changes.Count(c => c.Recovered)} recovered, {items.Count - changes.Count} unchanged ({path})");
+            var delivered = send(changes);
+            if (!WhatIfActive)
+            {
+                var changed = changes.Select(c => c.Item.Key).ToHashSet(StringComparer.Ordinal);
+                gate.Record(items.Where(i => !changed.Contains(i.Key) || delivered.Contains(i)), DateTimeOffset.UtcNow);
+            }
+        }
+        finally
+        {
+            RunEngine(async () => { await gate.DisposeAsync().ConfigureAwait(false); return 0; }, "the -OnChange state", ErrorIds.NotifyError, path);
+        }
+    }
+
+    /// <summary>Whether -WhatIf (or $WhatIfPreference) is on.</summary>
+    protected bool WhatIfActive =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w is SwitchParameter sw && sw.IsPresent
+            : SessionState.PSVariable.GetValue("WhatIfPreference") is { } pref && LanguagePrimitives.IsTrue(pref);
+
+    /// <summary>Sends each request (after ShouldProcess, whose -WhatIf text is the exact payload) and writes its result.</summary>
+    protected List<NotificationResult> SendAll(IEnumerable<NotificationRequest> requests)
+    {
+        var sender = new NotificationSender(Http, Secrets.Redactor);
+        var results = new List<NotificationResult>();
+        foreach (var request in requests)
+        {
+            var preview = NotifyOperations.Preview(request);
+            if (!ShouldProcess($"Sending to {request.Channel} {request.Target}:{System.Environment.NewLine}{preview}", $"Send to {request.Channel} {request.Target}?", "Send-RunbookNotification"))
+            {
+                continue;
+            }
+            WriteVerbose($"{request.Channel} {request.Target}: {request.Title} ({request.Body.Length} bytes)");
+            var result = RunEngine(() => sender.SendAsync(request, Cancellation), $"{request.Channel} {request.Target}", ErrorIds.NotifyError);
+            if (result.Status is not (NotificationStatus.Sent or NotificationStatus.Accepted))
+            {
+                WriteWarning($"{request.Channel} {request.Target}: {result.Status}: {result.Reason}");
+            }
+            results.Add(result);
+            WriteObject(result);
+        }
+        return results;
+    }
+
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), AllowAutoRedirect = false })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+        DefaultRequestHeaders = { { "User-Agent", "OpsRunbook/" + typeof(NotifyCmdlet).Assembly.GetName().Version?.ToString(3) } },
+    };
+}
