@@ -48,6 +48,8 @@ BeforeAll {
         'http://localhost:9100/metrics' = "$app/api/metrics"
         'env:DATABASE_URL'            = 'env:OPSRUNBOOK_DATABASE_URL'
         'env:REDIS_URL'               = 'env:OPSRUNBOOK_REDIS_URL'
+        'env:SLACK_WEBHOOK_URL'       = 'env:OPSRUNBOOK_SLACK_WEBHOOK_URL'
+        'env:PAGERDUTY_ROUTING_KEY'   = 'env:OPSRUNBOOK_PAGERDUTY_ROUTING_KEY'
         './ops/runbook.json'          = './runbook.json'
         '-Release v41'                = '-Release 1'
         'Version -eq 41'              = 'Version -eq 1'

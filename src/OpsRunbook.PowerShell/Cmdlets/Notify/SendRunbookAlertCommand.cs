@@ -36,8 +36,8 @@ public enum AlertAction
 /// <para>Triggers (or updates) one P1 alert per failing check.</para>
 /// </example>
 /// <example>
-/// <code>Invoke-HealthCheck production -Name api | Send-RunbookAlert production -Action Resolve</code>
-/// <para>Resolves the api check's alert by hand.</para>
+/// <code>Invoke-HealthCheck production -Name database | Send-RunbookAlert production -Action Resolve</code>
+/// <para>Resolves the database check's alert by hand.</para>
 /// </example>
 [Cmdlet(VerbsCommunications.Send, "RunbookAlert", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(NotificationResult))]
@@ -71,6 +71,12 @@ public sealed class SendRunbookAlertCommand : NotifyCmdlet
         ReportRefused();
         if (Items.Count == 0)
         {
+            // "... | Where-Object Status -eq Unhealthy | Send-RunbookAlert" on a good day: nothing to page about.
+            if (MyInvocation.ExpectingInput)
+            {
+                WriteVerbose("no results came down the pipeline: no event sent");
+                return;
+            }
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException("nothing to alert on: pipe OpsRunbook results (Invoke-HealthCheck, Test-MetricThreshold...)"),
                 ErrorIds.NotifyNothingToSend, ErrorCategory.InvalidArgument, null));
         }

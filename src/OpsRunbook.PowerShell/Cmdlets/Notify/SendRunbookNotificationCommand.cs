@@ -79,6 +79,11 @@ public sealed class SendRunbookNotificationCommand : NotifyCmdlet
         var env = ResolveEnvironment(Uri is null ? EnvironmentNeed.Required : EnvironmentNeed.Optional);
         if (Items.Count == 0 && ParameterSetName != "Template" && Title is null && Text is null)
         {
+            if (MyInvocation.ExpectingInput)
+            {
+                WriteVerbose("no results came down the pipeline: no message sent");
+                return;
+            }
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException("nothing to send: pipe OpsRunbook results, or give -Title/-Text, or -Template"),
                 ErrorIds.NotifyNothingToSend, ErrorCategory.InvalidArgument, null));
         }
