@@ -13,9 +13,12 @@
     TypesToProcess       = @('OpsRunbook.Types.ps1xml')
     FormatsToProcess     = @('OpsRunbook.Format.ps1xml')
     CmdletsToExport      = @(
+        'Add-IncidentEvent'
         'Backup-Database'
         'Backup-StorageBucket'
         'Clear-RedisDatabase'
+        'Close-Incident'
+        'Export-IncidentReport'
         'Export-RunbookReport'
         'Export-SecretInventory'
         'Get-DatabaseActivity'
@@ -31,6 +34,8 @@
         'Get-DeploymentRelease'
         'Get-DeploymentStatus'
         'Get-HostResource'
+        'Get-Incident'
+        'Get-IncidentProfile'
         'Get-RedisClient'
         'Get-RedisInfo'
         'Get-RedisSlowLog'
@@ -40,6 +45,7 @@
         'Invoke-DatabaseMaintenance'
         'Invoke-HealthCheck'
         'Invoke-SecretRotation'
+        'New-Incident'
         'New-RandomSecret'
         'Remove-DatabaseBackup'
         'Restart-Deployment'
@@ -48,6 +54,7 @@
         'Send-RunbookNotification'
         'Set-DeploymentScale'
         'Set-DeploymentSecret'
+        'Set-Incident'
         'Set-RedisEvictionPolicy'
         'Start-Deployment'
         'Start-Rollback'

@@ -67,6 +67,8 @@ BeforeAll {
     # The state an example is written for: a rollback starts from a bad release (the sandbox's release 3 running).
     $setup = @{
         'Start-Rollback' = "if ((Get-DeploymentRelease sandbox | Where-Object Current).Version -ne 3) { Start-Rollback sandbox -Release 3 -NoHealthCheck -Force | Out-Null }"
+        # An incident to act on: the examples pick the newest one.
+        'Get-Incident production' = "if (-not (Get-Incident production)) { New-Incident production -Title 'Checkout returns 503' -Severity P1 | Out-Null }"
     }
     $cases = foreach ($case in $Cases) {
         $code = $case.Code

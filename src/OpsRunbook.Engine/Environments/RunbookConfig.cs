@@ -70,6 +70,9 @@ public sealed class EnvironmentConfig
         return baseProfile.With(Name, Thresholds.Select(t => new global::OpsRunbook.Engine.Metrics.ThresholdRule(t.Key, t.Value.Warning, t.Value.Critical,
             t.Value.Below ? global::OpsRunbook.Engine.Metrics.ThresholdDirection.Below : global::OpsRunbook.Engine.Metrics.ThresholdDirection.Above, Source: $"runbook.json environments.{Name}.thresholds.{t.Key}")));
     }
+    /// <summary>Where this environment's incidents are kept and whose rules apply ("incidents" section); null for the defaults.</summary>
+    public IncidentsConfig? Incidents { get; init; }
+
     /// <summary>Where this environment's notifications and alerts go ("notify" section); empty when it has none.</summary>
     public IReadOnlyList<NotifyTarget> Notify { get; init; } = [];
 
@@ -286,3 +289,10 @@ public sealed record NotifyTarget(global::OpsRunbook.Engine.Notify.NotificationC
     /// <summary>How the target may be shown.</summary>
     public string Display => $"{Channel}: {Address.Display}";
 }
+
+/// <summary>
+/// An environment's incidents: the folder of their journals (relative to runbook.json; default .opsrunbook/incidents
+/// beside it) and the profile whose severity table and escalation apply (default: the environment's thresholdProfile
+/// when it names a runbook with an incident chapter, else "default").
+/// </summary>
+public sealed record IncidentsConfig(string? Path, string? Profile);

@@ -219,7 +219,7 @@ public static partial class RunbookConfigLoader
         private EnvironmentConfig ReadEnvironment(JsonElement e, string path, string name, string system)
         {
             RequireObject(e, path);
-            Known(e, path, "endpoints", "metrics", "aws", "database", "redis", "backup", "deploy", "thresholdProfile", "thresholds", "notify", "secrets");
+            Known(e, path, "endpoints", "metrics", "aws", "database", "redis", "backup", "deploy", "thresholdProfile", "thresholds", "notify", "incidents", "secrets");
             var profile = String(e, path, "thresholdProfile");
             if (profile is not null) Spelled(profile, path + ".thresholdProfile", "a built-in profile", [.. Metrics.ThresholdProfile.BuiltIn.Keys]);
             var endpoints = new List<EndpointConfig>();
@@ -270,6 +270,7 @@ public static partial class RunbookConfigLoader
                 Thresholds = e.TryGetProperty("thresholds", out var t) ? ReadThresholds(t, path + ".thresholds") : new Dictionary<string, ThresholdConfig>(),
                 ThresholdProfile = profile,
                 Notify = e.TryGetProperty("notify", out var n) ? ReadNotify(n, path + ".notify") : [],
+                Incidents = e.TryGetProperty("incidents", out var inc) ? ReadIncidents(inc, path + ".incidents") : null,
                 Secrets = e.TryGetProperty("secrets", out var sec) ? ReadSecrets(sec, path + ".secrets") : [],
             };
         }
@@ -506,6 +507,17 @@ public static partial class RunbookConfigLoader
                 result[p.Name] = new ThresholdConfig(w, c, direction == "below");
             }
             return result;
+        }
+
+        private IncidentsConfig ReadIncidents(JsonElement i, string path)
+        {
+            RequireObject(i, path);
+            Known(i, path, "path", "profile");
+            var profile = String(i, path, "profile");
+            if (profile is not null) Spelled(profile, path + ".profile", "an incident profile", [.. Incidents.IncidentProfile.BuiltIn.Select(p => p.Name)]);
+            var folder = String(i, path, "path");
+            if (folder is not null && folder.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)) throw Error(path + ".path", "incident journals on S3 are not available yet: give a folder (on a volume the jobs share)");
+            return new IncidentsConfig(folder, profile);
         }
 
         private List<NotifyTarget> ReadNotify(JsonElement n, string path)

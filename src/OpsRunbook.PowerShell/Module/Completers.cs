@@ -111,3 +111,19 @@ public sealed class BackupUriCompleter : RunbookConfigCompleter
     protected override IEnumerable<string> Names(RunbookConfig config, string? environment) =>
         environment is null ? [] : CompletionSource.Backups(config, environment, CurrentLocation());
 }
+
+/// <summary>Completes the severity levels of the -Environment's incident profile (P0…P4 as that runbook names them).</summary>
+public sealed class IncidentSeverityCompleter : RunbookConfigCompleter
+{
+    /// <inheritdoc />
+    protected override bool Sorted => false;
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> Names(RunbookConfig config, string? environment)
+    {
+        var env = environment is null ? null : config.GetEnvironment(environment);
+        var name = env?.Incidents?.Profile
+            ?? (env?.ThresholdProfile is { } t && Engine.Incidents.IncidentProfile.BuiltIn.Any(p => string.Equals(p.Name, t, StringComparison.OrdinalIgnoreCase)) ? t : "default");
+        return Engine.Incidents.IncidentProfile.Get(name).Levels.Select(l => l.Severity);
+    }
+}

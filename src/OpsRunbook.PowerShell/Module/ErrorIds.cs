@@ -107,4 +107,8 @@ internal static class ErrorIds
     public const string NotifyTargetMissing = "OpsRunbook.NotifyTargetMissing";
     /// <summary>Written by SendRunbookNotification.</summary>
     public const string NotifyNothingToSend = "OpsRunbook.NotifyNothingToSend";
+    /// <summary>Written by IncidentCmdlet.</summary>
+    public const string IncidentError = "OpsRunbook.IncidentError";
+    /// <summary>Written by IncidentCmdlet.</summary>
+    public const string IncidentNotFound = "OpsRunbook.IncidentNotFound";
 }

@@ -70,6 +70,8 @@ internal static class ErrorTable
             DeploymentNotPossibleException => new ErrorRecord(ex, ErrorIds.DeploymentNotPossible, ErrorCategory.InvalidOperation, target),
             Engine.Metrics.HostResourceUnavailableException => new ErrorRecord(ex, ErrorIds.HostResourceUnavailable, ErrorCategory.ResourceUnavailable, target),
             Engine.Metrics.MetricScrapeException => new ErrorRecord(ex, ErrorIds.MetricScrapeFailed, ErrorCategory.ConnectionError, target),
+            Engine.Incidents.IncidentNotFoundException => new ErrorRecord(ex, ErrorIds.IncidentNotFound, ErrorCategory.ObjectNotFound, target),
+            InvalidDataException when target is string id && id.StartsWith("INC-", StringComparison.Ordinal) => new ErrorRecord(ex, ErrorIds.IncidentError, ErrorCategory.InvalidData, target),
             Engine.Notify.NotifyStateException state => new ErrorRecord(ex, ErrorIds.NotifyError, state.Busy ? ErrorCategory.ResourceBusy : ErrorCategory.InvalidData, target),
             HealthWaitTimeoutException timeout => new ErrorRecord(ex, ErrorIds.HealthWaitTimeout, ErrorCategory.OperationTimeout, timeout.LastReport),
             _ => null,

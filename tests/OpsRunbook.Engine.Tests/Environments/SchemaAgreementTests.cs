@@ -119,6 +119,12 @@ public class SchemaAgreementTests
         { "notify pagerduty no key", Doc("""{ "notify": { "pagerduty": { "endpoint": "https://events.eu.pagerduty.com" } } }""") },
         { "notify pagerduty endpoint not http", Doc("""{ "notify": { "pagerduty": { "routingKey": "env:PD_KEY", "endpoint": "events.pagerduty.com" } } }""") },
         { "notify email", Doc("""{ "notify": { "email": "env:OPS_EMAIL" } }""") },
+        // Incidents: a folder and a profile spelled as listed.
+        { "incidents folder and profile", Doc("""{ "incidents": { "path": "./incidents", "profile": "sentia" } }""") },
+        { "incidents profile Sentia", Doc("""{ "incidents": { "profile": "Sentia" } }""") },
+        { "incidents unknown profile", Doc("""{ "incidents": { "profile": "itil" } }""") },
+        { "incidents on s3", Doc("""{ "incidents": { "path": "s3://bucket/incidents/" } }""") },
+        { "incidents empty path", Doc("""{ "incidents": { "path": "" } }""") },
     };
 
     private static string Url(string url) => Doc($$"""{ "endpoints": [ { "name": "e", "url": {{JsonSerializer.Serialize(url)}} } ] }""");
