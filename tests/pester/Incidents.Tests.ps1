@@ -59,6 +59,25 @@ Describe 'Incidents from detection to the post-mortem' -Skip:(-not $HaveServers)
         @($timeline | Where-Object { $_.Type -eq 'Note' -and $_.Text -like 'b *' }).Count | Should -Be 20
     }
 
+    It 'keeps journals in S3 as one object per event, and two writers there lose nothing either' {
+        $config = Get-Content -Raw $Cfg | ConvertFrom-Json -AsHashtable
+        $prefix = "incidents-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $config.environments.production.incidents = @{ path = "s3://$($Settings.OPSRUNBOOK_S3_BUCKET)/$prefix/"; profile = 'sentia' }
+        $s3cfg = Join-Path $TestDrive 's3-incidents.json'
+        $config | ConvertTo-Json -Depth 32 | Set-Content $s3cfg
+        $i = New-Incident production -ConfigPath $s3cfg -Title 'Journal in S3' -Severity P0
+        $i.Profile | Should -Be 'sentia'
+        $i.NextEscalation | Should -BeLike 'Engineering Lead at *'
+        $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; 1..20 | ForEach-Object { Add-IncidentEvent '$($i.Id)' -Environment production -ConfigPath '$s3cfg' -Note (`$env:WRITER + ' ' + `$_) | Out-Null }"
+        $jobs = 'a', 'b' | ForEach-Object { Start-Job -ScriptBlock { param($s, $w) $env:WRITER = $w; pwsh -NoProfile -NonInteractive -Command $s } -ArgumentList $script, $_ }
+        $null = $jobs | Wait-Job -Timeout 300 | Receive-Job
+        $jobs | Remove-Job -Force
+        $back = Get-Incident production -ConfigPath $s3cfg -Id $i.Id
+        @($back.Timeline | Where-Object Type -eq Note).Count | Should -Be 40
+        (Get-Incident production -ConfigPath $s3cfg).Id | Should -Contain $i.Id
+        (Close-Incident $i -ConfigPath $s3cfg -Resolution 'done').Status | Should -Be 'Closed'
+    }
+
     It 'changes nothing with -WhatIf' {
         $before = @(Get-ChildItem $Journals -ErrorAction SilentlyContinue).Count
         New-Incident production -ConfigPath $Cfg -Title 'What if' -Severity P1 -Notify -WhatIf | Should -BeNullOrEmpty

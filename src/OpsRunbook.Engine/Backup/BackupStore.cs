@@ -205,8 +205,7 @@ public sealed class S3BackupStore : IBackupStore
         await Retry.ExecuteAsync(async token =>
         {
             var put = new PutObjectRequest { BucketName = Location.Bucket, Key = KeyOf(key), InputStream = new MemoryStream(content), AutoCloseStream = true };
-            if (_compatible) put.UseChunkEncoding = false;
-            await _s3.SendAsync($"PUT {put.Key}", (c, t) => c.PutObjectAsync(put, t), token).ConfigureAwait(false);
+            await _s3.PutAsync(put, token).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
     }
 

@@ -516,7 +516,18 @@ public static partial class RunbookConfigLoader
             var profile = String(i, path, "profile");
             if (profile is not null) Spelled(profile, path + ".profile", "an incident profile", [.. Incidents.IncidentProfile.BuiltIn.Select(p => p.Name)]);
             var folder = String(i, path, "path");
-            if (folder is not null && folder.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)) throw Error(path + ".path", "incident journals on S3 are not available yet: give a folder (on a volume the jobs share)");
+            if (folder is { Length: 0 }) throw Error(path + ".path", "must not be empty: a folder, or s3://bucket/prefix/ (leave it out for .opsrunbook/incidents beside runbook.json)");
+            if (folder is not null && folder.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+            {
+                try
+                {
+                    Health.Checks.S3Check.Parse(folder.EndsWith('/') ? folder : folder + "/");
+                }
+                catch (ArgumentException ex)
+                {
+                    throw Error(path + ".path", ex.Message);
+                }
+            }
             return new IncidentsConfig(folder, profile);
         }
 

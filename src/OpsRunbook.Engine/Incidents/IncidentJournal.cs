@@ -3,27 +3,48 @@ using System.Text.Json;
 
 namespace OpsRunbook.Engine.Incidents;
 
+/// <summary>Where incidents are kept: append-only journals that several processes may write at once.</summary>
+public interface IIncidentJournal
+{
+    /// <summary>Where, for messages: a folder or s3://bucket/prefix/.</summary>
+    string Location { get; }
+
+    /// <summary>Appends one event (a Declared event starts a journal; any other needs one).</summary>
+    Task AppendAsync(IncidentEvent e, CancellationToken ct);
+
+    /// <summary>Every event of one incident, in order.</summary>
+    Task<IReadOnlyList<IncidentEvent>> ReadAsync(string incidentId, CancellationToken ct);
+
+    /// <summary>The ids of the incidents kept here, newest first.</summary>
+    Task<IReadOnlyList<string>> ListAsync(CancellationToken ct);
+}
+
 /// <summary>
 /// Incidents as append-only journals on disk: one JSON-lines file per incident (<c>INC-….jsonl</c>) in a folder. Each
 /// event is appended under an exclusive lock (FileShare.None, an flock on Linux), so writers in several processes
 /// (CI jobs, an admin's session) add events without losing any; readers take a shared lock. Nothing is rewritten.
 /// </summary>
-public sealed class IncidentJournal(string directory)
+public sealed class IncidentJournal(string directory) : IIncidentJournal
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+    /// <summary>The JSON form of an event (camelCase, nulls left out), shared by every journal.</summary>
+    internal static readonly JsonSerializerOptions EventJson = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>An incident id is INC- and letters, digits and dashes only (it names a file or a key).</summary>
+    internal static string CheckId(string incidentId) =>
+        incidentId.StartsWith("INC-", StringComparison.Ordinal) && incidentId.Length < 64 && incidentId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
+            ? incidentId
+            : throw new ArgumentException($"'{incidentId}' is not an incident id (INC-yyyyMMdd-HHmmss-xxxx)");
+
+    private static readonly JsonSerializerOptions Json = EventJson;
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(30);
 
     /// <summary>The folder.</summary>
     public string Directory { get; } = Path.GetFullPath(directory);
 
-    private string FileOf(string incidentId)
-    {
-        if (incidentId.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || incidentId.Contains("..", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"'{incidentId}' is not an incident id (INC-yyyyMMdd-HHmmss-xxxx)");
-        }
-        return Path.Combine(Directory, incidentId + ".jsonl");
-    }
+    /// <inheritdoc />
+    public string Location => Directory;
+
+    private string FileOf(string incidentId) => Path.Combine(Directory, CheckId(incidentId) + ".jsonl");
 
     /// <summary>Appends one event to its incident's journal (creating the folder and the file for a Declared event).</summary>
     public async Task AppendAsync(IncidentEvent e, CancellationToken ct)
@@ -69,10 +90,10 @@ public sealed class IncidentJournal(string directory)
         return events;
     }
 
-    /// <summary>The ids of the incidents in the folder, newest first.</summary>
-    public IReadOnlyList<string> List() => !System.IO.Directory.Exists(Directory)
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> ListAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>(!System.IO.Directory.Exists(Directory)
         ? []
-        : System.IO.Directory.EnumerateFiles(Directory, "INC-*.jsonl").Select(f => Path.GetFileNameWithoutExtension(f)!).OrderDescending(StringComparer.Ordinal).ToList();
+        : System.IO.Directory.EnumerateFiles(Directory, "INC-*.jsonl").Select(f => Path.GetFileNameWithoutExtension(f)!).OrderDescending(StringComparer.Ordinal).ToList());
 
     private static async Task<FileStream> OpenAsync(string path, FileMode mode, FileAccess access, FileShare share, CancellationToken ct)
     {

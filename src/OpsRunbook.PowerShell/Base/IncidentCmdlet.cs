@@ -26,12 +26,36 @@ public abstract class IncidentCmdlet : EnvironmentCmdlet
     [Parameter]
     public string? Actor { get; set; }
 
-    /// <summary>The journal folder of <paramref name="env"/>: its incidents.path relative to runbook.json, or .opsrunbook/incidents beside it.</summary>
-    protected IncidentJournal JournalOf(EnvironmentConfig env)
+    private readonly Dictionary<string, IIncidentJournal> _journals = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The journal of <paramref name="env"/>: its incidents.path (a folder relative to runbook.json, or s3://bucket/prefix/
+    /// with the environment's aws settings), or .opsrunbook/incidents beside runbook.json. One per environment per pipeline.
+    /// </summary>
+    protected IIncidentJournal JournalOf(EnvironmentConfig env)
     {
-        var configDir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(LoadConfig().Path))!;
-        var folder = env.Incidents?.Path ?? System.IO.Path.Combine(".opsrunbook", "incidents");
-        return new IncidentJournal(System.IO.Path.IsPathRooted(folder) ? folder : System.IO.Path.Combine(configDir, folder));
+        if (_journals.TryGetValue(env.Name, out var known)) return known;
+        var path = env.Incidents?.Path ?? System.IO.Path.Combine(".opsrunbook", "incidents");
+        IIncidentJournal journal;
+        if (path.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+        {
+            var context = ContextOf(env);
+            journal = RunEngine(async () => (IIncidentJournal)await S3IncidentJournal.OpenAsync(path, context).ConfigureAwait(false), path, ErrorIds.IncidentError, env.Name);
+        }
+        else
+        {
+            var configDir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(LoadConfig().Path))!;
+            journal = new IncidentJournal(System.IO.Path.IsPathRooted(path) ? path : System.IO.Path.Combine(configDir, path));
+        }
+        _journals[env.Name] = journal;
+        return journal;
+    }
+
+    /// <summary>The ids of the incidents <paramref name="env"/> keeps, newest first.</summary>
+    protected IReadOnlyList<string> ListIncidents(EnvironmentConfig env)
+    {
+        var journal = JournalOf(env);
+        return RunEngine(() => journal.ListAsync(Cancellation), journal.Location, ErrorIds.IncidentError, env.Name);
     }
 
     /// <summary>The profile of <paramref name="env"/>: incidents.profile, else its thresholdProfile when that runbook has an incident chapter, else "default".</summary>
@@ -75,14 +99,14 @@ public abstract class IncidentCmdlet : EnvironmentCmdlet
         {
             foreach (var e in list) await journal.AppendAsync(e, Cancellation).ConfigureAwait(false);
             return Incident.Fold(await journal.ReadAsync(id, Cancellation).ConfigureAwait(false), DateTimeOffset.UtcNow);
-        }, journal.Directory, ErrorIds.IncidentError, id);
+        }, journal.Location, ErrorIds.IncidentError, id);
     }
 
     /// <summary>Reads one incident.</summary>
     protected Incident Load(EnvironmentConfig env, string id)
     {
         var journal = JournalOf(env);
-        return RunEngine(async () => Incident.Fold(await journal.ReadAsync(id, Cancellation).ConfigureAwait(false), DateTimeOffset.UtcNow), journal.Directory, ErrorIds.IncidentError, id);
+        return RunEngine(async () => Incident.Fold(await journal.ReadAsync(id, Cancellation).ConfigureAwait(false), DateTimeOffset.UtcNow), journal.Location, ErrorIds.IncidentError, id);
     }
 
     /// <summary>An event of this incident, now, by the current actor.</summary>

@@ -123,7 +123,8 @@ public class SchemaAgreementTests
         { "incidents folder and profile", Doc("""{ "incidents": { "path": "./incidents", "profile": "sentia" } }""") },
         { "incidents profile Sentia", Doc("""{ "incidents": { "profile": "Sentia" } }""") },
         { "incidents unknown profile", Doc("""{ "incidents": { "profile": "itil" } }""") },
-        { "incidents on s3", Doc("""{ "incidents": { "path": "s3://bucket/incidents/" } }""") },
+        { "incidents on s3", Doc("""{ "incidents": { "path": "s3://ops-bucket/incidents/" } }""") },
+        { "incidents on s3 bad bucket", Doc("""{ "incidents": { "path": "s3://ab/incidents/" } }""") },
         { "incidents empty path", Doc("""{ "incidents": { "path": "" } }""") },
     };
 

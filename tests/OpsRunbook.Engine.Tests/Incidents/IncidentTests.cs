@@ -68,7 +68,7 @@ public class IncidentTests
         Assert.Equal(41, events.Count);
         Assert.Equal(20, events.Count(e => e.Actor == "a"));
         Assert.Equal(20, events.Count(e => e.Actor == "b"));
-        Assert.Equal([id], journal.List());
+        Assert.Equal([id], await journal.ListAsync(Ct));
         Directory.Delete(dir, recursive: true);
     }
 
@@ -79,7 +79,7 @@ public class IncidentTests
         var journal = new IncidentJournal(dir);
         await Assert.ThrowsAsync<IncidentNotFoundException>(() => journal.ReadAsync("INC-20261130-080000-0003", Ct));
         await Assert.ThrowsAsync<IncidentNotFoundException>(() => journal.AppendAsync(E("INC-20261130-080000-0003", IncidentEventType.Note, 1), Ct));
-        Assert.Empty(journal.List());
+        Assert.Empty(await journal.ListAsync(Ct));
         await Assert.ThrowsAsync<ArgumentException>(() => journal.ReadAsync("../../etc/passwd", Ct));
         await journal.AppendAsync(Declared("INC-20261130-080000-0004"), Ct);
         await File.AppendAllTextAsync(Path.Combine(dir, "INC-20261130-080000-0004.jsonl"), "{not json\n", Ct);

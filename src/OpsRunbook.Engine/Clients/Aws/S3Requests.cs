@@ -1,4 +1,5 @@
 using Amazon.S3;
+using Amazon.S3.Model;
 
 namespace OpsRunbook.Engine.Clients.Aws;
 
@@ -26,6 +27,16 @@ internal sealed class S3Requests(AmazonS3Client client, AwsSettings settings) : 
     /// <summary>The endpoint, for messages: the configured URL, or the region's AWS endpoint.</summary>
     public string Endpoint { get; } = client.Config.ServiceURL?.TrimEnd('/')
         ?? $"s3.{client.Config.RegionEndpoint?.SystemName ?? "us-east-1"}.amazonaws.com";
+
+    /// <summary>
+    /// PUTs a small object (a manifest, a journal event). An S3-compatible store (s3rver, MinIO, R2) gets it without
+    /// aws-chunked encoding, which some of them store verbatim, signature lines and all.
+    /// </summary>
+    public Task<PutObjectResponse> PutAsync(PutObjectRequest put, CancellationToken ct)
+    {
+        if (settings.UseS3Compatibility) put.UseChunkEncoding = false;
+        return SendAsync($"PUT {put.Key}", (c, t) => c.PutObjectAsync(put, t), ct);
+    }
 
     /// <summary>Sends one request; a request that outlives its limit is a <see cref="DescribedFailureException"/>.</summary>
     public Task<T> SendAsync<T>(string what, Func<AmazonS3Client, CancellationToken, Task<T>> request, CancellationToken ct, int scale = 1) =>

@@ -43,8 +43,7 @@ public sealed class GetIncidentCommand : IncidentCmdlet
             WriteObject(Load(env, Id));
             return;
         }
-        var journal = JournalOf(env);
-        foreach (var id in journal.List())
+        foreach (var id in ListIncidents(env))
         {
             var incident = Load(env, id);
             if (!string.Equals(incident.Environment, env.Name, StringComparison.OrdinalIgnoreCase)) continue;

@@ -89,7 +89,7 @@ public sealed class NewIncidentCommand : IncidentCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Title, or pipe the results that show the problem"), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
         }
-        if (!ShouldProcess($"{env.Name}: {Severity} '{title}' in {JournalOf(env).Directory}", "Declare an incident")) return;
+        if (!ShouldProcess($"{env.Name}: {Severity} '{title}' in {JournalOf(env).Location}", "Declare an incident")) return;
         var events = new List<IncidentEvent>
         {
             Event(id, IncidentEventType.Declared) with { Text = title, Severity = Severity, Environment = env.Name, System = LoadConfig().System, Profile = profile.Name, Time = now },
