@@ -3,7 +3,7 @@ using OpsRunbook.Engine.Tests.Fakes;
 
 // Usage: OpsRunbook.FakeCloud PORT SEED.json
 //   SEED.json: { "accessKey": "...", "secretKey": "...", "secrets": { "name": "value", ... },
-//                "fly": { "port": N, "app": "...", "token": "..." }, "sts": { "port": N }, "notify": { "port": N } }   (tests/servers.sh writes it, mode 600)
+//                "fly": { "port": N, "app": "...", "token": "..." }, "sts": { "port": N }, "notify": { "port": N }, "conditionalS3": { "port": N } }   (tests/servers.sh writes it, mode 600)
 //   Serves the fake Secrets Manager on PORT and, with "fly", the fake Fly.io Machines + GraphQL APIs on fly.port with
 //   an app of two machines on release 3 (releases 1-3; 2 failed). Runs until killed.
 if (args.Length != 2 || !int.TryParse(args[0], out var port))
@@ -49,6 +49,13 @@ if (root.TryGetProperty("notify", out var nf))
     notify = await FakeNotify.StartAsync(nf.GetProperty("port").GetInt32());
     Console.WriteLine($"fake Slack/Teams/PagerDuty/webhook on {notify.BaseUrl}");
 }
+// S3's conditional writes (If-None-Match / If-Match), which s3rver lacks, for -OnChange state in S3.
+FakeConditionalS3? conditional = null;
+if (root.TryGetProperty("conditionalS3", out var cs))
+{
+    conditional = await FakeConditionalS3.StartAsync(cs.GetProperty("port").GetInt32());
+    Console.WriteLine($"fake conditional-write S3 on {conditional.Endpoint}");
+}
 // servers.sh stops it with SIGTERM. The fakes' web hosts take SIGTERM over (their console lifetime cancels the
 // runtime's default exit), so ProcessExit never comes: listen for the signals ourselves.
 var stop = new TaskCompletionSource();
@@ -58,4 +65,5 @@ await stop.Task;
 if (fly is not null) await fly.DisposeAsync();
 if (sts is not null) await sts.DisposeAsync();
 if (notify is not null) await notify.DisposeAsync();
+if (conditional is not null) await conditional.DisposeAsync();
 return 0;

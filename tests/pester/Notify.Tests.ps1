@@ -110,6 +110,35 @@ Describe 'Send-RunbookNotification' -Skip:(-not $HaveServers) {
         @(Get-Delivered slack).Count | Should -Be 1
     }
 
+    It 'keeps -OnChange state in S3 with a conditional lease: two machines'' overlapping runs send one, -WhatIf writes nothing' {
+        # The environment's S3 endpoint is a store with conditional writes (the fake; s3rver has none).
+        $config = Get-Content -Raw $SandboxConfig | ConvertFrom-Json -AsHashtable
+        $config.Remove('$schema')
+        $config.environments.sandbox.aws.s3Endpoint = $Settings.OPSRUNBOOK_CONDITIONAL_S3_ENDPOINT
+        $cfg = Join-Path $TestDrive 'conditional-s3.json'
+        $config | ConvertTo-Json -Depth 32 | Set-Content $cfg
+        $state = "s3://ops-state/notify-$([guid]::NewGuid().ToString('N').Substring(0, 8)).json"
+        $url = & $Body 's3-state'
+        Invoke-HealthCheck -Uri $url -Condition '[BODY] == ok' | Send-RunbookNotification sandbox -ConfigPath $cfg -Channel Slack -OnChange -StatePath $state -WhatIf | Out-Null
+        @(Get-Delivered slack).Count | Should -Be 0
+        { Invoke-RestMethod "$($Settings.OPSRUNBOOK_CONDITIONAL_S3_ENDPOINT)/$($state.Substring(5))" } | Should -Throw   # -WhatIf wrote no state
+        $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; Invoke-HealthCheck -Uri '$url' -Condition '[BODY] == ok' | Send-RunbookNotification sandbox -ConfigPath '$cfg' -Channel Slack -OnChange -StatePath '$state' | ForEach-Object Status"
+        $jobs = 1..2 | ForEach-Object { Start-Job -ScriptBlock { param($s) pwsh -NoProfile -NonInteractive -Command $s } -ArgumentList $script }
+        $out = $jobs | Wait-Job -Timeout 120 | Receive-Job
+        $jobs | Remove-Job -Force
+        @($out | Where-Object { $_ -eq 'Sent' }).Count | Should -Be 1 -Because ($out -join "`n")
+        @(Get-Delivered slack).Count | Should -Be 1
+    }
+
+    It 'sends results from another runbook.json to -Uri from a folder without one' {
+        $results = Invoke-HealthCheck sandbox -ConfigPath $SandboxConfig -Name simple
+        Push-Location $TestDrive
+        try { $r = $results | Send-RunbookNotification -Uri env:OPSRUNBOOK_SLACK_WEBHOOK_URL -Channel Slack -WarningVariable warned }
+        finally { Pop-Location }
+        $r.Status | Should -Be 'Sent'
+        $warned | Should -BeNullOrEmpty
+    }
+
     It 'reads results that crossed a job boundary' {
         $results = Start-Job -ScriptBlock { param($m, $c) Import-Module $m; Invoke-HealthCheck sandbox -ConfigPath $c -Name simple } -ArgumentList (Join-Path $ModuleDir 'OpsRunbook.psd1'), $SandboxConfig | Wait-Job | Receive-Job
         $results[0].PSObject.TypeNames[0] | Should -BeLike 'Deserialized.*'

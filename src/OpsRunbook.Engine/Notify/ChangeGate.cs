@@ -6,60 +6,48 @@ namespace OpsRunbook.Engine.Notify;
 /// <summary>A subject that changed since the state was last written.</summary>
 public sealed record Transition(NotificationItem Item, bool Recovered, DateTimeOffset? BadSince);
 
-/// <summary>
-/// Sends only transitions (-OnChange): a stateless scheduled run reads, under an exclusive lock, what each subject
-/// (system/environment/kind/subject) was at the last run, passes on the subjects that turned bad (Critical or
-/// Warning) and those that recovered, and writes the new state after the sends. Two runs that overlap on one state
-/// file take turns, so the second sees what the first sent and sends nothing for it.
-/// </summary>
-public sealed class ChangeGate : IAsyncDisposable
+/// <summary>The -OnChange state of one run: held for the run, read at the start, written at the end.</summary>
+public interface IChangeGate : IAsyncDisposable
 {
-    private readonly FileStream _file;
-    private readonly JsonObject _subjects;
+    /// <summary>Where the state is (a file, or s3://bucket/key).</summary>
+    string Location { get; }
 
-    private ChangeGate(FileStream file, JsonObject subjects)
+    /// <summary>The items whose state differs from the last run's.</summary>
+    IReadOnlyList<Transition> Changes(IEnumerable<NotificationItem> items);
+
+    /// <summary>Records what each item is now.</summary>
+    void Record(IEnumerable<NotificationItem> items, DateTimeOffset now);
+}
+
+/// <summary>
+/// What every state store shares: the subjects' last known tones, the transition rule, and the JSON form
+/// ({ "version": 1, "subjects": { key: { tone, status, since, seen } } }).
+/// </summary>
+public abstract class ChangeState(JsonObject subjects) : IChangeGate
+{
+    /// <inheritdoc />
+    public abstract string Location { get; }
+
+    /// <summary>The subjects, as read and as recorded since.</summary>
+    protected JsonObject Subjects { get; } = subjects;
+
+    /// <summary>The subjects of a state document; an unreadable one is a <see cref="NotifyStateException"/> naming <paramref name="where"/>.</summary>
+    protected static JsonObject Parse(string? text, string where)
     {
-        _file = file;
-        _subjects = subjects;
-    }
-
-    /// <summary>The state file, held exclusively until disposed (waits up to <paramref name="lockTimeout"/> for another run).</summary>
-    public string Path => _file.Name;
-
-    /// <summary>Opens (creating it and its folder) and locks the state file.</summary>
-    public static async Task<ChangeGate> OpenAsync(string path, TimeSpan lockTimeout, CancellationToken ct)
-    {
-        var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var deadline = DateTimeOffset.UtcNow + lockTimeout;
-        while (true)
+        if (string.IsNullOrWhiteSpace(text)) return new JsonObject();
+        try
         {
-            try
-            {
-                var file = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                JsonObject subjects;
-                try
-                {
-                    subjects = file.Length == 0 ? new JsonObject() : (JsonNode.Parse(file)?["subjects"] as JsonObject)?.DeepClone().AsObject() ?? new JsonObject();
-                }
-                catch (JsonException)
-                {
-                    await file.DisposeAsync().ConfigureAwait(false);
-                    throw new NotifyStateException($"the -OnChange state file {full} is not OpsRunbook's JSON; delete it to start afresh (every subject then counts as new)", busy: false);
-                }
-                return new ChangeGate(file, subjects);
-            }
-            catch (IOException) when (DateTimeOffset.UtcNow < deadline)
-            {
-                // Another run holds it: wait for its turn.
-                await Task.Delay(100, ct).ConfigureAwait(false);
-            }
-            catch (IOException ex)
-            {
-                throw new NotifyStateException($"the -OnChange state file {full} stayed locked by another run for {lockTimeout.TotalSeconds:0} s ({ex.Message})", busy: true);
-            }
+            return (JsonNode.Parse(text)?["subjects"] as JsonObject)?.DeepClone().AsObject() ?? new JsonObject();
+        }
+        catch (JsonException)
+        {
+            throw new NotifyStateException($"the -OnChange state {where} is not OpsRunbook's JSON; delete it to start afresh (every subject then counts as new)", busy: false);
         }
     }
+
+    /// <summary>The state document to write.</summary>
+    protected string Serialize() =>
+        new JsonObject { ["version"] = 1, ["subjects"] = Subjects.DeepClone() }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 
     /// <summary>
     /// The items whose state differs from the last run's: turned bad (Critical or Warning, or from Warning to Critical)
@@ -70,7 +58,7 @@ public sealed class ChangeGate : IAsyncDisposable
         var changes = new List<Transition>();
         foreach (var item in items)
         {
-            var before = _subjects[item.Key] as JsonObject;
+            var before = Subjects[item.Key] as JsonObject;
             var was = before?["tone"]?.GetValue<string>() is { } t && Enum.TryParse<NotificationTone>(t, out var tone) ? tone : (NotificationTone?)null;
             var since = before?["since"]?.GetValue<DateTimeOffset>();
             var bad = item.Tone is NotificationTone.Critical or NotificationTone.Warning;
@@ -86,9 +74,9 @@ public sealed class ChangeGate : IAsyncDisposable
     {
         foreach (var item in items)
         {
-            var before = _subjects[item.Key] as JsonObject;
+            var before = Subjects[item.Key] as JsonObject;
             var same = before?["tone"]?.GetValue<string>() == item.Tone.ToString();
-            _subjects[item.Key] = new JsonObject
+            Subjects[item.Key] = new JsonObject
             {
                 ["tone"] = item.Tone.ToString(),
                 ["status"] = item.Status,
@@ -98,15 +86,77 @@ public sealed class ChangeGate : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the state and releases the lock.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Writes the state and releases the hold on it.</summary>
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>
+/// Sends only transitions (-OnChange): a stateless scheduled run reads, under an exclusive lock, what each subject
+/// (system/environment/kind/subject) was at the last run, passes on the subjects that turned bad (Critical or
+/// Warning) and those that recovered, and writes the new state after the sends. Two runs that overlap on one state
+/// file take turns, so the second sees what the first sent and sends nothing for it.
+/// </summary>
+public sealed class ChangeGate : ChangeState
+{
+    private readonly FileStream? _file;
+    private readonly string _path;
+
+    private ChangeGate(FileStream? file, string path, JsonObject subjects) : base(subjects) => (_file, _path) = (file, path);
+
+    /// <inheritdoc />
+    public override string Location => _path;
+
+    /// <summary>
+    /// Opens (creating it and its folder) and locks the state file, waiting up to <paramref name="lockTimeout"/> for
+    /// another run. <paramref name="readOnly"/> (-WhatIf) only reads what is there: no lock, no file made, nothing written.
+    /// </summary>
+    public static async Task<ChangeGate> OpenAsync(string path, TimeSpan lockTimeout, CancellationToken ct, bool readOnly = false)
     {
+        var full = System.IO.Path.GetFullPath(path);
+        if (readOnly)
+        {
+            return new ChangeGate(null, full, Parse(File.Exists(full) ? await File.ReadAllTextAsync(full, ct).ConfigureAwait(false) : null, full));
+        }
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        var deadline = DateTimeOffset.UtcNow + lockTimeout;
+        while (true)
+        {
+            try
+            {
+                var file = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                try
+                {
+                    using var reader = new StreamReader(file, leaveOpen: true);
+                    return new ChangeGate(file, full, Parse(await reader.ReadToEndAsync(ct).ConfigureAwait(false), full));
+                }
+                catch
+                {
+                    await file.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+            catch (IOException) when (DateTimeOffset.UtcNow < deadline)
+            {
+                // Another run holds it: wait for its turn.
+                await Task.Delay(100, ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new NotifyStateException($"the -OnChange state file {full} stayed locked by another run for {lockTimeout.TotalSeconds:0} s ({ex.Message})", busy: true);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        if (_file is null) return;
         try
         {
             _file.SetLength(0);
             _file.Position = 0;
-            var doc = new JsonObject { ["version"] = 1, ["subjects"] = _subjects.DeepClone() };
-            await JsonSerializer.SerializeAsync(_file, doc, new JsonSerializerOptions { WriteIndented = true }).ConfigureAwait(false);
+            var bytes = System.Text.Encoding.UTF8.GetBytes(Serialize());
+            await _file.WriteAsync(bytes).ConfigureAwait(false);
             await _file.FlushAsync().ConfigureAwait(false);
         }
         finally

@@ -24,12 +24,19 @@ public abstract class NotifyCmdlet : EnvironmentCmdlet
     [Parameter]
     public SwitchParameter OnChange { get; set; }
 
-    /// <summary>The state file that -OnChange runs share (a path every scheduled run of the job sees).</summary>
+    /// <summary>The state that -OnChange runs share: a file every scheduled run of the job sees, or s3://bucket/key (with the environment's aws settings) for jobs on different machines.</summary>
     [Parameter]
     public string? StatePath { get; set; }
 
     /// <inheritdoc />
     protected override string EnvironmentSection => "notify";
+
+    /// <summary>
+    /// With -Uri or -RoutingKey the environment is only a name the piped results carry (they may come from another
+    /// machine's runbook.json): that it is not available here is said in -Verbose, not as a warning.
+    /// </summary>
+    protected override void EnvironmentUnavailableFor(string name, string why) =>
+        WriteVerbose($"environment '{name}' is not available here ({why}); sending to the given address");
 
     /// <summary>The results read so far.</summary>
     protected IReadOnlyList<NotificationItem> Items => _items;
@@ -88,23 +95,18 @@ public abstract class NotifyCmdlet : EnvironmentCmdlet
         return [];
     }
 
+    /// <summary>
+    /// The system of a result's environment, from the runbook.json this command would use, read quietly: a result
+    /// from elsewhere, or no runbook.json here at all (-Uri), is simply without a system.
+    /// </summary>
     private string? SystemOf(string? environment)
     {
         if (environment is null) return null;
-        try
-        {
-            var config = LoadConfig();
-            return config.Environments.Any(e => string.Equals(e.Name, environment, StringComparison.OrdinalIgnoreCase)) ? config.System : null;
-        }
-        catch (PipelineStoppedException)
-        {
-            throw;
-        }
-        catch (Exception ex) when (ex is RunbookConfigException or PSInvalidOperationException or InvalidOperationException)
-        {
-            return null;
-        }
+        _config ??= RunbookConfigLoader.TryLoad(ConfigPath, SessionState.Path.CurrentFileSystemLocation.ProviderPath) ?? (object)false;
+        return _config is RunbookConfig config && config.Environments.Any(e => string.Equals(e.Name, environment, StringComparison.OrdinalIgnoreCase)) ? config.System : null;
     }
+
+    private object? _config;
 
     private static string? Text(PSObject item, string property) =>
         item.Properties[property]?.Value is { } v && v.ToString() is { Length: > 0 } s ? s : null;
@@ -146,7 +148,7 @@ public abstract class NotifyCmdlet : EnvironmentCmdlet
     /// message went out (Sent or Accepted); only those, and the unchanged ones, are recorded, so a failed send is tried
     /// again by the next run. Without -OnChange every item passes.
     /// </summary>
-    protected void Gated(IReadOnlyList<NotificationItem> items, Func<IReadOnlyList<Transition>, IReadOnlyCollection<NotificationItem>> send)
+    protected void Gated(EnvironmentConfig? env, IReadOnlyList<NotificationItem> items, Func<IReadOnlyList<Transition>, IReadOnlyCollection<NotificationItem>> send)
     {
         if (!OnChange)
         {
@@ -158,17 +160,23 @@ public abstract class NotifyCmdlet : EnvironmentCmdlet
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException("-OnChange needs -StatePath: a file every scheduled run of this job sees (it remembers what was sent)"),
                 ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
         }
+        // -WhatIf reads the state to show what would be sent, and takes no lock and writes nothing.
+        var readOnly = WhatIfActive;
+        IChangeGate gate;
         if (StatePath!.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
         {
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("-StatePath on S3 is not available yet: give a file path (on a volume the scheduled runs share)"),
-                ErrorIds.InvalidArgument, ErrorCategory.NotImplemented, StatePath));
+            var context = ContextOf(env);
+            gate = RunEngine(async () => (IChangeGate)await S3ChangeGate.OpenAsync(StatePath, context, TimeSpan.FromMinutes(2), readOnly).ConfigureAwait(false), "the -OnChange state", ErrorIds.NotifyError, StatePath);
         }
-        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(StatePath);
-        var gate = RunEngine(() => ChangeGate.OpenAsync(path, TimeSpan.FromMinutes(2), Cancellation), "the -OnChange state", ErrorIds.NotifyError, path);
+        else
+        {
+            var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(StatePath);
+            gate = RunEngine(async () => (IChangeGate)await ChangeGate.OpenAsync(path, TimeSpan.FromMinutes(2), Cancellation, readOnly).ConfigureAwait(false), "the -OnChange state", ErrorIds.NotifyError, path);
+        }
         try
         {
             var changes = gate.Changes(items);
-            WriteVerbose($"-OnChange: {changes.Count(c => !c.Recovered)} turned bad, {changes.Count(c => c.Recovered)} recovered, {items.Count - changes.Count} unchanged ({path})");
+            WriteVerbose($"-OnChange: {changes.Count(c => !c.Recovered)} turned bad, {changes.Count(c => c.Recovered)} recovered, {items.Count - changes.Count} unchanged ({gate.Location})");
             var delivered = send(changes);
             if (!WhatIfActive)
             {
@@ -178,7 +186,7 @@ public abstract class NotifyCmdlet : EnvironmentCmdlet
         }
         finally
         {
-            RunEngine(async () => { await gate.DisposeAsync().ConfigureAwait(false); return 0; }, "the -OnChange state", ErrorIds.NotifyError, path);
+            RunEngine(async () => { await gate.DisposeAsync().ConfigureAwait(false); return 0; }, "the -OnChange state", ErrorIds.NotifyError, gate.Location);
         }
     }
 

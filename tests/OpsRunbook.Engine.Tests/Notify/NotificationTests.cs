@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using OpsRunbook.Engine.Common;
 using OpsRunbook.Engine.Notify;
 using OpsRunbook.Engine.Secrets;
 using OpsRunbook.Engine.Tests.Fakes;
@@ -245,5 +246,63 @@ public class NotificationTests
         await Run(good);
         Assert.Equal(2, sends);
         Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+    }
+
+    private static OperationContext S3Context(FakeConditionalS3 s3)
+    {
+        var redactor = new SecretRedactor();
+        var keys = new Dictionary<string, string> { ["T_S3_KEY"] = "AKIDFAKE", ["T_S3_SECRET"] = "fake-secret" };
+        return new OperationContext(new SecretResolver(redactor, environment: keys.GetValueOrDefault), redactor)
+        {
+            Aws = new Clients.Aws.AwsSettings
+            {
+                Region = "us-east-1", S3Endpoint = s3.Endpoint,
+                AccessKeyId = SecretValue.Parse("env:T_S3_KEY"), SecretAccessKey = SecretValue.Parse("env:T_S3_SECRET"),
+            },
+            Cancellation = Ct,
+        };
+    }
+
+    [Fact]
+    public async Task S3_state_takes_a_conditional_lease_so_overlapping_runs_on_different_machines_send_once()
+    {
+        await using var s3 = await FakeConditionalS3.StartAsync();
+        var context = S3Context(s3);
+        var bad = Item("api", NotificationTone.Critical, "Unhealthy");
+        var sends = 0;
+        async Task Run(NotificationItem item)
+        {
+            await using var gate = await S3ChangeGate.OpenAsync("s3://ops-state/notify/state.json", context, TimeSpan.FromSeconds(30));
+            if (gate.Changes([item]).Count > 0) Interlocked.Increment(ref sends);
+            await Task.Delay(100, Ct);
+            gate.Record([item], DateTimeOffset.UtcNow);
+        }
+        await Task.WhenAll(Run(bad), Run(bad), Run(bad));
+        Assert.Equal(1, sends);
+        Assert.Contains(s3.Log, l => l.Method == "PUT" && l.Key.EndsWith(".lock") && l.Status == 412); // a run found the lease taken
+        Assert.False(s3.Objects.ContainsKey("ops-state/notify/state.json.lock")); // released
+        await Run(bad with { Tone = NotificationTone.Good, Status = "Healthy" });
+        Assert.Equal(2, sends);
+    }
+
+    [Fact]
+    public async Task A_lease_left_by_a_run_that_died_is_taken_over_once_expired_and_whatif_takes_none()
+    {
+        await using var s3 = await FakeConditionalS3.StartAsync();
+        var stale = System.Text.Encoding.UTF8.GetBytes($$"""{"expires":"{{DateTimeOffset.UtcNow.AddMinutes(-5):O}}","host":"dead"}""");
+        s3.Objects["ops-state/s.json.lock"] = (stale, "\"" + Convert.ToHexString(System.Security.Cryptography.MD5.HashData(stale)).ToLowerInvariant() + "\"");
+        var context = S3Context(s3);
+        await using (var gate = await S3ChangeGate.OpenAsync("s3://ops-state/s.json", context, TimeSpan.FromSeconds(10)))
+        {
+            gate.Record([Item("api", NotificationTone.Critical, "Unhealthy")], DateTimeOffset.UtcNow);
+        }
+        Assert.True(s3.Objects.ContainsKey("ops-state/s.json"));
+        Assert.False(s3.Objects.ContainsKey("ops-state/s.json.lock"));
+        var writes = s3.Log.Count(l => l.Method is "PUT" or "DELETE");
+        await using (var preview = await S3ChangeGate.OpenAsync("s3://ops-state/s.json", context, TimeSpan.FromSeconds(10), readOnly: true))
+        {
+            Assert.Empty(preview.Changes([Item("api", NotificationTone.Critical, "Unhealthy")])); // read: it was already known
+        }
+        Assert.Equal(writes, s3.Log.Count(l => l.Method is "PUT" or "DELETE"));
     }
 }

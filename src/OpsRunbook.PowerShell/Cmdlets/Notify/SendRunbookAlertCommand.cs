@@ -80,7 +80,7 @@ public sealed class SendRunbookAlertCommand : NotifyCmdlet
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException("nothing to alert on: pipe OpsRunbook results (Invoke-HealthCheck, Test-MetricThreshold...)"),
                 ErrorIds.NotifyNothingToSend, ErrorCategory.InvalidArgument, null));
         }
-        var env = ResolveEnvironment(RoutingKey is null ? EnvironmentNeed.Required : EnvironmentNeed.Optional);
+        var env = ResolveEnvironment(RoutingKey is null ? EnvironmentNeed.Required : EnvironmentNeed.FromData);
         ResolvedTarget target;
         if (RoutingKey is not null)
         {
@@ -101,7 +101,7 @@ public sealed class SendRunbookAlertCommand : NotifyCmdlet
         {
             WriteVerbose("healthy results are not resolved without -OnChange (which knows they were failing) or -ResolveHealthy");
         }
-        Gated(ItemsOf(env, env is null ? null : LoadConfig().System), changes =>
+        Gated(env, ItemsOf(env, env is null ? null : LoadConfig().System), changes =>
         {
             var events = new List<(NotificationItem Item, string Action)>();
             foreach (var c in changes)

@@ -76,7 +76,7 @@ public sealed class SendRunbookNotificationCommand : NotifyCmdlet
     protected override void EndProcessing()
     {
         ReportRefused();
-        var env = ResolveEnvironment(Uri is null ? EnvironmentNeed.Required : EnvironmentNeed.Optional);
+        var env = ResolveEnvironment(Uri is null ? EnvironmentNeed.Required : EnvironmentNeed.FromData);
         if (Items.Count == 0 && ParameterSetName != "Template" && Title is null && Text is null)
         {
             if (MyInvocation.ExpectingInput)
@@ -115,7 +115,7 @@ public sealed class SendRunbookNotificationCommand : NotifyCmdlet
             SendAll(Requests([new NotificationMessage { Title = Title!, Text = Text ?? "", Tone = Tone, Environment = env?.Name, System = LoadSystem(env) }], targets));
             return;
         }
-        Gated(ItemsOf(env, env is null ? null : LoadConfig().System), changes =>
+        Gated(env, ItemsOf(env, env is null ? null : LoadConfig().System), changes =>
         {
             if (changes.Count == 0)
             {
