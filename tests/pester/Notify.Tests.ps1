@@ -17,6 +17,13 @@ BeforeAll {
     $script:SecretParts = @('xoxsecretwebhookpart0123', 'teamssecretsig0123', $Settings.OPSRUNBOOK_PAGERDUTY_ROUTING_KEY, $Settings.OPSRUNBOOK_WEBHOOK_SECRET)
     function Assert-NoSecret([string] $Text) { foreach ($s in $SecretParts) { $Text | Should -Not -BeLike "*$s*" } }
     $script:Body = { param($text) "$($Settings.OPSRUNBOOK_APP_URL)/api/echo?body=$([uri]::EscapeDataString($text))" }
+    # Two scheduled runs at once: the same pipeline in two pwsh processes; what each printed.
+    function Invoke-Overlapping([string] $Pipeline) {
+        $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; $Pipeline"
+        $jobs = 1..2 | ForEach-Object { Start-Job -ScriptBlock { param($s) pwsh -NoProfile -NonInteractive -Command $s } -ArgumentList $script }
+        $jobs | Wait-Job -Timeout 120 | Receive-Job
+        $jobs | Remove-Job -Force
+    }
 }
 
 Describe 'Send-RunbookNotification' -Skip:(-not $HaveServers) {
@@ -102,10 +109,7 @@ Describe 'Send-RunbookNotification' -Skip:(-not $HaveServers) {
     It 'sends one message when two scheduled runs overlap on the same state' {
         $state = Join-Path $TestDrive 'overlap-state.json'
         $url = & $Body 'broken'
-        $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; Invoke-HealthCheck -Uri '$url' -Condition '[BODY] == ok' | Send-RunbookNotification sandbox -ConfigPath '$SandboxConfig' -Channel Slack -OnChange -StatePath '$state' | ForEach-Object Status"
-        $jobs = 1..2 | ForEach-Object { Start-Job -ScriptBlock { param($s) pwsh -NoProfile -NonInteractive -Command $s } -ArgumentList $script }
-        $out = $jobs | Wait-Job -Timeout 120 | Receive-Job
-        $jobs | Remove-Job -Force
+        $out = Invoke-Overlapping "Invoke-HealthCheck -Uri '$url' -Condition '[BODY] == ok' | Send-RunbookNotification sandbox -ConfigPath '$SandboxConfig' -Channel Slack -OnChange -StatePath '$state' | ForEach-Object Status"
         @($out | Where-Object { $_ -eq 'Sent' }).Count | Should -Be 1 -Because ($out -join "`n")
         @(Get-Delivered slack).Count | Should -Be 1
     }
@@ -122,10 +126,7 @@ Describe 'Send-RunbookNotification' -Skip:(-not $HaveServers) {
         Invoke-HealthCheck -Uri $url -Condition '[BODY] == ok' | Send-RunbookNotification sandbox -ConfigPath $cfg -Channel Slack -OnChange -StatePath $state -WhatIf | Out-Null
         @(Get-Delivered slack).Count | Should -Be 0
         { Invoke-RestMethod "$($Settings.OPSRUNBOOK_CONDITIONAL_S3_ENDPOINT)/$($state.Substring(5))" } | Should -Throw   # -WhatIf wrote no state
-        $script = "Import-Module '$ModuleDir/OpsRunbook.psd1'; Invoke-HealthCheck -Uri '$url' -Condition '[BODY] == ok' | Send-RunbookNotification sandbox -ConfigPath '$cfg' -Channel Slack -OnChange -StatePath '$state' | ForEach-Object Status"
-        $jobs = 1..2 | ForEach-Object { Start-Job -ScriptBlock { param($s) pwsh -NoProfile -NonInteractive -Command $s } -ArgumentList $script }
-        $out = $jobs | Wait-Job -Timeout 120 | Receive-Job
-        $jobs | Remove-Job -Force
+        $out = Invoke-Overlapping "Invoke-HealthCheck -Uri '$url' -Condition '[BODY] == ok' | Send-RunbookNotification sandbox -ConfigPath '$cfg' -Channel Slack -OnChange -StatePath '$state' | ForEach-Object Status"
         @($out | Where-Object { $_ -eq 'Sent' }).Count | Should -Be 1 -Because ($out -join "`n")
         @(Get-Delivered slack).Count | Should -Be 1
     }

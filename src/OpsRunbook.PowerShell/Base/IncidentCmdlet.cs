@@ -90,6 +90,14 @@ public abstract class IncidentCmdlet : EnvironmentCmdlet
         _ => incident.Properties["Environment"]?.Value?.ToString(),
     };
 
+    /// <summary>The id of an -Incident and the environment whose journal holds it (-Environment, else the incident's own).</summary>
+    protected (string Id, EnvironmentConfig Env) Target(PSObject incident)
+    {
+        var id = IdOf(incident);
+        Environment ??= EnvironmentOf(incident);
+        return (id, ResolveEnvironment(EnvironmentNeed.Required)!);
+    }
+
     /// <summary>Appends events, then reads the incident back as the journal now says it is.</summary>
     protected Incident Append(EnvironmentConfig env, string id, IEnumerable<IncidentEvent> events)
     {

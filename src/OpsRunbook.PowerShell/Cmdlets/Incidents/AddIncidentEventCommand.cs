@@ -70,9 +70,7 @@ public sealed class AddIncidentEventCommand : IncidentCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException("give -Incident (an incident from New-Incident or Get-Incident, or its id)"), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
         }
-        var id = IdOf(target!);
-        Environment ??= EnvironmentOf(target!);
-        var env = ResolveEnvironment(EnvironmentNeed.Required)!;
+        var (id, env) = Target(target!);
         var refused = new List<PSObject>();
         var events = ResultEvents(id, _input, refused);
         if (refused.Count > 0) WriteError(new ErrorRecord(new ArgumentException($"{refused.Count} piped object(s) are not OpsRunbook results and were left out (first: {PipedInput.Describe(refused[0])})"), ErrorIds.NotReportable, ErrorCategory.InvalidType, refused[0]));

@@ -38,9 +38,7 @@ public sealed class CloseIncidentCommand : IncidentCmdlet
     /// <summary>Resolves and closes.</summary>
     protected override void ProcessRecord()
     {
-        var id = IdOf(Incident!);
-        Environment ??= EnvironmentOf(Incident!);
-        var env = ResolveEnvironment(EnvironmentNeed.Required)!;
+        var (id, env) = Target(Incident!);
         var before = Load(env, id);
         if (before.Status == IncidentStatus.Closed)
         {

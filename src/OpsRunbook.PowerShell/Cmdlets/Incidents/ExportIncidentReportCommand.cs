@@ -47,9 +47,7 @@ public sealed class ExportIncidentReportCommand : IncidentCmdlet
     /// <summary>Writes the report.</summary>
     protected override void ProcessRecord()
     {
-        var id = IdOf(Incident!);
-        Environment ??= EnvironmentOf(Incident!);
-        var env = ResolveEnvironment(EnvironmentNeed.Required)!;
+        var (id, env) = Target(Incident!);
         var incident = Load(env, id);
         var text = Format == IncidentReportFormat.Json ? IncidentReport.Json(incident) : IncidentReport.Markdown(incident);
         text = Secrets.Redactor.Scrub(text);

@@ -60,9 +60,7 @@ public sealed class SetIncidentCommand : IncidentCmdlet
     /// <summary>Records the changes.</summary>
     protected override void ProcessRecord()
     {
-        var id = IdOf(Incident!);
-        Environment ??= EnvironmentOf(Incident!);
-        var env = ResolveEnvironment(EnvironmentNeed.Required)!;
+        var (id, env) = Target(Incident!);
         var events = new List<IncidentEvent>();
         if (Status is not null) events.Add(Event(id, IncidentEventType.StatusChanged) with { Status = Status, Text = Text });
         if (Severity is not null)
