@@ -5,7 +5,12 @@ namespace OpsRunbook.Engine.Incidents;
 /// <param name="Description">The runbook's words for the level.</param>
 /// <param name="ResponseTime">How soon a response is due after the incident is declared.</param>
 /// <param name="Escalation">Who is paged or told, and how long after the declaration (the first at zero).</param>
-public sealed record IncidentLevel(string Severity, string Description, TimeSpan ResponseTime, IReadOnlyList<(TimeSpan After, string Who)> Escalation);
+public sealed record IncidentLevel(string Severity, string Description, TimeSpan ResponseTime, IReadOnlyList<(TimeSpan After, string Who)> Escalation)
+{
+    /// <summary>Whether declaring at this level pages someone at once (its first escalation step pages on-call or calls all hands).</summary>
+    public bool PagesAtOnce => Escalation.Any(e => e.After == TimeSpan.Zero
+        && (e.Who.Contains("page", StringComparison.OrdinalIgnoreCase) || e.Who.Contains("on-call", StringComparison.OrdinalIgnoreCase) || e.Who.Contains("all hands", StringComparison.OrdinalIgnoreCase)));
+}
 
 /// <summary>
 /// A runbook's incident rules, transcribed: severity levels with response times, escalation, and the post-mortem
@@ -60,6 +65,11 @@ public sealed record IncidentProfile(string Name, string Source, IReadOnlyList<I
             new("P4", "Informational", TimeSpan.FromDays(3), [(TimeSpan.Zero, "add to backlog")]),
         ], TimeSpan.FromHours(48)),
     ];
+
+    /// <summary>The profile of an environment: its incidents.profile, else its thresholdProfile when that runbook has an incident chapter, else "default".</summary>
+    public static IncidentProfile For(Environments.EnvironmentConfig? env) =>
+        Get(env?.Incidents?.Profile
+            ?? (env?.ThresholdProfile is { } t && BuiltIn.Any(p => string.Equals(p.Name, t, StringComparison.OrdinalIgnoreCase)) ? t : "default"));
 
     /// <summary>A built-in profile by name; an error listing the names otherwise.</summary>
     public static IncidentProfile Get(string name) =>

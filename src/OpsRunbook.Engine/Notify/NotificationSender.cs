@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
-using OpsRunbook.Engine.Common;
 using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.Engine.Notify;
@@ -35,6 +34,13 @@ public sealed record NotificationRequest(NotificationChannel Channel, string Url
 public sealed class NotificationSender(HttpClient http, SecretRedactor redactor)
 {
     private static readonly ConcurrentDictionary<string, Pace> Paces = new(StringComparer.Ordinal);
+
+    /// <summary>The session's client for notifications: no redirects (a webhook URL is a credential), pooled connections.</summary>
+    public static HttpClient SharedClient { get; } = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), AllowAutoRedirect = false })
+    {
+        Timeout = System.Threading.Timeout.InfiniteTimeSpan,
+        DefaultRequestHeaders = { { "User-Agent", "OpsRunbook/" + typeof(NotificationSender).Assembly.GetName().Version?.ToString(3) } },
+    };
 
     /// <summary>How waits happen (tests record them instead of sleeping).</summary>
     public Func<TimeSpan, CancellationToken, Task> Delay { get; init; } = Task.Delay;

@@ -2,7 +2,6 @@ using System.Management.Automation;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Incidents;
 using OpsRunbook.Engine.Notify;
-using OpsRunbook.Engine.Reporting;
 
 namespace OpsRunbook.PowerShell;
 
@@ -58,10 +57,8 @@ public abstract class IncidentCmdlet : EnvironmentCmdlet
         return RunEngine(() => journal.ListAsync(Cancellation), journal.Location, ErrorIds.IncidentError, env.Name);
     }
 
-    /// <summary>The profile of <paramref name="env"/>: incidents.profile, else its thresholdProfile when that runbook has an incident chapter, else "default".</summary>
-    protected static IncidentProfile ProfileOf(EnvironmentConfig env) =>
-        IncidentProfile.Get(env.Incidents?.Profile
-            ?? (env.ThresholdProfile is { } t && IncidentProfile.BuiltIn.Any(p => string.Equals(p.Name, t, StringComparison.OrdinalIgnoreCase)) ? t : "default"));
+    /// <summary>The profile of <paramref name="env"/> (incidents.profile, or its thresholdProfile's runbook, or default).</summary>
+    protected static IncidentProfile ProfileOf(EnvironmentConfig env) => IncidentProfile.For(env);
 
     /// <summary>Who is acting.</summary>
     protected string WhoActs => Actor ?? System.Environment.GetEnvironmentVariable("GITHUB_ACTOR") ?? System.Environment.UserName;
@@ -129,22 +126,9 @@ public abstract class IncidentCmdlet : EnvironmentCmdlet
         var events = new List<IncidentEvent>();
         foreach (var item in items)
         {
-            if (item?.BaseObject is IReportable r)
-            {
-                events.AddRange(r.ToReportRows().Select(row => Event(id, IncidentEventType.Result) with { Kind = row.Kind, Subject = row.Name, Status = row.Status, Text = Secrets.Redactor.Scrub(row.Message) }));
-            }
-            else if (item is not null && PipedInput.IsDeserialized(item) && PipedInput.OpsRunbookType(item) is { } type && item.Properties["Status"]?.Value?.ToString() is { } status)
-            {
-                events.Add(Event(id, IncidentEventType.Result) with
-                {
-                    Kind = type[(type.LastIndexOf('.') + 1)..], Subject = item.Properties["Name"]?.Value?.ToString() ?? type, Status = status,
-                    Text = Secrets.Redactor.Scrub(item.Properties["Reason"]?.Value?.ToString() ?? ""),
-                });
-            }
-            else if (item is not null)
-            {
-                refused.Add(item);
-            }
+            var rows = PipedInput.Rows(item);
+            if (rows.Count == 0) refused.Add(item);
+            events.AddRange(rows.Select(row => Event(id, IncidentEventType.Result) with { Kind = row.Kind, Subject = row.Name, Status = row.Status, Text = Secrets.Redactor.Scrub(row.Message) }));
         }
         return events;
     }
@@ -166,25 +150,8 @@ public abstract class IncidentCmdlet : EnvironmentCmdlet
             SupplyVaultSecret(Secrets, t.SigningSecret);
         }
         var targets = RunEngine(() => NotifyOperations.ResolveAsync(env.Notify, ContextOf(env)), "notify", ErrorIds.NotifyError, env.Name);
-        var message = MessageComposer.FromTemplate(template, fields, env.Name, incident.System);
-        message = new NotificationMessage
-        {
-            Title = $"{message.Title} — {incident.Id}: {incident.Title}", Tone = message.Tone, Fields = message.Fields, Environment = message.Environment,
-            System = message.System, Template = message.Template,
-        };
-        var requests = targets.Where(t => t.Channel != NotificationChannel.PagerDuty).Select(t => NotifyOperations.Post(message, t)).OfType<NotificationRequest>().ToList();
-        var pd = targets.FirstOrDefault(t => t.Channel == NotificationChannel.PagerDuty && t.RoutingKey is not null);
-        if (alertAction is not null && pd is not null)
-        {
-            var level = ProfileOf(env).Levels.FirstOrDefault(l => string.Equals(l.Severity, incident.Severity, StringComparison.OrdinalIgnoreCase));
-            var pages = level?.Escalation.Any(e => e.After == TimeSpan.Zero && (e.Who.Contains("page", StringComparison.OrdinalIgnoreCase) || e.Who.Contains("on-call", StringComparison.OrdinalIgnoreCase) || e.Who.Contains("all hands", StringComparison.OrdinalIgnoreCase))) ?? false;
-            if (pages || alertAction != "trigger")
-            {
-                var item = new NotificationItem("Incidents", incident.Id + " " + incident.Title, NotificationTone.Critical, incident.Severity, incident.Title, env.Name, incident.System);
-                requests.Add(NotifyOperations.Alert(item, alertAction, pd, Payloads.SeverityOfPriority(incident.Severity), "opsrunbook/incident/" + incident.Id.ToLowerInvariant()));
-            }
-        }
-        var sender = new NotificationSender(NotifyHttp, Secrets.Redactor);
+        var requests = IncidentNotice.Requests(incident, ProfileOf(env), template, fields, targets, alertAction);
+        var sender = new NotificationSender(NotificationSender.SharedClient, Secrets.Redactor);
         var events = new List<IncidentEvent>();
         foreach (var request in requests)
         {
@@ -197,5 +164,5 @@ public abstract class IncidentCmdlet : EnvironmentCmdlet
         if (events.Count > 0) Append(env, incident.Id, events);
     }
 
-    private static readonly HttpClient NotifyHttp = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
+
 }

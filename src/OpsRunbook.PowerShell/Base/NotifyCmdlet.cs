@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Environments;
 using OpsRunbook.Engine.Notify;
-using OpsRunbook.Engine.Reporting;
 using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.PowerShell;
@@ -79,20 +78,9 @@ public abstract class NotifyCmdlet : EnvironmentCmdlet
 
     private List<NotificationItem> Read(PSObject item)
     {
-        var system = SystemOf(Text(item, "Environment"));
-        if (item.BaseObject is IReportable reportable)
-        {
-            return reportable.ToReportRows().Select(r => NotificationItem.FromRow(r, system)).ToList();
-        }
-        if (PipedInput.IsDeserialized(item) && PipedInput.OpsRunbookType(item) is { } type && Text(item, "Status") is { } status)
-        {
-            // A result that crossed a job or remoting boundary: its top-level words survive.
-            var kind = type[(type.LastIndexOf('.') + 1)..];
-            var subject = Text(item, "Name") ?? Text(item, "Target") ?? Text(item, "Subject") ?? Text(item, "SecretId") ?? kind;
-            var reason = Text(item, "Reason") ?? Text(item, "Message") ?? "";
-            return [new NotificationItem(kind, subject, NotificationItem.ToneOf(status), status, reason, Text(item, "Environment"), system)];
-        }
-        return [];
+        var rows = PipedInput.Rows(item);
+        var system = rows.Count == 0 ? null : SystemOf(rows[0].Environment);
+        return rows.Select(r => NotificationItem.FromRow(r, system)).ToList();
     }
 
     /// <summary>
@@ -107,9 +95,6 @@ public abstract class NotifyCmdlet : EnvironmentCmdlet
     }
 
     private object? _config;
-
-    private static string? Text(PSObject item, string property) =>
-        item.Properties[property]?.Value is { } v && v.ToString() is { Length: > 0 } s ? s : null;
 
     /// <summary>
     /// The environment's notify targets of <paramref name="channels"/> (all when null), resolved; stops with an error
@@ -198,7 +183,7 @@ public abstract class NotifyCmdlet : EnvironmentCmdlet
     /// <summary>Sends each request (after ShouldProcess, whose -WhatIf text is the exact payload) and writes its result.</summary>
     protected List<NotificationResult> SendAll(IEnumerable<NotificationRequest> requests)
     {
-        var sender = new NotificationSender(Http, Secrets.Redactor);
+        var sender = new NotificationSender(NotificationSender.SharedClient, Secrets.Redactor);
         var results = new List<NotificationResult>();
         foreach (var request in requests)
         {
@@ -219,9 +204,4 @@ public abstract class NotifyCmdlet : EnvironmentCmdlet
         return results;
     }
 
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), AllowAutoRedirect = false })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-        DefaultRequestHeaders = { { "User-Agent", "OpsRunbook/" + typeof(NotifyCmdlet).Assembly.GetName().Version?.ToString(3) } },
-    };
 }

@@ -119,11 +119,6 @@ public sealed class IncidentSeverityCompleter : RunbookConfigCompleter
     protected override bool Sorted => false;
 
     /// <inheritdoc />
-    protected override IEnumerable<string> Names(RunbookConfig config, string? environment)
-    {
-        var env = environment is null ? null : config.GetEnvironment(environment);
-        var name = env?.Incidents?.Profile
-            ?? (env?.ThresholdProfile is { } t && Engine.Incidents.IncidentProfile.BuiltIn.Any(p => string.Equals(p.Name, t, StringComparison.OrdinalIgnoreCase)) ? t : "default");
-        return Engine.Incidents.IncidentProfile.Get(name).Levels.Select(l => l.Severity);
-    }
+    protected override IEnumerable<string> Names(RunbookConfig config, string? environment) =>
+        Engine.Incidents.IncidentProfile.For(environment is null ? null : config.GetEnvironment(environment)).Levels.Select(l => l.Severity);
 }

@@ -76,4 +76,28 @@ internal static class PipedInput
 
     private static string? Text(PSObject item, string property) =>
         item.Properties[property]?.Value is { } v && v.ToString() is { Length: > 0 } s ? s : null;
+
+    /// <summary>
+    /// The report rows of an OpsRunbook result (what notifications and incident timelines are made of): a live result's
+    /// own rows; for one that crossed a boundary, one row from its top-level words (type, Name/Target/Subject/SecretId,
+    /// Status, Reason/Message, Environment). Empty for anything else.
+    /// </summary>
+    public static IReadOnlyList<Engine.Reporting.ReportRow> Rows(PSObject item)
+    {
+        if (item.BaseObject is Engine.Reporting.IReportable reportable) return reportable.ToReportRows().ToList();
+        if (IsDeserialized(item) && OpsRunbookType(item) is { } type && Text(item, "Status") is { } status)
+        {
+            var kind = type[(type.LastIndexOf('.') + 1)..];
+            var subject = Text(item, "Name") ?? Text(item, "Target") ?? Text(item, "Subject") ?? Text(item, "SecretId") ?? kind;
+            var outcome = Engine.Notify.NotificationItem.ToneOf(status) switch
+            {
+                Engine.Notify.NotificationTone.Critical => Engine.Reporting.ReportOutcome.Fail,
+                Engine.Notify.NotificationTone.Warning => Engine.Reporting.ReportOutcome.Warn,
+                Engine.Notify.NotificationTone.Good => Engine.Reporting.ReportOutcome.Pass,
+                _ => Engine.Reporting.ReportOutcome.Info,
+            };
+            return [new Engine.Reporting.ReportRow(kind, subject, outcome, status, Text(item, "Environment"), Text(item, "Reason") ?? Text(item, "Message") ?? "", [], DateTimeOffset.UtcNow)];
+        }
+        return [];
+    }
 }

@@ -139,4 +139,33 @@ public class IncidentTests
         Assert.Equal(System.Text.Json.JsonValueKind.Null, json.GetProperty("sections").GetProperty("Trigger").ValueKind);
         Assert.Equal(5, json.GetProperty("timeline").GetArrayLength());
     }
+
+    [Theory]
+    [InlineData("paintbox", "P1", true)]   // "page on-call immediately"
+    [InlineData("paintbox", "P3", false)]  // a ticket
+    [InlineData("sentia", "P0", true)]     // on-call + Slack
+    [InlineData("sentia", "P2", false)]    // Slack, then email
+    [InlineData("cardmint", "P0", true)]   // all hands
+    public void A_level_pages_at_once_only_where_its_runbook_says_so(string profile, string severity, bool pages) =>
+        Assert.Equal(pages, IncidentProfile.Get(profile).Level(severity).PagesAtOnce);
+
+    [Fact]
+    public void The_notice_goes_to_chat_always_and_pages_only_a_paging_level()
+    {
+        var targets = new[]
+        {
+            new Notify.ResolvedTarget(Notify.NotificationChannel.Slack, "http://127.0.0.1:1/slack", "slack"),
+            new Notify.ResolvedTarget(Notify.NotificationChannel.PagerDuty, "http://127.0.0.1:1/pd", "pd", RoutingKey: new string('k', 32)),
+        };
+        var p2 = Incident.Fold([Declared("INC-20261130-080000-0006", "P2")], T0);
+        var quiet = IncidentNotice.Requests(p2, IncidentProfile.Get("sentia"), Notify.NotificationTemplate.IncidentAlert, new Dictionary<string, string>(), targets, "trigger");
+        Assert.Equal([Notify.NotificationChannel.Slack], quiet.Select(r => r.Channel));
+        var p0 = Incident.Fold([Declared("INC-20261130-080000-0007", "P0")], T0);
+        var paged = IncidentNotice.Requests(p0, IncidentProfile.Get("sentia"), Notify.NotificationTemplate.IncidentAlert, new Dictionary<string, string>(), targets, "trigger");
+        var page = Assert.Single(paged, r => r.Channel == Notify.NotificationChannel.PagerDuty);
+        Assert.Equal("opsrunbook/incident/inc-20261130-080000-0007", page.Key);
+        Assert.Contains("\"severity\":\"critical\"", page.Body);
+        var resolve = IncidentNotice.Requests(p2, IncidentProfile.Get("sentia"), Notify.NotificationTemplate.IncidentResolved, new Dictionary<string, string>(), targets, "resolve");
+        Assert.Contains(resolve, r => r.Channel == Notify.NotificationChannel.PagerDuty); // a resolve is always sent
+    }
 }
