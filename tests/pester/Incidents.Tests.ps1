@@ -28,6 +28,9 @@ Describe 'Incidents from detection to the post-mortem' -Skip:(-not $HaveServers)
         (Get-Delivered slack)[0].body.text | Should -BeLike '*INCIDENT ALERT*'
         @((Invoke-RestMethod "$Fake/_fake/alerts").PSObject.Properties.Name) | Should -Contain "opsrunbook/incident/$($i.Id.ToLowerInvariant())"
 
+        # The mitigation on the timeline: a real rollback of the sandbox's fake Fly.io app (and back to its release 3 after).
+        try { Start-Rollback production -ConfigPath $Cfg -Release 1 -NoHealthCheck -Force | Add-IncidentEvent $i -ConfigPath $Cfg | Out-Null }
+        finally { Start-Rollback production -ConfigPath $Cfg -Release 3 -NoHealthCheck -Force | Out-Null }
         Invoke-HealthCheck production -ConfigPath $Cfg -Name simple | Add-IncidentEvent $i -ConfigPath $Cfg -Note 'Rolled back; error rate falling' | Out-Null
         $u = Set-Incident $i -ConfigPath $Cfg -Status Monitoring -Text 'Rolled back to v41' -Notify
         $u.Status | Should -Be 'Monitoring'
@@ -41,6 +44,7 @@ Describe 'Incidents from detection to the post-mortem' -Skip:(-not $HaveServers)
         $md | Should -Match '## Root Causes\s+A bad release'
         $md | Should -Match '## Resolution\s+Rolled back to v41'
         $md | Should -Match '\| Health checks: simple Healthy'
+        $md | Should -Match '\| Rollbacks: production Succeeded'
         $md | Should -Match 'Notified Slack: Sent'
         $md | Should -Match '_To fill in._'
         @((Invoke-RestMethod "$Fake/_fake/alerts").PSObject.Properties).Count | Should -Be 0   # the page was resolved

@@ -65,6 +65,19 @@ Describe 'Send-RunbookNotification' -Skip:(-not $HaveServers) {
         ($card.body | Where-Object type -eq FactSet).facts.value | Should -Be @('42 minutes', 'a bad deploy', 'rolled back to v41', 'TBD')
     }
 
+    It 'cuts what is over a service''s limits with a visible marker, and the services (which enforce them) take it' {
+        $long = ('Checkout returns 503 for EU customers; ' * 600)   # ~24,000 characters
+        $results = Send-RunbookNotification sandbox -ConfigPath $SandboxConfig -Title ('T' * 400) -Text $long -Channel Slack, Teams, Webhook
+        ($results | Sort-Object Channel).Status | Should -Be @('Sent', 'Accepted', 'Sent')
+        $slack = (Get-Delivered slack)[0].body
+        ($slack.blocks | Where-Object type -eq header).text.text.Length | Should -BeLessOrEqual 150
+        $section = ($slack.blocks | Where-Object type -eq section)[0].text.text
+        $section.Length | Should -BeLessOrEqual 3000
+        $section | Should -BeLike '*… (truncated)'
+        ((Get-Delivered teams)[0].body | ConvertTo-Json -Depth 20 -Compress).Length | Should -BeLessOrEqual (28 * 1024)
+        (Get-Delivered webhook)[0].body.data.text.Length | Should -Be $long.Length   # a webhook takes it all
+    }
+
     It 'waits out a 429 and sends once; a refused message is a result and a warning, not an exception' {
         Invoke-RestMethod -Method Post "$Fake/_fake/throttle?service=slack&count=1&retryAfter=1" | Out-Null
         $r = Send-RunbookNotification sandbox -ConfigPath $SandboxConfig -Title 'throttled once' -Channel Slack
