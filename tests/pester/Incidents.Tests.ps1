@@ -28,9 +28,12 @@ Describe 'Incidents from detection to the post-mortem' -Skip:(-not $HaveServers)
         (Get-Delivered slack)[0].body.text | Should -BeLike '*INCIDENT ALERT*'
         @((Invoke-RestMethod "$Fake/_fake/alerts").PSObject.Properties.Name) | Should -Contain "opsrunbook/incident/$($i.Id.ToLowerInvariant())"
 
-        # The mitigation on the timeline: a real rollback of the sandbox's fake Fly.io app (and back to its release 3 after).
-        try { Start-Rollback production -ConfigPath $Cfg -Release 1 -NoHealthCheck -Force | Add-IncidentEvent $i -ConfigPath $Cfg | Out-Null }
-        finally { Start-Rollback production -ConfigPath $Cfg -Release 3 -NoHealthCheck -Force | Out-Null }
+        # The mitigation on the timeline: a real rollback of the sandbox's fake Fly.io app to a release that is not the
+        # running one (earlier tests may have left release 1 or 3 running), and back to the running one after.
+        $running = (Get-DeploymentRelease production -ConfigPath $Cfg | Where-Object Current).Version
+        $other = if ($running -eq 1) { 3 } else { 1 }
+        try { Start-Rollback production -ConfigPath $Cfg -Release $other -NoHealthCheck -Force | Add-IncidentEvent $i -ConfigPath $Cfg | Out-Null }
+        finally { Start-Rollback production -ConfigPath $Cfg -Release $running -NoHealthCheck -Force | Out-Null }
         Invoke-HealthCheck production -ConfigPath $Cfg -Name simple | Add-IncidentEvent $i -ConfigPath $Cfg -Note 'Rolled back; error rate falling' | Out-Null
         $u = Set-Incident $i -ConfigPath $Cfg -Status Monitoring -Text 'Rolled back to v41' -Notify
         $u.Status | Should -Be 'Monitoring'
