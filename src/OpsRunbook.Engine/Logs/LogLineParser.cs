@@ -1,0 +1,241 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace OpsRunbook.Engine.Logs;
+
+/// <summary>
+/// Reads log lines of the formats the runbooks meet: JSON lines, logfmt, NGINX/Apache combined access logs, `docker
+/// compose logs --timestamps`, `kubectl logs --timestamps [--prefix]` and plain text with a leading timestamp and
+/// level. The message inside Compose's and kubectl's prefixes is read again (JSON, logfmt or plain), so a level the
+/// application wrote is found there too. A line that fits no format is Plain, never an error.
+/// </summary>
+public static partial class LogLineParser
+{
+    [GeneratedRegex("""^(?<addr>\S+) \S+ (?<user>\S+) \[(?<time>[^\]]+)\] "(?<request>[^"]*)" (?<status>\d{3}) (?<bytes>\d+|-)(?: "(?<referer>[^"]*)" "(?<agent>[^"]*)")?""")]
+    private static partial Regex Combined();
+
+    [GeneratedRegex(@"^(?<name>[A-Za-z0-9][A-Za-z0-9_.-]*?)\s*\| ?(?<rest>.*)$")]
+    private static partial Regex ComposePrefix();
+
+    [GeneratedRegex(@"^(?:\[(?<prefix>[^\]]+)\] )?(?<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) (?<rest>.*)$")]
+    private static partial Regex KubectlLine();
+
+    [GeneratedRegex(@"^(?<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+(?<rest>.*)$")]
+    private static partial Regex LeadingTimestamp();
+
+    [GeneratedRegex(@"^\[?(?<level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC)\]?:?\s+(?<rest>.*)$", RegexOptions.IgnoreCase)]
+    private static partial Regex LeadingLevel();
+
+    [GeneratedRegex("""(?<key>[A-Za-z_][A-Za-z0-9_.\-/]*)=(?:"(?<q>(?:[^"\\]|\\.)*)"|(?<v>[^ ]*))""")]
+    private static partial Regex LogfmtPair();
+
+    private static readonly string[] TimeKeys = ["time", "timestamp", "ts", "@timestamp", "t", "date"];
+    private static readonly string[] LevelKeys = ["level", "lvl", "severity", "log.level", "loglevel", "at"];
+    private static readonly string[] MessageKeys = ["msg", "message", "event", "text"];
+
+    /// <summary>The format most of <paramref name="lines"/> (the first 20 that are not blank) are written in.</summary>
+    public static LogFormat Detect(IEnumerable<string> lines)
+    {
+        var votes = new Dictionary<LogFormat, int>();
+        foreach (var line in lines.Where(l => !string.IsNullOrWhiteSpace(l)).Take(20))
+        {
+            var f = Recognise(line);
+            votes[f] = votes.GetValueOrDefault(f) + 1;
+        }
+        return votes.Count == 0 ? LogFormat.Plain : votes.OrderByDescending(v => v.Value).ThenBy(v => v.Key).First().Key;
+    }
+
+    private static LogFormat Recognise(string line)
+    {
+        var t = line.TrimStart();
+        if (t.StartsWith('{') && TryJson(t, out _)) return LogFormat.Json;
+        if (KubectlLine().IsMatch(line) && (line.StartsWith('[') || !LeadingTimestamp().IsMatch(line) || line[10] == 'T')) return LogFormat.Kubectl;
+        if (Combined().IsMatch(line)) return LogFormat.NginxCombined;
+        if (ComposePrefix().Match(line) is { Success: true } c && line.Contains(" | ", StringComparison.Ordinal) && !c.Groups["name"].Value.Contains('=')) return LogFormat.Compose;
+        if (IsLogfmt(line)) return LogFormat.Logfmt;
+        return LogFormat.Plain;
+    }
+
+    private static bool IsLogfmt(string line)
+    {
+        var pairs = LogfmtPair().Matches(line);
+        return pairs.Count >= 2 && pairs[0].Index == 0;
+    }
+
+    /// <summary>Reads one line in <paramref name="format"/> (Auto: the line's own).</summary>
+    public static LogRecord Parse(string line, LogFormat format = LogFormat.Auto, string? source = null)
+    {
+        if (format == LogFormat.Auto) format = Recognise(line);
+        return format switch
+        {
+            LogFormat.Json => Json(line, source) ?? Plain(line, source),
+            LogFormat.Logfmt => Logfmt(line, source),
+            LogFormat.NginxCombined => Access(line, source) ?? Plain(line, source),
+            LogFormat.Compose => Compose(line, source),
+            LogFormat.Kubectl => Kubectl(line, source),
+            _ => Plain(line, source),
+        };
+    }
+
+    private static bool TryJson(string line, out JsonElement root)
+    {
+        root = default;
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return false;
+            root = doc.RootElement.Clone();
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static LogRecord? Json(string line, string? source)
+    {
+        if (!TryJson(line.Trim(), out var root)) return null;
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in root.EnumerateObject())
+        {
+            fields[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+        }
+        return Structured(fields, line, LogFormat.Json, source);
+    }
+
+    private static LogRecord Logfmt(string line, string? source)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match m in LogfmtPair().Matches(line))
+        {
+            fields[m.Groups["key"].Value] = m.Groups["q"].Success ? Regex.Unescape(m.Groups["q"].Value) : m.Groups["v"].Value;
+        }
+        return Structured(fields, line, LogFormat.Logfmt, source);
+    }
+
+    private static LogRecord Structured(Dictionary<string, string> fields, string line, LogFormat format, string? source)
+    {
+        string? Pick(string[] keys) => keys.Select(k => fields.GetValueOrDefault(k)).FirstOrDefault(v => !string.IsNullOrEmpty(v));
+        return new LogRecord
+        {
+            Timestamp = Time(Pick(TimeKeys)),
+            Level = NormalLevel(Pick(LevelKeys)),
+            Message = Pick(MessageKeys) ?? (format == LogFormat.Logfmt ? line : ""),
+            Fields = fields,
+            Format = format,
+            Raw = line,
+            Source = source,
+        };
+    }
+
+    private static LogRecord? Access(string line, string? source)
+    {
+        var m = Combined().Match(line);
+        if (!m.Success) return null;
+        var status = int.Parse(m.Groups["status"].Value, CultureInfo.InvariantCulture);
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["remote_addr"] = m.Groups["addr"].Value, ["remote_user"] = m.Groups["user"].Value, ["request"] = m.Groups["request"].Value,
+            ["status"] = m.Groups["status"].Value, ["body_bytes_sent"] = m.Groups["bytes"].Value,
+        };
+        if (m.Groups["referer"].Success) fields["http_referer"] = m.Groups["referer"].Value;
+        if (m.Groups["agent"].Success) fields["http_user_agent"] = m.Groups["agent"].Value;
+        return new LogRecord
+        {
+            Timestamp = DateTimeOffset.TryParseExact(m.Groups["time"].Value, "dd/MMM/yyyy:HH:mm:ss zzz", CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t.ToUniversalTime() : null,
+            Level = status >= 500 ? "ERROR" : status >= 400 ? "WARN" : "INFO",
+            Message = $"{m.Groups["request"].Value} {status}",
+            Fields = fields,
+            Format = LogFormat.NginxCombined,
+            Raw = line,
+            Source = source,
+        };
+    }
+
+    private static LogRecord Compose(string line, string? source)
+    {
+        var m = ComposePrefix().Match(line);
+        if (!m.Success) return Plain(line, source);
+        var name = m.Groups["name"].Value;
+        var rest = m.Groups["rest"].Value;
+        DateTimeOffset? ts = null;
+        if (LeadingTimestamp().Match(rest) is { Success: true } t)
+        {
+            ts = Time(t.Groups["ts"].Value);
+            rest = t.Groups["rest"].Value;
+        }
+        var inner = Parse(rest, LogFormat.Auto, source);
+        var dash = name.LastIndexOf('-');
+        return Wrap(inner, line, LogFormat.Compose, ts) with
+        {
+            Service = dash > 0 && name[(dash + 1)..].All(char.IsAsciiDigit) ? name[..dash] : name,
+            Instance = name,
+        };
+    }
+
+    private static LogRecord Kubectl(string line, string? source)
+    {
+        var m = KubectlLine().Match(line);
+        if (!m.Success) return Plain(line, source);
+        var inner = Parse(m.Groups["rest"].Value, LogFormat.Auto, source);
+        var record = Wrap(inner, line, LogFormat.Kubectl, Time(m.Groups["ts"].Value));
+        if (m.Groups["prefix"].Success)
+        {
+            // kubectl --prefix: [pod/NAME/CONTAINER]
+            var parts = m.Groups["prefix"].Value.Split('/');
+            record = record with { Pod = parts.Length >= 2 ? parts[1] : parts[0], Container = parts.Length >= 3 ? parts[2] : null };
+        }
+        return record;
+    }
+
+    /// <summary>The record of an inner message under a prefix that carried the time.</summary>
+    private static LogRecord Wrap(LogRecord inner, string line, LogFormat format, DateTimeOffset? ts) => new()
+    {
+        Timestamp = ts ?? inner.Timestamp, Level = inner.Level, Message = inner.Message, Fields = inner.Fields, Format = format, Raw = line, Source = inner.Source,
+    };
+
+    private static LogRecord Plain(string line, string? source)
+    {
+        var rest = line;
+        DateTimeOffset? ts = null;
+        if (LeadingTimestamp().Match(rest) is { Success: true } t)
+        {
+            ts = Time(t.Groups["ts"].Value);
+            rest = t.Groups["rest"].Value;
+        }
+        string? level = null;
+        if (LeadingLevel().Match(rest) is { Success: true } l)
+        {
+            level = NormalLevel(l.Groups["level"].Value);
+            rest = l.Groups["rest"].Value;
+        }
+        return new LogRecord { Timestamp = ts, Level = level, Message = rest, Format = LogFormat.Plain, Raw = line, Source = source };
+    }
+
+    private static DateTimeOffset? Time(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var epoch))
+        {
+            // Unix seconds (zap, logrus) or milliseconds (pino, bunyan's numbers)
+            return epoch > 1e11 ? DateTimeOffset.FromUnixTimeMilliseconds((long)epoch) : DateTimeOffset.FromUnixTimeMilliseconds((long)(epoch * 1000));
+        }
+        var normal = text.Replace(',', '.');
+        return DateTimeOffset.TryParse(normal, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
+    }
+
+    /// <summary>A level in the module's words: TRACE, DEBUG, INFO, WARN, ERROR, FATAL (numbers as pino/bunyan write them).</summary>
+    public static string? NormalLevel(string? level) => level?.Trim().ToUpperInvariant() switch
+    {
+        null or "" => null,
+        "WARNING" or "WARN" or "W" or "40" => "WARN",
+        "ERR" or "ERROR" or "E" or "50" => "ERROR",
+        "FATAL" or "CRITICAL" or "CRIT" or "PANIC" or "EMERG" or "ALERT" or "60" => "FATAL",
+        "INFORMATION" or "INFO" or "I" or "NOTICE" or "30" => "INFO",
+        "DEBUG" or "D" or "20" => "DEBUG",
+        "TRACE" or "10" => "TRACE",
+        var other => other,
+    };
+}

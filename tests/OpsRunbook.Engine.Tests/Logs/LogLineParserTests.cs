@@ -1,0 +1,97 @@
+using OpsRunbook.Engine.Logs;
+
+namespace OpsRunbook.Engine.Tests;
+
+/// <summary>Each format against a published example of it (named in each test), and detection over mixed input.</summary>
+public class LogLineParserTests
+{
+    [Fact]
+    public void Reads_the_combined_log_format_example_of_the_apache_httpd_docs()
+    {
+        // httpd.apache.org/docs/current/logs.html, "Combined Log Format" (NGINX's "combined" is the same line).
+        var r = LogLineParser.Parse("""127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)" """.TrimEnd());
+        Assert.Equal(LogFormat.NginxCombined, r.Format);
+        Assert.Equal(new DateTimeOffset(2000, 10, 10, 20, 55, 36, TimeSpan.Zero), r.Timestamp);
+        Assert.Equal("INFO", r.Level);
+        Assert.Equal("frank", r.Fields["remote_user"]);
+        Assert.Equal("GET /apache_pb.gif HTTP/1.0", r.Fields["request"]);
+        Assert.Equal("2326", r.Fields["body_bytes_sent"]);
+        Assert.Equal("Mozilla/4.08 [en] (Win98; I ;Nav)", r.Fields["http_user_agent"]);
+        Assert.Equal("ERROR", LogLineParser.Parse("""10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "POST /api HTTP/1.1" 503 0 "-" "curl/8.0" """.TrimEnd()).Level);
+    }
+
+    [Fact]
+    public void Reads_the_logfmt_example_of_brandur_org()
+    {
+        // brandur.org/logfmt: a Heroku router line ("at" is its level).
+        var r = LogLineParser.Parse("""at=info method=GET path=/ host=mutelight.org fwd="124.133.52.161" dyno=web.2 connect=4ms service=8ms status=200 bytes=1653""");
+        Assert.Equal(LogFormat.Logfmt, r.Format);
+        Assert.Equal("INFO", r.Level);
+        Assert.Equal("124.133.52.161", r.Fields["fwd"]);
+        Assert.Equal("8ms", r.Fields["service"]);
+        Assert.Equal(10, r.Fields.Count);
+        var go = LogLineParser.Parse("""time=2024-05-01T10:00:00Z level=error msg="db timeout after \"5s\"" duration=1.5s""");
+        Assert.Equal("ERROR", go.Level);
+        Assert.Equal("db timeout after \"5s\"", go.Message);
+        Assert.Equal(new DateTimeOffset(2024, 5, 1, 10, 0, 0, TimeSpan.Zero), go.Timestamp);
+    }
+
+    [Fact]
+    public void Reads_the_pino_example_of_its_docs()
+    {
+        // getpino.io: numeric level 30 = info, time in epoch milliseconds.
+        var r = LogLineParser.Parse("""{"level":30,"time":1531171074631,"msg":"hello world","pid":657,"hostname":"Davids-MBP-3.fritz.box"}""");
+        Assert.Equal(LogFormat.Json, r.Format);
+        Assert.Equal("INFO", r.Level);
+        Assert.Equal("hello world", r.Message);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1531171074631), r.Timestamp);
+        Assert.Equal("657", r.Fields["pid"]);
+        var zap = LogLineParser.Parse("""{"level":"error","ts":1700000000.5,"msg":"request failed","status":503}""");
+        Assert.Equal("ERROR", zap.Level);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1700000000500), zap.Timestamp);
+    }
+
+    [Fact]
+    public void Reads_compose_and_kubectl_prefixes_and_the_message_inside()
+    {
+        // `docker compose logs --timestamps --no-color`: "SERVICE-N  | TIMESTAMP message".
+        var c = LogLineParser.Parse("""web-1  | 2024-03-12T10:15:30.123456789Z {"level":"error","msg":"boom"}""");
+        Assert.Equal(LogFormat.Compose, c.Format);
+        Assert.Equal("web", c.Service);
+        Assert.Equal("web-1", c.Instance);
+        Assert.Equal("ERROR", c.Level);
+        Assert.Equal("boom", c.Message);
+        Assert.InRange((c.Timestamp!.Value - new DateTimeOffset(2024, 3, 12, 10, 15, 30, 123, TimeSpan.Zero).AddTicks(4568)).Duration(), TimeSpan.Zero, TimeSpan.FromTicks(1)); // nanoseconds rounded to ticks
+        // `kubectl logs --timestamps --prefix`: "[pod/NAME/CONTAINER] TIMESTAMP message".
+        var k = LogLineParser.Parse("[pod/app-7d9f8c-x2k4p/app] 2024-03-12T10:15:30.123456789Z ERROR connection refused");
+        Assert.Equal(LogFormat.Kubectl, k.Format);
+        Assert.Equal("app-7d9f8c-x2k4p", k.Pod);
+        Assert.Equal("app", k.Container);
+        Assert.Equal("ERROR", k.Level);
+        Assert.Equal("connection refused", k.Message);
+        Assert.Equal(LogFormat.Kubectl, LogLineParser.Parse("2024-03-12T10:15:30.5Z INFO started").Format);
+    }
+
+    [Fact]
+    public void Reads_plain_lines_with_a_leading_time_and_level_and_never_fails()
+    {
+        // Python logging's default "%(asctime)s %(levelname)s ..." with a comma before the milliseconds.
+        var p = LogLineParser.Parse("2024-03-12 10:15:30,123 WARNING [worker] queue is full");
+        Assert.Equal(LogFormat.Plain, p.Format);
+        Assert.Equal("WARN", p.Level);
+        Assert.Equal("[worker] queue is full", p.Message);
+        Assert.Equal(new DateTimeOffset(2024, 3, 12, 10, 15, 30, 123, TimeSpan.Zero), p.Timestamp);
+        var odd = LogLineParser.Parse("{not json at all");
+        Assert.Equal(LogFormat.Plain, odd.Format);
+        Assert.Equal("{not json at all", odd.Message);
+        Assert.Null(LogLineParser.Parse("just words").Level);
+    }
+
+    [Fact]
+    public void Detects_the_format_most_lines_are_in()
+    {
+        Assert.Equal(LogFormat.Json, LogLineParser.Detect(["""{"msg":"a"}""", """{"msg":"b"}""", "stray line", ""]));
+        Assert.Equal(LogFormat.Compose, LogLineParser.Detect(["db-1  | 2024-03-12T10:15:30Z ready", "web-1  | 2024-03-12T10:15:31Z GET /"]));
+        Assert.Equal(LogFormat.Plain, LogLineParser.Detect([]));
+    }
+}
