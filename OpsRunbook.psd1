@@ -18,6 +18,7 @@
         'Backup-StorageBucket'
         'Clear-RedisDatabase'
         'Close-Incident'
+        'ConvertFrom-LogLine'
         'Export-IncidentReport'
         'Export-RunbookReport'
         'Export-SecretInventory'

@@ -64,9 +64,10 @@ public static partial class LogLineParser
     }
 
     /// <summary>Reads one line in <paramref name="format"/> (Auto: the line's own).</summary>
+    /// <remarks>A line the given format cannot read (a logfmt line among JSON ones, a stack trace) is read in its own.</remarks>
     public static LogRecord Parse(string line, LogFormat format = LogFormat.Auto, string? source = null)
     {
-        if (format == LogFormat.Auto) format = Recognise(line);
+        if (format == LogFormat.Auto || !Fits(line, format)) format = Recognise(line);
         return format switch
         {
             LogFormat.Json => Json(line, source) ?? Plain(line, source),
@@ -77,6 +78,16 @@ public static partial class LogLineParser
             _ => Plain(line, source),
         };
     }
+
+    private static bool Fits(string line, LogFormat format) => format switch
+    {
+        LogFormat.Json => line.TrimStart().StartsWith('{'),
+        LogFormat.Logfmt => IsLogfmt(line),
+        LogFormat.NginxCombined => Combined().IsMatch(line),
+        LogFormat.Compose => ComposePrefix().IsMatch(line) && line.Contains('|', StringComparison.Ordinal),
+        LogFormat.Kubectl => KubectlLine().IsMatch(line),
+        _ => true,
+    };
 
     private static bool TryJson(string line, out JsonElement root)
     {

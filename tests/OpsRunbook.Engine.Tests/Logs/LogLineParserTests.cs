@@ -94,4 +94,43 @@ public class LogLineParserTests
         Assert.Equal(LogFormat.Compose, LogLineParser.Detect(["db-1  | 2024-03-12T10:15:30Z ready", "web-1  | 2024-03-12T10:15:31Z GET /"]));
         Assert.Equal(LogFormat.Plain, LogLineParser.Detect([]));
     }
+
+    [Fact]
+    public void A_line_the_detected_format_cannot_read_is_read_in_its_own()
+    {
+        var records = LogReader.Read(["""{"level":"error","msg":"a"}""", """{"level":"info","msg":"b"}""", "at=warn msg=c", "Traceback (most recent call last):"], LogFormat.Auto).ToList();
+        Assert.Equal([LogFormat.Json, LogFormat.Json, LogFormat.Logfmt, LogFormat.Plain], records.Select(r => r.Format));
+        Assert.Equal("WARN", records[2].Level);
+    }
+
+    [Theory]
+    [InlineData("connect to postgres://app:hunter2@db:5432/app failed", "hunter2")]
+    [InlineData("Host=db;Username=app;Password=hunter2;Database=app", "hunter2")]
+    [InlineData("GET /api Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9")]
+    [InlineData("""{"msg":"login","password":"hunter2","user":"dana"}""", "hunter2")]
+    [InlineData("retry with api_key=sk_live_0123456789abcdef", "sk_live_0123456789abcdef")]
+    public void Secrets_in_lines_are_masked_in_message_fields_and_raw(string line, string secret)
+    {
+        var r = LogReader.Read([line], LogFormat.Auto).Single();
+        Assert.DoesNotContain(secret, r.Raw);
+        Assert.DoesNotContain(secret, r.Message);
+        Assert.All(r.Fields.Values, v => Assert.DoesNotContain(secret, v));
+    }
+
+    [Fact]
+    public void A_gzip_file_is_read_as_text_whatever_its_name()
+    {
+        var path = Path.GetTempFileName();
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(path), System.IO.Compression.CompressionLevel.Fastest))
+        using (var w = new StreamWriter(gz))
+        {
+            w.WriteLine("""{"level":"error","msg":"x"}""");
+            w.WriteLine("""{"level":"info","msg":"y"}""");
+        }
+        using (var reader = LogReader.OpenFile(path))
+        {
+            Assert.Equal(["ERROR", "INFO"], LogReader.Read(LogReader.Lines(reader), LogFormat.Auto).Select(r => r.Level));
+        }
+        File.Delete(path);
+    }
 }

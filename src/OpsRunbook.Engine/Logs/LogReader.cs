@@ -1,0 +1,74 @@
+using System.IO.Compression;
+using System.Text.RegularExpressions;
+
+namespace OpsRunbook.Engine.Logs;
+
+/// <summary>
+/// Streams log records out of text: one line at a time (memory bounded by the longest line and the 20 lines that
+/// decide the format), gzip files opened as such, and every secret a line may carry masked before it leaves: passwords
+/// in connection URLs and Password= pairs, bearer tokens and Authorization headers, and any value the session resolved.
+/// </summary>
+public static partial class LogReader
+{
+    private const int DetectionLines = 20;
+
+    [GeneratedRegex(@"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9\-._~+/]{8,}=*")]
+    private static partial Regex BearerToken();
+
+    [GeneratedRegex(@"(?i)\b(authorization|x-api-key|api[_-]?key|secret|passwd|password|pwd)(""?\s*[:=]\s*""?)[^\s"",;&]+")]
+    private static partial Regex SecretPair();
+
+    /// <summary>A line with its secrets masked: connection-string passwords, bearer tokens, key/secret pairs, and what <paramref name="known"/> scrubs.</summary>
+    public static string Scrub(string line, Func<string, string>? known = null)
+    {
+        var text = Secrets.SecretValue.Redact(line);
+        text = BearerToken().Replace(text, m => m.Groups[1].Value + " ***");
+        text = SecretPair().Replace(text, m => m.Groups[1].Value + m.Groups[2].Value + "***");
+        return known is null ? text : known(text);
+    }
+
+    /// <summary>Opens a log file as text; gzip (by its magic bytes, whatever its name) is decompressed as it is read.</summary>
+    public static TextReader OpenFile(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.SequentialScan);
+        var magic = new byte[2];
+        var n = stream.Read(magic, 0, 2);
+        stream.Position = 0;
+        Stream body = n == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(stream, CompressionMode.Decompress) : stream;
+        return new StreamReader(body, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 64 * 1024);
+    }
+
+    /// <summary>The records of <paramref name="lines"/>, read in <paramref name="format"/> (Auto: detected from the first lines).</summary>
+    public static IEnumerable<LogRecord> Read(IEnumerable<string> lines, LogFormat format, string? source = null, Func<string, string>? known = null)
+    {
+        var head = new List<string>(DetectionLines);
+        using var e = lines.GetEnumerator();
+        if (format == LogFormat.Auto)
+        {
+            while (head.Count < DetectionLines && e.MoveNext()) head.Add(e.Current);
+            format = LogLineParser.Detect(head);
+        }
+        foreach (var line in head)
+        {
+            if (line.Length > 0) yield return Record(line, format, source, known);
+        }
+        while (e.MoveNext())
+        {
+            if (e.Current.Length > 0) yield return Record(e.Current, format, source, known);
+        }
+    }
+
+    /// <summary>The lines of a reader, lazily.</summary>
+    public static IEnumerable<string> Lines(TextReader reader)
+    {
+        while (reader.ReadLine() is { } line) yield return line;
+    }
+
+    private static LogRecord Record(string line, LogFormat format, string? source, Func<string, string>? known)
+    {
+        var clean = Scrub(line, known);
+        var record = LogLineParser.Parse(clean, format, source);
+        // A line in another format than most (a stack trace in JSON logs) is still read, as Plain, never refused.
+        return record;
+    }
+}
