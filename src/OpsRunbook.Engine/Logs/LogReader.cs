@@ -64,11 +64,7 @@ public static partial class LogReader
         while (reader.ReadLine() is { } line) yield return line;
     }
 
-    private static LogRecord Record(string line, LogFormat format, string? source, Func<string, string>? known)
-    {
-        var clean = Scrub(line, known);
-        var record = LogLineParser.Parse(clean, format, source);
-        // A line in another format than most (a stack trace in JSON logs) is still read, as Plain, never refused.
-        return record;
-    }
+    /// <summary>One line, its secrets masked before it is parsed (a line in another format than most is read in its own).</summary>
+    private static LogRecord Record(string line, LogFormat format, string? source, Func<string, string>? known) =>
+        LogLineParser.Parse(Scrub(line, known), format, source);
 }

@@ -22,14 +22,13 @@ internal static class GoValues
         if (s[0] is '+' or '-') { negative = s[0] == '-'; i = 1; }
         var digits = s[i..];
         var @base = 10;
-        var prefixed = false;
         if (digits.Length >= 2 && digits[0] == '0')
         {
             switch (char.ToLowerInvariant(digits[1]))
             {
-                case 'x': @base = 16; digits = digits[2..]; prefixed = true; break;
-                case 'o': @base = 8; digits = digits[2..]; prefixed = true; break;
-                case 'b': @base = 2; digits = digits[2..]; prefixed = true; break;
+                case 'x': @base = 16; digits = digits[2..]; break;
+                case 'o': @base = 8; digits = digits[2..]; break;
+                case 'b': @base = 2; digits = digits[2..]; break;
                 default: @base = 8; digits = digits[1..]; break;
             }
         }
@@ -38,7 +37,7 @@ internal static class GoValues
             if (!UnderscoresOk(s)) return false;
             digits = digits.Replace("_", "", StringComparison.Ordinal);
         }
-        if (digits.Length == 0) return !prefixed && @base == 8 && s.TrimStart('+', '-') == "0" ? true : false;
+        if (digits.Length == 0) return false; // "0x", a sign alone
         ulong magnitude = 0;
         foreach (var c in digits)
         {

@@ -73,8 +73,9 @@ public sealed class ConvertFromLogLineCommand : OpsRunbookCmdlet
 
     private void Flush()
     {
-        foreach (var record in LogReader.Read(_text, Format, null, Secrets.Redactor.Scrub)) WriteObject(record);
+        // The held lines decide the format once; every later line is read in it.
         _format = Format == LogFormat.Auto ? LogLineParser.Detect(_text) : Format;
+        foreach (var record in LogReader.Read(_text, _format.Value, null, Secrets.Redactor.Scrub)) WriteObject(record);
         _text.Clear();
     }
 
