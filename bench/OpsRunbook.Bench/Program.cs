@@ -25,6 +25,8 @@ if (mode == "pipes")
     return 0;
 }
 if (mode == "import") return await ImportBenchmark.RunAsync(args);
+if (mode == "logs-child") return LogBenchmark.Child(args);
+if (mode == "logs") return await LogBenchmark.RunAsync(args);
 if (mode == "backup")
 {
     await BackupBenchmark.RunAsync(args);

@@ -24,7 +24,7 @@ public static partial class LogLineParser
     [GeneratedRegex(@"^(?<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+(?<rest>.*)$")]
     private static partial Regex LeadingTimestamp();
 
-    [GeneratedRegex(@"^\[?(?<level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC)\]?:?\s+(?<rest>.*)$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\[?(?<level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT)\]?:?\s+(?<rest>.*)$", RegexOptions.IgnoreCase)]
     private static partial Regex LeadingLevel();
 
     [GeneratedRegex("""(?<key>[A-Za-z_][A-Za-z0-9_.\-/]*)=(?:"(?<q>(?:[^"\\]|\\.)*)"|(?<v>[^ ]*))""")]
@@ -209,25 +209,27 @@ public static partial class LogLineParser
 
     private static LogRecord Plain(string line, string? source)
     {
-        var rest = line;
+        // Positions, not substrings: a scan reads many of these lines.
+        var at = 0;
         DateTimeOffset? ts = null;
-        if (LeadingTimestamp().Match(rest) is { Success: true } t)
+        if (line.Length > 0 && char.IsAsciiDigit(line[0]) && LeadingTimestamp().Match(line) is { Success: true } t)
         {
             ts = Time(t.Groups["ts"].Value);
-            rest = t.Groups["rest"].Value;
+            at = t.Groups["rest"].Index;
         }
         string? level = null;
-        if (LeadingLevel().Match(rest) is { Success: true } l)
+        if (LeadingLevel().Match(line, at, line.Length - at) is { Success: true } l)
         {
             level = NormalLevel(l.Groups["level"].Value);
-            rest = l.Groups["rest"].Value;
+            at = l.Groups["rest"].Index;
         }
-        return new LogRecord { Timestamp = ts, Level = level, Message = rest, Format = LogFormat.Plain, Raw = line, Source = source };
+        return new LogRecord { Timestamp = ts, Level = level, Message = at == 0 ? line : line[at..], Format = LogFormat.Plain, Raw = line, Source = source };
     }
 
     private static DateTimeOffset? Time(string? text)
     {
         if (string.IsNullOrEmpty(text)) return null;
+        if (Iso(text) is { } iso) return iso;
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var epoch))
         {
             // Unix seconds (zap, logrus) or milliseconds (pino, bunyan's numbers)
@@ -237,16 +239,72 @@ public static partial class LogLineParser
         return DateTimeOffset.TryParse(normal, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
     }
 
-    /// <summary>A level in the module's words: TRACE, DEBUG, INFO, WARN, ERROR, FATAL (numbers as pino/bunyan write them).</summary>
-    public static string? NormalLevel(string? level) => level?.Trim().ToUpperInvariant() switch
+    /// <summary>
+    /// The common shape read without the general parser (the hot path of a scan): yyyy-MM-dd, 'T' or ' ', HH:mm:ss,
+    /// an optional fraction after '.' or ',', then Z, ±hh:mm, ±hhmm or nothing (UTC). Anything else: null.
+    /// </summary>
+    private static DateTimeOffset? Iso(string s)
     {
-        null or "" => null,
-        "WARNING" or "WARN" or "W" or "40" => "WARN",
-        "ERR" or "ERROR" or "E" or "50" => "ERROR",
-        "FATAL" or "CRITICAL" or "CRIT" or "PANIC" or "EMERG" or "ALERT" or "60" => "FATAL",
-        "INFORMATION" or "INFO" or "I" or "NOTICE" or "30" => "INFO",
-        "DEBUG" or "D" or "20" => "DEBUG",
-        "TRACE" or "10" => "TRACE",
-        var other => other,
+        static int D(string s, int i, int n)
+        {
+            var v = 0;
+            for (var k = i; k < i + n; k++)
+            {
+                if (!char.IsAsciiDigit(s[k])) return -1;
+                v = v * 10 + (s[k] - '0');
+            }
+            return v;
+        }
+        if (s.Length < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':') return null;
+        int year = D(s, 0, 4), month = D(s, 5, 2), day = D(s, 8, 2), hour = D(s, 11, 2), minute = D(s, 14, 2), second = D(s, 17, 2);
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(Math.Max(1, year), month) || hour is < 0 or > 23 || minute is < 0 or > 59 || second is < 0 or > 59) return null;
+        var i = 19;
+        long ticks = 0;
+        if (i < s.Length && (s[i] == '.' || s[i] == ','))
+        {
+            var scale = TimeSpan.TicksPerSecond;
+            i++;
+            var start = i;
+            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            {
+                scale /= 10;
+                ticks += (s[i] - '0') * scale;
+                i++;
+            }
+            if (i == start) return null;
+        }
+        var offset = TimeSpan.Zero;
+        if (i < s.Length)
+        {
+            if (s[i] == 'Z' && i == s.Length - 1) { }
+            else if ((s[i] == '+' || s[i] == '-') && (s.Length - i == 6 && s[i + 3] == ':' || s.Length - i == 5))
+            {
+                var oh = D(s, i + 1, 2);
+                var om = D(s, s.Length - 2, 2);
+                if (oh is < 0 or > 14 || om is < 0 or > 59) return null;
+                offset = new TimeSpan(oh, om, 0) * (s[i] == '-' ? -1 : 1);
+            }
+            else return null;
+        }
+        return new DateTimeOffset(new DateTime(year, month, day, hour, minute, second).AddTicks(ticks), offset).ToUniversalTime();
+    }
+
+    /// <summary>Every spelling a level is read from (any case), with the level it means; <see cref="NormalLevel"/> reads by it, and a filter on levels finds candidate lines by it.</summary>
+    public static readonly IReadOnlyDictionary<string, string> LevelSpellings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["WARNING"] = "WARN", ["WARN"] = "WARN", ["W"] = "WARN", ["40"] = "WARN",
+        ["ERR"] = "ERROR", ["ERROR"] = "ERROR", ["E"] = "ERROR", ["50"] = "ERROR",
+        ["FATAL"] = "FATAL", ["CRITICAL"] = "FATAL", ["CRIT"] = "FATAL", ["PANIC"] = "FATAL", ["EMERG"] = "FATAL", ["ALERT"] = "FATAL", ["60"] = "FATAL",
+        ["INFORMATION"] = "INFO", ["INFO"] = "INFO", ["I"] = "INFO", ["NOTICE"] = "INFO", ["30"] = "INFO",
+        ["DEBUG"] = "DEBUG", ["D"] = "DEBUG", ["20"] = "DEBUG",
+        ["TRACE"] = "TRACE", ["10"] = "TRACE",
     };
+
+    /// <summary>A level in the module's words: TRACE, DEBUG, INFO, WARN, ERROR, FATAL (numbers as pino/bunyan write them).</summary>
+    public static string? NormalLevel(string? level)
+    {
+        var t = level?.Trim();
+        if (string.IsNullOrEmpty(t)) return null;
+        return LevelSpellings.TryGetValue(t, out var normal) ? normal : t.ToUpperInvariant();
+    }
 }

@@ -15,15 +15,22 @@ public static partial class LogReader
     [GeneratedRegex(@"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9\-._~+/]{8,}=*")]
     private static partial Regex BearerToken();
 
-    [GeneratedRegex(@"(?i)\b(authorization|x-api-key|api[_-]?key|secret|passwd|password|pwd)(""?\s*[:=]\s*""?)[^\s"",;&]+")]
+    [GeneratedRegex(@"(?i)\b(authorization|x-api-key|\w*(?:api[_-]?key|token|secret|passwd|password|pwd))(""?\s*[:=]\s*""?)[^\s"",;&]+")]
     private static partial Regex SecretPair();
+
+    /// <summary>Words one of which every pattern below needs (a URL's "://", "pass", "bearer"…): a line with none is clean, and skips the expressions.</summary>
+    private static readonly string[] SecretHints = ["://", "pass", "pwd", "bearer", "token", "basic", "author", "api", "secret"];
 
     /// <summary>A line with its secrets masked: connection-string passwords, bearer tokens, key/secret pairs, and what <paramref name="known"/> scrubs.</summary>
     public static string Scrub(string line, Func<string, string>? known = null)
     {
-        var text = Secrets.SecretValue.Redact(line);
-        text = BearerToken().Replace(text, m => m.Groups[1].Value + " ***");
-        text = SecretPair().Replace(text, m => m.Groups[1].Value + m.Groups[2].Value + "***");
+        var text = line;
+        if (SecretHints.Any(h => line.Contains(h, StringComparison.OrdinalIgnoreCase)))
+        {
+            text = Secrets.SecretValue.Redact(text);
+            text = BearerToken().Replace(text, m => m.Groups[1].Value + " ***");
+            text = SecretPair().Replace(text, m => m.Groups[1].Value + m.Groups[2].Value + "***");
+        }
         return known is null ? text : known(text);
     }
 

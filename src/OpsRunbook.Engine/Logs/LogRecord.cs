@@ -39,7 +39,9 @@ public sealed record LogRecord
     /// <summary>The container (Kubernetes).</summary>
     public string? Container { get; init; }
     /// <summary>The fields the line carried (JSON and logfmt keys; access-log parts).</summary>
-    public IReadOnlyDictionary<string, string> Fields { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Fields { get; init; } = NoFields;
+
+    private static readonly IReadOnlyDictionary<string, string> NoFields = new Dictionary<string, string>();
     /// <summary>The format it was read as.</summary>
     public LogFormat Format { get; init; }
     /// <summary>The line as it was.</summary>
