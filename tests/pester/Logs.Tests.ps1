@@ -42,3 +42,148 @@ Describe 'ConvertFrom-LogLine' {
         $r[1].Format | Should -Be 'Plain'
     }
 }
+
+Describe 'Get-LogPattern' {
+    BeforeAll {
+        $logs = Join-Path $RepoRoot 'examples' 'logs'
+        $plain = Join-Path $logs 'app.log'
+        $json = Join-Path $logs 'app.jsonl'
+        function CountsOf($patterns) { $h = @{}; foreach ($p in $patterns) { $h[$p.Pattern] = $p.Count }; $h }
+    }
+
+    It 'answers "errors by type" as grep ERROR | cut | sort | uniq -c does, by template' {
+        $patterns = Get-LogPattern -Path $plain -Preset Error
+        # Counted here without the module: the runbook's pipeline, in PowerShell.
+        $expected = Select-String -Path $plain -Pattern ' ERROR ' -SimpleMatch | ForEach-Object { ($_.Line -split ' ')[4].TrimEnd(':') } | Group-Object -NoElement
+        $byType = @{}; foreach ($p in $patterns) { $byType[($p.Pattern -split ' ')[1].TrimEnd(':')] = $p.Count }
+        $byType.Count | Should -Be $expected.Count
+        foreach ($g in $expected) { $byType[$g.Name] | Should -Be $g.Count -Because $g.Name }
+        $patterns[0].Pattern | Should -BeLike "checkout TypeError: Cannot read properties of undefined (reading 'price')*<NUM>"
+        $patterns[0].Example | Should -BeLike '2026-11-30 1*ERROR checkout TypeError*'
+        $patterns[0].Levels['ERROR'] | Should -Be $patterns[0].Count
+        ($patterns | Measure-Object Percent -Sum).Sum | Should -BeGreaterThan 99.9
+        $patterns[0].PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Logs.LogPattern'
+    }
+
+    It 'answers "failed logins by source" from JSON lines, and -GroupBy Field: reads a field' {
+        $expected = Get-Content $json | ConvertFrom-Json | Where-Object msg -eq 'login failed' | Group-Object ip -NoElement
+        $counts = CountsOf (Get-LogPattern -Path $json -Preset FailedLogin)
+        $counts.Count | Should -Be $expected.Count
+        foreach ($g in $expected) { $counts[$g.Name] | Should -Be $g.Count }
+        $types = CountsOf (Get-LogPattern -Path $json -Preset Error -GroupBy Field:error_type)
+        $types['TypeError'] | Should -Be (Get-Content $json | ConvertFrom-Json | Where-Object error_type -eq 'TypeError').Count
+        (Get-LogPattern -Path $json -Preset FailedLogin -Top 3).Count | Should -Be 3
+    }
+
+    It 'gives the same answer from piped lines, piped records and records that crossed a process boundary' {
+        $fromFile = CountsOf (Get-LogPattern -Path $plain -Preset Error)
+        $fromLines = CountsOf (Get-Content $plain | Get-LogPattern -Preset Error)
+        $records = Get-Content $plain -TotalCount 3000 | ConvertFrom-LogLine
+        $fromRecords = CountsOf ($records | Get-LogPattern -Preset Error)
+        $clixml = Join-Path $TestDrive 'records.xml'
+        $records | Export-Clixml $clixml
+        $fromImported = CountsOf (Import-Clixml $clixml | Get-LogPattern -Preset Error)
+        foreach ($k in $fromFile.Keys) { $fromLines[$k] | Should -Be $fromFile[$k] }
+        $fromRecords.Count | Should -BeGreaterThan 0
+        foreach ($k in $fromRecords.Keys) { $fromImported[$k] | Should -Be $fromRecords[$k] }
+    }
+
+    It 'reads a time window, levels, a pattern and slow requests' {
+        $after = Get-LogPattern -Path $plain -Preset Error -Since '2026-11-30T10:00:00Z'
+        $before = Get-LogPattern -Path $plain -Preset Error -Until '2026-11-30T10:00:00Z'
+        $before.Pattern | Should -Not -Contain $after[0].Pattern
+        ($before | Measure-Object Count -Sum).Sum + ($after | Measure-Object Count -Sum).Sum | Should -Be (Get-LogPattern -Path $plain -Preset Error | Measure-Object Count -Sum).Sum
+        (Get-LogPattern -Path $plain -Level warn -GroupBy Level).Pattern | Should -Be 'WARN'
+        (Get-LogPattern -Path $plain -Filter 'redis-\d' | Measure-Object Count -Sum).Sum | Should -Be (Select-String -Path $plain -Pattern 'redis-\d').Count
+        $slow = Get-LogPattern -Path $json -Preset SlowRequest -SlowerThan 2s
+        $slow.Pattern | Should -Contain '/api/orders/<NUM>'
+        ($slow | Measure-Object Count -Sum).Sum | Should -Be (Get-Content $json | ConvertFrom-Json | Where-Object response_time_ms -ge 2000).Count
+    }
+
+    It 'never shows a secret a line carries, in patterns, examples or -Verbose' {
+        $log = Join-Path $TestDrive 'secrets.log'
+        Set-Content $log -Value @(
+            '2026-11-30 10:00:00 ERROR connect to postgres://app:hunter2@db:5432/app failed',
+            '2026-11-30 10:00:01 ERROR call failed with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig',
+            '2026-11-30 10:00:02 ERROR retry failed token=tok_live_5f3a9c client_secret=cs_9d8e7f')
+        $text = Get-LogPattern -Path $log -Preset Error -Verbose 4>&1 | Format-List * | Out-String
+        foreach ($secret in 'hunter2', 'eyJhbGciOiJIUzI1NiJ9', 'tok_live_5f3a9c', 'cs_9d8e7f') { $text | Should -Not -Match $secret }
+        $text | Should -Match 'postgres://app:\*\*\*@db'
+    }
+
+    It 'says what to fix for a wrong grouping, a wrong pattern or a missing file, and reads the other files' {
+        { Get-LogPattern -Path $plain -GroupBy Tempalte -ErrorAction Stop } | Should -Throw '*Template, Level, Service, Instance, Client, Route or Field:<name>*'
+        { Get-LogPattern -Path $plain -Filter '(' -ErrorAction Stop } | Should -Throw "*-Filter '(' is not a regular expression*"
+        { Get-LogPattern -Path $plain -Since yesterday -ErrorAction Stop } | Should -Throw '*how long ago, for example 15m, 1h or 7d*'
+        $r = Get-LogPattern -Path (Join-Path $TestDrive 'missing.log'), $plain -Preset Error -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.InvalidArgument*'
+        $r.Count | Should -BeGreaterThan 0
+    }
+
+    It 'completes -GroupBy and shows a table by default' {
+        (TabExpansion2 -inputScript 'Get-LogPattern -GroupBy Fi' -cursorColumn 26).CompletionMatches.CompletionText | Should -Be 'Field:'
+        $table = Get-LogPattern -Path $plain -Preset Error -Top 1 | Out-String -Width 200
+        $table | Should -Match 'Count\s+Percent\s+LevelSummary\s+LastSeen\s+Pattern'
+        $table | Should -Match 'ERROR \d+'
+    }
+}
+
+Describe 'Compare-LogPattern' {
+    BeforeAll { $plain = Join-Path $RepoRoot 'examples' 'logs' 'app.log' }
+
+    It 'says what changed in the errors since the deploy, from live and from imported patterns' {
+        $before = Get-LogPattern -Path $plain -Preset Error -Until '2026-11-30T10:00:00Z'
+        $after = Get-LogPattern -Path $plain -Preset Error -Since '2026-11-30T10:00:00Z'
+        $changes = Compare-LogPattern -Baseline $before -Current $after
+        $new = @($changes | Where-Object Change -eq New)
+        $new.Count | Should -Be 1
+        $new[0].Pattern | Should -BeLike '*TypeError*'
+        $new[0].CurrentCount | Should -Be $after[0].Count
+        $all = Compare-LogPattern $before $after -IncludeUnchanged
+        $all.Count | Should -Be 4
+        $xml = Join-Path $TestDrive 'before.xml'
+        $before | Export-Clixml $xml
+        (Compare-LogPattern -Baseline (Import-Clixml $xml) -Current $after -IncludeUnchanged).Change | Should -Be $all.Change
+    }
+
+    It 'finds spikes and drops by rate, and matches templates generalised differently' {
+        $t0 = [datetimeoffset]'2026-11-30T09:00:00Z'
+        $base = @(0..59 | ForEach-Object { '{0:yyyy-MM-ddTHH:mm:ssZ} ERROR user alice logged out' -f $t0.AddMinutes($_) }) +
+            @(0..59 | ForEach-Object { '{0:yyyy-MM-ddTHH:mm:ssZ} ERROR queue {1} stalled' -f $t0.AddMinutes($_), $_ })
+        $now = @(0..59 | ForEach-Object { '{0:yyyy-MM-ddTHH:mm:ssZ} ERROR user bob{1} logged out' -f $t0.AddHours(1).AddSeconds($_ * 10), $_ }) +
+            @(0..1 | ForEach-Object { '{0:yyyy-MM-ddTHH:mm:ssZ} ERROR queue {1} stalled' -f $t0.AddHours(1).AddMinutes($_ * 5), $_ })
+        $changes = Compare-LogPattern ($base | Get-LogPattern) ($now | Get-LogPattern) -IncludeUnchanged
+        # 60 an hour before, 60 in ten minutes now: six times the rate.
+        ($changes | Where-Object Change -eq Spike).Pattern | Should -Be 'user <*> logged out'
+        ($changes | Where-Object Change -eq Spike).Ratio | Should -BeGreaterThan 5
+        ($changes | Where-Object Change -eq Drop).Pattern | Should -Be 'queue <NUM> stalled'
+        { Compare-LogPattern -Baseline 'text' -Current ($now | Get-LogPattern) -ErrorAction Stop } | Should -Throw '*compares the LogPattern objects of Get-LogPattern*'
+    }
+}
+
+Describe 'Measure-LogRecord' {
+    BeforeAll { $plain = Join-Path $RepoRoot 'examples' 'logs' 'app.log' }
+
+    It 'counts records per window and level, with the error rate the runbooks'' thresholds read' {
+        $samples = Measure-LogRecord -Path $plain -Window 10m
+        $rates = @($samples | Where-Object Name -eq error_rate_percent)
+        $rates.Count | Should -BeGreaterOrEqual 9
+        # The 10:00-10:10 window, counted here without the module.
+        $window = Get-Content $plain | Where-Object { $_ -like '2026-11-30 10:0*' }
+        $errors = @($window | Where-Object { $_ -like '* ERROR *' }).Count
+        $at = $rates | Where-Object { $_.Timestamp -eq [datetimeoffset]'2026-11-30T10:00:00Z' }
+        $at.Value | Should -Be ([math]::Round(100.0 * $errors / $window.Count, 3))
+        ($samples | Where-Object { $_.Name -eq 'log_records' -and $_.Labels['level'] -eq 'ERROR' -and $_.Timestamp -eq $at.Timestamp }).Value | Should -Be $errors
+        $checked = $samples | Test-MetricThreshold -Profile paintbox
+        ($checked | Where-Object Severity -eq Critical).Count | Should -BeGreaterThan 0
+        ($checked | Where-Object Severity -eq Critical).Value | ForEach-Object { $_ | Should -BeGreaterThan 5 }
+    }
+
+    It 'groups by another field, takes piped records and says what to fix' {
+        $byService = Get-Content $plain -TotalCount 500 | ConvertFrom-LogLine | Measure-LogRecord -Window 1h -GroupBy Service
+        $byService.Labels.Keys | Sort-Object -Unique | Should -Be @('service', 'window')
+        $byService.Name | Sort-Object -Unique | Should -Be 'log_records'
+        { Measure-LogRecord -Path $plain -GroupBy Template -ErrorAction Stop } | Should -Throw '*templates are Get-LogPattern*'
+        { Measure-LogRecord -Path $plain -Window 10 -ErrorAction Stop } | Should -Throw '*has no unit*'
+    }
+}

@@ -30,5 +30,7 @@ function New-ExampleWorkspace([string] $Path) {
     $config.Remove('$schema')
     foreach ($name in 'production', 'staging') { $config.environments[$name] = $config.environments['sandbox'] }
     $config | ConvertTo-Json -Depth 32 | Set-Content -Path (Join-Path $Path 'runbook.json')
+    # The sample logs the log cmdlets' examples read (./logs/app.log, ./logs/app.jsonl).
+    Copy-Item -Recurse -Force -Path (Join-Path $RepoRoot 'examples' 'logs') -Destination (Join-Path $Path 'logs')
     $Path
 }

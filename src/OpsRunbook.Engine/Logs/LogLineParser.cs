@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -24,9 +27,6 @@ public static partial class LogLineParser
     [GeneratedRegex(@"^(?<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+(?<rest>.*)$")]
     private static partial Regex LeadingTimestamp();
 
-    [GeneratedRegex(@"^\[?(?<level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT)\]?:?\s+(?<rest>.*)$", RegexOptions.IgnoreCase)]
-    private static partial Regex LeadingLevel();
-
     [GeneratedRegex("""(?<key>[A-Za-z_][A-Za-z0-9_.\-/]*)=(?:"(?<q>(?:[^"\\]|\\.)*)"|(?<v>[^ ]*))""")]
     private static partial Regex LogfmtPair();
 
@@ -46,10 +46,11 @@ public static partial class LogLineParser
         return votes.Count == 0 ? LogFormat.Plain : votes.OrderByDescending(v => v.Value).ThenBy(v => v.Key).First().Key;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static LogFormat Recognise(string line)
     {
         var t = line.TrimStart();
-        if (t.StartsWith('{') && TryJson(t, out _)) return LogFormat.Json;
+        if (t.StartsWith('{') && JsonFields(t) is not null) return LogFormat.Json;
         if (KubectlLine().IsMatch(line) && (line.StartsWith('[') || !LeadingTimestamp().IsMatch(line) || line[10] == 'T')) return LogFormat.Kubectl;
         if (Combined().IsMatch(line)) return LogFormat.NginxCombined;
         if (ComposePrefix().Match(line) is { Success: true } c && line.Contains(" | ", StringComparison.Ordinal) && !c.Groups["name"].Value.Contains('=')) return LogFormat.Compose;
@@ -65,6 +66,7 @@ public static partial class LogLineParser
 
     /// <summary>Reads one line in <paramref name="format"/> (Auto: the line's own).</summary>
     /// <remarks>A line the given format cannot read (a logfmt line among JSON ones, a stack trace) is read in its own.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static LogRecord Parse(string line, LogFormat format = LogFormat.Auto, string? source = null)
     {
         if (format == LogFormat.Auto || !Fits(line, format)) format = Recognise(line);
@@ -79,6 +81,7 @@ public static partial class LogLineParser
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Fits(string line, LogFormat format) => format switch
     {
         LogFormat.Json => line.TrimStart().StartsWith('{'),
@@ -89,33 +92,60 @@ public static partial class LogLineParser
         _ => true,
     };
 
-    private static bool TryJson(string line, out JsonElement root)
+    /// <summary>
+    /// The members of a one-line JSON object (strings unescaped, anything else as its JSON text), read in one pass with
+    /// Utf8JsonReader; null when the line is not a JSON object.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Dictionary<string, string>? JsonFields(string line)
     {
-        root = default;
+        var max = Encoding.UTF8.GetMaxByteCount(line.Length);
+        var rented = max <= 4096 ? null : ArrayPool<byte>.Shared.Rent(max);
+        Span<byte> buffer = rented ?? stackalloc byte[4096];
         try
         {
-            using var doc = JsonDocument.Parse(line);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) return false;
-            root = doc.RootElement.Clone();
-            return true;
+            var bytes = buffer[..Encoding.UTF8.GetBytes(line, buffer)];
+            var reader = new Utf8JsonReader(bytes);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString()!;
+                reader.Read();
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.String:
+                        fields[name] = reader.GetString()!;
+                        break;
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                        var start = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        fields[name] = Encoding.UTF8.GetString(bytes[start..(int)reader.BytesConsumed]);
+                        break;
+                    default:
+                        fields[name] = Encoding.UTF8.GetString(reader.ValueSpan);
+                        break;
+                }
+            }
+            // The object must close and nothing but blanks may follow.
+            if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0) return null;
+            return reader.Read() ? null : fields;
         }
         catch (JsonException)
         {
-            return false;
+            return null;
         }
-    }
-
-    private static LogRecord? Json(string line, string? source)
-    {
-        if (!TryJson(line.Trim(), out var root)) return null;
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var p in root.EnumerateObject())
+        finally
         {
-            fields[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
         }
-        return Structured(fields, line, LogFormat.Json, source);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static LogRecord? Json(string line, string? source) =>
+        JsonFields(line) is { } fields ? Structured(fields, line, LogFormat.Json, source) : null;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static LogRecord Logfmt(string line, string? source)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -126,6 +156,7 @@ public static partial class LogLineParser
         return Structured(fields, line, LogFormat.Logfmt, source);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static LogRecord Structured(Dictionary<string, string> fields, string line, LogFormat format, string? source)
     {
         string? Pick(string[] keys) => keys.Select(k => fields.GetValueOrDefault(k)).FirstOrDefault(v => !string.IsNullOrEmpty(v));
@@ -207,25 +238,74 @@ public static partial class LogLineParser
         Timestamp = ts ?? inner.Timestamp, Level = inner.Level, Message = inner.Message, Fields = inner.Fields, Format = format, Raw = line, Source = inner.Source,
     };
 
+    private static readonly string[] PlainLevels = ["TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL", "CRITICAL", "CRIT", "PANIC", "EMERG", "ALERT"];
+
+    /// <summary>
+    /// A leading timestamp, then a leading level (<c>[ERROR]</c>, <c>ERROR:</c>…), then the message: what the
+    /// LeadingTimestamp and LeadingLevel expressions say, read by hand because a scan reads many of these lines.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static LogRecord Plain(string line, string? source)
     {
-        // Positions, not substrings: a scan reads many of these lines.
         var at = 0;
         DateTimeOffset? ts = null;
-        if (line.Length > 0 && char.IsAsciiDigit(line[0]) && LeadingTimestamp().Match(line) is { Success: true } t)
+        var end = TimestampEnd(line);
+        if (end > 0 && end < line.Length && char.IsWhiteSpace(line[end]))
         {
-            ts = Time(t.Groups["ts"].Value);
-            at = t.Groups["rest"].Index;
+            ts = Time(line[..end]);
+            at = end;
+            while (at < line.Length && char.IsWhiteSpace(line[at])) at++;
         }
         string? level = null;
-        if (LeadingLevel().Match(line, at, line.Length - at) is { Success: true } l)
+        var i = at;
+        if (i < line.Length && line[i] == '[') i++;
+        var wordStart = i;
+        while (i < line.Length && char.IsAsciiLetter(line[i])) i++;
+        var word = line.AsSpan(wordStart, i - wordStart);
+        var known = false;
+        foreach (var l in PlainLevels) known |= word.Equals(l, StringComparison.OrdinalIgnoreCase);
+        if (known)
         {
-            level = NormalLevel(l.Groups["level"].Value);
-            at = l.Groups["rest"].Index;
+            if (i < line.Length && line[i] == ']') i++;
+            if (i < line.Length && line[i] == ':') i++;
+            if (i < line.Length && char.IsWhiteSpace(line[i]))
+            {
+                while (i < line.Length && char.IsWhiteSpace(line[i])) i++;
+                level = NormalLevel(word.ToString());
+                at = i;
+            }
         }
         return new LogRecord { Timestamp = ts, Level = level, Message = at == 0 ? line : line[at..], Format = LogFormat.Plain, Raw = line, Source = source };
     }
 
+    /// <summary>The end of a leading yyyy-MM-dd[T ]HH:mm:ss[.fff][Z|±hh[:]mm], or 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int TimestampEnd(string s)
+    {
+        static bool Digits(string s, int i, int n)
+        {
+            if (i + n > s.Length) return false;
+            for (var k = i; k < i + n; k++) if (!char.IsAsciiDigit(s[k])) return false;
+            return true;
+        }
+        if (s.Length < 19 || !Digits(s, 0, 4) || s[4] != '-' || !Digits(s, 5, 2) || s[7] != '-' || !Digits(s, 8, 2) || (s[10] != 'T' && s[10] != ' ')
+            || !Digits(s, 11, 2) || s[13] != ':' || !Digits(s, 14, 2) || s[16] != ':' || !Digits(s, 17, 2)) return 0;
+        var i = 19;
+        if (i + 1 < s.Length && (s[i] == '.' || s[i] == ',') && char.IsAsciiDigit(s[i + 1]))
+        {
+            i++;
+            while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
+        }
+        if (i < s.Length && s[i] == 'Z') return i + 1;
+        if (i < s.Length && (s[i] == '+' || s[i] == '-') && Digits(s, i + 1, 2))
+        {
+            if (i + 3 < s.Length && s[i + 3] == ':' && Digits(s, i + 4, 2)) return i + 6;
+            if (Digits(s, i + 3, 2)) return i + 5;
+        }
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DateTimeOffset? Time(string? text)
     {
         if (string.IsNullOrEmpty(text)) return null;
@@ -243,6 +323,7 @@ public static partial class LogLineParser
     /// The common shape read without the general parser (the hot path of a scan): yyyy-MM-dd, 'T' or ' ', HH:mm:ss,
     /// an optional fraction after '.' or ',', then Z, ±hh:mm, ±hhmm or nothing (UTC). Anything else: null.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DateTimeOffset? Iso(string s)
     {
         static int D(string s, int i, int n)
@@ -301,6 +382,7 @@ public static partial class LogLineParser
     };
 
     /// <summary>A level in the module's words: TRACE, DEBUG, INFO, WARN, ERROR, FATAL (numbers as pino/bunyan write them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string? NormalLevel(string? level)
     {
         var t = level?.Trim();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace OpsRunbook.Engine.Logs;
@@ -12,12 +13,17 @@ namespace OpsRunbook.Engine.Logs;
 /// </summary>
 public static class LogMasker
 {
+    [ThreadStatic]
+    private static StringBuilder? _builder;
+
     private static readonly string[] Units = ["ns", "us", "µs", "ms", "s", "m", "h", "d"];
 
     /// <summary>The message with its variable parts masked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Mask(string message)
     {
         StringBuilder? sb = null;
+        var builder = _builder ??= new StringBuilder(256);
         var copied = 0;
         for (var i = 0; i < message.Length; i++)
         {
@@ -26,7 +32,7 @@ public static class LogMasker
             if (!char.IsAsciiHexDigit(c) && c != ':' && c != '-' && c != '+') continue;
             var (length, mask) = Match(message, i);
             if (length == 0) continue;
-            sb ??= new StringBuilder(message.Length);
+            sb ??= builder.Clear();
             sb.Append(message, copied, i - copied).Append(mask);
             i += length - 1;
             copied = i + 1;
@@ -34,6 +40,7 @@ public static class LogMasker
         return sb is null ? message : sb.Append(message, copied, message.Length - copied).ToString();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (int Length, string Mask) Match(string s, int i)
     {
         int n;
@@ -48,6 +55,7 @@ public static class LogMasker
 
     private static bool EndsAt(string s, int end) => end >= s.Length || !char.IsAsciiLetterOrDigit(s[end]);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int HexRun(string s, int i)
     {
         var j = i;
@@ -55,6 +63,7 @@ public static class LogMasker
         return j - i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Digits(string s, int i)
     {
         var j = i;
@@ -62,6 +71,7 @@ public static class LogMasker
         return j - i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Uuid(string s, int i)
     {
         var j = i;
@@ -78,6 +88,7 @@ public static class LogMasker
         return EndsAt(s, j) ? j - i : 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int IPv4(string s, int i)
     {
         var j = i;
@@ -96,6 +107,7 @@ public static class LogMasker
         return EndsAt(s, j) ? j - i : 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int IPv6(string s, int i)
     {
         var j = i;
@@ -116,6 +128,7 @@ public static class LogMasker
         return EndsAt(s, j) ? j - i : 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Hex(string s, int i)
     {
         if (s[i] == '0' && i + 2 < s.Length && (s[i + 1] is 'x' or 'X') && HexRun(s, i + 2) is var n and > 0)
@@ -128,6 +141,7 @@ public static class LogMasker
         return span.ContainsAnyInRange('0', '9') && (span.ContainsAnyInRange('a', 'f') || span.ContainsAnyInRange('A', 'F')) ? run : 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Number(string s, int i)
     {
         var j = i;
@@ -139,6 +153,7 @@ public static class LogMasker
         return EndsAt(s, j) ? j - i : 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Duration(string s, int i)
     {
         var j = i;
@@ -155,6 +170,7 @@ public static class LogMasker
     }
 
     /// <summary>The length of a number at <paramref name="i"/> that a letter follows (a duration's value).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int NumberPrefix(string s, int i)
     {
         var j = i;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace OpsRunbook.Engine.Logs;
 
 /// <summary>
@@ -15,6 +16,7 @@ public sealed class LogPatternCounter
         public readonly Dictionary<string, long> Levels = new(StringComparer.Ordinal);
         public string? Example;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Add(LogRecord record)
         {
             Count++;
@@ -61,7 +63,15 @@ public sealed class LogPatternCounter
     /// <summary>Records the query selected.</summary>
     public long Matched { get; private set; }
 
-    /// <summary>Counts <paramref name="record"/> if the query selects it; true when it did.</summary>
+    /// <summary>Counts one more record read (a line of its own) and the record, if the query selects it.</summary>
+    public bool Read(LogRecord record)
+    {
+        Lines++;
+        return Add(record);
+    }
+
+    /// <summary>Counts <paramref name="record"/> if the query selects it (its line counted by the caller); true when it did.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(LogRecord record)
     {
         if (!_query.Matches(record)) return false;

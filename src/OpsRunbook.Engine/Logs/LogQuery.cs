@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace OpsRunbook.Engine.Logs;
@@ -116,6 +117,7 @@ public sealed partial class LogQuery
     }
 
     /// <summary>True when the record counts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Matches(LogRecord record)
     {
         if (Since is { } since && (record.Timestamp is not { } t1 || t1 < since)) return false;
@@ -146,6 +148,7 @@ public sealed partial class LogQuery
     /// response_time are milliseconds; request_time and upstream_response_time are NGINX's seconds; a bare number
     /// elsewhere is milliseconds), else a duration written in the message ("response_time=1234", "took 1.5s").
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TimeSpan? DurationOf(LogRecord record)
     {
         foreach (var (key, value) in record.Fields)
@@ -181,6 +184,7 @@ public sealed partial class LogQuery
     };
 
     /// <summary>The record's key under the grouping (Template is the caller's: it mines).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string Key(LogRecord record, LogGrouping grouping) => grouping.Kind switch
     {
         LogGroupKind.Level => record.Level ?? "-",
@@ -193,6 +197,7 @@ public sealed partial class LogQuery
     };
 
     /// <summary>A field's value: the record's own field, else name=value or name: value written in the message.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string? FieldValue(LogRecord record, string name)
     {
         if (record.Fields.TryGetValue(name, out var v)) return v;

@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace OpsRunbook.Engine.Logs;
@@ -88,6 +88,7 @@ public static class LogScanner
         return n == 2 && ((magic[0] == 0xff && magic[1] == 0xfe) || (magic[0] == 0xfe && magic[1] == 0xff)) ? FileKind.Utf16 : FileKind.Utf8;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Line(string line, LogFormat format, string source, LogPatternCounter counter, Func<string, string>? known)
     {
         if (line.Length == 0) return;
@@ -169,7 +170,11 @@ public static class LogScanner
             }
             var line = text[lineStart..lineEnd];
             if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
-            Line(Encoding.UTF8.GetString(line), format, source, counter, known);
+            if (line.Length > 0)
+            {
+                var decoded = Encoding.UTF8.GetString(line);
+                counter.Add(LogLineParser.Parse(LogReader.Scrub(decoded, known, LogReader.SecretHintSieve.Find(line) >= 0), format, source));
+            }
             at = lineEnd + 1;
         }
     }

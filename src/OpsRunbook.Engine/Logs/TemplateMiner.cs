@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace OpsRunbook.Engine.Logs;
 
 /// <summary>One group of messages that share a template, as <see cref="TemplateMiner"/> found it.</summary>
@@ -66,12 +67,14 @@ public sealed class TemplateMiner
     public IReadOnlyList<LogCluster> Clusters => _clusters;
 
     /// <summary>Splits a message into tokens as Drain does (on whitespace).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string[] Tokenize(string message) => message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Adds a message (<paramref name="count"/> times), returning the cluster it joined or started.</summary>
     public LogCluster Add(string message, long count = 1) => Add(Tokenize(message), count);
 
     /// <summary>Adds a tokenized message or a template (whose wildcards match anything), returning its cluster.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public LogCluster Add(string[] tokens, long count = 1)
     {
         var cluster = Search(tokens);
@@ -98,6 +101,7 @@ public sealed class TemplateMiner
         return cluster;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private LogCluster? Search(string[] tokens)
     {
         if (!_root.Children.TryGetValue(Key(tokens.Length), out var node)) return null;
@@ -126,6 +130,7 @@ public sealed class TemplateMiner
         return bestSimilarity >= _similarity ? best : null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double Similarity, int Parameters) Similarity(string[] template, string[] tokens)
     {
         if (template.Length == 0) return (1.0, 0);

@@ -34,6 +34,20 @@ public sealed class SecretRedactor
         }
     }
 
+    /// <summary>
+    /// Returns <paramref name="text"/> with only the registered values masked (no patterns): for a caller that already
+    /// masks credentials its own way and runs per line, such as a log scan. Costs nothing while no value is registered.
+    /// </summary>
+    public string ScrubKnown(string text)
+    {
+        if (_values.IsEmpty || text.Length == 0) return text;
+        foreach (var value in _values.Keys.OrderByDescending(v => v.Length))
+        {
+            if (text.Contains(value, StringComparison.Ordinal)) text = text.Replace(value, Mask, StringComparison.Ordinal);
+        }
+        return text;
+    }
+
     /// <summary>Returns <paramref name="text"/> with every registered value and embedded credential masked.</summary>
     public string Scrub(string? text)
     {

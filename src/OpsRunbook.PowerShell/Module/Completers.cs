@@ -122,3 +122,13 @@ public sealed class IncidentSeverityCompleter : RunbookConfigCompleter
     protected override IEnumerable<string> Names(RunbookConfig config, string? environment) =>
         Engine.Incidents.IncidentProfile.For(environment is null ? null : config.GetEnvironment(environment)).Levels.Select(l => l.Severity);
 }
+
+/// <summary>Completes -GroupBy of the log cmdlets: the groupings, and Field: for a field's name.</summary>
+public sealed class LogGroupingCompleter : IArgumentCompleter
+{
+    /// <inheritdoc />
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        new[] { "Template", "Level", "Service", "Instance", "Client", "Route", "Field:" }
+            .Where(g => g.StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
+            .Select(g => new CompletionResult(g, g, CompletionResultType.ParameterValue, g == "Field:" ? "Field:<name>, a field of the records (Field:error_type)" : g));
+}

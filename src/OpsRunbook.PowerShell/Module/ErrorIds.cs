@@ -111,4 +111,6 @@ internal static class ErrorIds
     public const string IncidentError = "OpsRunbook.IncidentError";
     /// <summary>Written by IncidentCmdlet.</summary>
     public const string IncidentNotFound = "OpsRunbook.IncidentNotFound";
+    /// <summary>Written by GetLogPattern.</summary>
+    public const string LogReadFailed = "OpsRunbook.LogReadFailed";
 }

@@ -134,3 +134,43 @@ public class LogLineParserTests
         File.Delete(path);
     }
 }
+
+/// <summary>The hand-written plain-line reader against the expressions it replaced (kept here as the reference).</summary>
+public partial class PlainLineParityTests
+{
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+(?<rest>.*)$")]
+    private static partial System.Text.RegularExpressions.Regex LeadingTimestamp();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\[?(?<level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT)\]?:?\s+(?<rest>.*)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex LeadingLevel();
+
+    [Fact]
+    public void Reads_a_plain_line_exactly_as_the_expressions_do()
+    {
+        var random = new Random(11);
+        string[] stamps = ["2024-05-01 10:00:00", "2024-05-01T10:00:00.123Z", "2024-05-01 10:00:00,5", "2024-05-01T10:00:00+02:00", "2024-05-01T10:00:00-0530", "2024-05-01T10:00:00+02", "2024-13-01 10:00:00", "2024-05-01 10:00", "24-05-01 10:00:00", "2024-05-01T10:00:00.Z", ""];
+        string[] levels = ["ERROR", "error", "[WARN]", "WARNING:", "[Info]:", "ERRORS", "Err", "E", "alert", "notice", "panic]", "[DEBUG", "", "ERROR:x"];
+        string[] gaps = [" ", "  ", "\t", ""];
+        string[] rests = ["db timeout", "", " leading space", "ERROR twice", "[x] y"];
+        for (var n = 0; n < 5000; n++)
+        {
+            var line = stamps[random.Next(stamps.Length)] + gaps[random.Next(gaps.Length)] + levels[random.Next(levels.Length)] + gaps[random.Next(gaps.Length)] + rests[random.Next(rests.Length)];
+            if (line.Length == 0) continue;
+            var rest = line;
+            DateTimeOffset? ts = null;
+            string? level = null;
+            if (LeadingTimestamp().Match(rest) is { Success: true } t)
+            {
+                ts = LogLineParser.Parse(t.Groups["ts"].Value + " x", LogFormat.Plain).Timestamp;
+                rest = t.Groups["rest"].Value;
+            }
+            if (LeadingLevel().Match(rest) is { Success: true } l)
+            {
+                level = LogLineParser.NormalLevel(l.Groups["level"].Value);
+                rest = l.Groups["rest"].Value;
+            }
+            var r = LogLineParser.Parse(line, LogFormat.Plain);
+            Assert.True((ts, level, rest) == (r.Timestamp, r.Level, r.Message), $"'{line}': expected ({ts}, {level}, '{rest}'), got ({r.Timestamp}, {r.Level}, '{r.Message}')");
+        }
+    }
+}

@@ -260,3 +260,17 @@ public sealed class LogPatternTests : IDisposable
         }
     }
 }
+
+public class ScrubKnownTests
+{
+    [Fact]
+    public void Masks_only_registered_values_longest_first_and_nothing_when_none_are()
+    {
+        var redactor = new Secrets.SecretRedactor();
+        const string line = "postgres://app:hunter2@db token=abc";
+        Assert.Same(line, redactor.ScrubKnown(line));
+        redactor.Add("hunter2");
+        redactor.Add("hunter2-long");
+        Assert.Equal("postgres://app:***@db and *** token=abc", redactor.ScrubKnown("postgres://app:hunter2@db and hunter2-long token=abc"));
+    }
+}

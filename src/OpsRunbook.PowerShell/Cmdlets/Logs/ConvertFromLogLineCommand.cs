@@ -1,4 +1,3 @@
-using System.Collections.ObjectModel;
 using System.Management.Automation;
 using OpsRunbook.Engine.Logs;
 
@@ -24,10 +23,8 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsData.ConvertFrom, "LogLine", DefaultParameterSetName = "Text")]
 [OutputType(typeof(LogRecord))]
-public sealed class ConvertFromLogLineCommand : OpsRunbookCmdlet
+public sealed class ConvertFromLogLineCommand : LogCmdlet
 {
-    private readonly List<string> _text = [];
-
     /// <summary>Log lines, from the pipeline (Get-Content, docker compose logs, kubectl logs…).</summary>
     [Parameter(ValueFromPipeline = true, ParameterSetName = "Text", Position = 0)]
     [AllowEmptyString]
@@ -38,66 +35,27 @@ public sealed class ConvertFromLogLineCommand : OpsRunbookCmdlet
     [SupportsWildcards]
     public string[]? Path { get; set; }
 
-    /// <summary>The lines' format; Auto detects it from the first 20 lines of each file or of the piped text.</summary>
-    [Parameter]
-    public LogFormat Format { get; set; } = LogFormat.Auto;
-
     /// <summary>Reads piped lines (the first ones are held until the format is known) or the files.</summary>
     protected override void ProcessRecord()
     {
         if (ParameterSetName == "Path")
         {
-            foreach (var pattern in Path ?? [])
+            foreach (var file in ResolveFiles(Path ?? []))
             {
-                foreach (var file in Resolve(pattern))
-                {
-                    using var reader = LogReader.OpenFile(file);
-                    foreach (var record in LogReader.Read(LogReader.Lines(reader), Format, file, Secrets.Redactor.Scrub)) WriteObject(record);
-                }
+                using var reader = LogReader.OpenFile(file);
+                foreach (var record in LogReader.Read(LogReader.Lines(reader), Format, file, Secrets.Redactor.ScrubKnown)) WriteObject(record);
             }
             return;
         }
         foreach (var line in InputObject ?? [])
         {
-            if (_format is { } known)
-            {
-                if (line.Length > 0) WriteObject(LogLineParser.Parse(LogReader.Scrub(line, Secrets.Redactor.Scrub), known));
-                continue;
-            }
-            _text.Add(line);
-            if (_text.Count >= 20) Flush();
+            foreach (var record in Piped(line)) WriteObject(record);
         }
-    }
-
-    private LogFormat? _format;
-
-    private void Flush()
-    {
-        // The held lines decide the format once; every later line is read in it.
-        _format = Format == LogFormat.Auto ? LogLineParser.Detect(_text) : Format;
-        foreach (var record in LogReader.Read(_text, _format.Value, null, Secrets.Redactor.Scrub)) WriteObject(record);
-        _text.Clear();
     }
 
     /// <summary>Reads what is left of the piped text.</summary>
     protected override void EndProcessing()
     {
-        if (_text.Count > 0) Flush();
-    }
-
-    private IEnumerable<string> Resolve(string pattern)
-    {
-        ProviderInfo provider;
-        Collection<string> paths;
-        try
-        {
-            paths = GetResolvedProviderPathFromPSPath(pattern, out provider);
-        }
-        catch (ItemNotFoundException ex)
-        {
-            WriteError(new ErrorRecord(ex, ErrorIds.InvalidArgument, ErrorCategory.ObjectNotFound, pattern));
-            return [];
-        }
-        return provider.Name == "FileSystem" ? paths : [];
+        foreach (var record in FlushPiped()) WriteObject(record);
     }
 }
