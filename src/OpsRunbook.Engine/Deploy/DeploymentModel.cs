@@ -217,3 +217,31 @@ public static class ReleasePicker
 
 /// <summary>What was asked cannot be done with this deployment as it is (no earlier release to roll back to).</summary>
 public sealed class DeploymentNotPossibleException(string message) : InvalidOperationException(message);
+
+/// <summary>Which logs to read from a platform (Get-DeploymentLog).</summary>
+public sealed record DeploymentLogRequest
+{
+    /// <summary>Only records at or after this time.</summary>
+    public DateTimeOffset? Since { get; init; }
+    /// <summary>Only records before this time; with <see cref="Follow"/>, when to stop.</summary>
+    public DateTimeOffset? Until { get; init; }
+    /// <summary>Only the last N records of what is read (not with Follow); 0: all.</summary>
+    public int Tail { get; init; }
+    /// <summary>Keep reading new records until <see cref="Until"/> or cancellation.</summary>
+    public bool Follow { get; init; }
+    /// <summary>One instance (a Fly machine id).</summary>
+    public string? Instance { get; init; }
+    /// <summary>One region (Fly.io).</summary>
+    public string? Region { get; init; }
+}
+
+/// <summary>A platform whose logs can be read: records oldest first, as the platform's own client reads them.</summary>
+public interface IDeploymentLogSource
+{
+    /// <summary>
+    /// The records the request selects. <paramref name="notice"/> hears what the caller should know but is not an
+    /// error (the window reaches past what the platform still keeps).
+    /// </summary>
+    IAsyncEnumerable<Logs.LogRecord> ReadLogsAsync(DeploymentLogRequest request, Action<string> notice, CancellationToken ct);
+}
+

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using OpsRunbook.Engine.Logs;
 using OpsRunbook.Engine.Secrets;
 
 using static OpsRunbook.Engine.Deploy.JsonFields;
@@ -28,7 +30,7 @@ public sealed record FlySettings
 /// one machine at a time, lease → update config.image (and fly_release_* metadata) → wait started → release the lease.
 /// Leases are always released, also when a machine never comes up. 429 and 5xx are retried (Retry-After honoured).
 /// </summary>
-public sealed class FlyProvider : IDeploymentProvider, IDisposable
+public sealed class FlyProvider : IDeploymentProvider, IDeploymentLogSource, IDisposable
 {
     private readonly FlySettings _settings;
     private readonly string _token;
@@ -476,6 +478,94 @@ public sealed class FlyProvider : IDeploymentProvider, IDisposable
             _ => $"{method} {uri.AbsolutePath} answered {status}",
         };
         throw new DeploymentProviderException(Name, _redactor.Scrub(error is null ? what : $"{what}: {error}"), status);
+    }
+
+    /// <summary>
+    /// The app's logs through the HTTP polling API flyctl falls back to (fly-go resource_logs.go GetAppLogs, flyctl
+    /// logs/polling.go Poll): GET https://api.fly.io/api/v1/apps/{app}/logs?next_token=…[&amp;instance=][&amp;region=],
+    /// each page's meta.next_token carried to the next request (an empty one keeps the last), an empty page followed by
+    /// flyctl's pause (backoff(minWait) = 128 ms; failures are ProviderHttp's retries). Without Follow the read stops at an empty page, at a repeated
+    /// token or at records newer than its start (an app that logs all the time would otherwise never end). Fly keeps
+    /// only a short buffer: when -Since asks for more than the oldest record it still has, the notice says so.
+    /// The app's own line is read again (its JSON or logfmt level and fields), secrets masked first.
+    /// </summary>
+    public async IAsyncEnumerable<LogRecord> ReadLogsAsync(DeploymentLogRequest request, Action<string> notice, [EnumeratorCancellation] CancellationToken ct)
+    {
+        // flyctl: minWait 64 ms; an empty page sets the wait to backoff(minWait) = 128 ms, and it pauses only above minWait.
+        var emptyWait = TimeSpan.FromMilliseconds(128);
+        var wait = TimeSpan.Zero;
+        var token = "";
+        var started = DateTimeOffset.UtcNow;
+        var first = true;
+        var tail = new Queue<LogRecord>();
+        while (true)
+        {
+            if (request.Follow && request.Until is { } end && DateTimeOffset.UtcNow >= end) break;
+            if (wait > TimeSpan.Zero) await Delay(wait, ct).ConfigureAwait(false);
+            var query = "next_token=" + Uri.EscapeDataString(token)
+                + (string.IsNullOrEmpty(request.Instance) ? "" : "&instance=" + Uri.EscapeDataString(request.Instance))
+                + (string.IsNullOrEmpty(request.Region) || !string.IsNullOrEmpty(request.Instance) ? "" : "&region=" + Uri.EscapeDataString(request.Region));
+            var page = await SendAsync(HttpMethod.Get, null, null, null, ct, new Uri(_settings.GraphQl, $"/api/v1/apps/{Uri.EscapeDataString(_settings.App)}/logs?{query}")).ConfigureAwait(false);
+            var entries = page?["data"] as JsonArray ?? [];
+            if (entries.Count == 0)
+            {
+                if (!request.Follow) break;
+                wait = emptyWait;
+                continue;
+            }
+            wait = TimeSpan.Zero;
+            var next = page?["meta"]?["next_token"] is JsonValue v && v.TryGetValue<string>(out var t) ? t : "";
+            var repeated = next.Length == 0 || next == token;
+            if (next.Length > 0) token = next;
+            var newer = false;
+            foreach (var entry in entries.OfType<JsonObject>())
+            {
+                var record = LogRecordOf(entry["attributes"] as JsonObject ?? entry);
+                if (first && request.Since is { } since && record.Timestamp is { } oldest && oldest > since)
+                {
+                    notice($"Fly.io keeps a short log buffer: the oldest record it still has is from {oldest:u}, so the window from {since:u} is not complete.");
+                }
+                first = false;
+                if (!request.Follow && record.Timestamp is { } at && at > started)
+                {
+                    newer = true;
+                    break;
+                }
+                if (request.Since is { } from && record.Timestamp is { } ts1 && ts1 < from) continue;
+                if (request.Until is { } until && record.Timestamp is { } ts2 && ts2 >= until)
+                {
+                    if (request.Follow) yield break;
+                    continue;
+                }
+                if (!request.Follow && request.Tail > 0)
+                {
+                    tail.Enqueue(record);
+                    if (tail.Count > request.Tail) tail.Dequeue();
+                }
+                else
+                {
+                    yield return record;
+                }
+            }
+            if (!request.Follow && (newer || repeated)) break;
+        }
+        foreach (var record in tail) yield return record;
+    }
+
+    /// <summary>One entry (fly-go LogEntry: timestamp, message, level, instance, region, meta) as a record; the message is the app's line.</summary>
+    private LogRecord LogRecordOf(JsonObject entry)
+    {
+        var message = LogReader.Scrub(Str(entry, "message") ?? "", _redactor.ScrubKnown);
+        var inner = LogLineParser.Parse(message);
+        return inner with
+        {
+            Timestamp = DateTimeOffset.TryParse(Str(entry, "timestamp"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? at : inner.Timestamp,
+            Level = inner.Level ?? LogLineParser.NormalLevel(Str(entry, "level")),
+            Instance = Str(entry, "instance"),
+            Region = Str(entry, "region"),
+            Service = _settings.App,
+            Source = "fly:" + _settings.App,
+        };
     }
 
     public void Dispose() => _http.Dispose();

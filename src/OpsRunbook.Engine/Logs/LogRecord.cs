@@ -34,6 +34,10 @@ public sealed record LogRecord
     public string? Service { get; init; }
     /// <summary>The instance (a Fly machine, a Compose replica).</summary>
     public string? Instance { get; init; }
+    /// <summary>The region (Fly.io).</summary>
+    public string? Region { get; init; }
+    /// <summary>stdout or stderr, where the platform says.</summary>
+    public string? Stream { get; init; }
     /// <summary>The pod (Kubernetes).</summary>
     public string? Pod { get; init; }
     /// <summary>The container (Kubernetes).</summary>

@@ -114,6 +114,50 @@ public sealed class FakeFly : IAsyncDisposable
 
     public JsonObject Machine(string id) { lock (_gate) return (JsonObject)_machines[id].DeepClone(); }
 
+    private readonly List<JsonObject> _logs = [];
+
+    /// <summary>Entries per page of the logs API (Fly's own pages are larger; small pages exercise next_token).</summary>
+    public int LogPageSize { get; set; } = 3;
+
+    /// <summary>Adds an entry to the app's log buffer (fly-go LogEntry's fields), oldest first.</summary>
+    public void AddLog(DateTimeOffset at, string message, string level = "info", string instance = "e784079b449483", string region = "ord")
+    {
+        lock (_gate)
+        {
+            _logs.Add(new JsonObject
+            {
+                ["timestamp"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+                ["message"] = message, ["level"] = level, ["instance"] = instance, ["region"] = region,
+                ["meta"] = new JsonObject { ["instance"] = instance, ["region"] = region, ["event"] = new JsonObject { ["provider"] = "app" } },
+            });
+        }
+    }
+
+    /// <summary>
+    /// GET /api/v1/apps/{app}/logs (fly-go resource_logs.go): {"data":[{"id","type","attributes":LogEntry}],
+    /// "meta":{"next_token"}}. The token is the position after the page; filters by instance or region; past the end,
+    /// an empty page with an empty token (flyctl keeps its last one).
+    /// </summary>
+    private JsonObject LogsPage(IQueryCollection query)
+    {
+        lock (_gate)
+        {
+            var from = int.TryParse(query["next_token"].ToString(), out var n) ? n : 0;
+            var instance = query["instance"].ToString();
+            var region = query["region"].ToString();
+            var page = new JsonArray();
+            var at = from;
+            for (; at < _logs.Count && page.Count < LogPageSize; at++)
+            {
+                var e = _logs[at];
+                if (instance.Length > 0 && (string?)e["instance"] != instance) continue;
+                if (region.Length > 0 && (string?)e["region"] != region) continue;
+                page.Add(new JsonObject { ["id"] = "log-" + at, ["type"] = "logs", ["attributes"] = e.DeepClone() });
+            }
+            return new JsonObject { ["data"] = page, ["meta"] = new JsonObject { ["next_token"] = page.Count == 0 ? "" : at.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        }
+    }
+
     private async Task Handle(HttpContext ctx)
     {
         var body = await new StreamReader(ctx.Request.Body).ReadToEndAsync();
@@ -132,6 +176,7 @@ public sealed class FakeFly : IAsyncDisposable
             }
         }
         if (path == "/graphql") { await AnswerGraphQl(ctx, body); return; }
+        if (path == $"/api/v1/apps/{App}/logs" && ctx.Request.Method == "GET") { await Json(ctx, 200, LogsPage(ctx.Request.Query)); return; }
         if (path == $"/v1/apps/{App}/secrets" && ctx.Request.Method == "POST")
         {
             // fly-go flaps_secrets.go UpdateAppSecrets: {"values":{name: value|null}} → {"secrets":[...],"version":N}.
