@@ -1,8 +1,11 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using OpsRunbook.Engine.Internal;
+using OpsRunbook.Engine.Logs;
+using OpsRunbook.Engine.Secrets;
 
 using static OpsRunbook.Engine.Deploy.JsonFields;
 
@@ -29,7 +32,7 @@ public sealed record ComposeSettings
 /// `ps --format json` is read in all three shapes Compose has printed (one object per line since v2.21, an array before,
 /// a bare object for one container).
 /// </summary>
-public sealed partial class ComposeProvider(ComposeSettings settings) : IDeploymentProvider
+public sealed partial class ComposeProvider(ComposeSettings settings, SecretRedactor? redactor = null) : IDeploymentProvider, IDeploymentLogSource
 {
     public const string RecordFile = ".opsrunbook-releases.json";
 
@@ -242,6 +245,52 @@ public sealed partial class ComposeProvider(ComposeSettings settings) : IDeploym
     }
 
     private static string FirstLine(string text) => text.Trim().Split('\n')[0];
+
+    /// <summary>
+    /// `docker compose logs --timestamps --no-color [--since T] [--until T] [--tail N] [--follow] [SERVICE]` (argument
+    /// list, no shell): every service unless one is asked for, each line read as Compose writes it ("web-1  | time
+    /// message") and then the app's own JSON or logfmt inside. --tail is per container in Compose, so without --follow
+    /// the last N of all containers are kept here by time. A follow ends at -Until: the process is stopped then.
+    /// </summary>
+    public async IAsyncEnumerable<LogRecord> ReadLogsAsync(DeploymentLogRequest request, Action<string> notice, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var args = new List<string> { "compose", "-f", settings.File };
+        if (settings.Project is not null) args.AddRange(["-p", settings.Project]);
+        args.AddRange(["logs", "--timestamps", "--no-color"]);
+        if (request.Since is { } since) args.AddRange(["--since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)]);
+        if (request.Until is { } until && !request.Follow) args.AddRange(["--until", until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)]);
+        if (request.Tail > 0) args.AddRange(["--tail", request.Tail.ToString(CultureInfo.InvariantCulture)]);
+        if (request.Follow) args.Add("--follow");
+        if (!string.IsNullOrEmpty(request.Service)) args.Add(request.Service);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (request.Follow && request.Until is { } end) stop.CancelAfter(end - DateTimeOffset.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        var kept = new List<LogRecord>();
+        var lines = CliProcess.LinesAsync(settings.Docker, args, (code, stderr) => new DeploymentProviderException(Name, $"docker compose logs failed ({code}): {FirstLine(stderr)}"), stop.Token);
+        await using var e = lines.GetAsyncEnumerator(stop.Token);
+        while (true)
+        {
+            LogRecord record;
+            try
+            {
+                if (!await e.MoveNextAsync().ConfigureAwait(false)) break;
+                if (e.Current.Length == 0) continue;
+                record = LogLineParser.Parse(LogReader.Scrub(e.Current, redactor is null ? null : redactor.ScrubKnown), LogFormat.Compose, "compose:" + (settings.Project ?? settings.Service));
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // -Until reached while following.
+                break;
+            }
+            catch (FileNotFoundException)
+            {
+                throw new DeploymentProviderException(Name, $"'{settings.Docker}' was not found: install Docker with the compose plugin, or set \"deploy\".\"docker\"");
+            }
+            if (!string.IsNullOrEmpty(request.Instance) && !string.Equals(record.Instance, request.Instance, StringComparison.Ordinal)) continue;
+            if (request.Follow || request.Tail == 0) yield return record;
+            else kept.Add(record);
+        }
+        foreach (var record in kept.OrderBy(r => r.Timestamp ?? DateTimeOffset.MinValue).TakeLast(request.Tail)) yield return record;
+    }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex VariableName();

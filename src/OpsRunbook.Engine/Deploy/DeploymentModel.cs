@@ -233,6 +233,8 @@ public sealed record DeploymentLogRequest
     public string? Instance { get; init; }
     /// <summary>One region (Fly.io).</summary>
     public string? Region { get; init; }
+    /// <summary>One service (Compose, Railway); default: all of the environment's.</summary>
+    public string? Service { get; init; }
 }
 
 /// <summary>A platform whose logs can be read: records oldest first, as the platform's own client reads them.</summary>

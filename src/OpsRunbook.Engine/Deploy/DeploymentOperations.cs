@@ -55,7 +55,7 @@ public static class DeploymentOperations
                 var settings = new ComposeSettings { File = file, Service = service, Project = deploy.Settings.GetValueOrDefault("project") };
                 if (deploy.Settings.TryGetValue("imageVariable", out var iv)) settings = settings with { ImageVariable = iv };
                 if (deploy.Settings.TryGetValue("docker", out var docker)) settings = settings with { Docker = EnvTemplate.Expand(docker) };
-                return new ComposeProvider(settings);
+                return new ComposeProvider(settings, redactor);
             }
             case "kubernetes":
             {

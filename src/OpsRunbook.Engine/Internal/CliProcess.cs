@@ -46,4 +46,42 @@ internal static class CliProcess
             return (process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
         }
     }
+
+    /// <summary>
+    /// The lines a tool writes to stdout, as it writes them (for logs that are followed). Stopping the enumeration
+    /// (cancellation, or the caller taking only the first lines) kills the process tree; when the tool ends on its own
+    /// with a non-zero code, <paramref name="failure"/> turns the code and stderr into the exception thrown.
+    /// </summary>
+    public static async IAsyncEnumerable<string> LinesAsync(string file, IEnumerable<string> args, Func<int, string, Exception> failure,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        Process process;
+        try
+        {
+            process = ChildProcesses.Start(psi);
+        }
+        catch (Win32Exception e)
+        {
+            throw new FileNotFoundException($"{file} was not found", file, e);
+        }
+        using (process)
+        {
+            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            var finished = false;
+            try
+            {
+                while (await process.StandardOutput.ReadLineAsync(ct).ConfigureAwait(false) is { } line) yield return line;
+                await process.WaitForExitAsync(ct).ConfigureAwait(false);
+                finished = true;
+            }
+            finally
+            {
+                if (!finished && !process.HasExited) process.Kill(entireProcessTree: true);
+            }
+            if (process.ExitCode != 0) throw failure(process.ExitCode, await stderr.ConfigureAwait(false));
+        }
+    }
 }

@@ -31,6 +31,10 @@ public sealed class ComposeProviderTests : IDisposable
                   object) row 1; printf '\n' ;;
                 esac ;;
               *" --scale "*) all="$*"; printf '%s' "${all##*--scale app=}" | cut -d' ' -f1 > "$here/count" ;;
+              *" logs "*)
+                if [ -f "$here/logs.fail" ]; then echo 'no such service: nope' >&2; exit 1; fi
+                cat "$here/logs"
+                case " $* " in *" --follow "*) sleep 0.3; cat "$here/logs.more" 2>/dev/null; exec sleep 60 ;; esac ;;
               *" stop "*) printf exited > "$here/state" ;;
               *" start "*|*" restart "*) printf running > "$here/state" ;;
               *" up "*)
@@ -194,5 +198,64 @@ public sealed class ComposeProviderTests : IDisposable
         Assert.Contains(Calls(), c => c.StartsWith($"compose -f {Path.Combine(_dir, "docker-compose.yml")} -p shop up -d --no-deps app|", StringComparison.Ordinal));
         Assert.DoesNotContain(Calls(), c => c.Contains("n3w", StringComparison.Ordinal));
         await Assert.ThrowsAsync<ArgumentException>(() => DeploymentOperations.SetSecretsAsync(p, "local", new Dictionary<string, string> { ["X"] = "it's" }, false, false, _ => { }, Ct));
+    }
+
+    private void WriteLogs() => File.WriteAllText(Path.Combine(_dir, "logs"), """
+        app-1  | 2026-11-30T10:00:00.100000000Z {"level":"info","msg":"listening on :8080"}
+        app-2  | 2026-11-30T10:00:00.200000000Z {"level":"error","msg":"connect to postgres://app:hunter2@db:5432/app failed"}
+        worker-1  | 2026-11-30T10:00:01.000000000Z level=warn msg="queue slow" took=1.5s
+        app-1  | 2026-11-30T10:00:02.000000000Z GET /api/orders 200
+
+        """.Replace("\r", ""));
+
+    [Fact]
+    public async Task Reads_compose_logs_with_timestamps_as_records_of_each_service()
+    {
+        WriteLogs();
+        var p = Provider();
+        var since = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);
+        var records = new List<Logs.LogRecord>();
+        await foreach (var r in p.ReadLogsAsync(new DeploymentLogRequest { Since = since }, _ => { }, Ct)) records.Add(r);
+        Assert.Equal(4, records.Count);
+        Assert.Equal($"compose -f {Path.Combine(_dir, "docker-compose.yml")} -p shop logs --timestamps --no-color --since 2026-11-30T09:00:00Z|APP_TAG=", Calls()[^1]);
+        Assert.Equal(["app", "app", "worker", "app"], records.Select(r => r.Service));
+        Assert.Equal("app-2", records[1].Instance);
+        Assert.Equal("ERROR", records[1].Level);
+        Assert.DoesNotContain("hunter2", records[1].Message + records[1].Raw);
+        Assert.Equal("WARN", records[2].Level);
+        Assert.Equal(new DateTimeOffset(2026, 11, 30, 10, 0, 1, TimeSpan.Zero), records[2].Timestamp);
+    }
+
+    [Fact]
+    public async Task Tail_keeps_the_last_records_of_all_containers_and_a_service_or_instance_narrows()
+    {
+        WriteLogs();
+        var p = Provider();
+        var tail = new List<Logs.LogRecord>();
+        await foreach (var r in p.ReadLogsAsync(new DeploymentLogRequest { Tail = 2, Service = "app" }, _ => { }, Ct)) tail.Add(r);
+        Assert.EndsWith(" logs --timestamps --no-color --tail 2 app|APP_TAG=", Calls()[^1]);
+        Assert.Equal(["worker-1", "app-1"], tail.Select(r => r.Instance));
+        var one = new List<Logs.LogRecord>();
+        await foreach (var r in p.ReadLogsAsync(new DeploymentLogRequest { Instance = "app-2" }, _ => { }, Ct)) one.Add(r);
+        Assert.Equal("app-2", Assert.Single(one).Instance);
+    }
+
+    [Fact]
+    public async Task Follows_until_the_end_time_then_stops_compose_and_explains_a_failure()
+    {
+        WriteLogs();
+        File.WriteAllText(Path.Combine(_dir, "logs.more"), "app-1  | 2026-11-30T10:05:00.000000000Z after the deploy\n");
+        var p = Provider();
+        var records = new List<Logs.LogRecord>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await foreach (var r in p.ReadLogsAsync(new DeploymentLogRequest { Follow = true, Until = DateTimeOffset.UtcNow.AddSeconds(2) }, _ => { }, Ct)) records.Add(r);
+        Assert.Equal("after the deploy", records[^1].Message);
+        Assert.EndsWith(" logs --timestamps --no-color --follow|APP_TAG=", Calls()[^1]);
+        // The fake would sleep a minute: the read ended at -Until because compose was stopped.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+
+        File.WriteAllText(Path.Combine(_dir, "logs.fail"), "");
+        var e = await Assert.ThrowsAsync<DeploymentProviderException>(async () => { await foreach (var _ in p.ReadLogsAsync(new DeploymentLogRequest { Service = "nope" }, _ => { }, Ct)) { } });
+        Assert.Contains("docker compose logs failed (1): no such service: nope", e.Message);
     }
 }
