@@ -33,6 +33,7 @@
         'Get-DatabaseRoleAudit'
         'Get-DatabaseSlowQuery'
         'Get-DatabaseTableSize'
+        'Get-DeploymentLog'
         'Get-DeploymentRelease'
         'Get-DeploymentStatus'
         'Get-HostResource'

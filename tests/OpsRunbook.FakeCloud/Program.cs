@@ -31,6 +31,23 @@ if (root.TryGetProperty("fly", out var f))
     fly.AddRelease(3, $"registry.fly.io/{app}:v3", createdAt: "2026-11-20T09:00:00Z");
     fly.AddMachine("148e21ea7d0e89", $"registry.fly.io/{app}:v3", "iad", 3);
     fly.AddMachine("3d8d9e6b2e1d28", $"registry.fly.io/{app}:v3", "lhr", 3);
+    // The app's log buffer: the last ten minutes of a small web app (JSON lines from one machine, plain from the other).
+    var now = DateTimeOffset.UtcNow;
+    for (var i = 0; i < 60; i++)
+    {
+        var at = now.AddSeconds(-600 + i * 10);
+        var json = i % 2 == 0;
+        var (machine, region) = json ? ("148e21ea7d0e89", "iad") : ("3d8d9e6b2e1d28", "lhr");
+        var message = (i % 15, json) switch
+        {
+            (7, true) or (8, true) => $$"""{"level":"error","msg":"DatabaseTimeout: query on orders timed out after {{5000 + i}} ms","error_type":"DatabaseTimeout"}""",
+            (7, false) or (8, false) => $"ERROR ConnectionRefused: connect to redis-1:6379 refused attempt {1 + i % 3}",
+            (11, _) => $"level=warn msg=\"login failed for user{i}\" ip=203.0.113.{i % 5 + 1}",
+            (_, true) => $$"""{"level":"info","msg":"GET /api/orders/{{i}} 200","response_time_ms":{{40 + i}}}""",
+            _ => $"INFO GET /api/products/{i} 200 response_time={30 + i}ms",
+        };
+        fly.AddLog(at, message, "info", machine, region);
+    }
     Console.WriteLine($"fake Fly.io on {fly.MachinesApi} and {fly.GraphQl} (app {app})");
 }
 // A fake STS and SSO portal (AssumeRoleWithWebIdentity, AssumeRole, GetRoleCredentials) handing out the fake Secrets

@@ -187,3 +187,56 @@ Describe 'Measure-LogRecord' {
         { Measure-LogRecord -Path $plain -Window 10 -ErrorAction Stop } | Should -Throw '*has no unit*'
     }
 }
+
+Describe 'Get-DeploymentLog' -Skip:(-not $HaveServers) {
+    # The sandbox's fake Fly.io holds the app's last ten minutes of logs (tests/OpsRunbook.FakeCloud): 60 records from
+    # two machines, JSON lines on one and plain lines on the other, errors every 15th and 16th record.
+    It 'reads the app''s logs through Fly''s polling API, the app''s own level and fields included' {
+        $all = Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -WarningVariable warned
+        $all.Count | Should -Be 60
+        $warned | Should -BeNullOrEmpty
+        ($all | Select-Object -ExpandProperty Instance -Unique | Sort-Object) | Should -Be @('148e21ea7d0e89', '3d8d9e6b2e1d28')
+        ($all | Where-Object Region -eq iad).Count | Should -Be 30
+        $json = $all | Where-Object { $_.Fields['error_type'] -eq 'DatabaseTimeout' }
+        $json.Count | Should -Be 4
+        $json[0].Level | Should -Be 'ERROR'
+        $all[0].PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Logs.LogRecord'
+        $all[0].Timestamp | Should -BeLessThan $all[-1].Timestamp
+    }
+
+    It 'filters by level, machine, pattern and tail, and warns when the window reaches past Fly''s buffer' {
+        $errors = Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Since 1h -Level error -WarningVariable warned -WarningAction SilentlyContinue
+        $errors.Count | Should -Be 8
+        $warned[0] | Should -BeLike '*short log buffer*not complete*'
+        (Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Instance 3d8d9e6b2e1d28).Count | Should -Be 30
+        (Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Filter 'login failed').Count | Should -Be 4
+        $tail = Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Tail 3
+        $tail.Count | Should -Be 3
+        $tail[-1].Message | Should -BeLike 'GET /api/products/59 200*'
+        $patterns = Get-DeploymentLog sandbox -ConfigPath $SandboxConfig | Get-LogPattern -Preset Error
+        $patterns.Count | Should -Be 2
+        ($patterns | Measure-Object Count -Sum).Sum | Should -Be 8
+    }
+
+    It 'follows until -Until, stops on Ctrl+C, and says what to fix' {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        (Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Follow -Until (Get-Date).AddSeconds(2)).Count | Should -Be 60
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
+        # Ctrl+C: the pipeline is stopped while the cmdlet waits for new records.
+        $ps = [powershell]::Create()
+        [void]$ps.AddScript("Import-Module '$(Join-Path $ModuleDir 'OpsRunbook.psd1')'; Get-DeploymentLog sandbox -ConfigPath '$SandboxConfig' -Follow")
+        $handle = $ps.BeginInvoke()
+        Start-Sleep -Seconds 3
+        $stopped = [Diagnostics.Stopwatch]::StartNew()
+        $ps.Stop()
+        $stopped.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $handle.IsCompleted | Should -BeTrue
+        $ps.Dispose()
+        { Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Follow -Tail 5 -ErrorAction Stop } | Should -Throw '*with -Follow use -Since*'
+        $config = Join-Path $TestDrive 'railway.json'
+        Set-Content $config -Value '{ "system": "shop", "environments": { "shop": { "deploy": { "provider": "railway", "project": "p", "service": "s", "environment": "e", "token": "env:OPSRUNBOOK_NO_SUCH_TOKEN_VAR" } } } }'
+        $env:OPSRUNBOOK_NO_SUCH_TOKEN_VAR = 'railway-token-for-the-test'
+        try { { Get-DeploymentLog shop -ConfigPath $config -ErrorAction Stop } | Should -Throw '*railway logs*ConvertFrom-LogLine*' }
+        finally { Remove-Item env:OPSRUNBOOK_NO_SUCH_TOKEN_VAR }
+    }
+}

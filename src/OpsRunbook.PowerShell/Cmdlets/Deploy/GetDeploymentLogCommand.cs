@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Text.RegularExpressions;
+using OpsRunbook.Engine.Deploy;
+using OpsRunbook.Engine.Logs;
+
+namespace OpsRunbook.PowerShell.Cmdlets;
+
+/// <summary>Reads an environment's application logs from its platform (Fly.io, Docker Compose) as LogRecords: time, level, message, service, instance, region, fields.</summary>
+/// <remarks>
+/// The runbooks' `fly logs`, `docker compose logs --since=24h`, as objects. Fly.io is read through the HTTP polling API
+/// flyctl uses (paged by next_token; Fly keeps a short buffer, and a -Since older than its oldest record gets a warning
+/// saying the window is not complete); Docker Compose through `docker compose logs --timestamps --no-color` (an argument
+/// list, no shell; every service unless -Service names one). Each line is read again for the application's own level and
+/// fields (JSON lines, logfmt). -Follow keeps reading new records until Ctrl+C or -Until. Secrets in lines are masked.
+/// Pipe the records into Get-LogPattern (errors by type), Measure-LogRecord (error rate) or Where-Object. Railway and
+/// Kubernetes environments are refused with the command to use meanwhile: their log readers are not built yet.
+/// </remarks>
+/// <example>
+/// <code>Get-DeploymentLog production -Since 1h -Level ERROR</code>
+/// <para>The last hour's errors (runbook 003's `flyctl logs | grep ERROR`).</para>
+/// </example>
+/// <example>
+/// <code>Get-DeploymentLog production -Since 1h | Get-LogPattern -Preset Error</code>
+/// <para>The last hour's errors by type.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "DeploymentLog")]
+[OutputType(typeof(LogRecord))]
+public sealed class GetDeploymentLogCommand : DeployCmdlet
+{
+    /// <summary>Only records at or after this time: a date or how long ago (15m, 1h, 24h).</summary>
+    [Parameter]
+    [PointInTimeTransformation]
+    public DateTimeOffset? Since { get; set; }
+
+    /// <summary>Only records before this time; with -Follow, when to stop following.</summary>
+    [Parameter]
+    [PointInTimeTransformation]
+    public DateTimeOffset? Until { get; set; }
+
+    /// <summary>Only the last N records (not with -Follow).</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int Tail { get; set; }
+
+    /// <summary>Only records at these levels (ERROR, WARN, INFO…; any spelling the parser reads).</summary>
+    [Parameter]
+    public string[]? Level { get; set; }
+
+    /// <summary>Only lines this regular expression matches (case-insensitive).</summary>
+    [Parameter]
+    public string? Filter { get; set; }
+
+    /// <summary>One service (Docker Compose); default: all of them.</summary>
+    [Parameter]
+    public string? Service { get; set; }
+
+    /// <summary>One instance: a Fly machine id or a Compose container (web-1).</summary>
+    [Parameter]
+    public string? Instance { get; set; }
+
+    /// <summary>One region (Fly.io).</summary>
+    [Parameter]
+    public string? Region { get; set; }
+
+    /// <summary>Keep reading new records until Ctrl+C or -Until.</summary>
+    [Parameter]
+    public SwitchParameter Follow { get; set; }
+
+    /// <summary>Reads the logs and writes each record as it arrives.</summary>
+    protected override void ProcessRecord()
+    {
+        if (Follow && Tail > 0)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Tail keeps the last records of a finished read; with -Follow use -Since instead."), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, Tail));
+        }
+        Regex? filter = null;
+        try
+        {
+            if (Filter is not null) filter = new Regex(Filter, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Filter '{Filter}' is not a regular expression: {ex.Message}", ex), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, Filter));
+        }
+        var query = new LogQuery { Levels = (Level ?? []).Select(l => LogLineParser.NormalLevel(l) ?? l).ToArray(), Filter = filter };
+        var env = Env();
+        var provider = Provider(env);
+        try
+        {
+            if (provider is not IDeploymentLogSource source)
+            {
+                var instead = provider.Name switch { "railway" => "railway logs", "kubernetes" => "kubectl logs deployment/<name> --all-containers --timestamps", _ => "the platform's own CLI" };
+                ThrowTerminatingError(new ErrorRecord(new NotSupportedException($"Get-DeploymentLog reads Fly.io and Docker Compose logs so far; environment '{env.Name}' deploys with {provider.Name}: use `{instead}` and pipe its lines into ConvertFrom-LogLine."),
+                    ErrorIds.DeploymentNotPossible, ErrorCategory.NotImplemented, env.Name));
+                return;
+            }
+            var request = new DeploymentLogRequest { Since = Since, Until = Until, Tail = Tail, Follow = Follow, Service = Service, Instance = Instance, Region = Region };
+            Stream(source, request, query, env.Name);
+        }
+        finally
+        {
+            (provider as IDisposable)?.Dispose();
+        }
+    }
+
+    /// <summary>The Engine reads on another thread; records and notices are written here, on the pipeline thread, as they come.</summary>
+    private void Stream(IDeploymentLogSource source, DeploymentLogRequest request, LogQuery query, string environment)
+    {
+        using var queue = new BlockingCollection<object>(boundedCapacity: 10_000);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var record in source.ReadLogsAsync(request, notice => queue.Add(notice), Cancellation).ConfigureAwait(false)) queue.Add(record, Cancellation);
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        });
+        try
+        {
+            foreach (var item in queue.GetConsumingEnumerable(Cancellation))
+            {
+                if (item is string notice) WriteWarning(notice);
+                else if (item is LogRecord record && query.Matches(record)) WriteObject(record);
+            }
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        {
+            return;
+        }
+        try
+        {
+            reader.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        {
+            // Ctrl+C
+        }
+        catch (Exception ex) when (ErrorTable.For(ex, environment, ErrorIds.DeploymentError, environment, Secrets.Redactor) is { } error)
+        {
+            ThrowTerminatingError(error);
+        }
+    }
+}
