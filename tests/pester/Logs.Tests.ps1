@@ -233,10 +233,9 @@ Describe 'Get-DeploymentLog' -Skip:(-not $HaveServers) {
         $handle.IsCompleted | Should -BeTrue
         $ps.Dispose()
         { Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Follow -Tail 5 -ErrorAction Stop } | Should -Throw '*with -Follow use -Since*'
-        $config = Join-Path $TestDrive 'railway.json'
-        Set-Content $config -Value '{ "system": "shop", "environments": { "shop": { "deploy": { "provider": "railway", "project": "p", "service": "s", "environment": "e", "token": "env:OPSRUNBOOK_NO_SUCH_TOKEN_VAR" } } } }'
-        $env:OPSRUNBOOK_NO_SUCH_TOKEN_VAR = 'railway-token-for-the-test'
-        try { { Get-DeploymentLog shop -ConfigPath $config -ErrorAction Stop } | Should -Throw '*railway logs*ConvertFrom-LogLine*' }
-        finally { Remove-Item env:OPSRUNBOOK_NO_SUCH_TOKEN_VAR }
+        { Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Http -ErrorAction Stop } | Should -Throw "*-Http reads Railway's request logs*"
+        $config = Join-Path $TestDrive 'kubernetes.json'
+        Set-Content $config -Value '{ "system": "shop", "environments": { "shop": { "deploy": { "provider": "kubernetes", "deployment": "web" } } } }'
+        { Get-DeploymentLog shop -ConfigPath $config -ErrorAction Stop } | Should -Throw '*kubectl logs deployment/<name> --all-containers --timestamps*ConvertFrom-LogLine*'
     }
 }

@@ -235,6 +235,8 @@ public sealed record DeploymentLogRequest
     public string? Region { get; init; }
     /// <summary>One service (Compose, Railway); default: all of the environment's.</summary>
     public string? Service { get; init; }
+    /// <summary>Request logs instead of the application's output (Railway's httpLogs: method, path, status, duration).</summary>
+    public bool Http { get; init; }
 }
 
 /// <summary>A platform whose logs can be read: records oldest first, as the platform's own client reads them.</summary>

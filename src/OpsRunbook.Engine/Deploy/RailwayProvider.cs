@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using OpsRunbook.Engine.Logs;
 using OpsRunbook.Engine.Secrets;
 
 using static OpsRunbook.Engine.Deploy.JsonFields;
@@ -42,7 +44,7 @@ public sealed record RailwaySettings
 /// <c>deploymentRollback(id)</c> (a Boolean; the docs' selection set is wrong) followed by polling until the new
 /// deployment is SUCCESS. GraphQL errors inside HTTP 200 are errors; 429 honours Retry-After.
 /// </summary>
-public sealed class RailwayProvider : IDeploymentProvider, IDisposable
+public sealed class RailwayProvider : IDeploymentProvider, IDeploymentLogSource, IDisposable
 {
     private static readonly string[] Starting = ["BUILDING", "DEPLOYING", "INITIALIZING", "QUEUED", "WAITING", "NEEDS_APPROVAL"];
     private static readonly string[] Failed = ["CRASHED", "FAILED"];
@@ -288,6 +290,111 @@ public sealed class RailwayProvider : IDeploymentProvider, IDisposable
             throw new DeploymentProviderException(Name, _redactor.Scrub(what), status is >= 200 and < 300 ? null : status);
         }
         return json?["data"] as JsonObject ?? throw new DeploymentProviderException(Name, "GraphQL answered without data");
+    }
+
+    /// <summary>How long a follow waits between polls.</summary>
+    internal TimeSpan FollowInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The service's logs as the Railway CLI fetches them (src/controllers/deployment.rs): the deployment is the newest
+    /// SUCCESS one, else the newest (src/commands/logs.rs); deploymentLogs(deploymentId, limit, filter, startDate,
+    /// endDate) with the CLI's default limit of 500, keeping the last N (the API returns one more than asked); or, with
+    /// Http, httpLogs(deploymentId, beforeLimit, beforeDate = -Since, anchorDate = -Until) for request durations. The
+    /// CLI follows through a GraphQL subscription; here a follow polls deploymentLogs from the newest record seen,
+    /// every two seconds. A read that comes back full says there may be more.
+    /// </summary>
+    public async IAsyncEnumerable<LogRecord> ReadLogsAsync(DeploymentLogRequest request, Action<string> notice, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var deployments = await DeploymentsAsync(20, ct).ConfigureAwait(false);
+        var deployment = deployments.FirstOrDefault(d => Str(d, "status") == "SUCCESS") ?? deployments.FirstOrDefault()
+            ?? throw new DeploymentProviderException(Name, "the service has no deployment yet, so it has no logs");
+        var id = Str(deployment, "id")!;
+        var limit = request.Tail > 0 ? request.Tail : 500;
+        static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        if (request.Http)
+        {
+            const string httpQuery = "query($deploymentId: String!, $filter: String, $beforeLimit: Int!, $beforeDate: String, $anchorDate: String, $afterDate: String, $afterLimit: Int) { httpLogs(deploymentId: $deploymentId, filter: $filter, beforeLimit: $beforeLimit, beforeDate: $beforeDate, anchorDate: $anchorDate, afterDate: $afterDate, afterLimit: $afterLimit) { timestamp method path httpStatus totalDuration requestId host clientUa srcIp edgeRegion upstreamRqDuration } }";
+            var http = await GraphQlAsync(httpQuery, new JsonObject
+            {
+                ["deploymentId"] = id, ["beforeLimit"] = limit,
+                ["beforeDate"] = request.Since is { } s ? Iso(s) : null, ["anchorDate"] = request.Until is { } u ? Iso(u) : null,
+            }, ct).ConfigureAwait(false);
+            var rows = (http["httpLogs"] as JsonArray ?? []).OfType<JsonObject>().TakeLast(limit).ToList();
+            if (rows.Count == limit && request.Tail == 0) notice($"Railway returned {limit} request logs, the most one read takes: there may be more; narrow -Since/-Until.");
+            foreach (var row in rows) yield return HttpRecord(row, id);
+            yield break;
+        }
+        const string query = "query($deploymentId: String!, $limit: Int, $filter: String, $startDate: DateTime, $endDate: DateTime) { deploymentLogs(deploymentId: $deploymentId, limit: $limit, filter: $filter, startDate: $startDate, endDate: $endDate) { timestamp message severity attributes { key value } } }";
+        var since = request.Since;
+        var seen = new HashSet<(string, string)>();
+        var first = true;
+        while (true)
+        {
+            var data = await GraphQlAsync(query, new JsonObject
+            {
+                ["deploymentId"] = id, ["limit"] = limit,
+                ["startDate"] = since is { } s ? Iso(s) : null, ["endDate"] = request.Until is { } u && !request.Follow ? Iso(u) : null,
+            }, ct).ConfigureAwait(false);
+            var logs = (data["deploymentLogs"] as JsonArray ?? []).OfType<JsonObject>().TakeLast(limit).ToList();
+            if (first && logs.Count == limit && request.Tail == 0) notice($"Railway returned {limit} log lines, the most one read takes: there may be more; narrow -Since/-Until.");
+            first = false;
+            foreach (var log in logs)
+            {
+                var key = (Str(log, "timestamp") ?? "", Str(log, "message") ?? "");
+                if (!seen.Add(key)) continue;
+                var record = LogRecordOf(log, id);
+                if (request.Follow && request.Until is { } end && record.Timestamp >= end) yield break;
+                if (record.Timestamp is { } t && (since is null || t > since)) since = t;
+                yield return record;
+            }
+            if (!request.Follow) yield break;
+            if (request.Until is { } stop && DateTimeOffset.UtcNow >= stop) yield break;
+            await Delay(FollowInterval, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A Log (timestamp, message, severity, attributes whose values are JSON) as a record; the message is read again for the app's own fields.</summary>
+    private LogRecord LogRecordOf(JsonObject log, string deploymentId)
+    {
+        var message = LogReader.Scrub(Str(log, "message") ?? "", _redactor.ScrubKnown);
+        var inner = LogLineParser.Parse(message);
+        var fields = new Dictionary<string, string>(inner.Fields, StringComparer.Ordinal);
+        foreach (var a in (log["attributes"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var value = Str(a, "value") ?? "";
+            // Railway sends each attribute value as JSON text: "\"info\"" is the string info.
+            if (value.Length >= 2 && value[0] == '"' && value[^1] == '"') value = JsonNode.Parse(value)?.GetValue<string>() ?? value;
+            if (Str(a, "key") is { } key) fields[key] = LogReader.Scrub(value, _redactor.ScrubKnown);
+        }
+        return inner with
+        {
+            Timestamp = DateTimeOffset.TryParse(Str(log, "timestamp"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? at : inner.Timestamp,
+            Level = LogLineParser.NormalLevel(fields.GetValueOrDefault("level")) ?? inner.Level ?? LogLineParser.NormalLevel(Str(log, "severity")),
+            Fields = fields,
+            Instance = deploymentId,
+            Service = _settings.ServiceId,
+            Source = "railway:" + _settings.ServiceId,
+        };
+    }
+
+    /// <summary>An HttpLog as a record: level from the status, "GET /path 200 123ms" as the message, every field kept.</summary>
+    private LogRecord HttpRecord(JsonObject row, string deploymentId)
+    {
+        var fields = row.Where(p => p.Value is JsonValue).ToDictionary(p => p.Key, p => LogReader.Scrub(Str(row, p.Key) ?? "", _redactor.ScrubKnown), StringComparer.Ordinal);
+        var status = int.TryParse(fields.GetValueOrDefault("httpStatus"), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : 0;
+        var message = $"{fields.GetValueOrDefault("method")} {fields.GetValueOrDefault("path")} {status} {fields.GetValueOrDefault("totalDuration")}ms";
+        return new LogRecord
+        {
+            Timestamp = DateTimeOffset.TryParse(fields.GetValueOrDefault("timestamp"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? at : null,
+            Level = status >= 500 ? "ERROR" : status >= 400 ? "WARN" : "INFO",
+            Message = message,
+            Fields = fields,
+            Instance = deploymentId,
+            Region = fields.GetValueOrDefault("edgeRegion"),
+            Service = _settings.ServiceId,
+            Source = "railway:" + _settings.ServiceId + ":http",
+            Raw = message,
+        };
     }
 
     public void Dispose() => _http.Dispose();

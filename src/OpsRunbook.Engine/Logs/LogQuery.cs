@@ -43,7 +43,7 @@ public sealed partial class LogQuery
     private static partial Regex AuthLine();
     private static readonly string[] AuthWords = ["unauthori", "forbidden", "denied", "blocked", "fail", "401", "403"];
 
-    private static readonly string[] DurationKeys = ["response_time_ms", "response_time", "responsetime", "responsetimems", "request_time", "upstream_response_time", "duration_ms", "duration", "elapsed_ms", "elapsed", "latency_ms", "latency", "took_ms", "took", "time_ms"];
+    private static readonly string[] DurationKeys = ["response_time_ms", "response_time", "responsetime", "responsetimems", "request_time", "upstream_response_time", "duration_ms", "duration", "elapsed_ms", "elapsed", "latency_ms", "latency", "took_ms", "took", "time_ms", "totalduration"];
     private static readonly string[] DurationWords = ["time", "duration", "elapsed", "latency", "took"];
 
     [GeneratedRegex(@"\b(?<key>response_time(?:_ms)?|responseTime|request_time|duration(?:_ms)?|elapsed(?:_ms)?|latency(?:_ms)?|took(?:_ms)?|time_ms)\b[""']?\s*[=:]?\s*[""']?(?<value>\d+(?:\.\d+)?)(?<unit>ns|us|µs|ms|s|m|h)?\b", RegexOptions.IgnoreCase)]
@@ -146,7 +146,7 @@ public sealed partial class LogQuery
     /// <summary>
     /// The request's duration: a duration field (a unit in the value wins; a key ending in _ms, responseTime and
     /// response_time are milliseconds; request_time and upstream_response_time are NGINX's seconds; a bare number
-    /// elsewhere is milliseconds), else a duration written in the message ("response_time=1234", "took 1.5s").
+    /// elsewhere is milliseconds: Railway's totalDuration too), else a duration written in the message ("response_time=1234", "took 1.5s").
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TimeSpan? DurationOf(LogRecord record)

@@ -61,6 +61,61 @@ public sealed class FakeRailway : IAsyncDisposable
         }
     }
 
+    private readonly List<(string Deployment, JsonObject Log)> _logs = [];
+    private readonly List<(string Deployment, JsonObject Log)> _httpLogs = [];
+
+    /// <summary>A line of a deployment's output, as a Log (timestamp, message, severity, attributes with JSON values).</summary>
+    public void AddLog(string deployment, DateTimeOffset at, string message, string severity = "info", params (string Key, string JsonValue)[] attributes)
+    {
+        lock (_gate)
+        {
+            _logs.Add((deployment, new JsonObject
+            {
+                ["timestamp"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture), ["message"] = message, ["severity"] = severity,
+                ["attributes"] = new JsonArray(attributes.Select(a => (JsonNode)new JsonObject { ["key"] = a.Key, ["value"] = a.JsonValue }).ToArray()), ["tags"] = new JsonObject { ["deploymentId"] = deployment },
+            }));
+        }
+    }
+
+    /// <summary>A request of a deployment, as an HttpLog.</summary>
+    public void AddHttpLog(string deployment, DateTimeOffset at, string method, string path, int status, int totalDuration, string srcIp = "203.0.113.9")
+    {
+        lock (_gate)
+        {
+            _httpLogs.Add((deployment, new JsonObject
+            {
+                ["timestamp"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture), ["method"] = method, ["path"] = path, ["httpStatus"] = status,
+                ["totalDuration"] = totalDuration, ["requestId"] = "req-" + _httpLogs.Count, ["host"] = "app.up.railway.app", ["clientUa"] = "curl/8.5.0", ["srcIp"] = srcIp,
+                ["edgeRegion"] = "us-east4", ["upstreamRqDuration"] = totalDuration - 1,
+            }));
+        }
+    }
+
+    private static DateTimeOffset? When(JsonNode? value) => value is JsonValue v && v.TryGetValue<string>(out var s) ? DateTimeOffset.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : null;
+
+    /// <summary>deploymentLogs(deploymentId, limit, filter, startDate, endDate): oldest first, and one more than the limit, as the CLI says the API does (deployment.rs take_last_n_logs).</summary>
+    private JsonObject DeploymentLogs(JsonObject variables)
+    {
+        var id = variables["deploymentId"]?.GetValue<string>();
+        if (id is null) return Errors("Variable \"$deploymentId\" of required type \"String!\" was not provided.");
+        var limit = variables["limit"] is JsonValue l ? l.GetValue<int>() : 500;
+        DateTimeOffset? start = When(variables["startDate"]), end = When(variables["endDate"]);
+        var rows = _logs.Where(x => x.Deployment == id).Select(x => x.Log)
+            .Where(x => (start is null || When(x["timestamp"]) >= start) && (end is null || When(x["timestamp"]) < end)).ToList();
+        return new JsonObject { ["data"] = new JsonObject { ["deploymentLogs"] = new JsonArray(rows.TakeLast(limit + 1).Select(r => r.DeepClone()).ToArray()) } };
+    }
+
+    /// <summary>httpLogs(deploymentId, beforeLimit!, beforeDate, anchorDate…): the requests between the dates, the last beforeLimit.</summary>
+    private JsonObject HttpLogs(JsonObject variables)
+    {
+        var id = variables["deploymentId"]?.GetValue<string>();
+        if (id is null || variables["beforeLimit"] is not JsonValue b) return Errors("Variable \"$beforeLimit\" of required type \"Int!\" was not provided.");
+        DateTimeOffset? start = When(variables["beforeDate"]), end = When(variables["anchorDate"]);
+        var rows = _httpLogs.Where(x => x.Deployment == id).Select(x => x.Log)
+            .Where(x => (start is null || When(x["timestamp"]) >= start) && (end is null || When(x["timestamp"]) < end)).ToList();
+        return new JsonObject { ["data"] = new JsonObject { ["httpLogs"] = new JsonArray(rows.TakeLast(b.GetValue<int>()).Select(r => r.DeepClone()).ToArray()) } };
+    }
+
     public void Throttle(int count) => _throttle = count;
 
     public JsonObject Deployment(string id) { lock (_gate) return (JsonObject)_deployments.Single(d => d["id"]!.GetValue<string>() == id).DeepClone(); }
@@ -142,6 +197,8 @@ public sealed class FakeRailway : IAsyncDisposable
                 reply = d is null ? Errors("Deployment not found") : new JsonObject { ["data"] = new JsonObject { ["deploymentRestart"] = true } };
                 if (d is not null) Restarted.Enqueue(id!);
             }
+            else if (query.Contains("deploymentLogs(", StringComparison.Ordinal)) reply = DeploymentLogs(variables);
+            else if (query.Contains("httpLogs(", StringComparison.Ordinal)) reply = HttpLogs(variables);
             else if (query.Contains("deployments(", StringComparison.Ordinal)) reply = List(variables);
             else reply = Errors("Cannot query field");
         }

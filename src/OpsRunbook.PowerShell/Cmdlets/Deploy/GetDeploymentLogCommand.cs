@@ -6,15 +6,18 @@ using OpsRunbook.Engine.Logs;
 
 namespace OpsRunbook.PowerShell.Cmdlets;
 
-/// <summary>Reads an environment's application logs from its platform (Fly.io, Docker Compose) as LogRecords: time, level, message, service, instance, region, fields.</summary>
+/// <summary>Reads an environment's application logs from its platform (Fly.io, Railway, Docker Compose) as LogRecords: time, level, message, service, instance, region, fields.</summary>
 /// <remarks>
-/// The runbooks' `fly logs`, `docker compose logs --since=24h`, as objects. Fly.io is read through the HTTP polling API
-/// flyctl uses (paged by next_token; Fly keeps a short buffer, and a -Since older than its oldest record gets a warning
-/// saying the window is not complete); Docker Compose through `docker compose logs --timestamps --no-color` (an argument
-/// list, no shell; every service unless -Service names one). Each line is read again for the application's own level and
-/// fields (JSON lines, logfmt). -Follow keeps reading new records until Ctrl+C or -Until. Secrets in lines are masked.
-/// Pipe the records into Get-LogPattern (errors by type), Measure-LogRecord (error rate) or Where-Object. Railway and
-/// Kubernetes environments are refused with the command to use meanwhile: their log readers are not built yet.
+/// The runbooks' `fly logs`, `railway logs --since 1h`, `docker compose logs --since=24h`, as objects. Fly.io is read
+/// through the HTTP polling API flyctl uses (paged by next_token; Fly keeps a short buffer, and a -Since older than its
+/// oldest record gets a warning saying the window is not complete); Railway through the GraphQL queries the Railway CLI
+/// sends (deploymentLogs of the newest successful deployment, the CLI's 500 lines unless -Tail says; -Http reads
+/// httpLogs instead: method, path, status and totalDuration, for the slow-request question); Docker Compose through
+/// `docker compose logs --timestamps --no-color` (an argument list, no shell; every service unless -Service names one).
+/// Each line is read again for the application's own level and fields (JSON lines, logfmt). -Follow keeps reading new
+/// records until Ctrl+C or -Until. Secrets in lines are masked. Pipe the records into Get-LogPattern (errors by type),
+/// Measure-LogRecord (error rate) or Where-Object. Kubernetes environments are refused with the kubectl command to use
+/// meanwhile: their log reader is not built yet.
 /// </remarks>
 /// <example>
 /// <code>Get-DeploymentLog production -Since 1h -Level ERROR</code>
@@ -63,6 +66,10 @@ public sealed class GetDeploymentLogCommand : DeployCmdlet
     [Parameter]
     public string? Region { get; set; }
 
+    /// <summary>Railway: the request logs (method, path, status, totalDuration) instead of the application's output.</summary>
+    [Parameter]
+    public SwitchParameter Http { get; set; }
+
     /// <summary>Keep reading new records until Ctrl+C or -Until.</summary>
     [Parameter]
     public SwitchParameter Follow { get; set; }
@@ -90,12 +97,21 @@ public sealed class GetDeploymentLogCommand : DeployCmdlet
         {
             if (provider is not IDeploymentLogSource source)
             {
-                var instead = provider.Name switch { "railway" => "railway logs", "kubernetes" => "kubectl logs deployment/<name> --all-containers --timestamps", _ => "the platform's own CLI" };
-                ThrowTerminatingError(new ErrorRecord(new NotSupportedException($"Get-DeploymentLog reads Fly.io and Docker Compose logs so far; environment '{env.Name}' deploys with {provider.Name}: use `{instead}` and pipe its lines into ConvertFrom-LogLine."),
+                var instead = provider.Name == "kubernetes" ? "kubectl logs deployment/<name> --all-containers --timestamps" : "the platform's own CLI";
+                ThrowTerminatingError(new ErrorRecord(new NotSupportedException($"Get-DeploymentLog reads Fly.io, Railway and Docker Compose logs so far; environment '{env.Name}' deploys with {provider.Name}: use `{instead}` and pipe its lines into ConvertFrom-LogLine."),
                     ErrorIds.DeploymentNotPossible, ErrorCategory.NotImplemented, env.Name));
                 return;
             }
-            var request = new DeploymentLogRequest { Since = Since, Until = Until, Tail = Tail, Follow = Follow, Service = Service, Instance = Instance, Region = Region };
+            if (Http && provider.Name != "railway")
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Http reads Railway's request logs; environment '{env.Name}' deploys with {provider.Name}, whose request lines are in its application logs (Get-LogPattern -Preset SlowRequest reads their durations)."),
+                    ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, env.Name));
+            }
+            if (Http && Follow)
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Http reads a finished window of request logs; leave out -Follow."), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, env.Name));
+            }
+            var request = new DeploymentLogRequest { Since = Since, Until = Until, Tail = Tail, Follow = Follow, Service = Service, Instance = Instance, Region = Region, Http = Http };
             Stream(source, request, query, env.Name);
         }
         finally
