@@ -234,8 +234,5 @@ Describe 'Get-DeploymentLog' -Skip:(-not $HaveServers) {
         $ps.Dispose()
         { Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Follow -Tail 5 -ErrorAction Stop } | Should -Throw '*with -Follow use -Since*'
         { Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Http -ErrorAction Stop } | Should -Throw "*-Http reads Railway's request logs*"
-        $config = Join-Path $TestDrive 'kubernetes.json'
-        Set-Content $config -Value '{ "system": "shop", "environments": { "shop": { "deploy": { "provider": "kubernetes", "deployment": "web" } } } }'
-        { Get-DeploymentLog shop -ConfigPath $config -ErrorAction Stop } | Should -Throw '*kubectl logs deployment/<name> --all-containers --timestamps*ConvertFrom-LogLine*'
     }
 }

@@ -66,7 +66,7 @@ public static class DeploymentOperations
                 {
                     Deployment = name, Namespace = Opt("namespace"), Context = Opt("context"), Kubeconfig = Opt("kubeconfig"), Server = Opt("server"),
                     Kubectl = Opt("kubectl") ?? "kubectl", SecretName = Opt("secret"),
-                });
+                }, redactor);
             }
             default:
                 throw new ArgumentException($"'{deploy.Provider}' is not a deployment provider; use fly, railway, compose or kubernetes");

@@ -1,6 +1,9 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using OpsRunbook.Engine.Internal;
+using OpsRunbook.Engine.Logs;
+using OpsRunbook.Engine.Secrets;
 
 namespace OpsRunbook.Engine.Deploy;
 
@@ -29,7 +32,7 @@ public sealed record KubernetesSettings
 /// revision's template without pod-template-hash and its annotations, as one JSON patch; refused when paused; skipped
 /// when already there), then `rollout status`'s rules until done or ProgressDeadlineExceeded.
 /// </summary>
-public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymentProvider
+public sealed class KubernetesProvider(KubernetesSettings settings, SecretRedactor? redactor = null) : IDeploymentProvider, IDeploymentLogSource
 {
     /// <summary>kubectl's annotationsToSkip: kept from the Deployment, never copied from the ReplicaSet.</summary>
     private static readonly string[] AnnotationsToSkip =
@@ -312,7 +315,8 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
         return (list["items"] as JsonArray ?? []).OfType<JsonObject>().ToList();
     }
 
-    private async Task<string> KubectlAsync(IReadOnlyList<string> args, CancellationToken ct, string? stdin = null)
+    /// <summary>kubectl's global flags for this environment (kubeconfig, context, server, namespace, cache), then <paramref name="args"/>.</summary>
+    private List<string> Arguments(IEnumerable<string> args)
     {
         var all = new List<string>();
         if (settings.Kubeconfig is not null) all.AddRange(["--kubeconfig", settings.Kubeconfig]);
@@ -321,6 +325,60 @@ public sealed class KubernetesProvider(KubernetesSettings settings) : IDeploymen
         if (settings.Namespace is not null) all.AddRange(["--namespace", settings.Namespace]);
         if (settings.CacheDir is not null) all.AddRange(["--cache-dir", settings.CacheDir]);
         all.AddRange(args);
+        return all;
+    }
+
+    /// <summary>
+    /// The deployment's pod logs, every container, as kubectl gives them: `kubectl logs -l &lt;the deployment's
+    /// matchLabels&gt; --all-containers --timestamps --prefix --tail -1 --max-log-requests 20 [--since-time T] [-f]`
+    /// (a selector alone would make kubectl keep 10 lines per container and follow at most 5 streams). Lines are read as
+    /// kubectl writes them ("[pod/NAME/CONTAINER] time message") and the app's own JSON or logfmt inside; -Until is applied
+    /// here (kubectl has none) and ends a follow by stopping kubectl. kubectl's --tail is per container, so without a
+    /// follow the last N of all containers are kept here by time.
+    /// </summary>
+    public async IAsyncEnumerable<LogRecord> ReadLogsAsync(DeploymentLogRequest request, Action<string> notice, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var deployment = await GetAsync($"deployment/{settings.Deployment}", ct).ConfigureAwait(false);
+        var labels = deployment["spec"]?["selector"]?["matchLabels"] as JsonObject
+            ?? throw new DeploymentProviderException(Name, "the deployment has no matchLabels selector");
+        var selector = string.Join(",", labels.Select(l => $"{l.Key}={l.Value}"));
+        var args = new List<string> { "logs", "-l", selector, "--all-containers", "--timestamps", "--prefix", "--max-log-requests", "20", "--tail", request.Tail > 0 ? request.Tail.ToString(CultureInfo.InvariantCulture) : "-1" };
+        if (request.Since is { } since) args.AddRange(["--since-time", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)]);
+        if (request.Follow) args.Add("--follow");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (request.Follow && request.Until is { } end) stop.CancelAfter(end - DateTimeOffset.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        var lines = CliProcess.LinesAsync(settings.Kubectl, Arguments(args), (code, stderr) => new DeploymentProviderException(Name, $"kubectl logs failed ({code}): {stderr.Trim().Split('\n')[0]}"), stop.Token);
+        var kept = new List<LogRecord>();
+        await using var e = lines.GetAsyncEnumerator(stop.Token);
+        while (true)
+        {
+            LogRecord record;
+            try
+            {
+                if (!await e.MoveNextAsync().ConfigureAwait(false)) break;
+                if (e.Current.Length == 0) continue;
+                record = LogLineParser.Parse(LogReader.Scrub(e.Current, redactor is null ? null : redactor.ScrubKnown), LogFormat.Kubectl, "kubernetes:" + settings.Deployment) with { Service = settings.Deployment };
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (FileNotFoundException)
+            {
+                throw new DeploymentProviderException(Name, $"'{settings.Kubectl}' was not found: install kubectl (https://kubernetes.io/docs/tasks/tools/)");
+            }
+            if (!string.IsNullOrEmpty(request.Instance) && !string.Equals(record.Pod, request.Instance, StringComparison.Ordinal)) continue;
+            if (!string.IsNullOrEmpty(request.Service) && !string.Equals(record.Container, request.Service, StringComparison.Ordinal)) continue;
+            if (request.Until is { } until && record.Timestamp is { } at && at >= until) continue;
+            if (request.Follow || request.Tail == 0) yield return record;
+            else kept.Add(record);
+        }
+        foreach (var record in kept.OrderBy(r => r.Timestamp ?? DateTimeOffset.MinValue).TakeLast(request.Tail)) yield return record;
+    }
+
+    private async Task<string> KubectlAsync(IReadOnlyList<string> args, CancellationToken ct, string? stdin = null)
+    {
+        var all = Arguments(args);
         (int code, string stdout, string stderr) run;
         try
         {

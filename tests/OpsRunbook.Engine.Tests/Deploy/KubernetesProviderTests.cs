@@ -213,4 +213,58 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         Assert.DoesNotContain(canary, argv);
         Assert.NotNull(_k8s.Deployment()["spec"]!["template"]!["metadata"]!["annotations"]!["kubectl.kubernetes.io/restartedAt"]);
     }
+
+    private void SeedPodLogs()
+    {
+        _k8s.Sidecar = "proxy";
+        var t0 = new DateTimeOffset(2026, 11, 30, 10, 0, 0, TimeSpan.Zero);
+        _k8s.AddPodLog(FakeKubernetes.Name, t0, "level=info msg=\"listening\"");
+        _k8s.AddPodLog(FakeKubernetes.Name, t0.AddSeconds(2), "{\"level\":\"error\",\"msg\":\"db timeout to postgres://app:hunter2@db/app\"}");
+        _k8s.AddPodLog("proxy", t0.AddSeconds(1), "[2026-11-30T10:00:01.000Z] \"GET /api HTTP/1.1\" 503");
+    }
+
+    private static async Task<List<Logs.LogRecord>> All(IAsyncEnumerable<Logs.LogRecord> records)
+    {
+        var list = new List<Logs.LogRecord>();
+        await foreach (var r in records) list.Add(r);
+        return list;
+    }
+
+    [Fact]
+    public async Task Reads_every_pods_every_container_through_kubectl_logs_with_the_deployments_selector()
+    {
+        SeedPodLogs();
+        var records = await All(Provider().ReadLogsAsync(new DeploymentLogRequest { Since = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero) }, _ => { }, Ct));
+        var pods = (await Provider().GetInstancesAsync(Ct)).Count;
+        // Each pod (the replicas), each container (app and proxy): the real kubectl made one log request per container.
+        Assert.Equal(pods * 3, records.Count);
+        var requests = _k8s.Log.Where(l => l.Path.Contains("/log?", StringComparison.Ordinal)).Select(l => l.Path).ToList();
+        Assert.Equal(pods * 2, requests.Count);
+        Assert.All(requests, r => Assert.Contains("timestamps=true", r));
+        Assert.All(requests, r => Assert.Contains("sinceTime=2026-11-30T09%3A00%3A00Z", r));
+        Assert.DoesNotContain(requests, r => r.Contains("tailLines=10", StringComparison.Ordinal));
+        var error = records.First(r => r.Level == "ERROR" && r.Container == FakeKubernetes.Name);
+        Assert.Equal(FakeKubernetes.Name, error.Service);
+        Assert.StartsWith(FakeKubernetes.Name + "-", error.Pod);
+        Assert.DoesNotContain("hunter2", error.Message + error.Raw);
+        Assert.Equal(new DateTimeOffset(2026, 11, 30, 10, 0, 2, TimeSpan.Zero), error.Timestamp);
+        Assert.Equal(pods, records.Count(r => r.Container == "proxy"));
+    }
+
+    [Fact]
+    public async Task Keeps_the_last_n_of_all_containers_filters_a_pod_and_a_container_and_follows_until_the_end_time()
+    {
+        SeedPodLogs();
+        var p = Provider();
+        var tail = await All(p.ReadLogsAsync(new DeploymentLogRequest { Tail = 2 }, _ => { }, Ct));
+        Assert.Equal(2, tail.Count);
+        Assert.All(tail, r => Assert.Equal(new DateTimeOffset(2026, 11, 30, 10, 0, 2, TimeSpan.Zero), r.Timestamp));
+        var proxy = await All(p.ReadLogsAsync(new DeploymentLogRequest { Service = "proxy" }, _ => { }, Ct));
+        Assert.All(proxy, r => Assert.Equal("proxy", r.Container));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var followed = await All(p.ReadLogsAsync(new DeploymentLogRequest { Follow = true, Until = DateTimeOffset.UtcNow.AddSeconds(3) }, _ => { }, Ct));
+        Assert.NotEmpty(followed);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+        Assert.Contains(_k8s.Log, l => l.Path.Contains("follow=true", StringComparison.Ordinal));
+    }
 }

@@ -163,8 +163,49 @@ public sealed class FakeKubernetes : IAsyncDisposable
         };
     }
 
+    /// <summary>A second container in every pod (its logs are read with --all-containers).</summary>
+    public string? Sidecar { get; set; }
+
+    private readonly List<(string Container, DateTimeOffset At, string Message)> _podLogs = [];
+
+    /// <summary>A line every pod's <paramref name="container"/> wrote.</summary>
+    public void AddPodLog(string container, DateTimeOffset at, string message) { lock (_gate) _podLogs.Add((container, at, message)); }
+
+    /// <summary>
+    /// GET /api/v1/namespaces/{ns}/pods/{pod}/log?container=&amp;timestamps=&amp;sinceTime=&amp;tailLines=&amp;follow= as the
+    /// kubelet answers through the API server: text, one line per entry, "RFC3339Nano message" with timestamps=true; a
+    /// follow stays open until the client goes.
+    /// </summary>
+    private async Task PodLog(HttpContext ctx)
+    {
+        var q = ctx.Request.Query;
+        var container = q["container"].ToString();
+        var since = q["sinceTime"].Count > 0 ? DateTimeOffset.Parse(q["sinceTime"]!, System.Globalization.CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
+        List<(string Container, DateTimeOffset At, string Message)> lines;
+        lock (_gate) lines = _podLogs.Where(l => l.Container == container && (since is null || l.At >= since)).ToList();
+        if (int.TryParse(q["tailLines"], out var tail) && tail >= 0) lines = lines.TakeLast(tail).ToList();
+        ctx.Response.ContentType = "text/plain";
+        foreach (var (_, at, message) in lines)
+        {
+            var stamp = q["timestamps"] == "true" ? at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'00Z'", System.Globalization.CultureInfo.InvariantCulture) + " " : "";
+            await ctx.Response.WriteAsync($"{stamp}{message}\n");
+        }
+        await ctx.Response.Body.FlushAsync();
+        if (q["follow"] == "true")
+        {
+            try { await Task.Delay(Timeout.Infinite, ctx.RequestAborted); }
+            catch (OperationCanceledException) { }
+        }
+    }
+
     private async Task Handle(HttpContext ctx)
     {
+        if (ctx.Request.Method == "GET" && ctx.Request.Path.Value is { } lp && lp.StartsWith($"/api/v1/namespaces/{Namespace}/pods/", StringComparison.Ordinal) && lp.EndsWith("/log", StringComparison.Ordinal))
+        {
+            Log.Enqueue((ctx.Request.Method, lp + ctx.Request.QueryString, "", ""));
+            await PodLog(ctx);
+            return;
+        }
         var body = await new StreamReader(ctx.Request.Body).ReadToEndAsync();
         var path = ctx.Request.Path.Value ?? "";
         Log.Enqueue((ctx.Request.Method, path + ctx.Request.QueryString, body, ctx.Request.ContentType ?? ""));
@@ -178,12 +219,15 @@ public sealed class FakeKubernetes : IAsyncDisposable
                 ("GET", "/version") => new JsonObject { ["major"] = "1", ["minor"] = "32", ["gitVersion"] = "v1.32.0" },
                 ("GET", "/api") => new JsonObject { ["kind"] = "APIVersions", ["versions"] = new JsonArray("v1") },
                 ("GET", "/apis") => JsonNode.Parse("""{"kind":"APIGroupList","apiVersion":"v1","groups":[{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}]}""")!,
-                ("GET", "/api/v1") => JsonNode.Parse("""{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["get","list"],"shortNames":["po"]},{"name":"secrets","singularName":"secret","namespaced":true,"kind":"Secret","verbs":["create","get","list","update"]}]}""")!,
+                ("GET", "/api/v1") => JsonNode.Parse("""{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["get","list"],"shortNames":["po"]},{"name":"pods/log","singularName":"","namespaced":true,"kind":"Pod","verbs":["get"]},{"name":"secrets","singularName":"secret","namespaced":true,"kind":"Secret","verbs":["create","get","list","update"]}]}""")!,
                 ("GET", "/apis/apps/v1") => JsonNode.Parse("""{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"apps/v1","resources":[{"name":"deployments","singularName":"deployment","namespaced":true,"kind":"Deployment","verbs":["get","list","patch"],"shortNames":["deploy"]},{"name":"replicasets","singularName":"replicaset","namespaced":true,"kind":"ReplicaSet","verbs":["get","list"],"shortNames":["rs"]}]}""")!,
                 ("GET", $"/apis/apps/v1/namespaces/{Namespace}/deployments/{Name}") => ReadDeployment(),
                 ("PATCH", $"/apis/apps/v1/namespaces/{Namespace}/deployments/{Name}") => Patch(body, ctx.Request.ContentType, out status),
                 ("GET", $"/apis/apps/v1/namespaces/{Namespace}/replicasets") => List("ReplicaSetList", _sets.Where(s => Matches(s, selector))),
                 ("GET", $"/api/v1/namespaces/{Namespace}/pods") => List("PodList", Pods().Where(p => Matches(p, selector))),
+                // kubectl logs reads each pod by name before asking for its log.
+                ("GET", var pp) when pp.StartsWith($"/api/v1/namespaces/{Namespace}/pods/", StringComparison.Ordinal) =>
+                    Pods().FirstOrDefault(p => (string?)p["metadata"]!["name"] == pp[(pp.LastIndexOf('/') + 1)..]) is { } pod ? Kinded(pod) : NotFound(out status),
                 ("GET", var sp) when sp.StartsWith($"/api/v1/namespaces/{Namespace}/secrets/", StringComparison.Ordinal) =>
                     Secrets.TryGetValue(sp[(sp.LastIndexOf('/') + 1)..], out var found) ? found.DeepClone() : NotFound(out status),
                 ("PUT", var sp) when sp.StartsWith($"/api/v1/namespaces/{Namespace}/secrets/", StringComparison.Ordinal) => Store(body, mustExist: true, out status),
@@ -267,8 +311,13 @@ public sealed class FakeKubernetes : IAsyncDisposable
             var crash = image == CrashImage;
             yield return new JsonObject
             {
-                ["metadata"] = new JsonObject { ["name"] = $"{Name}-{hash}-{i}", ["labels"] = new JsonObject { ["app"] = Name, ["pod-template-hash"] = hash } },
-                ["spec"] = new JsonObject { ["nodeName"] = "node-" + i, ["containers"] = new JsonArray(new JsonObject { ["name"] = Name, ["image"] = image }) },
+                ["metadata"] = new JsonObject { ["name"] = $"{Name}-{hash}-{i}", ["namespace"] = Namespace, ["labels"] = new JsonObject { ["app"] = Name, ["pod-template-hash"] = hash } },
+                ["spec"] = new JsonObject
+                {
+                    ["nodeName"] = "node-" + i,
+                    ["containers"] = Sidecar is null ? new JsonArray(new JsonObject { ["name"] = Name, ["image"] = image })
+                        : new JsonArray(new JsonObject { ["name"] = Name, ["image"] = image }, new JsonObject { ["name"] = Sidecar, ["image"] = "envoyproxy/envoy:v1.31" }),
+                },
                 ["status"] = new JsonObject
                 {
                     ["phase"] = "Running", ["startTime"] = "2026-11-22T10:00:00Z",
@@ -289,6 +338,14 @@ public sealed class FakeKubernetes : IAsyncDisposable
 
     private static JsonObject List(string kind, IEnumerable<JsonObject> items) =>
         new() { ["apiVersion"] = "v1", ["kind"] = kind, ["metadata"] = new JsonObject(), ["items"] = new JsonArray(items.Select(i => (JsonNode)i.DeepClone()).ToArray()) };
+
+    private static JsonObject Kinded(JsonObject pod)
+    {
+        var copy = (JsonObject)pod.DeepClone();
+        copy["apiVersion"] = "v1";
+        copy["kind"] = "Pod";
+        return copy;
+    }
 
     private static JsonObject NotFound(out int status)
     {

@@ -6,18 +6,18 @@ using OpsRunbook.Engine.Logs;
 
 namespace OpsRunbook.PowerShell.Cmdlets;
 
-/// <summary>Reads an environment's application logs from its platform (Fly.io, Railway, Docker Compose) as LogRecords: time, level, message, service, instance, region, fields.</summary>
+/// <summary>Reads an environment's application logs from its platform (Fly.io, Railway, Docker Compose, Kubernetes) as LogRecords: time, level, message, service, instance, region, fields.</summary>
 /// <remarks>
 /// The runbooks' `fly logs`, `railway logs --since 1h`, `docker compose logs --since=24h`, as objects. Fly.io is read
 /// through the HTTP polling API flyctl uses (paged by next_token; Fly keeps a short buffer, and a -Since older than its
 /// oldest record gets a warning saying the window is not complete); Railway through the GraphQL queries the Railway CLI
 /// sends (deploymentLogs of the newest successful deployment, the CLI's 500 lines unless -Tail says; -Http reads
 /// httpLogs instead: method, path, status and totalDuration, for the slow-request question); Docker Compose through
-/// `docker compose logs --timestamps --no-color` (an argument list, no shell; every service unless -Service names one).
-/// Each line is read again for the application's own level and fields (JSON lines, logfmt). -Follow keeps reading new
+/// `docker compose logs --timestamps --no-color` (an argument list, no shell; every service unless -Service names one);
+/// Kubernetes through `kubectl logs -l &lt;the deployment's selector&gt; --all-containers --timestamps --prefix` (every pod
+/// and container, with the context and namespace of runbook.json; -Instance names a pod, -Service a container). Each line is read again for the application's own level and fields (JSON lines, logfmt). -Follow keeps reading new
 /// records until Ctrl+C or -Until. Secrets in lines are masked. Pipe the records into Get-LogPattern (errors by type),
-/// Measure-LogRecord (error rate) or Where-Object. Kubernetes environments are refused with the kubectl command to use
-/// meanwhile: their log reader is not built yet.
+/// Measure-LogRecord (error rate) or Where-Object.
 /// </remarks>
 /// <example>
 /// <code>Get-DeploymentLog production -Since 1h -Level ERROR</code>
@@ -54,11 +54,11 @@ public sealed class GetDeploymentLogCommand : DeployCmdlet
     [Parameter]
     public string? Filter { get; set; }
 
-    /// <summary>One service (Docker Compose); default: all of them.</summary>
+    /// <summary>One service (Docker Compose) or container (Kubernetes); default: all of them.</summary>
     [Parameter]
     public string? Service { get; set; }
 
-    /// <summary>One instance: a Fly machine id or a Compose container (web-1).</summary>
+    /// <summary>One instance: a Fly machine id, a Compose container (web-1) or a Kubernetes pod.</summary>
     [Parameter]
     public string? Instance { get; set; }
 
@@ -97,8 +97,7 @@ public sealed class GetDeploymentLogCommand : DeployCmdlet
         {
             if (provider is not IDeploymentLogSource source)
             {
-                var instead = provider.Name == "kubernetes" ? "kubectl logs deployment/<name> --all-containers --timestamps" : "the platform's own CLI";
-                ThrowTerminatingError(new ErrorRecord(new NotSupportedException($"Get-DeploymentLog reads Fly.io, Railway and Docker Compose logs so far; environment '{env.Name}' deploys with {provider.Name}: use `{instead}` and pipe its lines into ConvertFrom-LogLine."),
+                ThrowTerminatingError(new ErrorRecord(new NotSupportedException($"environment '{env.Name}' deploys with {provider.Name}, which has no log reader: pipe its CLI's log lines into ConvertFrom-LogLine."),
                     ErrorIds.DeploymentNotPossible, ErrorCategory.NotImplemented, env.Name));
                 return;
             }
