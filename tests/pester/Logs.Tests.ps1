@@ -158,6 +158,9 @@ Describe 'Compare-LogPattern' {
         ($changes | Where-Object Change -eq Spike).Ratio | Should -BeGreaterThan 5
         ($changes | Where-Object Change -eq Drop).Pattern | Should -Be 'queue <NUM> stalled'
         { Compare-LogPattern -Baseline 'text' -Current ($now | Get-LogPattern) -ErrorAction Stop } | Should -Throw '*compares the LogPattern objects of Get-LogPattern*'
+        # Nothing before (no errors until the deploy): everything now is new; nothing now: everything is gone.
+        (Compare-LogPattern -Baseline @() -Current ($now | Get-LogPattern)).Change | Sort-Object -Unique | Should -Be 'New'
+        (Compare-LogPattern -Baseline ($base | Get-LogPattern) -Current @()).Change | Sort-Object -Unique | Should -Be 'Gone'
     }
 }
 
@@ -234,5 +237,35 @@ Describe 'Get-DeploymentLog' -Skip:(-not $HaveServers) {
         $ps.Dispose()
         { Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Follow -Tail 5 -ErrorAction Stop } | Should -Throw '*with -Follow use -Since*'
         { Get-DeploymentLog sandbox -ConfigPath $SandboxConfig -Http -ErrorAction Stop } | Should -Throw "*-Http reads Railway's request logs*"
+    }
+}
+
+Describe 'Get-DeploymentLog with Docker Compose' {
+    BeforeAll {
+        # A docker that answers `compose ... logs` as Compose v2 does with --timestamps --no-color, and records its argv.
+        $dir = New-Item -ItemType Directory (Join-Path $TestDrive 'compose')
+        $docker = Join-Path $dir 'docker'
+        Set-Content $docker -Value @(
+            '#!/usr/bin/env bash'
+            'printf ''%s\n'' "$*" >> "$(dirname "$0")/argv.log"'
+            'case " $* " in *" logs "*)'
+            '  printf ''%s\n'' ''web-1  | 2026-11-30T10:00:00.100000000Z {"level":"info","msg":"listening"}'' ''web-2  | 2026-11-30T10:00:01.000000000Z {"level":"error","msg":"connect to postgres://app:hunter2@db/app failed"}'' ''worker-1  | 2026-11-30T10:00:02.000000000Z level=warn msg="queue slow"'' ;;'
+            'esac')
+        chmod +x $docker
+        Set-Content (Join-Path $dir 'docker-compose.yml') -Value 'services: {}'
+        $config = Join-Path $dir 'runbook.json'
+        Set-Content $config -Value (@{ system = 'shop'; environments = @{ shop = @{ deploy = @{ provider = 'compose'; service = 'web'; project = 'shop'; docker = $docker } } } } | ConvertTo-Json -Depth 5)
+    }
+
+    It 'reads every service''s lines through docker compose logs, as an argument list, secrets masked' {
+        $records = Get-DeploymentLog shop -ConfigPath $config -Since '2026-11-30T09:00:00Z'
+        $records.Count | Should -Be 3
+        $records.Service | Should -Be @('web', 'web', 'worker')
+        $records[1].Level | Should -Be 'ERROR'
+        $records[1].Instance | Should -Be 'web-2'
+        ($records | Format-List * | Out-String) | Should -Not -Match 'hunter2'
+        @(Get-Content (Join-Path $dir 'argv.log'))[-1] | Should -BeLike '*logs --timestamps --no-color --since 2026-11-30T09:00:00Z'
+        (Get-DeploymentLog shop -ConfigPath $config -Service worker -Level warn).Message | Should -Be 'queue slow'
+        @(Get-Content (Join-Path $dir 'argv.log'))[-1] | Should -BeLike '*logs --timestamps --no-color worker'
     }
 }

@@ -12,7 +12,8 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// the busier side (default 5), so one line more is not a spike. Gone: in the baseline, not now. Same ones are left out
 /// unless -IncludeUnchanged. The same message mined in two runs may be generalised differently (`user alice logged in`
 /// before, `user &lt;*&gt; logged in` after), so templates match where neither has a wildcard. Deserialized patterns
-/// (Import-Clixml, Start-Job) are taken too. Changes come New first, then Spike, Drop, Gone, each busiest first.
+/// (Import-Clixml, Start-Job) are taken too, and an empty side is a side with nothing in it (no errors before the
+/// deployment: everything now is New). Changes come New first, then Spike, Drop, Gone, each busiest first.
 /// </remarks>
 /// <example>
 /// <code>$before = Get-LogPattern -Path ./logs/app.log -Preset Error -Until '2026-11-30 10:00'; $after = Get-LogPattern -Path ./logs/app.log -Preset Error -Since '2026-11-30 10:00'; Compare-LogPattern -Baseline $before -Current $after</code>
@@ -26,10 +27,14 @@ public sealed class CompareLogPatternCommand : OpsRunbookCmdlet
 
     /// <summary>The patterns before (Get-LogPattern of the window before the change).</summary>
     [Parameter(Mandatory = true, Position = 0)]
+    [AllowNull]
+    [AllowEmptyCollection]
     public object[]? Baseline { get; set; }
 
     /// <summary>The patterns now (Get-LogPattern of the window since the change); from the pipeline too.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    [AllowNull]
+    [AllowEmptyCollection]
     public object[]? Current { get; set; }
 
     /// <summary>How many times higher (lower) a rate must be to count as a spike (drop); above 1, default 2.</summary>
