@@ -262,34 +262,15 @@ public sealed partial class ComposeProvider(ComposeSettings settings, SecretReda
         if (request.Tail > 0) args.AddRange(["--tail", request.Tail.ToString(CultureInfo.InvariantCulture)]);
         if (request.Follow) args.Add("--follow");
         if (!string.IsNullOrEmpty(request.Service)) args.Add(request.Service);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (request.Follow && request.Until is { } end) stop.CancelAfter(end - DateTimeOffset.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
-        var kept = new List<LogRecord>();
-        var lines = CliProcess.LinesAsync(settings.Docker, args, (code, stderr) => new DeploymentProviderException(Name, $"docker compose logs failed ({code}): {FirstLine(stderr)}"), stop.Token);
-        await using var e = lines.GetAsyncEnumerator(stop.Token);
-        while (true)
+        var source = "compose:" + (settings.Project ?? settings.Service);
+        await foreach (var record in CliLogs.ReadAsync(settings.Docker, args, request,
+            line => LogLineParser.Parse(LogReader.Scrub(line, redactor is null ? null : redactor.ScrubKnown), LogFormat.Compose, source),
+            r => string.IsNullOrEmpty(request.Instance) || string.Equals(r.Instance, request.Instance, StringComparison.Ordinal),
+            (code, stderr) => new DeploymentProviderException(Name, $"docker compose logs failed ({code}): {FirstLine(stderr)}"),
+            () => new DeploymentProviderException(Name, $"'{settings.Docker}' was not found: install Docker with the compose plugin, or set \"deploy\".\"docker\""), ct).ConfigureAwait(false))
         {
-            LogRecord record;
-            try
-            {
-                if (!await e.MoveNextAsync().ConfigureAwait(false)) break;
-                if (e.Current.Length == 0) continue;
-                record = LogLineParser.Parse(LogReader.Scrub(e.Current, redactor is null ? null : redactor.ScrubKnown), LogFormat.Compose, "compose:" + (settings.Project ?? settings.Service));
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // -Until reached while following.
-                break;
-            }
-            catch (FileNotFoundException)
-            {
-                throw new DeploymentProviderException(Name, $"'{settings.Docker}' was not found: install Docker with the compose plugin, or set \"deploy\".\"docker\"");
-            }
-            if (!string.IsNullOrEmpty(request.Instance) && !string.Equals(record.Instance, request.Instance, StringComparison.Ordinal)) continue;
-            if (request.Follow || request.Tail == 0) yield return record;
-            else kept.Add(record);
+            yield return record;
         }
-        foreach (var record in kept.OrderBy(r => r.Timestamp ?? DateTimeOffset.MinValue).TakeLast(request.Tail)) yield return record;
     }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]

@@ -345,35 +345,16 @@ public sealed class KubernetesProvider(KubernetesSettings settings, SecretRedact
         var args = new List<string> { "logs", "-l", selector, "--all-containers", "--timestamps", "--prefix", "--max-log-requests", "20", "--tail", request.Tail > 0 ? request.Tail.ToString(CultureInfo.InvariantCulture) : "-1" };
         if (request.Since is { } since) args.AddRange(["--since-time", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)]);
         if (request.Follow) args.Add("--follow");
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (request.Follow && request.Until is { } end) stop.CancelAfter(end - DateTimeOffset.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
-        var lines = CliProcess.LinesAsync(settings.Kubectl, Arguments(args), (code, stderr) => new DeploymentProviderException(Name, $"kubectl logs failed ({code}): {stderr.Trim().Split('\n')[0]}"), stop.Token);
-        var kept = new List<LogRecord>();
-        await using var e = lines.GetAsyncEnumerator(stop.Token);
-        while (true)
+        var source = "kubernetes:" + settings.Deployment;
+        await foreach (var record in CliLogs.ReadAsync(settings.Kubectl, Arguments(args), request,
+            line => LogLineParser.Parse(LogReader.Scrub(line, redactor is null ? null : redactor.ScrubKnown), LogFormat.Kubectl, source) with { Service = settings.Deployment },
+            r => (string.IsNullOrEmpty(request.Instance) || string.Equals(r.Pod, request.Instance, StringComparison.Ordinal))
+                && (string.IsNullOrEmpty(request.Service) || string.Equals(r.Container, request.Service, StringComparison.Ordinal)),
+            (code, stderr) => new DeploymentProviderException(Name, $"kubectl logs failed ({code}): {stderr.Trim().Split('\n')[0]}"),
+            () => new DeploymentProviderException(Name, $"'{settings.Kubectl}' was not found: install kubectl (https://kubernetes.io/docs/tasks/tools/)"), ct).ConfigureAwait(false))
         {
-            LogRecord record;
-            try
-            {
-                if (!await e.MoveNextAsync().ConfigureAwait(false)) break;
-                if (e.Current.Length == 0) continue;
-                record = LogLineParser.Parse(LogReader.Scrub(e.Current, redactor is null ? null : redactor.ScrubKnown), LogFormat.Kubectl, "kubernetes:" + settings.Deployment) with { Service = settings.Deployment };
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (FileNotFoundException)
-            {
-                throw new DeploymentProviderException(Name, $"'{settings.Kubectl}' was not found: install kubectl (https://kubernetes.io/docs/tasks/tools/)");
-            }
-            if (!string.IsNullOrEmpty(request.Instance) && !string.Equals(record.Pod, request.Instance, StringComparison.Ordinal)) continue;
-            if (!string.IsNullOrEmpty(request.Service) && !string.Equals(record.Container, request.Service, StringComparison.Ordinal)) continue;
-            if (request.Until is { } until && record.Timestamp is { } at && at >= until) continue;
-            if (request.Follow || request.Tail == 0) yield return record;
-            else kept.Add(record);
+            yield return record;
         }
-        foreach (var record in kept.OrderBy(r => r.Timestamp ?? DateTimeOffset.MinValue).TakeLast(request.Tail)) yield return record;
     }
 
     private async Task<string> KubectlAsync(IReadOnlyList<string> args, CancellationToken ct, string? stdin = null)

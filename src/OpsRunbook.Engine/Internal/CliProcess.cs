@@ -13,19 +13,7 @@ internal static class CliProcess
     public static async Task<(int code, string stdout, string stderr)> RunAsync(string file, IEnumerable<string> args, CancellationToken ct,
         IReadOnlyDictionary<string, string>? environment = null, string? stdin = null)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        Process process;
-        try
-        {
-            process = ChildProcesses.Start(psi);
-        }
-        catch (Win32Exception e)
-        {
-            throw new FileNotFoundException($"{file} was not found", file, e);
-        }
-        using (process)
+        using (var process = Start(file, args, environment, stdin is not null))
         {
             var stdout = process.StandardOutput.ReadToEndAsync(ct);
             var stderr = process.StandardError.ReadToEndAsync(ct);
@@ -55,19 +43,7 @@ internal static class CliProcess
     public static async IAsyncEnumerable<string> LinesAsync(string file, IEnumerable<string> args, Func<int, string, Exception> failure,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        Process process;
-        try
-        {
-            process = ChildProcesses.Start(psi);
-        }
-        catch (Win32Exception e)
-        {
-            throw new FileNotFoundException($"{file} was not found", file, e);
-        }
-        using (process)
+        using (var process = Start(file, args, environment, redirectStdin: false))
         {
             var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
             var finished = false;
@@ -82,6 +58,22 @@ internal static class CliProcess
                 if (!finished && !process.HasExited) process.Kill(entireProcessTree: true);
             }
             if (process.ExitCode != 0) throw failure(process.ExitCode, await stderr.ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>Starts the tool with its arguments as a list and the extra environment; a missing executable is <see cref="FileNotFoundException"/>.</summary>
+    private static Process Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, bool redirectStdin)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectStdin, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        try
+        {
+            return ChildProcesses.Start(psi);
+        }
+        catch (Win32Exception e)
+        {
+            throw new FileNotFoundException($"{file} was not found", file, e);
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
-using System.Text.RegularExpressions;
 using OpsRunbook.Engine.Deploy;
 using OpsRunbook.Engine.Logs;
 
@@ -81,16 +80,15 @@ public sealed class GetDeploymentLogCommand : DeployCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Tail keeps the last records of a finished read; with -Follow use -Since instead."), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, Tail));
         }
-        Regex? filter = null;
+        LogQuery query = new();
         try
         {
-            if (Filter is not null) filter = new Regex(Filter, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            query = new LogQuery { Levels = LogArguments.Levels(Level), Filter = LogArguments.Filter(Filter) };
         }
         catch (ArgumentException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Filter '{Filter}' is not a regular expression: {ex.Message}", ex), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, Filter));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, Filter));
         }
-        var query = new LogQuery { Levels = (Level ?? []).Select(l => LogLineParser.NormalLevel(l) ?? l).ToArray(), Filter = filter };
         var env = Env();
         var provider = Provider(env);
         try

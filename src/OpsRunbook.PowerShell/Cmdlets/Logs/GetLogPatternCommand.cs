@@ -96,12 +96,11 @@ public sealed class GetLogPatternCommand : LogCmdlet
         try
         {
             if (GroupBy is not null) grouping = LogGrouping.Parse(GroupBy);
-            if (Filter is not null) filter = new Regex(Filter, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            filter = LogArguments.Filter(Filter);
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException)
         {
-            var message = ex is FormatException ? ex.Message : $"-Filter '{Filter}' is not a regular expression: {ex.Message}";
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException(message, ex), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, GroupBy ?? Filter));
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(ex.Message, ex), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, GroupBy ?? Filter));
         }
         if (SlowerThan <= TimeSpan.Zero)
         {
@@ -111,7 +110,7 @@ public sealed class GetLogPatternCommand : LogCmdlet
         {
             Preset = Preset,
             GroupBy = grouping,
-            Levels = (Level ?? []).Select(l => LogLineParser.NormalLevel(l) ?? l).ToArray(),
+            Levels = LogArguments.Levels(Level),
             Filter = filter,
             Since = Since,
             Until = Until,
