@@ -122,6 +122,12 @@ internal static class LogBenchmark
         var clock = Stopwatch.StartNew();
         Engine(q);
         var ms = clock.Elapsed.TotalMilliseconds;
+        if (Environment.GetEnvironmentVariable("OPSRUNBOOK_BENCH_AGAIN") is not null)
+        {
+            clock.Restart();
+            Engine(q);
+            Console.Error.WriteLine($"second scan in the same process: {clock.Elapsed.TotalMilliseconds:N0} ms");
+        }
         var hwm = File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ms} {long.Parse(Regex.Match(hwm, @"\d+").Value, CultureInfo.InvariantCulture) / 1024.0}"));
         return 0;

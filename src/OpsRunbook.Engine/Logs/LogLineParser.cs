@@ -159,7 +159,14 @@ public static partial class LogLineParser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static LogRecord Structured(Dictionary<string, string> fields, string line, LogFormat format, string? source)
     {
-        string? Pick(string[] keys) => keys.Select(k => fields.GetValueOrDefault(k)).FirstOrDefault(v => !string.IsNullOrEmpty(v));
+        string? Pick(string[] keys)
+        {
+            foreach (var k in keys)
+            {
+                if (fields.TryGetValue(k, out var v) && !string.IsNullOrEmpty(v)) return v;
+            }
+            return null;
+        }
         return new LogRecord
         {
             Timestamp = Time(Pick(TimeKeys)),

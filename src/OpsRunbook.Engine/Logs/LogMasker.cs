@@ -161,7 +161,12 @@ public static class LogMasker
         {
             var n = NumberPrefix(s, j);
             if (n == 0) break;
-            var unit = Units.Where(u => string.CompareOrdinal(s, j + n, u, 0, u.Length) == 0).OrderByDescending(u => u.Length).FirstOrDefault();
+            // The longest unit that follows (ms before m).
+            string? unit = null;
+            foreach (var u in Units)
+            {
+                if ((unit is null || u.Length > unit.Length) && string.CompareOrdinal(s, j + n, u, 0, u.Length) == 0) unit = u;
+            }
             if (unit is null) break;
             j += n + unit.Length;
             if (EndsAt(s, j)) return j - i;

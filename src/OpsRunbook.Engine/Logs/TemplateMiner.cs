@@ -71,6 +71,7 @@ public sealed class TemplateMiner
     public static string[] Tokenize(string message) => message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Adds a message (<paramref name="count"/> times), returning the cluster it joined or started.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public LogCluster Add(string message, long count = 1) => Add(Tokenize(message), count);
 
     /// <summary>Adds a tokenized message or a template (whose wildcards match anything), returning its cluster.</summary>
