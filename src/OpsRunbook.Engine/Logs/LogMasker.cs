@@ -30,6 +30,17 @@ public static class LogMasker
             if (i > 0 && char.IsAsciiLetterOrDigit(message[i - 1])) continue;
             var c = message[i];
             if (!char.IsAsciiHexDigit(c) && c != ':' && c != '-' && c != '+') continue;
+            // Quick refusals, so words cost little: a word starting with a-f can only be a UUID or a hex id (8 or more
+            // hex digits) or an IPv6 address (hex digits then ':'); ':' only starts "::"; a sign only a number.
+            if (char.IsAsciiLetter(c))
+            {
+                var run = HexRun(message, i);
+                if (run < 8 && (i + run >= message.Length || message[i + run] != ':')) continue;
+            }
+            else if (c == ':' ? i + 1 >= message.Length || message[i + 1] != ':' : (c is '-' or '+') && (i + 1 >= message.Length || !char.IsAsciiDigit(message[i + 1])))
+            {
+                continue;
+            }
             var (length, mask) = Match(message, i);
             if (length == 0) continue;
             sb ??= builder.Clear();
