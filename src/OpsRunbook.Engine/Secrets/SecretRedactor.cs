@@ -13,6 +13,10 @@ public sealed class SecretRedactor
 
     private readonly ConcurrentDictionary<string, byte> _values = new(StringComparer.Ordinal);
 
+    /// <summary>The values longest first (so one that contains another is masked whole), rebuilt when one is added: read per line without locks or sorting.</summary>
+    private volatile string[] _longestFirst = [];
+    private readonly object _rebuild = new();
+
     /// <summary>
     /// Raised once for each new value registered (from any thread): a CI runner can be told to mask it in its log too
     /// (GitHub Actions' ::add-mask::), which covers what other tools print.
@@ -31,6 +35,9 @@ public sealed class SecretRedactor
             {
                 _values.TryAdd(escaped, 0);
             }
+            // Under a lock, so the last rebuild sees every value added before it (a snapshot without another thread's
+            // value written last would leave that secret unmasked).
+            lock (_rebuild) _longestFirst = _values.Keys.OrderByDescending(v => v.Length).ThenBy(v => v, StringComparer.Ordinal).ToArray();
         }
     }
 
@@ -40,8 +47,9 @@ public sealed class SecretRedactor
     /// </summary>
     public string ScrubKnown(string text)
     {
-        if (_values.IsEmpty || text.Length == 0) return text;
-        foreach (var value in _values.Keys.OrderByDescending(v => v.Length))
+        var values = _longestFirst;
+        if (values.Length == 0 || text.Length == 0) return text;
+        foreach (var value in values)
         {
             if (text.Contains(value, StringComparison.Ordinal)) text = text.Replace(value, Mask, StringComparison.Ordinal);
         }
@@ -56,7 +64,7 @@ public sealed class SecretRedactor
             return text ?? string.Empty;
         }
         // Longest first, so a value that contains another is masked whole.
-        foreach (var value in _values.Keys.OrderByDescending(v => v.Length))
+        foreach (var value in _longestFirst)
         {
             if (text.Contains(value, StringComparison.Ordinal))
             {

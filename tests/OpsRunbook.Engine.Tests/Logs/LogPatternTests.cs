@@ -273,4 +273,15 @@ public class ScrubKnownTests
         redactor.Add("hunter2-long");
         Assert.Equal("postgres://app:***@db and *** token=abc", redactor.ScrubKnown("postgres://app:hunter2@db and hunter2-long token=abc"));
     }
+
+    [Fact]
+    public void Values_added_from_many_threads_at_once_are_all_masked()
+    {
+        var redactor = new Secrets.SecretRedactor();
+        var values = Enumerable.Range(0, 400).Select(i => $"secret-value-{i:0000}").ToArray();
+        Parallel.ForEach(values, new ParallelOptions { MaxDegreeOfParallelism = 8 }, v => redactor.Add(v));
+        var text = string.Join(" ", values);
+        Assert.DoesNotContain("secret-value", redactor.ScrubKnown(text));
+        Assert.DoesNotContain("secret-value", redactor.Scrub(text));
+    }
 }
