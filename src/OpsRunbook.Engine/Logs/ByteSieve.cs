@@ -37,6 +37,53 @@ public sealed class ByteSieve
     /// <summary>The words.</summary>
     public IReadOnlyList<SieveWord> Words { get; }
 
+    /// <summary>
+    /// The words are levels of plain-text lines, which stand only after the leading timestamp (and a '['): a line whose
+    /// first hit is elsewhere cannot have one and is skipped undecoded.
+    /// </summary>
+    public bool PlainLevelOnly { get; init; }
+
+    /// <summary>
+    /// Where a plain line's level word would start (after a leading timestamp, blanks and '['), as LogLineParser reads
+    /// it; -1 when the line's start holds a non-ASCII byte, whose blank-ness only the decoded text can tell.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int PlainLevelPosition(ReadOnlySpan<byte> line)
+    {
+        static bool Digits(ReadOnlySpan<byte> s, int i, int n)
+        {
+            if (i + n > s.Length) return false;
+            for (var k = i; k < i + n; k++) if (s[k] is < (byte)'0' or > (byte)'9') return false;
+            return true;
+        }
+        static bool Blank(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\v' or (byte)'\f' or (byte)'\r' or (byte)'\n';
+        var at = 0;
+        if (line.Length >= 19 && Digits(line, 0, 4) && line[4] == '-' && Digits(line, 5, 2) && line[7] == '-' && Digits(line, 8, 2) && line[10] is (byte)'T' or (byte)' '
+            && Digits(line, 11, 2) && line[13] == ':' && Digits(line, 14, 2) && line[16] == ':' && Digits(line, 17, 2))
+        {
+            var i = 19;
+            if (i + 1 < line.Length && line[i] is (byte)'.' or (byte)',' && Digits(line, i + 1, 1))
+            {
+                i++;
+                while (i < line.Length && line[i] is >= (byte)'0' and <= (byte)'9') i++;
+            }
+            if (i < line.Length && line[i] == 'Z') i++;
+            else if (i < line.Length && line[i] is (byte)'+' or (byte)'-' && Digits(line, i + 1, 2))
+            {
+                if (i + 3 < line.Length && line[i + 3] == ':' && Digits(line, i + 4, 2)) i += 6;
+                else if (Digits(line, i + 3, 2)) i += 5;
+            }
+            if (i < line.Length && line[i] >= 0x80) return -1;
+            if (i < line.Length && Blank(line[i]))
+            {
+                at = i;
+                while (at < line.Length && Blank(line[at])) at++;
+                if (at < line.Length && line[at] >= 0x80) return -1;
+            }
+        }
+        return at < line.Length && line[at] == '[' ? at + 1 : at;
+    }
+
     /// <summary>The position of the first word in <paramref name="text"/>, or -1.</summary>
     /// <remarks>Optimized at its first call: a scan runs once per command, too briefly for tiered compilation to catch up.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

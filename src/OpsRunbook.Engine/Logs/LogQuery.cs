@@ -78,7 +78,10 @@ public sealed partial class LogQuery
         }
         // Any one set's words are necessary; the smallest set is the sharpest sieve.
         var words = sets.OrderBy(s => s.Length).FirstOrDefault();
-        return words is null ? null : new ByteSieve(words);
+        if (words is null) return null;
+        // In plain text a level stands only at the level's place: a line whose first level word is elsewhere has none.
+        var levelsOnly = format == LogFormat.Plain && levels.Count > 0 && ReferenceEquals(words, sets[0]);
+        return new ByteSieve(words) { PlainLevelOnly = levelsOnly };
     }
 
     private static SieveWord[] Words(IEnumerable<string> words) => words.Select(w => new SieveWord(w)).ToArray();

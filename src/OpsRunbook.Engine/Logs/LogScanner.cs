@@ -167,6 +167,11 @@ public static class LogScanner
                 lineStart = text[..hit].LastIndexOf((byte)'\n') + 1;
                 var nl = text[hit..].IndexOf((byte)'\n');
                 lineEnd = nl < 0 ? text.Length : hit + nl;
+                if (sieve.PlainLevelOnly && ByteSieve.PlainLevelPosition(text[lineStart..lineEnd]) is var level and >= 0 && lineStart + level != hit)
+                {
+                    at = lineEnd + 1;
+                    continue;
+                }
             }
             var line = text[lineStart..lineEnd];
             if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];

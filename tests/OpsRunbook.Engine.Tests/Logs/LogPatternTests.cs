@@ -32,6 +32,11 @@ public sealed class LogPatternTests : IDisposable
         yield return """10.0.0.2 - - [10/Oct/2000:13:55:37 -0700] "GET /b HTTP/1.1" 404 0 "-" "curl/8.0" """.TrimEnd();
         yield return """nginx-1  | 10.0.0.3 - - [10/Oct/2000:13:55:38 -0700] "POST /login HTTP/1.1" 500 12 "-" "curl/8.0" """.TrimEnd();
         yield return "2024-05-01 10:00:00 INFO GET /api/errors/12 200";
+        // Plain lines whose level stands where only the decoded text can tell, or is framed, or has no time before it.
+        yield return "2024-05-01 10:00:00\u00a0ERROR a no-break space before the level";
+        yield return "2024-05-01T10:00:00+0200  [FATAL]: framed after two blanks";
+        yield return "ERROR at the start, no time";
+        yield return "2024-05-01 10:00:00 WARN then an error in the message";
         yield return "Dec 10 09:12:32 LabSZ sshd[24490]: Failed password for invalid user ftpuser from 203.0.113.9 port 62891 ssh2";
         yield return """{"level":"warn","msg":"login failed","user":"bob","ip":"203.0.113.7"}""";
         yield return "2024-05-01 10:00:00 WARN auth 203.0.113.7 login failed for alice";
@@ -103,9 +108,10 @@ public sealed class LogPatternTests : IDisposable
         var errors = LogScanner.Count(path, LogFormat.Auto, new LogQuery { Preset = LogPreset.Error, GroupBy = new LogGrouping(LogGroupKind.Level) }, cancellation: TestContext.Current.CancellationToken);
         var levels = errors.Result(0, s => s, path).ToDictionary(p => p.Pattern, p => p.Count);
         // Every spelling of ERROR and FATAL in six formats (in plain text "E", "50" and "60" at a line's start are words,
-        // not levels), the two 5xx access lines; not the INFO line about /api/errors.
+        // not levels), the two 5xx access lines, the three plain lines with a level in an unusual place; not the INFO
+        // line about /api/errors nor the WARN line that mentions an error.
         var spellings = LogLineParser.LevelSpellings.Count(s => s.Value is "ERROR" or "FATAL");
-        Assert.Equal(6 * spellings - 3 + 2, errors.Matched);
+        Assert.Equal(6 * spellings - 3 + 2 + 3, errors.Matched);
         Assert.Equal(new[] { "ERROR", "FATAL" }, levels.Keys.Order());
 
         var logins = LogScanner.Count(path, LogFormat.Auto, new LogQuery { Preset = LogPreset.FailedLogin }, cancellation: TestContext.Current.CancellationToken).Result(0, s => s, path);
