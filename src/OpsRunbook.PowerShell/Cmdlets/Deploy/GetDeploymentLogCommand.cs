@@ -125,7 +125,7 @@ public sealed class GetDeploymentLogCommand : DeployCmdlet
         {
             try
             {
-                await foreach (var record in source.ReadLogsAsync(request, notice => queue.Add(notice), Cancellation).ConfigureAwait(false)) queue.Add(record, Cancellation);
+                await foreach (var record in source.ReadLogsAsync(request, notice => queue.Add(notice, Cancellation), Cancellation).ConfigureAwait(false)) queue.Add(record, Cancellation);
             }
             finally
             {
@@ -142,6 +142,15 @@ public sealed class GetDeploymentLogCommand : DeployCmdlet
         }
         catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
         {
+            // Ctrl+C: the reader sees the same cancellation and ends; wait for it before the queue is disposed.
+            try
+            {
+                reader.Wait(TimeSpan.FromSeconds(10));
+            }
+            catch (AggregateException)
+            {
+                // It ended by the cancellation (or failed after it): nothing more to say.
+            }
             return;
         }
         try
