@@ -5,7 +5,11 @@ using System.Runtime.Intrinsics;
 
 namespace OpsRunbook.Engine.Logs;
 
-/// <summary>A word the sieve looks for (ASCII, any case); <paramref name="WholeEnd"/>: no letter or digit may follow it.</summary>
+/// <summary>
+/// A word the sieve looks for (ASCII, any case); <paramref name="WholeEnd"/>: it is a whole value, so what follows ends
+/// the value — not a letter, a digit, a non-ASCII byte, nor '.', ':', '-', '_' or '/', which continue a time, a number or
+/// a name (":50" in "10:50:00" is no level).
+/// </summary>
 public readonly record struct SieveWord(string Text, bool WholeEnd = false);
 
 /// <summary>
@@ -125,6 +129,10 @@ public sealed class ByteSieve
         return -1;
     }
 
+    /// <summary>True for a byte that continues a value rather than ending it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool ContinuesValue(byte b) => b >= 0x80 || char.IsAsciiLetterOrDigit((char)b) || b is (byte)'.' or (byte)':' or (byte)'-' or (byte)'_' or (byte)'/';
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static byte Lower(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
 
@@ -139,7 +147,7 @@ public sealed class ByteSieve
             while (j < word.Length && Lower(text[at + j]) == word[j]) j++;
             if (j < word.Length) continue;
             var end = at + word.Length;
-            if (_wholeEnd[w] && end < text.Length && (char.IsAsciiLetterOrDigit((char)text[end]) || text[end] >= 0x80)) continue;
+            if (_wholeEnd[w] && end < text.Length && ContinuesValue(text[end])) continue;
             return true;
         }
         return false;

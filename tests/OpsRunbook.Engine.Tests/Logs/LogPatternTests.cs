@@ -37,6 +37,10 @@ public sealed class LogPatternTests : IDisposable
         yield return "2024-05-01T10:00:00+0200  [FATAL]: framed after two blanks";
         yield return "ERROR at the start, no time";
         yield return "2024-05-01 10:00:00 WARN then an error in the message";
+        // Numeric levels end where the value ends: '}' and the line's end count, a clock's ":50:" does not.
+        yield return """{"level":50}""";
+        yield return "at=info level=50";
+        yield return """{"time":"2024-05-01T10:50:00Z","level":"info","msg":"at 10:50 and =e-mail"}""";
         yield return "Dec 10 09:12:32 LabSZ sshd[24490]: Failed password for invalid user ftpuser from 203.0.113.9 port 62891 ssh2";
         yield return """{"level":"warn","msg":"login failed","user":"bob","ip":"203.0.113.7"}""";
         yield return "2024-05-01 10:00:00 WARN auth 203.0.113.7 login failed for alice";
@@ -108,10 +112,10 @@ public sealed class LogPatternTests : IDisposable
         var errors = LogScanner.Count(path, LogFormat.Auto, new LogQuery { Preset = LogPreset.Error, GroupBy = new LogGrouping(LogGroupKind.Level) }, cancellation: TestContext.Current.CancellationToken);
         var levels = errors.Result(0, s => s, path).ToDictionary(p => p.Pattern, p => p.Count);
         // Every spelling of ERROR and FATAL in six formats (in plain text "E", "50" and "60" at a line's start are words,
-        // not levels), the two 5xx access lines, the three plain lines with a level in an unusual place; not the INFO
-        // line about /api/errors nor the WARN line that mentions an error.
+        // not levels), the two 5xx access lines, the three plain lines with a level in an unusual place, the two bare
+        // numeric levels; not the INFO line about /api/errors nor the WARN line that mentions an error.
         var spellings = LogLineParser.LevelSpellings.Count(s => s.Value is "ERROR" or "FATAL");
-        Assert.Equal(6 * spellings - 3 + 2 + 3, errors.Matched);
+        Assert.Equal(6 * spellings - 3 + 2 + 3 + 2, errors.Matched);
         Assert.Equal(new[] { "ERROR", "FATAL" }, levels.Keys.Order());
 
         var logins = LogScanner.Count(path, LogFormat.Auto, new LogQuery { Preset = LogPreset.FailedLogin }, cancellation: TestContext.Current.CancellationToken).Result(0, s => s, path);
@@ -243,7 +247,7 @@ public sealed class LogPatternTests : IDisposable
         var random = new Random(3);
         var words = new[] { new SieveWord("err"), new SieveWord("Fatal"), new SieveWord("\"e\""), new SieveWord(":50", WholeEnd: true), new SieveWord("=e", WholeEnd: true) };
         var sieve = new ByteSieve(words);
-        const string alphabet = "abcdeErRfFtTlL:=\"50 \n\u00e9";
+        const string alphabet = "abcdeErRfFtTlL:=\"50 \n\u00e9.,}-";
         for (var round = 0; round < 3000; round++)
         {
             var text = new string(Enumerable.Range(0, random.Next(0, 120)).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray());
@@ -257,7 +261,7 @@ public sealed class LogPatternTests : IDisposable
                     if (i + t.Length > bytes.Length) continue;
                     if (!Encoding.UTF8.GetString(bytes, i, t.Length).Equals(w.Text, StringComparison.OrdinalIgnoreCase)) continue;
                     var end = i + t.Length;
-                    if (w.WholeEnd && end < bytes.Length && (char.IsAsciiLetterOrDigit((char)bytes[end]) || bytes[end] >= 0x80)) continue;
+                    if (w.WholeEnd && end < bytes.Length && (char.IsAsciiLetterOrDigit((char)bytes[end]) || bytes[end] >= 0x80 || ".:-_/".Contains((char)bytes[end]))) continue;
                     expected = i;
                     break;
                 }
