@@ -61,7 +61,7 @@ internal static class LogBenchmark
 
     /// <summary>
     /// The same questions through Get-LogPattern -Path in the real pwsh (the module built in out/OpsRunbook), each run
-    /// three times in one session: the first is what a user who types the command once gets (the module's code is
+    /// five times in one session: the first is what a user who types the command once gets (the module's code is
     /// compiled as it first runs), the best is steady state. Baseline: the shell pipeline, timed again in this run.
     /// </summary>
     private static async Task<int> CmdletAsync(Question[] questions, string plain, string json, int rounds)
@@ -89,7 +89,7 @@ internal static class LogBenchmark
         while (await p.StandardOutput.ReadLineAsync() is { } line) if (line.StartsWith('{')) lines.Add(line);
         await p.WaitForExitAsync();
         Console.WriteLine();
-        Console.WriteLine("Get-LogPattern -Path in pwsh (3 runs in one session; shell baseline re-timed now)");
+        Console.WriteLine("Get-LogPattern -Path in pwsh (5 runs in one session; shell baseline re-timed now)");
         Console.WriteLine($"  {"question",-32} {"shell",9} {"1st run",9} {"best",9} {"1st/shell",9} {"best/shell",10}  same counts");
         var failures = 0;
         foreach (var (q, line) in questions.Zip(lines))

@@ -1,4 +1,4 @@
-# Times Get-LogPattern -Path in the real pwsh for LogBenchmark (issue 16): each question 3 times in this session
+# Times Get-LogPattern -Path in the real pwsh for LogBenchmark (issue 16): each question 5 times in this session
 # (the first run is the one a user typing the command once gets), its counts, and the process's memory.
 param([string] $Module, [string] $Plain, [string] $Json)
 Import-Module $Module
@@ -12,7 +12,7 @@ $questions = @(
 $before = Rss VmRSS
 foreach ($q in $questions) {
     $a = $q.Args
-    $times = foreach ($round in 1..3) {
+    $times = foreach ($round in 1..5) {
         $result = $null
         (Measure-Command { $result = Get-LogPattern @a }).TotalMilliseconds
     }
