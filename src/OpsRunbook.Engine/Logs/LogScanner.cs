@@ -63,7 +63,19 @@ public static class LogScanner
         var parts = (int)Math.Max(1, (length + partSize - 1) / partSize);
         var counters = new LogPatternCounter[parts];
         var options = new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount };
-        Parallel.For(0, parts, options, i =>
+        try
+        {
+            Parallel.For(0, parts, options, Scan);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // A part that could not be read fails the scan with its own error (an IOException), not a wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+        for (var i = 1; i < parts; i++) counters[0].Merge(counters[i]);
+        return counters[0];
+
+        void Scan(int i)
         {
             var counter = new LogPatternCounter(query);
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
@@ -71,9 +83,7 @@ public static class LogScanner
             file.Position = start == 0 ? SkipBom(file) : LineStartAfter(file, start - 1);
             Blocks(file, file.Position, Math.Min(length, start + partSize), format, sieve, path, counter, known, cancellation);
             counters[i] = counter;
-        });
-        for (var i = 1; i < parts; i++) counters[0].Merge(counters[i]);
-        return counters[0];
+        }
     }
 
     private enum FileKind { Utf8, Gzip, Utf16 }

@@ -130,7 +130,7 @@ public sealed class GetLogPatternCommand : LogCmdlet
                 LogPatternCounter counted;
                 try
                 {
-                    counted = Task.Run(() => LogScanner.Count(file, Format, _query!, Secrets.Redactor.ScrubKnown, 0, Cancellation), Cancellation).GetAwaiter().GetResult();
+                    counted = LogScanner.Count(file, Format, _query!, Secrets.Redactor.ScrubKnown, 0, Cancellation);
                 }
                 catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
                 {

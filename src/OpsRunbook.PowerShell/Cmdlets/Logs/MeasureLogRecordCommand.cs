@@ -63,7 +63,7 @@ public sealed class MeasureLogRecordCommand : LogCmdlet
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException)
         {
-            var message = ex is ArgumentOutOfRangeException range ? range.Message.Split(" (Parameter")[0] : ex.Message.Split(" (Parameter")[0];
+            var message = ex.Message.Split(" (Parameter")[0];
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(message, ex), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, GroupBy));
         }
     }
