@@ -259,7 +259,7 @@ public static partial class LogLineParser
         var end = TimestampEnd(line);
         if (end > 0 && end < line.Length && char.IsWhiteSpace(line[end]))
         {
-            ts = Time(line[..end]);
+            ts = Iso(line.AsSpan(0, end)) ?? Time(line[..end]);
             at = end;
             while (at < line.Length && char.IsWhiteSpace(line[at])) at++;
         }
@@ -269,16 +269,16 @@ public static partial class LogLineParser
         var wordStart = i;
         while (i < line.Length && char.IsAsciiLetter(line[i])) i++;
         var word = line.AsSpan(wordStart, i - wordStart);
-        var known = false;
-        foreach (var l in PlainLevels) known |= word.Equals(l, StringComparison.OrdinalIgnoreCase);
-        if (known)
+        var known = -1;
+        for (var k = 0; k < PlainLevels.Length && known < 0; k++) if (word.Equals(PlainLevels[k], StringComparison.OrdinalIgnoreCase)) known = k;
+        if (known >= 0)
         {
             if (i < line.Length && line[i] == ']') i++;
             if (i < line.Length && line[i] == ':') i++;
             if (i < line.Length && char.IsWhiteSpace(line[i]))
             {
                 while (i < line.Length && char.IsWhiteSpace(line[i])) i++;
-                level = NormalLevel(word.ToString());
+                level = PlainLevelNames[known];
                 at = i;
             }
         }
@@ -331,9 +331,9 @@ public static partial class LogLineParser
     /// an optional fraction after '.' or ',', then Z, ±hh:mm, ±hhmm or nothing (UTC). Anything else: null.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static DateTimeOffset? Iso(string s)
+    private static DateTimeOffset? Iso(ReadOnlySpan<char> s)
     {
-        static int D(string s, int i, int n)
+        static int D(ReadOnlySpan<char> s, int i, int n)
         {
             var v = 0;
             for (var k = i; k < i + n; k++)
@@ -387,6 +387,9 @@ public static partial class LogLineParser
         ["DEBUG"] = "DEBUG", ["D"] = "DEBUG", ["20"] = "DEBUG",
         ["TRACE"] = "TRACE", ["10"] = "TRACE",
     };
+
+    // After LevelSpellings: static fields are set in the order they are written.
+    private static readonly string[] PlainLevelNames = PlainLevels.Select(l => LevelSpellings[l]).ToArray();
 
     /// <summary>A level in the module's words: TRACE, DEBUG, INFO, WARN, ERROR, FATAL (numbers as pino/bunyan write them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

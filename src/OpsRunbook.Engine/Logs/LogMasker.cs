@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 
 namespace OpsRunbook.Engine.Logs;
 
@@ -14,20 +13,36 @@ namespace OpsRunbook.Engine.Logs;
 public static class LogMasker
 {
     [ThreadStatic]
-    private static StringBuilder? _builder;
+    private static char[]? _buffer;
 
     private static readonly string[] Units = ["ns", "us", "µs", "ms", "s", "m", "h", "d"];
 
     /// <summary>The message with its variable parts masked.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Mask(string message)
     {
-        StringBuilder? sb = null;
-        var builder = _builder ??= new StringBuilder(256);
+        var masked = MaskSpan(message, out var changed);
+        return changed ? masked.ToString() : message;
+    }
+
+    /// <summary>
+    /// As <see cref="Mask"/>, into a buffer of this thread that the next call reuses (the message itself when nothing is
+    /// masked, <paramref name="changed"/> false): a counter looks a masked message up without making a string of it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static ReadOnlySpan<char> MaskSpan(string message, out bool changed)
+    {
+        var buffer = _buffer ??= new char[256];
+        var length = 0;
         var copied = 0;
+        changed = false;
         for (var i = 0; i < message.Length; i++)
         {
-            if (i > 0 && char.IsAsciiLetterOrDigit(message[i - 1])) continue;
+            if (i > 0 && char.IsAsciiLetterOrDigit(message[i - 1]))
+            {
+                // Inside a word: skip to the character that ends it; the loop's step lands after it.
+                while (i < message.Length && char.IsAsciiLetterOrDigit(message[i])) i++;
+                continue;
+            }
             var c = message[i];
             if (!char.IsAsciiHexDigit(c) && c != ':' && c != '-' && c != '+') continue;
             // Quick refusals, so words cost little: a word starting with a-f can only be a UUID or a hex id (8 or more
@@ -41,24 +56,41 @@ public static class LogMasker
             {
                 continue;
             }
-            var (length, mask) = Match(message, i);
-            if (length == 0) continue;
-            sb ??= builder.Clear();
-            sb.Append(message, copied, i - copied).Append(mask);
-            i += length - 1;
+            var (n, mask) = Match(message, i);
+            if (n == 0) continue;
+            changed = true;
+            Append(ref buffer, ref length, message.AsSpan(copied, i - copied));
+            Append(ref buffer, ref length, mask);
+            i += n - 1;
             copied = i + 1;
         }
-        return sb is null ? message : sb.Append(message, copied, message.Length - copied).ToString();
+        if (!changed) return message;
+        Append(ref buffer, ref length, message.AsSpan(copied));
+        _buffer = buffer;
+        return buffer.AsSpan(0, length);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Append(ref char[] buffer, ref int length, ReadOnlySpan<char> text)
+    {
+        if (length + text.Length > buffer.Length) Array.Resize(ref buffer, Math.Max(buffer.Length * 2, length + text.Length));
+        text.CopyTo(buffer.AsSpan(length));
+        length += text.Length;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (int Length, string Mask) Match(string s, int i)
     {
+        // Each shape is tried only where the characters at i could start it (one hex run and one digit run read first).
         int n;
-        if ((n = Uuid(s, i)) > 0) return (n, "<UUID>");
-        if ((n = IPv4(s, i)) > 0) return (n, "<IP>");
-        if ((n = IPv6(s, i)) > 0) return (n, "<IP>");
-        if ((n = Hex(s, i)) > 0) return (n, "<HEX>");
+        var hex = HexRun(s, i);
+        var digits = Digits(s, i);
+        var afterHex = i + hex < s.Length ? s[i + hex] : '\0';
+        if (hex == 8 && afterHex == '-' && (n = Uuid(s, i)) > 0) return (n, "<UUID>");
+        if (digits is >= 1 and <= 3 && afterHex == '.' && hex == digits && (n = IPv4(s, i)) > 0) return (n, "<IP>");
+        if ((afterHex == ':' || s[i] == ':') && (n = IPv6(s, i)) > 0) return (n, "<IP>");
+        if ((hex >= 8 || s[i] == '0') && (n = Hex(s, i)) > 0) return (n, "<HEX>");
+        if (digits == 0 && s[i] is not ('-' or '+')) return (0, "");
         if ((n = Duration(s, i)) > 0) return (n, "<DURATION>");
         if ((n = Number(s, i)) > 0) return (n, "<NUM>");
         return (0, "");

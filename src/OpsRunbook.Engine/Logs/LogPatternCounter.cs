@@ -26,7 +26,7 @@ public sealed class LogPatternCounter
                 if (Last is null || t > Last) Last = t;
             }
             var level = record.Level ?? "-";
-            Levels[level] = Levels.GetValueOrDefault(level) + 1;
+            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Levels, level, out _)++;
             Example ??= record.Raw;
         }
 
@@ -46,7 +46,15 @@ public sealed class LogPatternCounter
     private readonly Dictionary<LogCluster, Tally> _clusters = [];
     private readonly Dictionary<string, Tally> _values = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
-    private readonly Dictionary<string, LogCluster> _seen = new(StringComparer.Ordinal);
+    // Masked messages seen before, by their hash (chained on a collision): a repeat is found without a string made of it.
+    private sealed class Seen(string masked, LogCluster cluster, Seen? next)
+    {
+        public readonly string Masked = masked;
+        public readonly LogCluster Cluster = cluster;
+        public readonly Seen? Next = next;
+    }
+    private readonly Dictionary<int, Seen> _seen = [];
+    private int _seenCount;
     private const int MaxSeen = 50_000;
 
     /// <summary>A counter for <paramref name="query"/>.</summary>
@@ -80,16 +88,27 @@ public sealed class LogPatternCounter
         if (_miner is not null)
         {
             // A masked message seen before joins its cluster again without a new search (most repeat once masked).
-            var masked = LogMasker.Mask(record.Message.Length > 0 ? record.Message : record.Raw);
-            if (_seen.TryGetValue(masked, out var cluster))
+            var masked = LogMasker.MaskSpan(record.Message.Length > 0 ? record.Message : record.Raw, out _);
+            var hash = string.GetHashCode(masked);
+            var seen = _seen.GetValueOrDefault(hash);
+            while (seen is not null && !masked.SequenceEqual(seen.Masked)) seen = seen.Next;
+            LogCluster cluster;
+            if (seen is not null)
             {
+                cluster = seen.Cluster;
                 cluster.Size++;
             }
             else
             {
-                cluster = _miner.Add(masked);
-                if (_seen.Count >= MaxSeen) _seen.Clear();
-                _seen[masked] = cluster;
+                var text = masked.ToString();
+                cluster = _miner.Add(text);
+                if (_seenCount >= MaxSeen)
+                {
+                    _seen.Clear();
+                    _seenCount = 0;
+                }
+                _seen[hash] = new Seen(text, cluster, _seen.GetValueOrDefault(hash));
+                _seenCount++;
             }
             if (!_clusters.TryGetValue(cluster, out tally)) _clusters[cluster] = tally = new Tally();
         }
