@@ -235,17 +235,19 @@ start_fakecloud() { # dir — the tests' Secrets Manager fake as a process, when
   done
   if [ -z "$dll" ]; then
     log "fake Secrets Manager not built (dotnet build OpsRunbook.sln): secret rotation is not available in this sandbox"
-    SM_PORT=""; FLY_PORT=""; STS_PORT=""; FLY_TOKEN=""; NOTIFY_PORT=""; CS3_PORT=""
+    SM_PORT=""; FLY_PORT=""; STS_PORT=""; FLY_TOKEN=""; NOTIFY_PORT=""; CS3_PORT=""; RAILWAY_PORT=""; RAILWAY_TOKEN=""; KUBE_PORT=""
     return 0
   fi
   SM_PORT=$(free_port); FLY_PORT=$(free_port); STS_PORT=$(free_port); NOTIFY_PORT=$(free_port); CS3_PORT=$(free_port); FLY_TOKEN="fm2_$(random_secret)"
+  RAILWAY_PORT=$(free_port); RAILWAY_TOKEN="$(random_secret)"; KUBE_PORT=$(free_port)
   # Seed values in a private file (mode 600), never on a command line.
   (umask 077; cat > "$d/secrets-seed.json" <<JSON
 { "accessKey": "S3RVER", "secretKey": "S3RVER", "secrets": {
   "sandbox/database": "postgres://sandbox_app:$SANDBOX_DB_PASSWORD@127.0.0.1:$PG_PORT/opsrunbook",
   "sandbox/redis": "redis://sandbox_app:$SANDBOX_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0",
   "sandbox/jwt": "$(random_secret)$(random_secret)" },
-  "fly": { "port": $FLY_PORT, "app": "sandbox-app", "token": "$FLY_TOKEN" }, "sts": { "port": $STS_PORT }, "notify": { "port": $NOTIFY_PORT }, "conditionalS3": { "port": $CS3_PORT } }
+  "fly": { "port": $FLY_PORT, "app": "sandbox-app", "token": "$FLY_TOKEN" }, "sts": { "port": $STS_PORT }, "notify": { "port": $NOTIFY_PORT }, "conditionalS3": { "port": $CS3_PORT },
+  "railway": { "port": $RAILWAY_PORT, "token": "$RAILWAY_TOKEN" }, "kubernetes": { "port": $KUBE_PORT } }
 JSON
   )
   nohup dotnet "$dll" "$SM_PORT" "$d/secrets-seed.json" >"$d/fakecloud.log" 2>&1 &
@@ -255,6 +257,8 @@ JSON
   wait_port 127.0.0.1 "$STS_PORT" 20 || die "fake STS is not listening: $(tail -5 "$d/fakecloud.log")"
   wait_port 127.0.0.1 "$NOTIFY_PORT" 20 || die "fake Slack/Teams/PagerDuty is not listening: $(tail -5 "$d/fakecloud.log")"
   wait_port 127.0.0.1 "$CS3_PORT" 20 || die "fake conditional-write S3 is not listening: $(tail -5 "$d/fakecloud.log")"
+  wait_port 127.0.0.1 "$RAILWAY_PORT" 20 || die "fake Railway is not listening: $(tail -5 "$d/fakecloud.log")"
+  wait_port 127.0.0.1 "$KUBE_PORT" 20 || die "fake Kubernetes API server is not listening: $(tail -5 "$d/fakecloud.log")"
 }
 
 start_app() { # dir
@@ -316,6 +320,9 @@ export OPSRUNBOOK_SM_ENDPOINT='${SM_PORT:+http://127.0.0.1:$SM_PORT}'
 export OPSRUNBOOK_STS_ENDPOINT='${STS_PORT:+http://127.0.0.1:$STS_PORT}'
 export OPSRUNBOOK_FLY_API='${FLY_PORT:+http://127.0.0.1:$FLY_PORT}'
 export OPSRUNBOOK_FLY_TOKEN='$FLY_TOKEN'
+export OPSRUNBOOK_RAILWAY_API='${RAILWAY_PORT:+http://127.0.0.1:$RAILWAY_PORT/graphql/v2}'
+export OPSRUNBOOK_RAILWAY_TOKEN='$RAILWAY_TOKEN'
+export OPSRUNBOOK_KUBE_SERVER='${KUBE_PORT:+http://127.0.0.1:$KUBE_PORT}'
 export OPSRUNBOOK_NOTIFY_URL='${NOTIFY_PORT:+http://127.0.0.1:$NOTIFY_PORT}'
 export OPSRUNBOOK_CONDITIONAL_S3_ENDPOINT='${CS3_PORT:+http://127.0.0.1:$CS3_PORT}'
 export OPSRUNBOOK_SLACK_WEBHOOK_URL='${NOTIFY_PORT:+http://127.0.0.1:$NOTIFY_PORT/slack/services/T0OPS/B0RUNBOOK/xoxsecretwebhookpart0123}'

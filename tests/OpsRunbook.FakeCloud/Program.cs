@@ -3,7 +3,8 @@ using OpsRunbook.Engine.Tests.Fakes;
 
 // Usage: OpsRunbook.FakeCloud PORT SEED.json
 //   SEED.json: { "accessKey": "...", "secretKey": "...", "secrets": { "name": "value", ... },
-//                "fly": { "port": N, "app": "...", "token": "..." }, "sts": { "port": N }, "notify": { "port": N }, "conditionalS3": { "port": N } }   (tests/servers.sh writes it, mode 600)
+//                "fly": { "port": N, "app": "...", "token": "..." }, "sts": { "port": N }, "notify": { "port": N }, "conditionalS3": { "port": N },
+//                "railway": { "port": N, "token": "..." }, "kubernetes": { "port": N } }   (tests/servers.sh writes it, mode 600)
 //   Serves the fake Secrets Manager on PORT and, with "fly", the fake Fly.io Machines + GraphQL APIs on fly.port with
 //   an app of two machines on release 3 (releases 1-3; 2 failed). Runs until killed.
 if (args.Length != 2 || !int.TryParse(args[0], out var port))
@@ -50,6 +51,42 @@ if (root.TryGetProperty("fly", out var f))
     }
     Console.WriteLine($"fake Fly.io on {fly.MachinesApi} and {fly.GraphQl} (app {app})");
 }
+// Railway's GraphQL API (project proj-1, service svc-1, environment env-1) with a successful deployment's last ten
+// minutes of logs and request logs, and a Kubernetes API server (Deployment shop/app, two pods with an app container
+// and a proxy sidecar) for the real kubectl: Get-DeploymentLog against both in the real pwsh.
+FakeRailway? railway = null;
+if (root.TryGetProperty("railway", out var rw))
+{
+    railway = await FakeRailway.StartAsync(token: rw.GetProperty("token").GetString()!, port: rw.GetProperty("port").GetInt32());
+    railway.AddDeployment("REMOVED", true, "registry.railway.app/web:v1", 120);
+    var current = railway.AddDeployment("SUCCESS", true, "registry.railway.app/web:v2", 30);
+    railway.AddDeployment("FAILED", false, "registry.railway.app/web:v3", 5);
+    var now = DateTimeOffset.UtcNow;
+    for (var i = 0; i < 40; i++)
+    {
+        var at = now.AddSeconds(-600 + i * 15);
+        if (i % 10 == 3) railway.AddLog(current, at, $"DatabaseTimeout: query on orders timed out after {5000 + i} ms", "error", ("level", "\"error\""), ("service", "\"orders\""));
+        else if (i % 10 == 7) railway.AddLog(current, at, $$"""{"level":"warn","msg":"login failed for user{{i}}","ip":"203.0.113.{{i % 4 + 1}}"}""");
+        else railway.AddLog(current, at, $"GET /api/orders/{i} 200", "info", ("level", "\"info\""), ("took_ms", (40 + i).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        railway.AddHttpLog(current, at, i % 5 == 0 ? "POST" : "GET", i % 5 == 0 ? "/api/checkout" : $"/api/orders/{i}", i % 10 == 3 ? 503 : 200, i % 10 == 3 ? 30000 + i : 80 + i);
+    }
+    Console.WriteLine($"fake Railway on {railway.Api}");
+}
+FakeKubernetes? kubernetes = null;
+if (root.TryGetProperty("kubernetes", out var kube))
+{
+    kubernetes = await FakeKubernetes.StartAsync(kube.GetProperty("port").GetInt32());
+    kubernetes.Deploy("registry.example/app:v1", "deploy v1");
+    kubernetes.Sidecar = "proxy";
+    var now = DateTimeOffset.UtcNow;
+    for (var i = 0; i < 20; i++)
+    {
+        var at = now.AddSeconds(-300 + i * 15);
+        kubernetes.AddPodLog(FakeKubernetes.Name, at, i % 5 == 2 ? $$"""{"level":"error","msg":"ConnectionRefused: connect to redis-1:6379 refused attempt {{i}}"}""" : $"level=info msg=\"GET /api/orders/{i} 200\" took_ms={30 + i}");
+        if (i % 4 == 0) kubernetes.AddPodLog("proxy", at.AddMilliseconds(500), $"[{at.AddMilliseconds(500):yyyy-MM-dd'T'HH:mm:ss.fff'Z'}] \"GET /api/orders/{i} HTTP/1.1\" 200");
+    }
+    Console.WriteLine($"fake Kubernetes API server on {kubernetes.Server}");
+}
 // A fake STS and SSO portal (AssumeRoleWithWebIdentity, AssumeRole, GetRoleCredentials) handing out the fake Secrets
 // Manager's keys: a web identity (GitHub OIDC), an assume-role or an SSO profile in the sandbox ends in requests that
 // Secrets Manager verifies.
@@ -83,4 +120,6 @@ if (fly is not null) await fly.DisposeAsync();
 if (sts is not null) await sts.DisposeAsync();
 if (notify is not null) await notify.DisposeAsync();
 if (conditional is not null) await conditional.DisposeAsync();
+if (railway is not null) await railway.DisposeAsync();
+if (kubernetes is not null) await kubernetes.DisposeAsync();
 return 0;

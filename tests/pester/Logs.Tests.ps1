@@ -240,6 +240,62 @@ Describe 'Get-DeploymentLog' -Skip:(-not $HaveServers) {
     }
 }
 
+Describe 'Get-DeploymentLog with Railway and Kubernetes' -Skip:(-not $HaveServers) {
+    # The sandbox's fake Railway GraphQL API (a SUCCESS deployment's last ten minutes: 40 lines, errors every tenth, and
+    # as many request logs) and fake Kubernetes API server (Deployment shop/app: two pods, an app container and a proxy
+    # sidecar), both in tests/OpsRunbook.FakeCloud; Kubernetes through the real kubectl.
+    BeforeAll {
+        $config = Join-Path $TestDrive 'runbook.json'
+        Set-Content -Path $config -Value (@{
+            system = 'shop'
+            environments = @{
+                railway = @{ deploy = @{ provider = 'railway'; project = 'proj-1'; service = 'svc-1'; environment = 'env-1'; token = 'env:OPSRUNBOOK_RAILWAY_TOKEN'; api = '${OPSRUNBOOK_RAILWAY_API}' } }
+                kube = @{ deploy = @{ provider = 'kubernetes'; deployment = 'app'; namespace = 'shop'; server = '${OPSRUNBOOK_KUBE_SERVER}' } }
+            }
+        } | ConvertTo-Json -Depth 5)
+        $kubectl = Get-Command kubectl -ErrorAction SilentlyContinue
+    }
+
+    It 'reads the newest successful deployment''s logs from Railway, and its request logs with -Http' {
+        $all = Get-DeploymentLog railway -ConfigPath $config -Verbose 4>&1
+        $verbose = $all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $records = @($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
+        $records.Count | Should -Be 40
+        $records[0].PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Logs.LogRecord'
+        $errors = @(Get-DeploymentLog railway -ConfigPath $config -Level error)
+        $errors.Count | Should -Be 4
+        $errors[0].Fields['service'] | Should -Be 'orders'
+        (Get-DeploymentLog railway -ConfigPath $config -Tail 5)[-1].Message | Should -Be 'GET /api/orders/39 200'
+        # @(): a LogPattern has a Count of its own.
+        $patterns = @(Get-DeploymentLog railway -ConfigPath $config | Get-LogPattern -Preset Error)
+        $patterns.Count | Should -Be 1
+        $patterns[0].Pattern | Should -Be 'DatabaseTimeout: query on orders timed out after <NUM> ms'
+        (Get-DeploymentLog railway -ConfigPath $config | Get-LogPattern -Preset FailedLogin | Measure-Object Count -Sum).Sum | Should -Be 4
+        $slow = Get-DeploymentLog railway -ConfigPath $config -Http | Get-LogPattern -Preset SlowRequest
+        ($slow | Measure-Object Count -Sum).Sum | Should -Be 4
+        # The project token authenticates every request and is never shown.
+        ($records + $verbose | Out-String) | Should -Not -BeLike "*$env:OPSRUNBOOK_RAILWAY_TOKEN*"
+    }
+
+    It 'reads every container of the Deployment''s pods through kubectl' {
+        if (-not $kubectl) {
+            if ($env:OPSRUNBOOK_REQUIRE_SERVERS) { throw 'kubectl is not installed; CI needs it (apt-get install kubectl)' }
+            Set-ItResult -Skipped -Because 'kubectl is not installed'
+            return
+        }
+        $records = @(Get-DeploymentLog kube -ConfigPath $config)
+        $records.Count | Should -Be 50
+        ($records | Select-Object -ExpandProperty Container -Unique | Sort-Object) | Should -Be @('app', 'proxy')
+        @($records | Select-Object -ExpandProperty Pod -Unique).Count | Should -Be 2
+        ($records | Where-Object Container -eq proxy).Count | Should -Be 10
+        $patterns = @($records | Get-LogPattern -Preset Error)
+        $patterns.Count | Should -Be 1
+        $patterns[0].Count | Should -Be 8
+        $patterns[0].Pattern | Should -Be 'ConnectionRefused: connect to redis-<NUM>:<NUM> refused attempt <NUM>'
+        @(Get-DeploymentLog kube -ConfigPath $config -Since 1m).Count | Should -BeLessThan 50
+    }
+}
+
 Describe 'Get-DeploymentLog with Docker Compose' {
     BeforeAll {
         # A docker that answers `compose ... logs` as Compose v2 does with --timestamps --no-color, and records its argv.

@@ -43,10 +43,10 @@ public sealed class FakeKubernetes : IAsyncDisposable
     public string? CrashImage { get; set; }
     public int ReadsToConverge { get; set; } = 2;
 
-    public static async Task<FakeKubernetes> StartAsync()
+    public static async Task<FakeKubernetes> StartAsync(int port = 0)
     {
         FakeKubernetes? self = null;
-        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx));
+        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx), port: port);
         self = new FakeKubernetes(server);
         return self;
     }

@@ -43,10 +43,10 @@ public sealed class FakeRailway : IAsyncDisposable
     public int DeployingPolls { get; set; } = 2;
 
     /// <summary>Header is "Authorization" (account and team tokens: Bearer) or "Project-Access-Token" (railwayapp/cli src/client.rs).</summary>
-    public static async Task<FakeRailway> StartAsync(string header = "Project-Access-Token", string token = "railway-project-token-0123")
+    public static async Task<FakeRailway> StartAsync(string header = "Project-Access-Token", string token = "railway-project-token-0123", int port = 0)
     {
         FakeRailway? self = null;
-        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx));
+        var server = await FakeHttpServer.StartAsync((ctx, _) => self!.Handle(ctx), port: port);
         self = new FakeRailway(server, header, token);
         return self;
     }
