@@ -19,4 +19,4 @@ if (-not (Get-Module OpsRunbook)) { Import-Module OpsRunbook }
 $result = Invoke-HealthCheck -Uri $Uri -TimeoutSec 10 -RetryCount $RetryCount -Condition '[STATUS] == 200', '[BODY].status == ok', '[RESPONSE_TIME] < 2000'
 $result | Format-List Status, Reason, LatencyMs, Attempts
 $result.Conditions | Format-Table Success, Description -AutoSize
-if ($result.Status -eq 'Unhealthy') { exit 1 }
+if ($result.Status -eq 'Unhealthy') { exit 2 }

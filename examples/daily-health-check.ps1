@@ -68,4 +68,5 @@ if ($ReportPath) { Write-Host "Report: $ReportPath" }
 
 Write-Host ("Overall: {0}; {1} failing, {2} warning, {3} passing" -f $report.Status, $summary.Failed, $summary.Warnings, $summary.Passed)
 Write-Host '=== Health check complete ==='
-if ($summary.Failed -gt 0) { exit 1 }
+# The exit contract a scheduler acts on: 0 all good, 2 a check failed, 3 warnings only.
+exit [int]$summary.ExitCode

@@ -10,7 +10,7 @@
        runbook 000's "doesn't become healthy within 10 minutes"), then Get-DeploymentStatus.
     6. Monitor: Watch-Deployment for -Duration (default 15 minutes); with -AutoRollback it rolls back after 3 unhealthy
        rounds in a row (Fly's rule, for every provider). A failed verification also rolls back with -AutoRollback.
-    Everything goes into one report (Markdown; in CI also the step summary). Exit code 1 when the deploy was bad.
+    Everything goes into one report (Markdown; in CI also the step summary). Exit code 2 when the deploy was bad (the exit contract: 2 a check failed, 1 the tool failed).
 .EXAMPLE
     ./examples/deploy-and-watch.ps1 -Environment production -DeployCommand 'fly deploy' -AutoRollback
 .EXAMPLE
@@ -80,4 +80,4 @@ $reportParameters = @{ Format = 'Markdown'; Title = "Deployment of $Environment"
 if ($ReportPath) { $reportParameters.Path = $ReportPath }
 $summary = $results | Export-RunbookReport @reportParameters
 if (-not $ReportPath) { $summary.Content }
-if ($bad) { exit 1 }
+if ($bad) { exit 2 }

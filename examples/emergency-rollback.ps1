@@ -69,4 +69,4 @@ $reportParameters = @{ Format = 'Markdown'; Title = "Emergency rollback of $Envi
 if ($ReportPath) { $reportParameters.Path = $ReportPath }
 $summary = @($results + $after) | Export-RunbookReport @reportParameters
 if (-not $ReportPath) { $summary.Content }
-if (@($after | Where-Object Status -NE 'Healthy').Count -gt 0) { exit 1 }
+if (@($after | Where-Object Status -NE 'Healthy').Count -gt 0) { exit 2 }

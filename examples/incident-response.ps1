@@ -12,7 +12,7 @@
        ones noted on the timeline.
     3. With -Rollback: Start-Rollback to the previous good release, on the incident's timeline.
     4. Verify: a fresh health check on the timeline. All healthy: Close-Incident -Notify and the post-mortem draft
-       (-ReportPath); otherwise Set-Incident -Status Mitigating -Notify and exit 1.
+       (-ReportPath); otherwise Set-Incident -Status Mitigating -Notify and exit 2.
 .EXAMPLE
     ./examples/incident-response.ps1 -Environment production -Severity P1 -Rollback -ReportPath ./INC.md
 .EXAMPLE
@@ -70,5 +70,5 @@ if (@($after | Where-Object Status -ne Healthy).Count -eq 0) {
 }
 else {
     Set-Incident $incident @common -Status Mitigating -Text "$(@($after | Where-Object Status -ne Healthy).Count) checks still failing" -Notify | Out-Null
-    exit 1
+    exit 2
 }

@@ -6,7 +6,7 @@
 .DESCRIPTION
     Waits up to -Timeout for all targets to be Healthy (Wait-HealthCheck, checking every -Interval), then checks again
     every -Interval for -MonitorFor ("monitor for 15 minutes", runbook 000) and fails at the first round in which a
-    target is Unhealthy (each check already allows Fly.io's three consecutive failures). Exit code 1 on failure.
+    target is Unhealthy (each check already allows Fly.io's three consecutive failures). Exit code 2 on failure (the exit contract: 2 a check failed, 1 the tool failed).
 .EXAMPLE
     ./examples/monitor-after-deploy.ps1 -Environment production
 .EXAMPLE
@@ -37,7 +37,7 @@ try {
 }
 catch {
     Write-Error "The deployment did not become healthy: $($_.Exception.Message)" -ErrorAction Continue
-    exit 1
+    exit 2
 }
 
 Write-Host "$Environment is healthy; monitoring for $MonitorFor"
@@ -50,7 +50,7 @@ while ((Get-Date) -lt $end) {
     if ($report.Status -eq 'Unhealthy') {
         $report.Entries | Where-Object Status -eq 'Unhealthy' | Format-Table Name, Reason -AutoSize | Out-Host
         Write-Error "Unhealthy during monitoring (round $round); consider Start-Rollback" -ErrorAction Continue
-        exit 1
+        exit 2
     }
     Start-Sleep -Seconds $Interval.TotalSeconds
 }

@@ -35,4 +35,4 @@ Get-DatabaseActivity -Environment $Environment @config |
 
 $report = $audit | Export-RunbookReport -Format Markdown -Title "$Environment security audit $(Get-Date -Format 'yyyy-MM')" -Path $ReportPath
 Write-Host ("Report: {0} ({1} need action, {2} to review)" -f $ReportPath, $report.Failed, $report.Warnings)
-if ($report.Failed -gt 0) { exit 1 }
+if ($report.Failed -gt 0) { exit 2 }

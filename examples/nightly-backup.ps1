@@ -9,7 +9,7 @@
        row counts, and the measured RTO against the environment's "backup"."rto".
     3. Remove-DatabaseBackup with the environment's retention (or -KeepDaily/-KeepWeekly/-KeepMonthly); the newest
        verified backup is always kept.
-    4. Export-RunbookReport: a Markdown report (in CI a step summary); exit 1 when anything failed.
+    4. Export-RunbookReport: a Markdown report (in CI a step summary); exit 2 when anything failed.
 .EXAMPLE
     ./examples/nightly-backup.ps1 -Environment production -RestoreCheck
 .EXAMPLE
@@ -66,4 +66,4 @@ $exportParameters = @{ Format = 'Markdown'; Title = "$Environment nightly backup
 if ($ReportPath) { $exportParameters.Path = $ReportPath }
 $report = $results | Export-RunbookReport @exportParameters
 $report.Content | Write-Host
-if ($report.Failed -gt 0) { exit 1 }
+if ($report.Failed -gt 0) { exit 2 }

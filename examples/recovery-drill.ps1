@@ -39,4 +39,4 @@ $verification | Format-List Status, ChecksumMatches, Restored, AmCheck, TablesMa
 
 $report = $verification | Export-RunbookReport -Format Markdown -Title "$Environment recovery drill $(Get-Date -Format 'yyyy-MM')" -Path $ReportPath
 Write-Host "Report: $ReportPath"
-if ($verification.Status -ne 'Verified' -or $verification.RtoMet -eq $false) { exit 1 }
+if ($verification.Status -ne 'Verified' -or $verification.RtoMet -eq $false) { exit 2 }

@@ -18,7 +18,7 @@
     working until then.
 
     The report (Markdown; in CI also the step summary) lists each rotation and the health checks after it; the script
-    exits 1 when a rotation failed or a check is unhealthy.
+    exits 2 when a rotation failed or a check is unhealthy.
 .EXAMPLE
     ./examples/rotate-secrets.ps1 -Environment production
 .EXAMPLE
@@ -84,5 +84,5 @@ if (-not $ReportPath) { $report.Content }
 $failed = @($rotated | Where-Object Status -EQ 'Failed').Count
 if ($failed -gt 0 -or $report.Failed -gt 0) {
     Write-Error "$failed rotation(s) failed, $($report.Failed) failing row(s) in the report" -ErrorAction Continue
-    exit 1
+    exit 2
 }

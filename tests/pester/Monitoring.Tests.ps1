@@ -42,9 +42,9 @@ Describe 'Health check to thresholds to report' -Skip:(-not $HaveServers) {
         $lines = @($out | ForEach-Object { "$_" -split "[`r`n]" })
         ($lines -join "`n") | Should -Match '# #vso\[task\.setvariable' -Because 'what the endpoint tried stays visible, broken'
         $commands = @($lines | Where-Object { $_ -match '##vso\[' })
-        $commands | Should -Not -BeNullOrEmpty -Because 'the module''s own logissue and uploadsummary lines are there'
+        $commands | Should -Not -BeNullOrEmpty -Because 'the module''s own logissue, uploadsummary and output variable lines are there'
         foreach ($line in $commands) {
-            $line | Should -Match '^##vso\[task\.(logissue|uploadsummary)'
+            $line | Should -MatchExactly '^##vso\[task\.(logissue|uploadsummary|setvariable variable=opsrunbook\.[a-z-]+;isOutput=true\])'
             [regex]::Matches($line, '##vso\[').Count | Should -Be 1
         }
         $lines | Where-Object { $_ -match '##\[' -or $_.TrimStart().StartsWith('::') } | Should -BeNullOrEmpty

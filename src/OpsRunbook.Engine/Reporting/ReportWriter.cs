@@ -45,8 +45,8 @@ public sealed class ReportWriter
         return rows.OrderBy(r => r.Outcome).ThenBy(r => r.Kind, StringComparer.Ordinal).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
     }
 
-    /// <summary>Writes the report.</summary>
-    public RunbookReport Write(ReportFormat format, string title, DateTimeOffset now, string? path = null)
+    /// <summary>Writes the report; its exit code is the contract's for <paramref name="failOn"/> (<see cref="ExitCodes.Of"/>).</summary>
+    public RunbookReport Write(ReportFormat format, string title, DateTimeOffset now, string? path = null, ReportFailOn failOn = ReportFailOn.None)
     {
         var rows = Rows();
         var content = format switch
@@ -55,9 +55,10 @@ public sealed class ReportWriter
             ReportFormat.JUnit => JUnit(rows, title, now),
             _ => Json(rows, title, now),
         };
-        return new RunbookReport
+        var report = new RunbookReport
         {
             Format = format,
+            Title = title,
             Path = path,
             Content = content,
             Rows = rows,
@@ -65,7 +66,9 @@ public sealed class ReportWriter
             Warnings = rows.Count(r => r.Outcome == ReportOutcome.Warn),
             Passed = rows.Count(r => r.Outcome == ReportOutcome.Pass),
             Total = rows.Count,
+            ExitCode = ExitCodes.Of(rows.Count(r => r.Outcome == ReportOutcome.Fail), rows.Count(r => r.Outcome == ReportOutcome.Warn), failOn),
         };
+        return report;
     }
 
     private static string Icon(ReportOutcome o) => o switch
@@ -117,8 +120,8 @@ public sealed class ReportWriter
             new XAttribute("failures", g.Count(r => r.Outcome == ReportOutcome.Fail)),
             new XAttribute("errors", 0),
             new XAttribute("skipped", 0),
-            new XAttribute("time", Seconds(g.Sum(r => r.DurationMs ?? 0))),
-            new XAttribute("timestamp", now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)),
+            new XAttribute("time", Seconds(WallMs(g))),
+            new XAttribute("timestamp", Timestamp(g.Any() ? g.Min(r => r.Timestamp.AddMilliseconds(-(r.DurationMs ?? 0))) : now)),
             g.Select(r => new XElement("testcase",
                 new XAttribute("classname", X($"OpsRunbook.{Identifier(g.Key)}.{Identifier(r.Environment ?? "default")}")),
                 new XAttribute("name", X(r.Name)),
@@ -132,12 +135,28 @@ public sealed class ReportWriter
             new XAttribute("tests", verdicts.Count),
             new XAttribute("failures", verdicts.Count(r => r.Outcome == ReportOutcome.Fail)),
             new XAttribute("errors", 0),
-            new XAttribute("time", Seconds(verdicts.Sum(r => r.DurationMs ?? 0))),
+            new XAttribute("time", Seconds(Math.Max(WallMs(verdicts), rows.Where(r => r.Outcome == ReportOutcome.Info && r.Kind == "Summary").Select(r => r.DurationMs ?? 0).DefaultIfEmpty(0).Max()))),
+            new XAttribute("timestamp", Timestamp(now)),
             suites);
         return new XDocument(new XDeclaration("1.0", "utf-8", null), root).Declaration + "\n" + root;
 
         // Every text of a row may hold what XML cannot (a control character from an endpoint's body).
         static string X(string s) => LogText.XmlSafe(s);
+        // With its zone, so a reader in another zone reads the same instant.
+        static string Timestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The wall time the rows took: checks run in parallel, so from the first one's start to the last one's end (a
+    /// row's time is when it finished, its duration how long it took), not the sum of their durations.
+    /// </summary>
+    public static double WallMs(IEnumerable<ReportRow> rows)
+    {
+        var list = rows.ToList();
+        if (list.Count == 0) return 0;
+        var start = list.Min(r => r.Timestamp.AddMilliseconds(-(r.DurationMs ?? 0)));
+        var end = list.Max(r => r.Timestamp);
+        return Math.Max(0, (end - start).TotalMilliseconds);
     }
 
     /// <summary>JSON: generation time, counts, and every row with its columns.</summary>
@@ -174,6 +193,9 @@ public sealed class ReportWriter
 
     private static string Identifier(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
 
-    private static string Cell(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal)
+    // Text in a cell stays text: a server's words cannot become HTML (GitHub renders HTML in summaries), a table
+    // border or a line break other than the one <br> this writes.
+    private static string Cell(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
+        .Replace("\\", "\\\\", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal)
         .Replace("\r", "", StringComparison.Ordinal).Replace("\n", "<br>", StringComparison.Ordinal);
 }

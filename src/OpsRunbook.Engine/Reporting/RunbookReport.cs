@@ -31,8 +31,12 @@ public sealed class RunbookReport
 {
     /// <summary>The format.</summary>
     public ReportFormat Format { get; init; }
-    /// <summary>The file written, if any.</summary>
+    /// <summary>The title.</summary>
+    public string Title { get; init; } = "OpsRunbook report";
+    /// <summary>The file written, if any (with -OutputDirectory: the one in this report's format).</summary>
     public string? Path { get; init; }
+    /// <summary>Every file written (-OutputDirectory: the Markdown, JSON and JUnit files).</summary>
+    public IReadOnlyList<string> Files { get; set; } = [];
     /// <summary>The report text.</summary>
     public required string Content { get; init; }
     /// <summary>Rows that fail.</summary>
@@ -45,6 +49,11 @@ public sealed class RunbookReport
     public int Total { get; init; }
     /// <summary>The rows, worst first.</summary>
     public IReadOnlyList<ReportRow> Rows { get; init; } = [];
+    /// <summary>
+    /// The code a script or job ends with for these results under the report's -FailOn (0 all good, 2 failed checks,
+    /// 3 warnings only; without -FailOn it only informs: 2, 3 or 0).
+    /// </summary>
+    public RunExitCode ExitCode { get; init; }
 
     /// <inheritdoc />
     public override string ToString() => Content;

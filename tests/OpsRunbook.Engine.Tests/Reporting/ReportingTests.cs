@@ -10,13 +10,13 @@ public class ReportingTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
 
-    private static HealthCheckResult R(string name, HealthStatus status, string reason = "ok") => new()
+    private static HealthCheckResult R(string name, HealthStatus status, string reason = "ok", double latencyMs = 120) => new()
     {
         Target = new HealthCheckTarget { Name = name, Address = $"https://{name}.example/" },
         Environment = "production",
         Status = status,
         Reason = reason,
-        LatencyMs = 120,
+        LatencyMs = latencyMs,
         CheckedAt = Now,
     };
 
@@ -156,6 +156,134 @@ public class ReportingTests
         {
             Directory.Delete(temp, true);
         }
+    }
+
+    [Theory]
+    [InlineData(2, 0, ReportFailOn.Unhealthy, RunExitCode.Failed)]
+    [InlineData(2, 3, ReportFailOn.Degraded, RunExitCode.Failed)]
+    [InlineData(0, 3, ReportFailOn.Degraded, RunExitCode.WarningsOnly)]
+    [InlineData(0, 3, ReportFailOn.Warning, RunExitCode.WarningsOnly)]
+    [InlineData(0, 3, ReportFailOn.None, RunExitCode.WarningsOnly)]
+    [InlineData(0, 3, ReportFailOn.Unhealthy, RunExitCode.Success)]
+    [InlineData(0, 3, ReportFailOn.Critical, RunExitCode.Success)]
+    [InlineData(0, 0, ReportFailOn.Degraded, RunExitCode.Success)]
+    public void The_exit_contract_follows_the_rows_and_the_threshold(int failed, int warnings, ReportFailOn failOn, RunExitCode expected)
+    {
+        Assert.Equal(expected, ExitCodes.Of(failed, warnings, failOn));
+        var rows = Enumerable.Range(0, failed).Select(i => R($"f{i}", HealthStatus.Unhealthy)).Concat(Enumerable.Range(0, warnings).Select(i => R($"w{i}", HealthStatus.Degraded)));
+        Assert.Equal(expected, Writer([.. rows, R("ok", HealthStatus.Healthy)]).Write(ReportFormat.Json, "t", Now, failOn: failOn).ExitCode);
+    }
+
+    [Fact]
+    public void A_tool_failure_outranks_failed_checks_which_outrank_warnings()
+    {
+        Assert.Equal(RunExitCode.ToolFailed, ExitCodes.Worse(RunExitCode.Failed, RunExitCode.ToolFailed));
+        Assert.Equal(RunExitCode.Failed, ExitCodes.Worse(RunExitCode.WarningsOnly, RunExitCode.Failed));
+        Assert.Equal(RunExitCode.WarningsOnly, ExitCodes.Worse(RunExitCode.Success, RunExitCode.WarningsOnly));
+        Assert.Equal(RunExitCode.Success, ExitCodes.Worse(RunExitCode.Success, RunExitCode.Success));
+    }
+
+    [Theory]
+    [InlineData(15, 12, 10, 10, "5 more failing and 2 more warning")]
+    [InlineData(3, 15, 3, 10, "0 more failing and 5 more warning")]
+    [InlineData(4, 4, 4, 4, null)]
+    public void Each_kind_of_annotation_gets_its_own_ten_and_a_notice_counts_the_rest(int failing, int warning, int errors, int warnings, string? notice)
+    {
+        var rows = Enumerable.Range(0, failing).Select(i => R($"f{i}", HealthStatus.Unhealthy)).Concat(Enumerable.Range(0, warning).Select(i => R($"w{i}", HealthStatus.Degraded))).ToArray<object>();
+        var report = Writer(rows).Write(ReportFormat.Markdown, "Nightly", Now);
+        var github = CiIntegration.Publish(CiSystem.GitHubActions, report, report.Content, _ => null, RunExitCode.Failed);
+        Assert.Equal(errors, github.Count(l => l.StartsWith("::error ", StringComparison.Ordinal)));
+        Assert.Equal(warnings, github.Count(l => l.StartsWith("::warning ", StringComparison.Ordinal)));
+        var notices = github.Where(l => l.StartsWith("::notice ", StringComparison.Ordinal)).ToList();
+        if (notice is null) Assert.Empty(notices);
+        else Assert.Contains(notice, Assert.Single(notices));
+        var azure = CiIntegration.Publish(CiSystem.AzurePipelines, report, report.Content, n => n == "AGENT_TEMPDIRECTORY" ? Path.GetTempPath() : null, RunExitCode.Failed);
+        Assert.Equal(errors, azure.Count(l => l.StartsWith("##vso[task.logissue type=error]", StringComparison.Ordinal)));
+        Assert.Equal(warnings, azure.Count(l => l.StartsWith("##vso[task.logissue type=warning]", StringComparison.Ordinal)));
+        Assert.Equal(notice is not null, azure.Any(l => notice is not null && l.Contains(notice, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Warnings_only_that_pass_the_gate_are_a_notice_on_github_and_succeeded_with_issues_on_azure()
+    {
+        var report = Writer(R("ok", HealthStatus.Healthy), R("slow", HealthStatus.Degraded)).Write(ReportFormat.Markdown, "t", Now, failOn: ReportFailOn.Unhealthy);
+        Assert.Equal(RunExitCode.Success, report.ExitCode);
+        var github = CiIntegration.Publish(CiSystem.GitHubActions, report, report.Content, _ => null, report.ExitCode);
+        Assert.Contains(github, l => l.StartsWith("::notice ", StringComparison.Ordinal) && l.Contains("1 warning results, none failing", StringComparison.Ordinal));
+        var azure = CiIntegration.Publish(CiSystem.AzurePipelines, report, report.Content, n => n == "AGENT_TEMPDIRECTORY" ? Path.GetTempPath() : null, report.ExitCode);
+        Assert.Equal("##vso[task.complete result=SucceededWithIssues;]1 warning results, none failing", azure[^1]);
+        // Failing the gate on warnings (3) is no success with issues.
+        var strict = Writer(R("slow", HealthStatus.Degraded)).Write(ReportFormat.Markdown, "t", Now, failOn: ReportFailOn.Degraded);
+        Assert.Equal(RunExitCode.WarningsOnly, strict.ExitCode);
+        Assert.DoesNotContain(CiIntegration.Publish(CiSystem.AzurePipelines, strict, strict.Content, n => n == "AGENT_TEMPDIRECTORY" ? Path.GetTempPath() : null, strict.ExitCode),
+            l => l.Contains("task.complete", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Step_outputs_go_to_github_output_with_a_heredoc_for_several_lines_and_to_azure_output_variables()
+    {
+        var output = Path.GetTempFileName();
+        try
+        {
+            var report = Writer(R("deep", HealthStatus.Unhealthy), R("jwks", HealthStatus.Unhealthy), R("ok", HealthStatus.Healthy)).Write(ReportFormat.Markdown, "t", Now, failOn: ReportFailOn.Unhealthy);
+            CiIntegration.Publish(CiSystem.GitHubActions, report, report.Content, n => n == "GITHUB_OUTPUT" ? output : null, report.ExitCode);
+            var lines = File.ReadAllLines(output);
+            Assert.Equal(["status=failed", "failed=2", "warnings=0", "passed=1", "exit-code=2"], lines.Take(5));
+            Assert.Matches("^failing<<ghadelimiter_[0-9a-f-]{36}$", lines[5]);
+            Assert.Equal(["production/deep", "production/jwks", lines[5]["failing<<".Length..]], lines[6..]);
+            var azure = CiIntegration.Publish(CiSystem.AzurePipelines, report, report.Content, n => n == "AGENT_TEMPDIRECTORY" ? Path.GetTempPath() : null, report.ExitCode);
+            Assert.Contains("##vso[task.setvariable variable=opsrunbook.exit-code;isOutput=true]2", azure);
+            Assert.Contains("##vso[task.setvariable variable=opsrunbook.failing;isOutput=true]production/deep, production/jwks", azure);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public void The_step_summary_stays_within_one_mebibyte_and_says_where_the_rest_is()
+    {
+        var summary = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(summary, new string('x', CiIntegration.StepSummaryLimit - 5000) + "\n");
+            var rows = Enumerable.Range(0, 400).Select(i => R($"target-{i}", HealthStatus.Unhealthy, new string('r', 100))).ToArray<object>();
+            var report = Writer(rows).Write(ReportFormat.Markdown, "t", Now);
+            CiIntegration.AppendSummary(summary, report.Content);
+            var length = new FileInfo(summary).Length;
+            Assert.InRange(length, CiIntegration.StepSummaryLimit - 1000, CiIntegration.StepSummaryLimit);
+            Assert.EndsWith("(Export-RunbookReport -OutputDirectory).\n", File.ReadAllText(summary));
+            // Room enough: appended whole.
+            File.WriteAllText(summary, "");
+            CiIntegration.AppendSummary(summary, "## small\n");
+            Assert.Equal("## small\n\n", File.ReadAllText(summary));
+        }
+        finally
+        {
+            File.Delete(summary);
+        }
+    }
+
+    [Fact]
+    public void Junit_times_a_parallel_run_by_its_wall_clock_and_stamps_it_with_its_zone()
+    {
+        // Three checks that ran at once for a second each, ending together: the run took one second, not three.
+        var rows = new[] { "a", "b", "c" }.Select(n => R(n, HealthStatus.Healthy, latencyMs: 1000)).ToArray<object>();
+        var doc = XDocument.Parse(Writer(rows).Write(ReportFormat.JUnit, "t", Now).Content);
+        var suite = doc.Root!.Element("testsuite")!;
+        Assert.Equal("1.000", (string?)suite.Attribute("time"));
+        Assert.Equal("1.000", (string?)doc.Root!.Attribute("time"));
+        Assert.Equal("2026-11-22T09:59:59Z", (string?)suite.Attribute("timestamp"));
+        Assert.EndsWith("Z", (string?)doc.Root!.Attribute("timestamp"));
+    }
+
+    [Fact]
+    public void Markdown_cells_show_html_as_text()
+    {
+        var md = Writer(R("deep", HealthStatus.Unhealthy, "<img src=x onerror=alert(1)> & <details>")).Write(ReportFormat.Markdown, "t", Now).Content;
+        Assert.Contains("&lt;img src=x onerror=alert(1)&gt; &amp; &lt;details&gt;", md);
+        Assert.DoesNotContain("<img", md);
     }
 
     [Fact]
