@@ -21,6 +21,7 @@
         'Compare-LogPattern'
         'ConvertFrom-LogLine'
         'Export-IncidentReport'
+        'Export-RunbookMatrix'
         'Export-RunbookReport'
         'Export-SecretInventory'
         'Get-DatabaseActivity'

@@ -51,6 +51,8 @@ BeforeAll {
         'env:SLACK_WEBHOOK_URL'       = 'env:OPSRUNBOOK_SLACK_WEBHOOK_URL'
         'env:PAGERDUTY_ROUTING_KEY'   = 'env:OPSRUNBOOK_PAGERDUTY_ROUTING_KEY'
         './ops/runbook.json'          = './runbook.json'
+        './shop/runbook.json'         = './runbook.json'
+        './billing/runbook.json'      = $SandboxConfig   # a second file, as a second system's would be
         '-Release v41'                = '-Release 1'
         'Version -eq 41'              = 'Version -eq 1'
         'public.events'               = 'shop.orders'

@@ -113,4 +113,6 @@ internal static class ErrorIds
     public const string IncidentNotFound = "OpsRunbook.IncidentNotFound";
     /// <summary>Written by GetLogPattern.</summary>
     public const string LogReadFailed = "OpsRunbook.LogReadFailed";
+    /// <summary>Written by ExportRunbookMatrix: more jobs than a matrix runs (the message gives the -PerJob that fits).</summary>
+    public const string MatrixTooLarge = "OpsRunbook.MatrixTooLarge";
 }

@@ -1,0 +1,69 @@
+#Requires -Modules Pester
+# Fleets on the CI system's own engine (issue 17): the plan step's matrix for GitHub Actions and Azure Pipelines, with
+# the runners' files and variables set as the runners set them.
+
+BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    function New-Fleet([string] $Path, [string] $System, [string[]] $Names) {
+        $environments = [ordered]@{}
+        foreach ($name in $Names) { $environments[$name] = @{ endpoints = @(@{ name = 'web'; url = "http://127.0.0.1:1/$([uri]::EscapeDataString($name))" }) } }
+        Set-Content -Path $Path -Value (@{ system = $System; environments = $environments } | ConvertTo-Json -Depth 6)
+        $Path
+    }
+    $script:Shop = New-Fleet (Join-Path $TestDrive 'shop.json') 'shop' @('prod-eu', 'prod-us', 'prod-ap 1', 'staging')
+    $script:Billing = New-Fleet (Join-Path $TestDrive 'billing.json') 'billing' @('prod-eu')
+}
+
+Describe 'Export-RunbookMatrix' {
+    It 'writes a job per environment to $GITHUB_OUTPUT for fromJSON, and nothing with -WhatIf' {
+        $output = Join-Path $TestDrive 'github_output'
+        Set-Content $output -Value 'earlier=1'
+        $env:GITHUB_ACTIONS = 'true'; $env:GITHUB_OUTPUT = $output
+        try {
+            Export-RunbookMatrix -ConfigPath $Shop -WhatIf | Out-Null
+            (Get-Content $output) | Should -Be @('earlier=1')
+            $matrix = Export-RunbookMatrix -ConfigPath $Shop prod-*
+        }
+        finally { Remove-Item env:GITHUB_ACTIONS, env:GITHUB_OUTPUT }
+        $matrix.PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Reporting.RunbookMatrix'
+        $lines = Get-Content $output
+        $lines[0] | Should -Be 'earlier=1'
+        $lines[1] | Should -BeLike 'matrix={"include":*'
+        $lines[2] | Should -Be 'matrix-jobs=3'
+        # What the workflow's fromJSON(needs.plan.outputs.matrix) reads.
+        $include = ($lines[1].Substring('matrix='.Length) | ConvertFrom-Json).include
+        $include.environment | Should -Be @('prod-eu', 'prod-us', 'prod-ap 1')
+        $include.name | Should -Be @('prod_eu', 'prod_us', 'prod_ap_1')
+        ($matrix | Out-String) | Should -BeLike '*Environments*Jobs*Systems*3*3*shop*'
+    }
+
+    It 'sets an Azure output variable with named jobs' {
+        # The agent reads the step's output: a child pwsh, as the step runs.
+        $env:TF_BUILD = 'True'
+        try { $printed = pwsh -NoProfile -NonInteractive -Command "Import-Module '$(Join-Path $ModuleDir 'OpsRunbook.psd1')'; Export-RunbookMatrix -ConfigPath '$Shop' -PerJob 2 | Out-Null" | Out-String }
+        finally { Remove-Item env:TF_BUILD }
+        $line = ($printed -split "`n" | Where-Object { $_ -like '##vso`[task.setvariable variable=matrix;*' })
+        $line | Should -Not -BeNullOrEmpty -Because $printed
+        $jobs = ($line.Substring($line.IndexOf(']') + 1) | ConvertFrom-Json -AsHashtable)
+        $jobs.Keys | Sort-Object | Should -Be @('prod_ap_1_and_1_more', 'prod_eu_and_1_more')
+        $jobs['prod_eu_and_1_more'].environment | Should -Be 'prod-eu,prod-us'
+    }
+
+    It 'spans several runbook.json files, one per system, each entry naming its system and file' {
+        $matrix = @(Get-RunbookEnvironment -ConfigPath $Shop; Get-RunbookEnvironment -ConfigPath $Billing) | Export-RunbookMatrix -System -NoCiIntegration
+        $include = ($matrix.GitHub | ConvertFrom-Json).include
+        $include.Count | Should -Be 5
+        $last = $include[-1]
+        ($last.system, $last.environment, $last.config) | Should -Be @('billing', 'prod-eu', $Billing)
+        $include[0].name | Should -Be 'shop_prod_eu'
+    }
+
+    It 'refuses more jobs than a GitHub matrix runs, and says which -PerJob fits' {
+        $big = New-Fleet (Join-Path $TestDrive 'big.json') 'big' @(1..300 | ForEach-Object { "env-$_" })
+        $err = { Export-RunbookMatrix -ConfigPath $big -NoCiIntegration -ErrorAction Stop } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.MatrixTooLarge*'
+        $err.Exception.Message | Should -BeLike '*300 environments make 300 jobs*at most 256: use -PerJob 2*'
+        (Export-RunbookMatrix -ConfigPath $big -PerJob 2 -NoCiIntegration).Jobs.Count | Should -Be 150
+    }
+}
