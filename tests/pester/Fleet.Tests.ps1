@@ -67,3 +67,35 @@ Describe 'Export-RunbookMatrix' {
         (Export-RunbookMatrix -ConfigPath $big -PerJob 2 -NoCiIntegration).Jobs.Count | Should -Be 150
     }
 }
+
+Describe 'Fan-out inside one job' -Skip:(-not $HaveServers) {
+    BeforeAll {
+        # Three environments of the sandbox, as three regions of one system would be.
+        $config = Get-Content -Raw -Path $SandboxConfig | ConvertFrom-Json -AsHashtable
+        $config.Remove('$schema')
+        foreach ($name in 'eu', 'us') { $config.environments[$name] = $config.environments['sandbox'] }
+        $script:FleetConfig = Join-Path $TestDrive 'fleet.json'
+        $config | ConvertTo-Json -Depth 32 | Set-Content -Path $FleetConfig
+    }
+
+    It 'checks every environment -Environment names in one run, each result tagged with its environment and system' {
+        $names = (Get-RunbookEnvironment -ConfigPath $FleetConfig).Name
+        $names | Should -Be @('sandbox', 'eu', 'us')
+        $results = Invoke-HealthCheck -ConfigPath $FleetConfig -Environment $names -Name simple, tcp -Summary
+        $entries = $results | Where-Object { $_.PSObject.TypeNames -contains 'OpsRunbook.Engine.Health.HealthCheckResult' }
+        $entries.Count | Should -Be 6
+        ($entries | Group-Object Environment | Sort-Object Name).Name | Should -Be @('eu', 'sandbox', 'us')
+        $entries.System | Select-Object -Unique | Should -Be 'sandbox'
+        $results[-1].Entries.Count | Should -Be 6
+        # Wildcards choose environments too.
+        (Invoke-HealthCheck -ConfigPath $FleetConfig -Environment e*, u* -Name simple).Environment | Sort-Object | Should -Be @('eu', 'us')
+    }
+
+    It 'keeps its results usable across a job, Clixml and JSON, and says when a list cannot label -Uri results' {
+        $file = Join-Path $TestDrive 'results.xml'
+        Invoke-HealthCheck -ConfigPath $FleetConfig -Environment eu, us -Name simple | Export-Clixml -Path $file
+        $back = Import-Clixml -Path $file
+        ($back.System | Select-Object -Unique) | Should -Be 'sandbox'
+        { Invoke-HealthCheck -Uri $Settings.OPSRUNBOOK_APP_URL -Environment eu, us -ErrorAction Stop } | Should -Throw '*one name that labels the results*'
+    }
+}

@@ -114,6 +114,7 @@ public sealed class EnvironmentConfig
                 AddressTemplate = display == url ? null : display,
                 SubstitutedValues = secrets,
                 Environment = Name,
+                System = System,
                 Conditions = e.Expect,
                 Timeout = e.Timeout,
                 DegradedAfter = e.DegradedAfter,
@@ -163,6 +164,7 @@ public sealed class EnvironmentConfig
         Connection = connection,
         ExpectedRole = role,
         Environment = Name,
+        System = System,
         Timeout = timeout,
         CaCertificatePath = ca,
     };

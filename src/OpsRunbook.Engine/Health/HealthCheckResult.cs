@@ -11,6 +11,8 @@ public sealed class HealthCheckResult : IReportable
     public string? Environment { get; init; }
     /// <summary>What was checked (binds to <c>Invoke-HealthCheck -Target</c> to check it again).</summary>
     public required HealthCheckTarget Target { get; init; }
+    /// <summary>The system of the target's environment, if any (several systems' results in one fleet run stay apart).</summary>
+    public string? System => Target.System;
     /// <summary>The target's name.</summary>
     public string Name => Target.Name;
     /// <summary>How it was checked.</summary>

@@ -54,6 +54,9 @@ public sealed class HealthCheckTarget
     /// <summary>The environment the target belongs to, if any.</summary>
     public string? Environment { get; set; }
 
+    /// <summary>The system (runbook.json's "system") the environment belongs to, if any.</summary>
+    public string? System { get; set; }
+
     /// <summary>Connection for Postgres and Redis targets: a reference (<c>env:DATABASE_URL</c>) or a URL.</summary>
     public SecretValue? Connection { get; set; }
 

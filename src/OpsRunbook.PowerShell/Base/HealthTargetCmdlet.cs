@@ -21,12 +21,17 @@ public abstract class HealthTargetCmdlet : EnvironmentCmdlet
     private readonly HashSet<string> _seen = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
 
-    /// <summary>The environment in runbook.json whose targets to check. With -Uri or -Target it labels the results.</summary>
+    /// <summary>
+    /// The environments in runbook.json whose targets to check: one name, several (<c>(Get-RunbookEnvironment).Name</c>),
+    /// or wildcards (<c>prod-*</c>), all checked in one bounded-parallel run. With -Uri or -Target, one name that labels the results.
+    /// </summary>
     /// <remarks>Not bound from piped objects' Environment property: everything piped goes to -InputObject, which knows
     /// a result (check its target again) from an environment (check all of it).</remarks>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = EnvironmentSet)]
     [Parameter(ParameterSetName = UriSet)]
     [Parameter(ParameterSetName = TargetSet)]
+    [EnvironmentListTransformation]
+    [SupportsWildcards]
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public override string? Environment { get; set; }
 
@@ -96,14 +101,14 @@ public abstract class HealthTargetCmdlet : EnvironmentCmdlet
         switch (ParameterSetName)
         {
             case EnvironmentSet:
-                targets.AddRange(EnvironmentTargets(Environment, null, Name));
+                foreach (var environment in EnvironmentNames()) targets.AddRange(EnvironmentTargets(environment, null, Name));
                 break;
             case UriSet:
                 foreach (var uri in Uri!)
                 {
                     try
                     {
-                        targets.Add(HealthCheckTarget.FromUri(uri, Condition, string.IsNullOrEmpty(Environment) ? null : Environment));
+                        targets.Add(HealthCheckTarget.FromUri(uri, Condition, LabelEnvironment()));
                     }
                     catch (ArgumentException ex)
                     {
@@ -112,9 +117,10 @@ public abstract class HealthTargetCmdlet : EnvironmentCmdlet
                 }
                 break;
             case TargetSet:
+                var label = LabelEnvironment();
                 foreach (var t in Target!)
                 {
-                    if (!string.IsNullOrEmpty(Environment)) t.Environment ??= Environment;
+                    if (label is not null) t.Environment ??= label;
                     targets.Add(t);
                 }
                 break;
@@ -127,6 +133,34 @@ public abstract class HealthTargetCmdlet : EnvironmentCmdlet
         targets.RemoveAll(t => !_seen.Add($"{t.Environment}\u0001{t.Name}\u0001{t.Address}"));
         foreach (var t in targets) SupplyVaultSecret(Secrets, t.Connection);
         return targets;
+    }
+
+    /// <summary>The environments -Environment names, wildcards expanded in runbook.json's order.</summary>
+    private IEnumerable<string> EnvironmentNames()
+    {
+        var names = EnvironmentListTransformationAttribute.Split(Environment);
+        if (names.Count == 1 && !WildcardPattern.ContainsWildcardCharacters(names[0])) return names;
+        try
+        {
+            return LoadConfig().FindEnvironments(names).Select(e => e.Name).ToList();
+        }
+        catch (RunbookConfigException ex)
+        {
+            ThrowTerminatingError(ConfigError(ex));
+            return [];
+        }
+    }
+
+    /// <summary>The one environment that labels -Uri and -Target results.</summary>
+    private string? LabelEnvironment()
+    {
+        var names = EnvironmentListTransformationAttribute.Split(Environment);
+        if (names.Count > 1 || names.Any(WildcardPattern.ContainsWildcardCharacters))
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("with -Uri or -Target, -Environment is one name that labels the results; to check several environments, give -Environment alone"),
+                ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, Environment));
+        }
+        return names.Count == 0 ? null : names[0];
     }
 
     private void AddPiped(PSObject? item, List<HealthCheckTarget> targets)
