@@ -25,6 +25,11 @@ if (mode == "pipes")
     return 0;
 }
 if (mode == "import") return await ImportBenchmark.RunAsync(args);
+if (mode == "fleet")
+{
+    await FleetBenchmark.RunAsync(args.Contains("--quick") ? 1 : 3);
+    return 0;
+}
 if (mode == "logs-child") return LogBenchmark.Child(args);
 if (mode == "logs") return await LogBenchmark.RunAsync(args);
 if (mode == "backup")

@@ -32,6 +32,8 @@ public sealed class HealthCheckSession : IDisposable
     private readonly CheckServices _services;
     private readonly HttpClientCache _http = new();
     private readonly SemaphoreSlim _throttle;
+    // Each environment's own limit (the same hosts), inside the session's total (sockets, memory).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _perEnvironment = new(StringComparer.OrdinalIgnoreCase);
     private readonly Channel<HealthCheckResult> _results = Channel.CreateUnbounded<HealthCheckResult>();
     private readonly CancellationTokenSource _cancel = new();
     private readonly ResiliencePipeline<CheckOutcome> _retry;
@@ -61,7 +63,7 @@ public sealed class HealthCheckSession : IDisposable
         options.Validate();
         _options = options;
         _services = new CheckServices(_http, secrets, secrets.Redactor, options.SkipCertificateCheck);
-        _throttle = new SemaphoreSlim(options.ThrottleLimit, options.ThrottleLimit);
+        _throttle = new SemaphoreSlim(options.TotalThrottleLimit, options.TotalThrottleLimit);
         _failureThreshold = options.EffectiveFailureThreshold;
         _successThreshold = options.SuccessThreshold;
         _retry = MaxAttempts == 1
@@ -202,7 +204,19 @@ public sealed class HealthCheckSession : IDisposable
     private async Task<HealthCheckResult> CheckAsync(HealthCheckTarget target)
     {
         var ct = _cancel.Token;
-        await _throttle.WaitAsync(ct).ConfigureAwait(false);
+        // The environment's slot first, then one of the session's: a check waiting for its environment holds no socket.
+        var environment = _options.ThrottleLimit >= _options.TotalThrottleLimit ? null
+            : _perEnvironment.GetOrAdd(target.Environment ?? "", _ => new SemaphoreSlim(_options.ThrottleLimit, _options.ThrottleLimit));
+        if (environment is not null) await environment.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await _throttle.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            environment?.Release();
+            throw;
+        }
         try
         {
             var timeout = _options.OverrideTimeout ? _options.Timeout : target.Timeout ?? _options.Timeout;
@@ -262,6 +276,7 @@ public sealed class HealthCheckSession : IDisposable
         finally
         {
             _throttle.Release();
+            environment?.Release();
         }
     }
 
@@ -294,6 +309,7 @@ public sealed class HealthCheckSession : IDisposable
         _cancel.Cancel();
         _http.Dispose();
         _throttle.Dispose();
+        foreach (var environment in _perEnvironment.Values) environment.Dispose();
         _cancel.Dispose();
     }
 }

@@ -68,7 +68,7 @@ public abstract class HealthTargetCmdlet : EnvironmentCmdlet
     [ValidateNotNullOrEmpty]
     public PSObject[]? InputObject { get; set; }
 
-    /// <summary>How many targets are checked at once (default 32).</summary>
+    /// <summary>How many targets are checked at once in all. Default: 32 per environment, at most 256 for a fleet of environments.</summary>
     [Parameter]
     [ValidateRange(1, 1024)]
     public int ThrottleLimit { get; set; } = HealthCheckOptions.DefaultThrottleLimit;
@@ -85,7 +85,9 @@ public abstract class HealthTargetCmdlet : EnvironmentCmdlet
     /// <summary>Options for the checks, with the given failure and success thresholds.</summary>
     protected HealthCheckOptions Options(int failureThreshold, int successThreshold, int retryCount = 0) => new()
     {
+        // Given: one limit for the whole run. Default: each environment its own 32, within the fleet's 256.
         ThrottleLimit = ThrottleLimit,
+        TotalThrottleLimit = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : HealthCheckOptions.DefaultTotalThrottleLimit,
         Timeout = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : TimeSpan.FromSeconds(10),
         OverrideTimeout = TimeoutSec > 0,
         FailureThreshold = failureThreshold,

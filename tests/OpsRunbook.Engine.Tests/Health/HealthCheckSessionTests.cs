@@ -264,6 +264,35 @@ public class HealthCheckSessionTests
     }
 
     [Fact]
+    public async Task Each_environment_gets_its_own_limit_within_the_sessions_total()
+    {
+        // Requests wait until ten are in flight (or five seconds pass): a fleet must reach the total, never more, and no
+        // environment more than its own limit.
+        var inFlight = 0;
+        var perEnvironment = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var maxPerEnvironment = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var ten = new TaskCompletionSource();
+        await using var server = await FakeHttpServer.StartAsync(async (ctx, _) =>
+        {
+            var env = ctx.Request.Path.Value!.Split('/')[1];
+            var now = perEnvironment.AddOrUpdate(env, 1, (_, n) => n + 1);
+            maxPerEnvironment.AddOrUpdate(env, now, (_, m) => Math.Max(m, now));
+            if (Interlocked.Increment(ref inFlight) >= 10) ten.TrySetResult();
+            await Task.WhenAny(ten.Task, Task.Delay(5000));
+            perEnvironment.AddOrUpdate(env, 0, (_, n) => n - 1);
+            Interlocked.Decrement(ref inFlight);
+            await ctx.Response.WriteAsync("ok");
+        });
+        var targets = new[] { "eu", "us", "ap" }.SelectMany(env => Enumerable.Range(0, 12).Select(i =>
+            new HealthCheckTarget { Name = $"t{i}", Environment = env, Address = $"{server.BaseUrl}/{env}/{i}" })).ToArray();
+        var results = await RunAll(new HealthCheckOptions { ThrottleLimit = 4, TotalThrottleLimit = 10 }, new SecretResolver(), targets);
+        Assert.Equal(36, results.Count);
+        Assert.True(ten.Task.IsCompleted, "ten checks of three environments were never in flight at once");
+        Assert.Equal(10, server.MaxConcurrent);
+        Assert.All(maxPerEnvironment.Values, m => Assert.InRange(m, 1, 4));
+    }
+
+    [Fact]
     public async Task Streams_results_as_they_complete_not_in_submission_order()
     {
         await using var server = await FakeHttpServer.StartAsync(async (ctx, _) =>
