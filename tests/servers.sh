@@ -43,8 +43,8 @@ install_prereqs() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt[@]}" >/dev/null
   fi
   # Debian's postgresql package may start a cluster of its own on 5432; ours never uses that port.
-  if [ ! -f "$here/servers/node_modules/s3rver/bin/s3rver.js" ]; then
-    log "installing s3rver (npm)"
+  if [ ! -f "$here/servers/node_modules/s3rver/bin/s3rver.js" ] || [ ! -f "$here/servers/node_modules/@action-validator/cli/cli.mjs" ]; then
+    log "installing s3rver and the workflow validator (npm)"
     (cd "$here/servers" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }

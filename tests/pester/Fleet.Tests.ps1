@@ -99,3 +99,50 @@ Describe 'Fan-out inside one job' -Skip:(-not $HaveServers) {
         { Invoke-HealthCheck -Uri $Settings.OPSRUNBOOK_APP_URL -Environment eu, us -ErrorAction Stop } | Should -Throw '*one name that labels the results*'
     }
 }
+
+Describe 'The scheduled-job definitions in examples/' {
+    BeforeAll {
+        $script:Validator = Join-Path $RepoRoot 'tests' 'servers' 'node_modules' '@action-validator' 'cli' 'cli.mjs'
+        $script:Ci = Join-Path $RepoRoot 'examples' 'ci'
+    }
+
+    It 'GitHub workflow <_> passes the workflow schema (action-validator)' -ForEach @('github-actions-fleet.yml', 'github-actions-health-check.yml') {
+        if (-not (Test-Path $Validator)) {
+            if ($env:OPSRUNBOOK_REQUIRE_SERVERS) { throw "the workflow validator is not installed: tests/servers.sh install" }
+            Set-ItResult -Skipped -Because 'the workflow validator is not installed (tests/servers.sh install)'
+            return
+        }
+        $output = node $Validator (Join-Path $Ci $_) 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 0 -Because $output
+    }
+
+    It 'the validator refuses a broken workflow, so its pass means something' {
+        if (-not (Test-Path $Validator)) { Set-ItResult -Skipped -Because 'no validator'; return }
+        $broken = Join-Path $TestDrive 'broken.yml'
+        (Get-Content -Raw (Join-Path $Ci 'github-actions-fleet.yml')).Replace('runs-on:', 'runs_on:') | Set-Content $broken
+        node $Validator $broken *> $null
+        $LASTEXITCODE | Should -Not -Be 0
+    }
+
+    It 'the GitHub fleet plans a matrix, keeps one run per environment, runs off the hour and keeps the reports' {
+        $text = Get-Content -Raw (Join-Path $Ci 'github-actions-fleet.yml')
+        $text | Should -Match 'Export-RunbookMatrix'
+        $text | Should -Match 'matrix: \$\{\{ fromJSON\(needs\.plan\.outputs\.matrix\) \}\}'
+        $text | Should -Match 'matrix: \$\{\{ steps\.plan\.outputs\.matrix \}\}'
+        $text | Should -Match '(?m)^    concurrency:\s*\n\s+group: health-\$\{\{ matrix\.system \}\}-\$\{\{ matrix\.environment \}\}'
+        $text | Should -Match 'id-token: write'
+        $text | Should -Match 'actions/upload-artifact'
+        $text | Should -Match '-OutputDirectory report -FailOn Unhealthy'
+        # Off the hour: no schedule fires at minute 0.
+        foreach ($cron in [regex]::Matches($text, "cron: '([^']+)'")) { $cron.Groups[1].Value.Split(' ')[0] -split ',' | Should -Not -Contain '0' }
+        foreach ($file in Get-ChildItem $Ci) { Get-Content -Raw $file.FullName | Should -Not -Match 'Get-HostResource' -Because "$($file.Name) must check production, not the runner" }
+    }
+
+    It 'the Azure fleet reads the plan job''s matrix and runs on schedule whether or not the code changed' {
+        $text = Get-Content -Raw (Join-Path $Ci 'azure-pipelines-fleet.yml')
+        $text | Should -Match "matrix: \`$\[ dependencies\.plan\.outputs\['plan\.matrix'\] \]"
+        $text | Should -Match 'always: true'
+        $text | Should -Match 'batch: true'
+        $text | Should -Match 'name: plan'
+    }
+}
