@@ -467,12 +467,19 @@ Describe 'Report accounting' {
         { $results | Export-RunbookReport -NoCiIntegration -FailOn Unhealthy -ErrorAction Stop } | Should -Throw '*2*'
     }
 
-    It 'fails a -FailOn gate on input it cannot judge, such as results that crossed a process boundary' {
-        $results = Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1' -FailureThreshold 1 -TimeoutSec 1
+    It 'judges results that crossed a process boundary by their status, and fails a gate on input it cannot judge' {
+        $results = Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1' -FailureThreshold 1 -TimeoutSec 1 -Summary
         $file = Join-Path $TestDrive 'results.xml'
         $results | Export-Clixml -Path $file
-        $err = { Import-Clixml -Path $file | Export-RunbookReport -NoCiIntegration -FailOn Unhealthy -ErrorAction Stop } | Should -Throw -PassThru
-        $err.Exception.Message | Should -BeLike '*cannot judge*Deserialized.OpsRunbook.Engine.Health.HealthCheckResult*'
+        $report = Import-Clixml -Path $file | Export-RunbookReport -NoCiIntegration
+        ($report.Failed, $report.Total) | Should -Be @(1, 2) -Because 'the summary is an aggregate, not a second failure'
+        $report.Content | Should -BeLike '*### Health checks*tcp://127.0.0.1:1*'
+        { Import-Clixml -Path $file | Export-RunbookReport -NoCiIntegration -FailOn Unhealthy -ErrorAction Stop } | Should -Throw '*1 of 2 results are failing*'
+        $job = Start-Job { param($m) Import-Module $m; Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1' -FailureThreshold 1 -TimeoutSec 1 } -ArgumentList (Join-Path $ModuleDir 'OpsRunbook.psd1')
+        ($job | Wait-Job | Receive-Job | Export-RunbookReport -NoCiIntegration).Failed | Should -Be 1
+        $job | Remove-Job
+        $err = { 'text', 42 | Export-RunbookReport -NoCiIntegration -FailOn Unhealthy -ErrorAction Stop } | Should -Throw -PassThru
+        $err.Exception.Message | Should -BeLike '*cannot judge*System.String*'
     }
 
     It 'refuses 50 objects it cannot report with one error' {

@@ -48,3 +48,10 @@ public interface IReportable
     /// <summary>The rows this object contributes.</summary>
     IEnumerable<ReportRow> ToReportRows();
 }
+
+/// <summary>Rows made elsewhere (from a result that crossed a process boundary as a property bag), reported as they are.</summary>
+public sealed class ReportRows(IReadOnlyList<ReportRow> rows) : IReportable
+{
+    /// <inheritdoc />
+    public IEnumerable<ReportRow> ToReportRows() => rows;
+}

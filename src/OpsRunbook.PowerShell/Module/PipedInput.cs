@@ -85,11 +85,18 @@ internal static class PipedInput
     public static IReadOnlyList<Engine.Reporting.ReportRow> Rows(PSObject item)
     {
         if (item.BaseObject is Engine.Reporting.IReportable reportable) return reportable.ToReportRows().ToList();
-        if (IsDeserialized(item) && OpsRunbookType(item) is { } type && Text(item, "Status") is { } status)
+        if (IsDeserialized(item) && OpsRunbookType(item) is { } type && (Text(item, "Status") ?? Text(item, "Severity")) is { } status)
         {
-            var kind = type[(type.LastIndexOf('.') + 1)..];
+            // The section the live object's rows go to, for the common results; else the type's own name.
+            var kind = type switch
+            {
+                "OpsRunbook.Engine.Health.HealthCheckResult" => "Health checks",
+                "OpsRunbook.Engine.Health.HealthReport" => "Summary",
+                "OpsRunbook.Engine.Metrics.Alert" => "Thresholds",
+                _ => type[(type.LastIndexOf('.') + 1)..],
+            };
             var subject = Text(item, "Name") ?? Text(item, "Target") ?? Text(item, "Subject") ?? Text(item, "SecretId") ?? kind;
-            var outcome = Engine.Notify.NotificationItem.ToneOf(status) switch
+            var outcome = kind == "Summary" ? Engine.Reporting.ReportOutcome.Info : Engine.Notify.NotificationItem.ToneOf(status) switch
             {
                 Engine.Notify.NotificationTone.Critical => Engine.Reporting.ReportOutcome.Fail,
                 Engine.Notify.NotificationTone.Warning => Engine.Reporting.ReportOutcome.Warn,

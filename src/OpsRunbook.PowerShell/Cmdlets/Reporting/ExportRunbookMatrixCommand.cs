@@ -24,7 +24,7 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// <para>A job per environment of ./runbook.json; in a GitHub Actions plan job, the matrix output for the next job.</para>
 /// </example>
 /// <example>
-/// <code>Export-RunbookMatrix -Environment prod-* -PerJob 4 -System</code>
+/// <code>Export-RunbookMatrix -Environment prod* -PerJob 4 -System</code>
 /// <para>The production environments, four to a job, each entry naming its system.</para>
 /// </example>
 /// <example>

@@ -8,7 +8,8 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// </summary>
 /// <remarks>
 /// Export-RunbookReport collects any OpsRunbook results from the pipeline (health checks, health reports, alerts,
-/// metrics, host resources, and the results of later cmdlets) and writes one report: Markdown with a table per kind,
+/// metrics, host resources, and the results of later cmdlets; also as they come back from Start-Job, remoting or
+/// Import-Clixml, judged by their status) and writes one report: Markdown with a table per kind,
 /// worst first; JUnit XML with each check a test case and every Unhealthy or Critical result a failure, so CI systems
 /// show them as failed tests; or JSON. With -Path it writes the file, otherwise it returns the text in a RunbookReport.
 ///
@@ -92,6 +93,12 @@ public sealed class ExportRunbookReportCommand : PSCmdlet
             try
             {
                 _writer.Add(value);
+            }
+            catch (ArgumentException) when (item is PSObject bag && PipedInput.Rows(bag) is { Count: > 0 } rows)
+            {
+                // A result that crossed a job, remoting, Export-Clixml or artifact boundary: its status word survives,
+                // and judges it (a fleet's final job reports what its jobs found).
+                _writer.Add(new ReportRows(rows));
             }
             catch (ArgumentException ex)
             {
