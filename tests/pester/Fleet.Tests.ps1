@@ -100,6 +100,31 @@ Describe 'Fan-out inside one job' -Skip:(-not $HaveServers) {
     }
 }
 
+Describe 'Results that cross the boundaries jobs cross' -Skip:(-not $HaveServers) {
+    BeforeAll {
+        $script:Failing = Invoke-HealthCheck -ConfigPath $SandboxConfig sandbox -Name simple, tcp -Summary
+        $script:Down = Invoke-HealthCheck -Uri 'tcp://127.0.0.1:1' -Environment sandbox -FailureThreshold 1 -TimeoutSec 1
+    }
+
+    It 'read back from JSON, check the same targets again and are judged by their status' {
+        $json = $Failing | ConvertTo-Json -Depth 10 -WarningAction SilentlyContinue | ConvertFrom-Json
+        $again = $json | Invoke-HealthCheck -ConfigPath $SandboxConfig
+        ($again.Name | Sort-Object) | Should -Be @('simple', 'tcp') -Because 'each result names its target; the environment is not checked whole'
+        $report = $Down | ConvertTo-Json -Depth 10 -WarningAction SilentlyContinue | ConvertFrom-Json | Export-RunbookReport -NoCiIntegration
+        ($report.Failed, $report.Total) | Should -Be @(1, 1)
+    }
+
+    It 'from Start-Job, format with the module''s views and bind to the next cmdlet' {
+        $job = Start-Job { param($m, $c) Import-Module $m; Invoke-HealthCheck -ConfigPath $c sandbox -Name simple } -ArgumentList (Join-Path $ModuleDir 'OpsRunbook.psd1'), $SandboxConfig
+        $back = $job | Wait-Job | Receive-Job
+        $job | Remove-Job
+        $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.OpsRunbook.Engine.Health.HealthCheckResult'
+        ($back | Out-String) | Should -BeLike '*Status*Environment*Name*Kind*LatencyMs*Reason*Healthy*sandbox*simple*'
+        ($back | Invoke-HealthCheck -ConfigPath $SandboxConfig).Name | Should -Be 'simple'
+        ($back | Export-RunbookReport -NoCiIntegration).Passed | Should -Be 1
+    }
+}
+
 Describe 'The scheduled-job definitions in examples/' {
     BeforeAll {
         $script:Validator = Join-Path $RepoRoot 'tests' 'servers' 'node_modules' '@action-validator' 'cli' 'cli.mjs'

@@ -24,14 +24,26 @@ internal static class PipedInput
 {
     private const string Deserialized = "Deserialized.";
 
-    /// <summary>The OpsRunbook type an object is, or was before it was serialized; null for anything else.</summary>
+    /// <summary>
+    /// The OpsRunbook type an object is, or was before it was serialized; null for anything else. JSON (ConvertTo-Json,
+    /// then ConvertFrom-Json: a job's artifact) keeps no type name, so a health result or report is known by its shape.
+    /// </summary>
     public static string? OpsRunbookType(PSObject item) =>
         item.TypeNames.Select(t => t.StartsWith(Deserialized, StringComparison.Ordinal) ? t[Deserialized.Length..] : t)
-            .FirstOrDefault(t => t.StartsWith("OpsRunbook.Engine.", StringComparison.Ordinal));
+            .FirstOrDefault(t => t.StartsWith("OpsRunbook.Engine.", StringComparison.Ordinal)) ?? ShapeOf(item);
 
-    /// <summary>Whether the object is a deserialized property bag rather than the live object.</summary>
+    /// <summary>Whether the object is a property bag (deserialized, or read from JSON) of an OpsRunbook result rather than the live object.</summary>
     public static bool IsDeserialized(PSObject item) =>
-        item.BaseObject is PSCustomObject && item.TypeNames.Any(t => t.StartsWith(Deserialized, StringComparison.Ordinal));
+        item.BaseObject is PSCustomObject && (item.TypeNames.Any(t => t.StartsWith(Deserialized, StringComparison.Ordinal)) || ShapeOf(item) is not null);
+
+    /// <summary>A health result (Status, Name and a Target with an Address) or report (Status and Entries) read back from JSON.</summary>
+    private static string? ShapeOf(PSObject item)
+    {
+        if (item.BaseObject is not PSCustomObject || Text(item, "Status") is not { } status || !Enum.TryParse<HealthStatus>(status, true, out _)) return null;
+        if (item.Properties["Entries"] is not null && item.Properties["TotalDuration"] is not null) return "OpsRunbook.Engine.Health.HealthReport";
+        return Text(item, "Name") is not null && item.Properties["Target"]?.Value is PSObject target && target.Properties["Address"] is not null
+            ? "OpsRunbook.Engine.Health.HealthCheckResult" : null;
+    }
 
     /// <summary>How an object is named in an error: its first type name, and what a Deserialized one means.</summary>
     public static string Describe(PSObject item)
@@ -87,6 +99,11 @@ internal static class PipedInput
         if (item.BaseObject is Engine.Reporting.IReportable reportable) return reportable.ToReportRows().ToList();
         if (IsDeserialized(item) && OpsRunbookType(item) is { } type && (Text(item, "Status") ?? Text(item, "Severity")) is { } status)
         {
+            // ConvertTo-Json writes an enum as its number: a health status is read back as its name.
+            if (type.StartsWith("OpsRunbook.Engine.Health.", StringComparison.Ordinal) && int.TryParse(status, out var number) && Enum.IsDefined((HealthStatus)number))
+            {
+                status = ((HealthStatus)number).ToString();
+            }
             // The section the live object's rows go to, for the common results; else the type's own name.
             var kind = type switch
             {
