@@ -152,6 +152,17 @@ Describe 'Reports for a job''s artifacts and the runners'' own files' {
         $lines[0..4] | Should -Be @('status=warnings', 'failed=0', 'warnings=2', 'passed=0', 'exit-code=0')
     }
 
+    It 'shows GitHub at most 10 error annotations and says how many more the summary holds' {
+        $uris = (1..12 | ForEach-Object { "'tcp://127.0.0.1:$_'" }) -join ', '
+        $script = New-GateScript 'github-caps' "Invoke-HealthCheck -Uri $uris -FailureThreshold 1 -TimeoutSec 1 | Export-RunbookReport -FailOn Unhealthy | Out-Null"
+        $env:GITHUB_ACTIONS = 'true'
+        try { $run = Invoke-Form 'GitHub' $script }
+        finally { Remove-Item env:GITHUB_ACTIONS }
+        $run.Code | Should -Be 2 -Because $run.Text
+        @($run.Text -split "`n" | Where-Object { $_ -like '::error *' }).Count | Should -Be 10
+        $run.Text | Should -BeLike '*::notice title=OpsRunbook report::2 more failing and 0 more warning results than the annotations show are in the step summary*'
+    }
+
     It 'gives Azure a summary, logissue lines, output variables and "succeeded with issues"' {
         $script = New-GateScript 'azure-warn' (Get-GateBody 'warn' 'Unhealthy').Replace('-NoCiIntegration ', '')
         $env:TF_BUILD = 'True'; $env:AGENT_TEMPDIRECTORY = $TestDrive

@@ -114,6 +114,16 @@ Describe 'Results that cross the boundaries jobs cross' -Skip:(-not $HaveServers
         ($report.Failed, $report.Total) | Should -Be @(1, 1)
     }
 
+    It 'a deserialized BackupInfo is tested by Test-DatabaseBackup, which binds its BackupUri and Environment by name' {
+        $file = Join-Path $TestDrive 'backup.xml'
+        Backup-Database sandbox -ConfigPath $SandboxConfig -Destination (Join-Path $TestDrive 'backups') | Export-Clixml -Path $file
+        $back = Import-Clixml -Path $file
+        $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.OpsRunbook.Engine.Backup.BackupInfo'
+        $verification = $back | Test-DatabaseBackup -ConfigPath $SandboxConfig
+        $verification.Status | Should -Be 'Verified'
+        $verification.BackupUri | Should -Be $back.BackupUri
+    }
+
     It 'from Start-Job, format with the module''s views and bind to the next cmdlet' {
         $job = Start-Job { param($m, $c) Import-Module $m; Invoke-HealthCheck -ConfigPath $c sandbox -Name simple } -ArgumentList (Join-Path $ModuleDir 'OpsRunbook.psd1'), $SandboxConfig
         $back = $job | Wait-Job | Receive-Job
