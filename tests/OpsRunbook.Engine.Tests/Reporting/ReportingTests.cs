@@ -279,6 +279,17 @@ public class ReportingTests
     }
 
     [Fact]
+    public void A_summary_is_no_extra_test_case_and_gives_junit_the_runs_wall_time()
+    {
+        var results = new[] { R("deep", HealthStatus.Unhealthy, latencyMs: 400), R("simple", HealthStatus.Healthy, latencyMs: 100) };
+        var summary = HealthReport.From(results, TimeSpan.FromMilliseconds(2500), Now);
+        var doc = XDocument.Parse(Writer([.. results, summary]).Write(ReportFormat.JUnit, "t", Now).Content);
+        Assert.Equal(["deep", "simple"], doc.Descendants("testcase").Select(c => (string?)c.Attribute("name")).Order());
+        Assert.Equal("1", (string?)doc.Root!.Attribute("failures"));
+        Assert.Equal("2.500", (string?)doc.Root!.Attribute("time")); // the session's own clock, longer than the checks' span
+    }
+
+    [Fact]
     public void Markdown_cells_show_html_as_text()
     {
         var md = Writer(R("deep", HealthStatus.Unhealthy, "<img src=x onerror=alert(1)> & <details>")).Write(ReportFormat.Markdown, "t", Now).Content;
