@@ -1,10 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using OpsRunbook.Engine.Health;
 using OpsRunbook.Engine.Secrets;
 
@@ -24,10 +20,10 @@ internal static class FleetBenchmark
         var (settings, stop) = await MixedBenchmark.TestServersAsync();
         try
         {
-            var http = await StartHttpAsync();
+            var http = await MixedBenchmark.StartHttpAsync();
             var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start(1024);
-            _ = AcceptForeverAsync(listener);
+            _ = MixedBenchmark.AcceptForeverAsync(listener);
             var tcpPort = ((IPEndPoint)listener.LocalEndpoint).Port;
             var baseUrl = http.Urls.First().TrimEnd('/');
             var resolver = new SecretResolver(environment: n => settings.TryGetValue(n, out var v) ? v : Environment.GetEnvironmentVariable(n));
@@ -163,31 +159,5 @@ internal static class FleetBenchmark
         Console.WriteLine($"  one environment (env-000) alone             {best.One,8:0} ms");
         Console.WriteLine($"  all {Environments} environments                        {best.All,8:0} ms   ratio {best.All / best.One:0.000}   (first round {rounds[0].All:0} ms, ratio {rounds[0].All / rounds[0].One:0.000})");
         Console.WriteLine($"  target: ratio <= 1.5  -> {(best.All / best.One <= 1.5 ? "met" : "NOT MET")}");
-    }
-
-    private static async Task AcceptForeverAsync(TcpListener listener)
-    {
-        try
-        {
-            while (true)
-            {
-                var c = await listener.AcceptTcpClientAsync();
-                c.Dispose();
-            }
-        }
-        catch (Exception e) when (e is ObjectDisposedException or SocketException)
-        {
-        }
-    }
-
-    private static async Task<WebApplication> StartHttpAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        app.MapGet("/delay/{ms:int}", async (int ms) => { await Task.Delay(ms); return Results.Text("ok"); });
-        await app.StartAsync();
-        return app;
     }
 }

@@ -104,7 +104,8 @@ internal static class MixedBenchmark
         }
     }
 
-    private static async Task AcceptForeverAsync(TcpListener listener)
+    /// <summary>Accepts and closes connections until the listener stops (the TCP targets).</summary>
+    internal static async Task AcceptForeverAsync(TcpListener listener)
     {
         try
         {
@@ -122,7 +123,8 @@ internal static class MixedBenchmark
         }
     }
 
-    private static async Task<WebApplication> StartHttpAsync()
+    /// <summary>A Kestrel on a free loopback port whose /delay/{ms} answers "ok" after ms milliseconds.</summary>
+    internal static async Task<WebApplication> StartHttpAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
