@@ -30,6 +30,30 @@ public sealed record TlsCertificateInfo(
 
     /// <summary>Time left until the first certificate of the presented chain expires (negative once expired).</summary>
     public TimeSpan ExpiresIn(DateTimeOffset now) => FirstExpiry - now;
+
+    /// <summary>The leaf's subject alternative names (DNS names and IP addresses).</summary>
+    public IReadOnlyList<string> SubjectAlternativeNames { get; init; } = [];
+
+    /// <summary>The chain, leaf first: as built from what the server sent (and the trust store), else as sent.</summary>
+    public IReadOnlyList<ChainCertificate> Chain { get; init; } = [];
+
+    /// <summary>Why the chain is not valid, one reason per problem (the platform's words); empty when it is.</summary>
+    public IReadOnlyList<string> ChainProblems { get; init; } = [];
+
+    /// <summary>The TLS version negotiated.</summary>
+    public string? Protocol { get; init; }
+}
+
+/// <summary>One certificate of a server's chain.</summary>
+public sealed record ChainCertificate(string Subject, string Issuer, DateTimeOffset NotBefore, DateTimeOffset NotAfter, string Thumbprint, bool IsSelfSigned, bool IsCertificateAuthority)
+{
+    /// <summary>The certificate's facts.</summary>
+    public static ChainCertificate Of(X509Certificate2 c) => new(c.Subject, c.Issuer, c.NotBefore.ToUniversalTime(), c.NotAfter.ToUniversalTime(),
+        c.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256), c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData),
+        c.Extensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority));
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Subject} (until {NotAfter:yyyy-MM-dd})";
 }
 
 /// <summary>
@@ -38,9 +62,10 @@ public sealed record TlsCertificateInfo(
 /// </summary>
 public static class TlsProbe
 {
-    /// <summary>Handshakes with host:port using <paramref name="host"/> as SNI.</summary>
-    public static async Task<TlsCertificateInfo> ProbeAsync(string host, int port, string? caPath, CancellationToken cancellationToken)
+    /// <summary>Handshakes with host:port using <paramref name="serverName"/> (default <paramref name="host"/>) as SNI and the name to match.</summary>
+    public static async Task<TlsCertificateInfo> ProbeAsync(string host, int port, string? caPath, CancellationToken cancellationToken, string? serverName = null)
     {
+        var sni = string.IsNullOrEmpty(serverName) ? host : serverName;
         using var client = new TcpClient { NoDelay = true };
         await client.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
         X509Certificate2? captured = null;
@@ -50,7 +75,7 @@ public static class TlsProbe
         await using var ssl = new SslStream(client.GetStream(), false);
         await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
-            TargetHost = host,
+            TargetHost = sni,
             RemoteCertificateValidationCallback = (_, certificate, chain, policy) =>
             {
                 if (certificate is not null) captured = new X509Certificate2(certificate);
@@ -64,24 +89,37 @@ public static class TlsProbe
         using (captured)
         {
             var nameMatches = (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
-            bool chainValid;
             var problems = new List<string>();
+            var reasons = new List<string>();
+            // The chain as the platform builds it from what the server sent: the system's trust, or only the private CA.
+            using var chain = new X509Chain();
+            chain.ChainPolicy.ExtraStore.AddRange(presented);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             if (cas is not null)
             {
-                using var chain = new X509Chain();
                 chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
                 chain.ChainPolicy.CustomTrustStore.AddRange(cas);
-                chain.ChainPolicy.ExtraStore.AddRange(presented);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                chainValid = chain.Build(captured);
-                problems.AddRange(chain.ChainStatus.Select(s => s.Status.ToString()));
             }
-            else
+            var built = chain.Build(captured);
+            var chainValid = cas is not null ? built : (errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0;
+            if (cas is not null) problems.AddRange(chain.ChainStatus.Select(s => s.Status.ToString()));
+            else if (!chainValid) problems.Add("chain not trusted");
+            if (!chainValid)
             {
-                chainValid = (errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0;
-                if (!chainValid) problems.Add("chain not trusted");
+                reasons.AddRange(chain.ChainStatus.Where(s => s.Status != X509ChainStatusFlags.NoError)
+                    .Select(s => string.IsNullOrWhiteSpace(s.StatusInformation) ? s.Status.ToString() : $"{s.Status}: {s.StatusInformation.Trim()}"));
+                if (reasons.Count == 0) reasons.Add("the chain does not lead to a trusted root");
             }
-            if (!nameMatches) problems.Add($"certificate is not for {host}");
+            var chainList = chain.ChainElements.Count > 0
+                ? chain.ChainElements.Select(e => ChainCertificate.Of(e.Certificate)).ToList()
+                : [ChainCertificate.Of(captured), .. presented.Select(ChainCertificate.Of)];
+            var sans = new List<string>();
+            foreach (var extension in captured.Extensions.OfType<X509SubjectAlternativeNameExtension>())
+            {
+                sans.AddRange(extension.EnumerateDnsNames());
+                sans.AddRange(extension.EnumerateIPAddresses().Select(a => a.ToString()));
+            }
+            if (!nameMatches) problems.Add($"certificate is not for {sni}");
             var leafNotAfter = captured.NotAfter.ToUniversalTime();
             var first = presented.Select(p => (p.Subject, NotAfter: new DateTimeOffset(p.NotAfter.ToUniversalTime())))
                 .Where(p => p.NotAfter < leafNotAfter).OrderBy(p => p.NotAfter).Select(p => ((string, DateTimeOffset)?)p).FirstOrDefault()
@@ -92,6 +130,10 @@ public static class TlsProbe
             {
                 FirstExpiry = first.Item2,
                 FirstExpiring = first.Item1,
+                SubjectAlternativeNames = sans,
+                Chain = chainList,
+                ChainProblems = reasons.Distinct().ToList(),
+                Protocol = ssl.SslProtocol.ToString(),
             };
         }
     }

@@ -65,6 +65,9 @@ public static class ThresholdEvaluator
             case HostResource h:
                 foreach (var o in h.Observations()) yield return o;
                 break;
+            case EndpointCertificate c:
+                foreach (var o in c.Observations()) yield return o;
+                break;
         }
     }
 

@@ -13,7 +13,17 @@ public sealed class ThresholdProfile
     public required IReadOnlyDictionary<string, ThresholdRule> Rules { get; init; }
 
     /// <summary>The rule for a metric, if the profile has one.</summary>
-    public ThresholdRule? RuleFor(string metric) => Rules.GetValueOrDefault(WellKnownMetrics.Canonical(metric));
+    public ThresholdRule? RuleFor(string metric) => Rules.GetValueOrDefault(WellKnownMetrics.Canonical(metric)) ?? Universal.GetValueOrDefault(WellKnownMetrics.Canonical(metric));
+
+    /// <summary>
+    /// Rules every profile has unless it sets its own (no runbook's table names them): a certificate warns 30 days
+    /// before it expires and is critical 7 days before, the renewal windows of ACME clients and of most CAs' reminders.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, ThresholdRule> Universal = new Dictionary<string, ThresholdRule>(StringComparer.OrdinalIgnoreCase)
+    {
+        [WellKnownMetrics.CertificateDaysRemaining] = new(WellKnownMetrics.CertificateDaysRemaining, 30, 7, ThresholdDirection.Below, "> 30 days",
+            "OpsRunbook default: renew 30 days ahead (warning), 7 days left is critical"),
+    };
 
     /// <summary>This profile with <paramref name="overrides"/> replacing or adding rules.</summary>
     public ThresholdProfile With(string name, IEnumerable<ThresholdRule> overrides)

@@ -40,6 +40,8 @@ public static class WellKnownMetrics
     public const string RedisMemoryPercent = "redis_memory_percent";
     /// <summary>Health status as a metric: 0 healthy, 1 degraded, 2 unhealthy.</summary>
     public const string Health = "health";
+    /// <summary>Days until the first certificate of a server's chain expires (Get-EndpointCertificate).</summary>
+    public const string CertificateDaysRemaining = "certificate_days_remaining";
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -17,7 +17,7 @@ public sealed class TestCertificates : IDisposable
         var caReq = new CertificateRequest("CN=OpsRunbook Unit Test CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         caReq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caReq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        Ca = caReq.CreateSelfSigned(now.AddDays(-60), now.AddDays(30));
+        Ca = caReq.CreateSelfSigned(now.AddDays(-60), now.AddDays(Math.Max(30, leafNotAfterDays + 30)));
 
         using var leafKey = RSA.Create(2048);
         var leafReq = new CertificateRequest("CN=" + dnsName, leafKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
