@@ -37,6 +37,7 @@
         'Get-DeploymentLog'
         'Get-DeploymentRelease'
         'Get-DeploymentStatus'
+        'Get-EndpointCertificate'
         'Get-HostResource'
         'Get-Incident'
         'Get-IncidentProfile'

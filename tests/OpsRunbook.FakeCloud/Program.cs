@@ -4,7 +4,9 @@ using OpsRunbook.Engine.Tests.Fakes;
 // Usage: OpsRunbook.FakeCloud PORT SEED.json
 //   SEED.json: { "accessKey": "...", "secretKey": "...", "secrets": { "name": "value", ... },
 //                "fly": { "port": N, "app": "...", "token": "..." }, "sts": { "port": N }, "notify": { "port": N }, "conditionalS3": { "port": N },
-//                "railway": { "port": N, "token": "..." }, "kubernetes": { "port": N } }   (tests/servers.sh writes it, mode 600)
+//                "railway": { "port": N, "token": "..." }, "kubernetes": { "port": N },
+//                "tls": { "caPath": "...", "ports": { "days60": N, "days15": N, "days5": N, "wrongName": N, "selfSigned": N } } }
+//   (tests/servers.sh writes it, mode 600)
 //   Serves the fake Secrets Manager on PORT and, with "fly", the fake Fly.io Machines + GraphQL APIs on fly.port with
 //   an app of two machines on release 3 (releases 1-3; 2 failed). Runs until killed.
 if (args.Length != 2 || !int.TryParse(args[0], out var port))
@@ -87,6 +89,25 @@ if (root.TryGetProperty("kubernetes", out var kube))
     }
     Console.WriteLine($"fake Kubernetes API server on {kubernetes.Server}");
 }
+// TLS servers with certificates made for the certificate checks (Get-EndpointCertificate): from one private CA, a
+// localhost certificate for 60, 15 and 5 days and one for another name; and a self-signed one no CA vouches for.
+var tlsServers = new List<FakeHttpServer>();
+TestCertificates? pki = null;
+if (root.TryGetProperty("tls", out var tls))
+{
+    pki = new TestCertificates("localhost", 60);
+    File.Copy(pki.CaPath, tls.GetProperty("caPath").GetString()!, overwrite: true);
+    var ports = tls.GetProperty("ports");
+    foreach (var (name, cert) in new[]
+    {
+        ("days60", pki.Server), ("days15", pki.Issue("localhost", 15)), ("days5", pki.Issue("localhost", 5)),
+        ("wrongName", pki.Issue("wrong.example", 60)), ("selfSigned", TestCertificates.SelfSigned("localhost", 60)),
+    })
+    {
+        tlsServers.Add(await FakeHttpServer.StartAsync((ctx, _) => Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(ctx.Response, "ok"), cert, ports.GetProperty(name).GetInt32()));
+    }
+    Console.WriteLine($"TLS servers with test certificates on ports {string.Join(", ", ports.EnumerateObject().Select(p => $"{p.Name} {p.Value}"))}");
+}
 // A fake STS and SSO portal (AssumeRoleWithWebIdentity, AssumeRole, GetRoleCredentials) handing out the fake Secrets
 // Manager's keys: a web identity (GitHub OIDC), an assume-role or an SSO profile in the sandbox ends in requests that
 // Secrets Manager verifies.
@@ -121,5 +142,7 @@ if (sts is not null) await sts.DisposeAsync();
 if (notify is not null) await notify.DisposeAsync();
 if (conditional is not null) await conditional.DisposeAsync();
 if (railway is not null) await railway.DisposeAsync();
+foreach (var server in tlsServers) await server.DisposeAsync();
+pki?.Dispose();
 if (kubernetes is not null) await kubernetes.DisposeAsync();
 return 0;

@@ -38,6 +38,8 @@ BeforeAll {
     $s3 = Backup-Database sandbox -ConfigPath $SandboxConfig
     $app = $Settings.OPSRUNBOOK_APP_URL
     $rewrites = [ordered]@{
+        # The sandbox's TLS server with a test certificate stands in for a public site (before the general URL rewrite).
+        'Get-EndpointCertificate https://paintbox.fly.dev' = "Get-EndpointCertificate $($Settings.OPSRUNBOOK_TLS_DAYS60) -CaCertificatePath $($Settings.OPSRUNBOOK_TLS_CA)"
         's3://paintbox-backups/database/paintbox/production/app/20261122T020000.000Z-9c1e4f2a.dump' = $s3.BackupUri
         './backups/app.dump'          = $local.BackupUri
         's3://paintbox-backups/'      = 's3://opsrunbook-backups/'

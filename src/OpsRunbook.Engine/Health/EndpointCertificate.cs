@@ -23,7 +23,11 @@ public sealed class EndpointCertificate : IReportable
     public required string ServerName { get; init; }
     /// <summary>The environment, if the target came from runbook.json.</summary>
     public string? Environment { get; init; }
-    /// <summary>Healthy, or Unhealthy (expired, not yet valid, not for this name, untrusted chain, or unreachable). Days left are for thresholds.</summary>
+    /// <summary>
+    /// Unhealthy when expired, not yet valid, not for this name, untrusted or unreachable, or when fewer than 7 days
+    /// are left; Degraded when fewer than 30 (the default renewal windows; Test-MetricThreshold applies an
+    /// environment's own); else Healthy.
+    /// </summary>
     public HealthStatus Status { get; init; }
     /// <summary>Why, in words.</summary>
     public required string Reason { get; init; }
@@ -70,7 +74,8 @@ public sealed class EndpointCertificate : IReportable
     /// <inheritdoc />
     public IEnumerable<ReportRow> ToReportRows()
     {
-        yield return new ReportRow("Certificates", Name, Status == HealthStatus.Healthy ? ReportOutcome.Pass : ReportOutcome.Fail, Status.ToString(), Environment, Reason,
+        var outcome = Status switch { HealthStatus.Healthy => ReportOutcome.Pass, HealthStatus.Degraded => ReportOutcome.Warn, _ => ReportOutcome.Fail };
+        yield return new ReportRow("Certificates", Name, outcome, Status.ToString(), Environment, Reason,
             [
                 new("Days", DaysRemaining?.ToString("0.0", CultureInfo.InvariantCulture) ?? ""),
                 new("Expires", ExpiresAt?.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? ""),
@@ -112,11 +117,14 @@ public sealed class EndpointCertificate : IReportable
         if (!info.HostNameMatches) problems.Add($"not for {sni} (it is for {(info.SubjectAlternativeNames.Count > 0 ? string.Join(", ", info.SubjectAlternativeNames) : info.Subject)})");
         if (!info.ChainValid) problems.Add($"untrusted chain: {string.Join("; ", info.ChainProblems)}");
         var expiry = info.LeafExpiresFirst ? $"expires {info.FirstExpiry:yyyy-MM-dd}" : $"{info.FirstExpiring} in its chain expires {info.FirstExpiry:yyyy-MM-dd}, before the leaf";
+        var window = ThresholdProfile.Universal[WellKnownMetrics.CertificateDaysRemaining].Classify(days);
+        var status = problems.Count > 0 || window == AlertSeverity.Critical ? HealthStatus.Unhealthy : window == AlertSeverity.Warning ? HealthStatus.Degraded : HealthStatus.Healthy;
+        var renew = window == AlertSeverity.Normal ? "" : $"renew: {days:0.#} days left; ";
         return new EndpointCertificate
         {
             Name = name, Host = host, Port = port, ServerName = sni, Environment = environment,
-            Status = problems.Count == 0 ? HealthStatus.Healthy : HealthStatus.Unhealthy,
-            Reason = problems.Count == 0 ? $"{info.Subject}, {expiry} ({days:0.#} days), trusted, for {sni}" : string.Join("; ", problems),
+            Status = status,
+            Reason = problems.Count == 0 ? $"{renew}{info.Subject}, {expiry} ({days:0.#} days), trusted, for {sni}" : string.Join("; ", problems),
             Subject = info.Subject, SubjectAlternativeNames = info.SubjectAlternativeNames, Issuer = info.Issuer, NotBefore = info.NotBefore, NotAfter = info.NotAfter,
             ExpiresAt = info.FirstExpiry, ExpiresFirst = info.FirstExpiring, DaysRemaining = days, HostNameMatches = info.HostNameMatches,
             ChainValid = info.ChainValid, ChainProblems = info.ChainProblems, Chain = info.Chain, Protocol = info.Protocol, CheckedAt = now,

@@ -69,6 +69,36 @@ public sealed class TestCertificates : IDisposable
         return (leaf, [intermediate], rootPath);
     }
 
+    /// <summary>Another server certificate from this CA: for <paramref name="dnsName"/> (and 127.0.0.1 when localhost), until <paramref name="notAfterDays"/> from now.</summary>
+    public X509Certificate2 Issue(string dnsName, int notAfterDays)
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var key = RSA.Create(2048);
+        var req = new CertificateRequest("CN=" + dnsName, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName(dnsName);
+        if (dnsName == "localhost") san.AddIpAddress(IPAddress.Loopback);
+        req.CertificateExtensions.Add(san.Build());
+        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var signed = req.Create(Ca, now.AddDays(Math.Min(-1, notAfterDays - 10)), now.AddDays(notAfterDays), RandomNumberGenerator.GetBytes(8));
+        using var withKey = signed.CopyWithPrivateKey(key);
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>A certificate that signs itself (no CA vouches for it), for <paramref name="dnsName"/>.</summary>
+    public static X509Certificate2 SelfSigned(string dnsName, int notAfterDays)
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var key = RSA.Create(2048);
+        var req = new CertificateRequest("CN=" + dnsName, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName(dnsName);
+        if (dnsName == "localhost") san.AddIpAddress(IPAddress.Loopback);
+        req.CertificateExtensions.Add(san.Build());
+        using var cert = req.CreateSelfSigned(now.AddDays(-1), now.AddDays(notAfterDays));
+        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
+    }
+
     public X509Certificate2 Ca { get; }
     public X509Certificate2 Server { get; }
     public string CaPath { get; }

@@ -13,15 +13,16 @@ public class EndpointCertificateTests
         await EndpointCertificate.ReadAsync("web", "127.0.0.1", new Uri(server.BaseUrl).Port, serverName ?? "localhost", caPath, "production", TimeSpan.FromSeconds(10), Ct);
 
     [Theory]
-    [InlineData(60, AlertSeverity.Normal)]
-    [InlineData(15, AlertSeverity.Warning)]
-    [InlineData(5, AlertSeverity.Critical)]
-    public async Task Reads_the_chain_and_the_days_left_which_thresholds_grade_at_30_and_7(int days, AlertSeverity severity)
+    [InlineData(60, AlertSeverity.Normal, HealthStatus.Healthy)]
+    [InlineData(15, AlertSeverity.Warning, HealthStatus.Degraded)]
+    [InlineData(5, AlertSeverity.Critical, HealthStatus.Unhealthy)]
+    public async Task Reads_the_chain_and_the_days_left_which_thresholds_grade_at_30_and_7(int days, AlertSeverity severity, HealthStatus status)
     {
         using var certs = new TestCertificates("localhost", days);
         await using var server = await FakeHttpServer.StartAsync((_, _) => Task.CompletedTask, certs.Server);
         var cert = await ReadAsync(server, certs.CaPath);
-        Assert.Equal(HealthStatus.Healthy, cert.Status);
+        Assert.Equal(status, cert.Status);
+        Assert.Equal(status != HealthStatus.Healthy, cert.Reason.StartsWith("renew: ", StringComparison.Ordinal));
         Assert.InRange(cert.DaysRemaining!.Value, days - 1, days);
         Assert.Equal("CN=localhost", cert.Subject);
         Assert.Equal("CN=OpsRunbook Unit Test CA", cert.Issuer);

@@ -91,8 +91,10 @@ public sealed class TestMetricThresholdCommand : EnvironmentCmdlet
                 // Never silently nothing: a gate that skips what it cannot read passes.
                 var piped = PSObject.AsPSObject(item);
                 var hint = PipedInput.IsDeserialized(piped) ? ", whose values did not survive serialization: compare where the results are made (inside the job or remote session)" : "";
-                WriteError(new ErrorRecord(new ArgumentException($"Test-MetricThreshold compares MetricSample, HealthCheckResult, HealthReport and HostResource objects; it got {PipedInput.Describe(piped)}{hint}"),
-                    ErrorIds.NotComparable, ErrorCategory.InvalidType, item));
+                var message = value is OpsRunbook.Engine.Health.EndpointCertificate { Error: { } error } unread
+                    ? $"the certificate of {unread.Name} has no days to compare: {error}"
+                    : $"Test-MetricThreshold compares MetricSample, HealthCheckResult, HealthReport, HostResource and EndpointCertificate objects; it got {PipedInput.Describe(piped)}{hint}";
+                WriteError(new ErrorRecord(new ArgumentException(message), ErrorIds.NotComparable, ErrorCategory.InvalidType, item));
                 continue;
             }
             foreach (var group in observations.GroupBy(o => string.IsNullOrEmpty(Environment) ? o.Environment : Environment))
