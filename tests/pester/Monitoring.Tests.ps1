@@ -160,3 +160,29 @@ Describe 'Wait-HealthCheck' -Skip:(-not $HaveServers) {
             Should -Throw '*not Healthy after 2s*still failing*'
     }
 }
+
+Describe 'Test-MetricThreshold -For: what lasted, not one bad sample' {
+    BeforeAll {
+        # The sample log's error rate per 5 minutes: 1-3% before the 10:00 deployment, 5-7% after it until 10:25.
+        $script:Samples = Measure-LogRecord -Path (Join-Path $RepoRoot 'examples' 'logs' 'app.log') -Window 5m |
+            Where-Object Name -eq 'error_rate_percent'
+    }
+
+    It 'is critical only when every window of the last 15 minutes was past 5%' {
+        $upTo = { param($time) $Samples | Where-Object Timestamp -le ([datetimeoffset]$time) }
+        $critical = & $upTo '2026-11-30T10:20:00Z' | Test-MetricThreshold -Profile paintbox -For 15m
+        ($critical.Severity, $critical.Samples, $critical.For) | Should -Be @('Critical', 4, [timespan]'00:15:00')
+        $critical.Threshold | Should -Be 'warning > 1, critical > 5, for 15m'
+        (& $upTo '2026-11-30T10:25:00Z' | Test-MetricThreshold -Profile paintbox -For 15m).Severity | Should -Be 'Warning' -Because '10:25 was 4.66%'
+        (& $upTo '2026-11-30T09:55:00Z' | Test-MetricThreshold -Profile paintbox -For 15m).Severity | Should -Be 'Normal' -Because '09:55 was 0.77%'
+        # Without -For each window is its own alert: the bad ones are there, one by one.
+        @(& $upTo '2026-11-30T10:20:00Z' | Test-MetricThreshold -Profile paintbox -MinimumSeverity Critical).Count | Should -Be 5
+    }
+
+    It 'says when the samples cover less than the window' {
+        $short = $Samples | Select-Object -First 2 | Test-MetricThreshold -Profile paintbox -For 1h
+        $short.Severity | Should -Be 'Normal'
+        $short.Threshold | Should -BeLike '*for 1h (samples cover 5m only)'
+        { $Samples | Test-MetricThreshold -For 0 -ErrorAction Stop } | Should -Throw
+    }
+}

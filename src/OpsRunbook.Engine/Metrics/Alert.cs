@@ -24,6 +24,10 @@ public sealed class Alert : IReportable
     public string? RuleSource { get; init; }
     /// <summary>When the value was measured.</summary>
     public DateTimeOffset ObservedAt { get; init; }
+    /// <summary>With Test-MetricThreshold -For: the window every sample had to breach (the severity is the mildest of them), else null.</summary>
+    public TimeSpan? For { get; init; }
+    /// <summary>How many samples the severity rests on (1 without -For).</summary>
+    public int Samples { get; init; } = 1;
 
     /// <summary>One line for people and CI annotations.</summary>
     public string Message => $"{Subject} {Metric} = {Value.ToString("0.###", CultureInfo.InvariantCulture)} ({Severity}; {Threshold})";

@@ -93,6 +93,33 @@ public static class ThresholdEvaluator
         }
     }
 
+    /// <summary>
+    /// Sustained alerts (runbook 003's "sustained &gt; 15 minutes"): per series (environment, metric, subject), the latest
+    /// sample's alert with the mildest severity of every sample in the <paramref name="window"/> before it — Critical
+    /// only when every sample was critical, Warning when every one was at least a warning. A series whose samples do not
+    /// reach back the whole window (allowing one scrape interval) is Normal: a short spike is no sustained breach.
+    /// </summary>
+    public static IEnumerable<Alert> Sustained(IEnumerable<Alert> alerts, TimeSpan window)
+    {
+        foreach (var series in alerts.GroupBy(a => (a.Environment, a.Metric, a.Subject)))
+        {
+            var ordered = series.OrderBy(a => a.ObservedAt).ToList();
+            var last = ordered[^1];
+            var inWindow = ordered.Where(a => a.ObservedAt >= last.ObservedAt - window).ToList();
+            var gaps = ordered.Zip(ordered.Skip(1), (a, b) => b.ObservedAt - a.ObservedAt).Where(g => g > TimeSpan.Zero).Order().ToList();
+            var interval = gaps.Count == 0 ? TimeSpan.Zero : gaps[gaps.Count / 2];
+            var covered = gaps.Count > 0 && last.ObservedAt - ordered[0].ObservedAt + interval >= window;
+            var severity = covered ? inWindow.Min(a => a.Severity) : AlertSeverity.Normal;
+            var history = last.ObservedAt - ordered[0].ObservedAt;
+            yield return new Alert
+            {
+                Environment = last.Environment, Metric = last.Metric, Subject = last.Subject, Value = last.Value, Severity = severity,
+                Threshold = covered ? $"{last.Threshold}, for {Duration.Format(window)}" : $"{last.Threshold}, for {Duration.Format(window)} (samples cover {Duration.Format(history)} only)",
+                Profile = last.Profile, RuleSource = last.RuleSource, ObservedAt = last.ObservedAt, For = window, Samples = inWindow.Count,
+            };
+        }
+    }
+
     /// <summary>Maps a severity to a health status: Critical → Unhealthy, Warning → Degraded.</summary>
     public static HealthStatus ToHealth(AlertSeverity severity) => severity switch
     {

@@ -17,6 +17,11 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// The table is the input's environment's (runbook.json "thresholdProfile" and "thresholds"), or -Profile, one of the
 /// runbooks' built-in tables verbatim: paintbox (runbook 000), formula-pm (001), cardmint (003), sentia (004).
 /// -Threshold adds or replaces rules for this call. Use -MinimumSeverity Warning to keep only alerts.
+///
+/// -For 15m asks runbook 003's question, "sustained over 15 minutes": the samples of each series (repeated scrapes,
+/// Measure-LogRecord's windows) are collected, and each series gives one Alert at the end, the latest value with the
+/// mildest severity of every sample in the 15 minutes before it — Critical only if every one of them was critical. A
+/// series whose samples do not reach back the whole window is Normal, and its Threshold says how much they cover.
 /// </remarks>
 /// <example>
 /// <code>Get-HostResource | Test-MetricThreshold -Profile formula-pm</code>
@@ -25,6 +30,10 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// <example>
 /// <code>Invoke-HealthCheck production | Test-MetricThreshold -MinimumSeverity Warning</code>
 /// <para>Replica lag, connection usage, Redis memory and response times of production that are past a level.</para>
+/// </example>
+/// <example>
+/// <code>Measure-LogRecord -Path ./logs/app.log -Window 5m | Test-MetricThreshold -Profile paintbox -For 15m -MinimumSeverity Warning</code>
+/// <para>Error rates over 1% (warning) or 5% (critical) that lasted a quarter of an hour, not one bad window.</para>
 /// </example>
 /// <example>
 /// <code>Get-ServiceMetric -Uri http://localhost:9100/metrics | Test-MetricThreshold -Threshold @{ node_load1 = @{ warning = 2; critical = 4 } }</code>
@@ -60,6 +69,13 @@ public sealed class TestMetricThresholdCommand : EnvironmentCmdlet
     /// <summary>Only alerts at or above this severity (default Normal: every compared value).</summary>
     [Parameter]
     public AlertSeverity MinimumSeverity { get; set; } = AlertSeverity.Normal;
+
+    /// <summary>Alert only on what lasted: one Alert per series at the end, as severe as the mildest sample of this window (15m, 1h).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? For { get; set; }
+
+    private readonly List<Alert> _window = [];
 
     /// <summary>Reads -Threshold once.</summary>
     protected override void BeginProcessing()
@@ -101,9 +117,24 @@ public sealed class TestMetricThresholdCommand : EnvironmentCmdlet
             {
                 foreach (var alert in ThresholdEvaluator.Evaluate(group, ProfileFor(group.Key)))
                 {
-                    if (alert.Severity >= MinimumSeverity) WriteObject(alert);
+                    if (For is not null) _window.Add(alert);
+                    else if (alert.Severity >= MinimumSeverity) WriteObject(alert);
                 }
             }
+        }
+    }
+
+    /// <summary>With -For: one alert per series, for what lasted the window.</summary>
+    protected override void EndProcessing()
+    {
+        if (For is not { } window) return;
+        if (window <= TimeSpan.Zero)
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("-For is how long a breach must last, for example 15m"), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, window));
+        }
+        foreach (var alert in ThresholdEvaluator.Sustained(_window, window))
+        {
+            if (alert.Severity >= MinimumSeverity) WriteObject(alert);
         }
     }
 
