@@ -39,6 +39,7 @@
         'Get-DeploymentStatus'
         'Get-EndpointCertificate'
         'Get-HostResource'
+        'Get-HostUpdate'
         'Get-Incident'
         'Get-IncidentProfile'
         'Get-LogPattern'

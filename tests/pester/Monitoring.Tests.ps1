@@ -186,3 +186,20 @@ Describe 'Test-MetricThreshold -For: what lasted, not one bad sample' {
         { $Samples | Test-MetricThreshold -For 0 -ErrorAction Stop } | Should -Throw
     }
 }
+
+Describe 'Get-HostUpdate' {
+    It 'lists the updates apt would install, the security ones, and the reboot state, changing nothing' {
+        if (-not (Get-Command apt-get -ErrorAction SilentlyContinue)) { Set-ItResult -Skipped -Because 'apt-get is Debian''s and Ubuntu''s'; return }
+        $before = (Get-ChildItem /var/lib/dpkg/status).LastWriteTimeUtc
+        $report = Get-HostUpdate
+        $report.PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Metrics.HostUpdateReport'
+        $inst = @(& apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>$null | Where-Object { $_ -like 'Inst *' })
+        $report.Pending | Should -Be $inst.Count
+        $report.Security | Should -Be @($report.Packages | Where-Object IsSecurity).Count
+        $report.RebootRequired | Should -Be (Test-Path /var/run/reboot-required)
+        (Get-ChildItem /var/lib/dpkg/status).LastWriteTimeUtc | Should -Be $before -Because 'a simulation installs nothing'
+        ($report | Out-String) | Should -BeLike '*ComputerName*Pending*Security*RebootRequired*ListsUpdatedAt*'
+        $row = ($report | Export-RunbookReport -NoCiIntegration)
+        if ($report.Security -gt 0) { $row.Warnings | Should -Be 1 } else { $row.Passed | Should -Be 1 }
+    }
+}
