@@ -19,16 +19,7 @@ public sealed class TestCertificates : IDisposable
         caReq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         Ca = caReq.CreateSelfSigned(now.AddDays(-60), now.AddDays(Math.Max(30, leafNotAfterDays + 30)));
 
-        using var leafKey = RSA.Create(2048);
-        var leafReq = new CertificateRequest("CN=" + dnsName, leafKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(dnsName);
-        if (dnsName == "localhost") san.AddIpAddress(IPAddress.Loopback);
-        leafReq.CertificateExtensions.Add(san.Build());
-        leafReq.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var signed = leafReq.Create(Ca, now.AddDays(Math.Min(-1, leafNotAfterDays - 10)), now.AddDays(leafNotAfterDays), [1, 2, 3, 4, 5, 6, 7, 8]);
-        using var withKey = signed.CopyWithPrivateKey(leafKey);
-        Server = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        Server = Issue(dnsName, leafNotAfterDays);
 
         CaPath = Path.Combine(Path.GetTempPath(), $"opsrunbook-ca-{Guid.NewGuid():N}.pem");
         File.WriteAllText(CaPath, Ca.ExportCertificatePem());
@@ -53,12 +44,7 @@ public sealed class TestCertificates : IDisposable
         interReq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         var intermediate = interReq.Create(root, now.AddDays(-30), now.AddDays(intermediateDays), [9, 8, 7, 6, 5, 4, 3, 2]);
         using var leafKey = RSA.Create(2048);
-        var leafReq = new CertificateRequest("CN=localhost", leafKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("localhost");
-        san.AddIpAddress(IPAddress.Loopback);
-        leafReq.CertificateExtensions.Add(san.Build());
-        leafReq.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        var leafReq = ServerRequest("localhost", leafKey);
         // The issuer-name overload: the certificate-issuer overload refuses a leaf that outlives its issuer.
         using var signed = leafReq.Create(intermediate.SubjectName, X509SignatureGenerator.CreateForRSA(interKey, RSASignaturePadding.Pkcs1),
             now.AddDays(-1), now.AddDays(leafDays), [1, 3, 5, 7, 9, 11, 13, 15]);
@@ -69,17 +55,24 @@ public sealed class TestCertificates : IDisposable
         return (leaf, [intermediate], rootPath);
     }
 
-    /// <summary>Another server certificate from this CA: for <paramref name="dnsName"/> (and 127.0.0.1 when localhost), until <paramref name="notAfterDays"/> from now.</summary>
-    public X509Certificate2 Issue(string dnsName, int notAfterDays)
+    /// <summary>A server certificate request for <paramref name="dnsName"/> (and 127.0.0.1 when localhost), for TLS servers.</summary>
+    private static CertificateRequest ServerRequest(string dnsName, RSA key)
     {
-        var now = DateTimeOffset.UtcNow;
-        using var key = RSA.Create(2048);
         var req = new CertificateRequest("CN=" + dnsName, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var san = new SubjectAlternativeNameBuilder();
         san.AddDnsName(dnsName);
         if (dnsName == "localhost") san.AddIpAddress(IPAddress.Loopback);
         req.CertificateExtensions.Add(san.Build());
         req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        return req;
+    }
+
+    /// <summary>Another server certificate from this CA: for <paramref name="dnsName"/> (and 127.0.0.1 when localhost), until <paramref name="notAfterDays"/> from now.</summary>
+    public X509Certificate2 Issue(string dnsName, int notAfterDays)
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var key = RSA.Create(2048);
+        var req = ServerRequest(dnsName, key);
         using var signed = req.Create(Ca, now.AddDays(Math.Min(-1, notAfterDays - 10)), now.AddDays(notAfterDays), RandomNumberGenerator.GetBytes(8));
         using var withKey = signed.CopyWithPrivateKey(key);
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
@@ -90,11 +83,7 @@ public sealed class TestCertificates : IDisposable
     {
         var now = DateTimeOffset.UtcNow;
         using var key = RSA.Create(2048);
-        var req = new CertificateRequest("CN=" + dnsName, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(dnsName);
-        if (dnsName == "localhost") san.AddIpAddress(IPAddress.Loopback);
-        req.CertificateExtensions.Add(san.Build());
+        var req = ServerRequest(dnsName, key);
         using var cert = req.CreateSelfSigned(now.AddDays(-1), now.AddDays(notAfterDays));
         return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
     }
