@@ -52,6 +52,7 @@
         'Invoke-DatabaseMaintenance'
         'Invoke-HealthCheck'
         'Invoke-SecretRotation'
+        'Invoke-VulnerabilityScan'
         'Measure-LogRecord'
         'New-Incident'
         'New-RandomSecret'

@@ -107,7 +107,19 @@ ConvertTo-Json -InputObject @($results) -Depth 4 | Set-Content -Path $ResultPath
     $runnerPath = Join-Path $TestDrive 'run-help-examples.ps1'
     Set-Content -Path $runnerPath -Value $runner
     $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
-    $script:RunnerOutput = & $pwsh -NoProfile -NonInteractive -WorkingDirectory $work -File $runnerPath (Join-Path $ModuleDir 'OpsRunbook.psd1') $casesPath $resultPath 2>&1 | Out-String
+    # Invoke-VulnerabilityScan's examples: project folders, and trivy and npm that print the scanners' recorded reports
+    # (no scanner is installed here, and npm audit's endpoint is not served).
+    $data = Join-Path $RepoRoot 'tests' 'OpsRunbook.Engine.Tests' 'Security' 'Data'
+    $scanners = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'scanners') -Force
+    Set-Content -Path (Join-Path $scanners 'trivy') -Value "#!/bin/sh`ncat '$data/trivy-debian-buster.json'`n"
+    Set-Content -Path (Join-Path $scanners 'npm') -Value "#!/bin/sh`ncat '$data/npm-audit.json'`nexit 1`n"
+    chmod +x (Join-Path $scanners 'trivy') (Join-Path $scanners 'npm')
+    foreach ($project in 'app', 'web') { New-Item -ItemType Directory -Path (Join-Path $work $project) -Force | Out-Null }
+    Set-Content -Path (Join-Path $work 'web' 'package.json') -Value '{ "name": "web" }'
+    $path = $env:PATH
+    $env:PATH = "$scanners$([IO.Path]::PathSeparator)$path"
+    try { $script:RunnerOutput = & $pwsh -NoProfile -NonInteractive -WorkingDirectory $work -File $runnerPath (Join-Path $ModuleDir 'OpsRunbook.psd1') $casesPath $resultPath 2>&1 | Out-String }
+    finally { $env:PATH = $path }
     $script:Results = @{}
     if (Test-Path $resultPath) {
         foreach ($r in Get-Content -Raw -Path $resultPath | ConvertFrom-Json) { $Results[$r.Id] = $r }

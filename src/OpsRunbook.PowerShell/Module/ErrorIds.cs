@@ -115,4 +115,6 @@ internal static class ErrorIds
     public const string LogReadFailed = "OpsRunbook.LogReadFailed";
     /// <summary>Written by ExportRunbookMatrix: more jobs than a matrix runs (the message gives the -PerJob that fits).</summary>
     public const string MatrixTooLarge = "OpsRunbook.MatrixTooLarge";
+    /// <summary>Written by InvokeVulnerabilityScan: the scanner is missing, failed, or wrote no report.</summary>
+    public const string ScanFailed = "OpsRunbook.ScanFailed";
 }
