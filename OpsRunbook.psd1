@@ -70,6 +70,7 @@
         'Stop-DatabaseQuery'
         'Stop-Deployment'
         'Test-DatabaseBackup'
+        'Test-DnsPropagation'
         'Test-MetricThreshold'
         'Wait-HealthCheck'
         'Watch-Deployment'

@@ -37,7 +37,12 @@ BeforeAll {
     $local = Backup-Database sandbox -ConfigPath $SandboxConfig -Destination (Join-Path $work 'backups')
     $s3 = Backup-Database sandbox -ConfigPath $SandboxConfig
     $app = $Settings.OPSRUNBOOK_APP_URL
+    $dns = "127.0.0.1:$($Settings.OPSRUNBOOK_DNS_PORT)"
     $rewrites = [ordered]@{
+        # DNS: the sandbox's dnsmasq stands in for the public resolvers (tests reach loopback only); longest first.
+        'Test-DnsPropagation -Name app.paintbox.com -Expected 203.0.113.10 -Resolver 1.1.1.1, 8.8.8.8' = "Test-DnsPropagation -Name app.opsrunbook.test -Expected 127.0.0.1 -Resolver $dns, $dns"
+        'Test-DnsPropagation -Name app.paintbox.com -Expected 203.0.113.10' = "Test-DnsPropagation -Name app.opsrunbook.test -Expected 127.0.0.1 -Resolver $dns"
+        "Test-DnsPropagation -Name paintbox.com -Type MX -Expected '10 mx1.paintbox.com', '20 mx2.paintbox.com'" = "Test-DnsPropagation -Name opsrunbook.test -Type MX -Expected '10 mail.opsrunbook.test' -Resolver $dns"
         # The sandbox's TLS server with a test certificate stands in for a public site (before the general URL rewrite).
         'Get-EndpointCertificate https://paintbox.fly.dev' = "Get-EndpointCertificate $($Settings.OPSRUNBOOK_TLS_DAYS60) -CaCertificatePath $($Settings.OPSRUNBOOK_TLS_CA)"
         's3://paintbox-backups/database/paintbox/production/app/20261122T020000.000Z-9c1e4f2a.dump' = $s3.BackupUri

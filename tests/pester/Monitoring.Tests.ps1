@@ -203,3 +203,27 @@ Describe 'Get-HostUpdate' {
         if ($report.Security -gt 0) { $row.Warnings | Should -Be 1 } else { $row.Passed | Should -Be 1 }
     }
 }
+
+Describe 'Test-DnsPropagation' -Skip:(-not $HaveServers) {
+    It 'counts the resolvers that answer the expected records, and says which do not' {
+        $dns = "127.0.0.1:$($Settings.OPSRUNBOOK_DNS_PORT)"
+        $ok = Test-DnsPropagation -Name app.opsrunbook.test -Expected 127.0.0.1 -Resolver $dns
+        ($ok.Status, $ok.Agreeing, $ok.Total, $ok.Propagated) | Should -Be @('Healthy', 1, 1, $true)
+        $ok.PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Health.DnsPropagationResult'
+        $moved = Test-DnsPropagation -Name app.opsrunbook.test -Expected 127.0.0.99 -Resolver $dns
+        $moved.Status | Should -Be 'Unhealthy'
+        $moved.Reason | Should -BeLike "0 of 1 resolvers answer 127.0.0.99 for app.opsrunbook.test A; not yet: ${dns}: NOERROR 127.0.0.1"
+        (Test-DnsPropagation -Name opsrunbook.test -Type MX -Expected '10 mail.opsrunbook.test' -Resolver $dns).Propagated | Should -BeTrue
+        ($ok | Out-String) | Should -BeLike '*Status*Name*Type*Agreeing*Total*Reason*Healthy*app.opsrunbook.test*'
+    }
+
+    It 'waits, bounded, and warns when the resolvers never agree' {
+        $dns = "127.0.0.1:$($Settings.OPSRUNBOOK_DNS_PORT)"
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $r = Test-DnsPropagation -Name app.opsrunbook.test -Expected 127.0.0.99 -Resolver $dns -Wait -Timeout 2s -Interval 500ms -WarningVariable warned -WarningAction SilentlyContinue
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 20
+        $r.Rounds | Should -BeGreaterThan 1
+        $warned[0] | Should -BeLike 'not propagated after*'
+        { Test-DnsPropagation -Name x -Expected 1.2.3.4 -Resolver dns.example -ErrorAction Stop } | Should -Throw "*'dns.example' is not a resolver*"
+    }
+}

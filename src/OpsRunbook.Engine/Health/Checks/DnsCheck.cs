@@ -55,7 +55,7 @@ internal sealed class DnsCheck : ITargetCheck
     /// Asks one server with DnsClient.NET (EDNS0, truncation and TCP fallback), no cache and no retry beyond the check's
     /// own attempts; the response code is kept as Gatus names it ([DNS_RCODE]), which the system resolver does not expose.
     /// </summary>
-    private static async Task<DnsResult> QueryAsync(IPEndPoint server, string name, string type, TimeSpan timeout, CancellationToken ct)
+    internal static async Task<DnsResult> QueryAsync(IPEndPoint server, string name, string type, TimeSpan timeout, CancellationToken ct)
     {
         var client = new LookupClient(new LookupClientOptions(new NameServer(server))
         {
