@@ -85,6 +85,16 @@ public sealed class EndpointCertificate : IReportable
             CheckedAt);
     }
 
+    /// <summary>host, host:port, [v6]:port, https:// or tls:// URL (port 443 unless given); null when it is none of them.</summary>
+    public static (string Name, string Host, int Port)? ParseServer(string text)
+    {
+        var value = text.Trim();
+        if (value.Length == 0) return null;
+        if (!value.Contains("://", StringComparison.Ordinal)) value = "tls://" + value;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host) || uri.Scheme is not ("https" or "tls")) return null;
+        return (text.Trim(), uri.IdnHost, uri.Port > 0 ? uri.Port : 443);
+    }
+
     /// <summary>
     /// Reads the certificate of host:port (SNI <paramref name="serverName"/>, default the host), with the system's trust
     /// or only <paramref name="caPath"/>'s CA; failures become a result with <see cref="Error"/>.

@@ -109,7 +109,7 @@ public sealed class GetEndpointCertificateCommand : EnvironmentCmdlet
         {
             foreach (var text in Uri!)
             {
-                if (Parse(text) is not { } endpoint)
+                if (EndpointCertificate.ParseServer(text) is not { } endpoint)
                 {
                     WriteError(new ErrorRecord(new ArgumentException($"'{text}' is not a server to read: give https://host[:port][/path], host or host:port"),
                         ErrorIds.InvalidTarget, ErrorCategory.InvalidArgument, text));
@@ -169,15 +169,5 @@ public sealed class GetEndpointCertificateCommand : EnvironmentCmdlet
             WriteVerbose(certificate.ToString());
             WriteObject(certificate);
         }
-    }
-
-    /// <summary>host, host:port, [v6]:port, https:// or tls:// URL (port 443 unless given); null when it is none of them.</summary>
-    internal static (string Name, string Host, int Port)? Parse(string text)
-    {
-        var value = text.Trim();
-        if (value.Length == 0) return null;
-        if (!value.Contains("://", StringComparison.Ordinal)) value = "tls://" + value;
-        if (!System.Uri.TryCreate(value, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host) || uri.Scheme is not ("https" or "tls")) return null;
-        return (text.Trim(), uri.IdnHost, uri.Port > 0 ? uri.Port : 443);
     }
 }
