@@ -177,7 +177,7 @@ public static class BackupRunner
             Task? pump = null;
             if (request.Compression == BackupCompression.Zstd)
             {
-                var zstdPath = FindProgram("zstd") ?? throw new PgToolMissingException("zstd compression needs the zstd program on PATH (apt-get install zstd)");
+                var zstdPath = Internal.CliProcess.FindProgram("zstd") ?? throw new PgToolMissingException("zstd compression needs the zstd program on PATH (apt-get install zstd)");
                 var zpsi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(zstdPath) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true });
                 foreach (var a in new[] { "-q", "-c", "-T0", "-" + (request.CompressionLevel ?? 3) }) zpsi.ArgumentList.Add(a);
                 zstd = Internal.ChildProcesses.Start(zpsi);
@@ -387,9 +387,6 @@ public static class BackupRunner
         >= 9 => CompressionLevel.SmallestSize,
         _ => CompressionLevel.Optimal,
     };
-
-    internal static string? FindProgram(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
 
     private static string Slug(string? s) => string.IsNullOrWhiteSpace(s) ? "default" : new string(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());
 

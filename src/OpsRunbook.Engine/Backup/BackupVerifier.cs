@@ -208,7 +208,7 @@ public static class BackupVerifier
 
     private static async Task<(bool ok, string tail)> ZstdTailAsync(Stream compressed, CancellationToken ct)
     {
-        var zstd = BackupRunner.FindProgram("zstd") ?? throw new PgToolMissingException("reading a zstd backup needs the zstd program on PATH");
+        var zstd = CliProcess.FindProgram("zstd") ?? throw new PgToolMissingException("reading a zstd backup needs the zstd program on PATH");
         var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(zstd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true });
         foreach (var a in new[] { "-d", "-c", "-q" }) psi.ArgumentList.Add(a);
         using var p = Internal.ChildProcesses.Start(psi);

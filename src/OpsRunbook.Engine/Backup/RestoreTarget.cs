@@ -90,7 +90,7 @@ internal static class RestoreTarget
             {
                 if (manifest.Compression == "zstd")
                 {
-                    var zstd = BackupRunner.FindProgram("zstd") ?? throw new PgToolMissingException("restoring a zstd backup needs the zstd program on PATH");
+                    var zstd = CliProcess.FindProgram("zstd") ?? throw new PgToolMissingException("restoring a zstd backup needs the zstd program on PATH");
                     var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(zstd) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true });
                     foreach (var a in new[] { "-d", "-c", "-q" }) psi.ArgumentList.Add(a);
                     using var z = Internal.ChildProcesses.Start(psi);

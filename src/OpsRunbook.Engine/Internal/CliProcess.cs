@@ -9,6 +9,11 @@ namespace OpsRunbook.Engine.Internal;
 /// </summary>
 internal static class CliProcess
 {
+    /// <summary>The full path of <paramref name="name"/> in a folder of PATH, or null when none has it.</summary>
+    public static string? FindProgram(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+
     /// <summary>Exit code, stdout and stderr. A missing executable is <see cref="FileNotFoundException"/>.</summary>
     public static async Task<(int code, string stdout, string stderr)> RunAsync(string file, IEnumerable<string> args, CancellationToken ct,
         IReadOnlyDictionary<string, string>? environment = null, string? stdin = null)
