@@ -289,6 +289,7 @@ public static partial class LogLineParser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int TimestampEnd(string s)
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
         static bool Digits(string s, int i, int n)
         {
             if (i + n > s.Length) return false;
@@ -333,6 +334,7 @@ public static partial class LogLineParser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DateTimeOffset? Iso(ReadOnlySpan<char> s)
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
         static int D(ReadOnlySpan<char> s, int i, int n)
         {
             var v = 0;

@@ -96,6 +96,7 @@ public static class LogMasker
         return (0, "");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool EndsAt(string s, int end) => end >= s.Length || !char.IsAsciiLetterOrDigit(s[end]);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

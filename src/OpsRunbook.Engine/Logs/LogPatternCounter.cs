@@ -13,8 +13,33 @@ public sealed class LogPatternCounter
     {
         public long Count;
         public DateTimeOffset? First, Last;
-        public readonly Dictionary<string, long> Levels = new(StringComparer.Ordinal);
+        // Levels are few (ERROR, FATAL…) and their names the parser's own strings: a short list beats a dictionary.
+        private string[] _levels = new string[4];
+        private long[] _levelCounts = new long[4];
+        private int _levelsUsed;
         public string? Example;
+
+        public IEnumerable<KeyValuePair<string, long>> Levels => Enumerable.Range(0, _levelsUsed).Select(i => KeyValuePair.Create(_levels[i], _levelCounts[i]));
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void AddLevel(string level, long n)
+        {
+            for (var i = 0; i < _levelsUsed; i++)
+            {
+                if (ReferenceEquals(_levels[i], level) || string.Equals(_levels[i], level, StringComparison.Ordinal))
+                {
+                    _levelCounts[i] += n;
+                    return;
+                }
+            }
+            if (_levelsUsed == _levels.Length)
+            {
+                Array.Resize(ref _levels, _levels.Length * 2);
+                Array.Resize(ref _levelCounts, _levelCounts.Length * 2);
+            }
+            _levels[_levelsUsed] = level;
+            _levelCounts[_levelsUsed++] = n;
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Add(LogRecord record)
@@ -25,8 +50,7 @@ public sealed class LogPatternCounter
                 if (First is null || t < First) First = t;
                 if (Last is null || t > Last) Last = t;
             }
-            var level = record.Level ?? "-";
-            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Levels, level, out _)++;
+            AddLevel(record.Level ?? "-", 1);
             Example ??= record.Raw;
         }
 
@@ -35,7 +59,7 @@ public sealed class LogPatternCounter
             Count += other.Count;
             if (other.First is { } f && (First is null || f < First)) First = f;
             if (other.Last is { } l && (Last is null || l > Last)) Last = l;
-            foreach (var (level, n) in other.Levels) Levels[level] = Levels.GetValueOrDefault(level) + n;
+            for (var i = 0; i < other._levelsUsed; i++) AddLevel(other._levels[i], other._levelCounts[i]);
             Example ??= other.Example;
         }
     }
@@ -47,10 +71,11 @@ public sealed class LogPatternCounter
     private readonly Dictionary<string, Tally> _values = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
     // Masked messages seen before, by their hash (chained on a collision): a repeat is found without a string made of it.
-    private sealed class Seen(string masked, LogCluster cluster, Seen? next)
+    private sealed class Seen(string masked, LogCluster cluster, Tally tally, Seen? next)
     {
         public readonly string Masked = masked;
         public readonly LogCluster Cluster = cluster;
+        public readonly Tally Tally = tally;
         public readonly Seen? Next = next;
     }
     private readonly Dictionary<int, Seen> _seen = [];
@@ -92,25 +117,24 @@ public sealed class LogPatternCounter
             var hash = string.GetHashCode(masked);
             var seen = _seen.GetValueOrDefault(hash);
             while (seen is not null && !masked.SequenceEqual(seen.Masked)) seen = seen.Next;
-            LogCluster cluster;
             if (seen is not null)
             {
-                cluster = seen.Cluster;
-                cluster.Size++;
+                seen.Cluster.Size++;
+                tally = seen.Tally;
             }
             else
             {
                 var text = masked.ToString();
-                cluster = _miner.Add(text);
+                var cluster = _miner.Add(text);
+                if (!_clusters.TryGetValue(cluster, out tally)) _clusters[cluster] = tally = new Tally();
                 if (_seenCount >= MaxSeen)
                 {
                     _seen.Clear();
                     _seenCount = 0;
                 }
-                _seen[hash] = new Seen(text, cluster, _seen.GetValueOrDefault(hash));
+                _seen[hash] = new Seen(text, cluster, tally, _seen.GetValueOrDefault(hash));
                 _seenCount++;
             }
-            if (!_clusters.TryGetValue(cluster, out tally)) _clusters[cluster] = tally = new Tally();
         }
         else
         {
