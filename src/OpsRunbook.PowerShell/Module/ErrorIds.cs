@@ -117,4 +117,8 @@ internal static class ErrorIds
     public const string MatrixTooLarge = "OpsRunbook.MatrixTooLarge";
     /// <summary>Written by InvokeVulnerabilityScan: the scanner is missing, failed, or wrote no report.</summary>
     public const string ScanFailed = "OpsRunbook.ScanFailed";
+    /// <summary>Written by RemoveStaleFile.</summary>
+    public const string CleanupFailed = "OpsRunbook.CleanupFailed";
+    /// <summary>Written by StaleFileCmdlet.</summary>
+    public const string PathNotFound = "OpsRunbook.PathNotFound";
 }
