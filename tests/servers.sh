@@ -36,6 +36,7 @@ install_prereqs() {
   command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || apt+=(dnsmasq-base)
   command -v openssl >/dev/null || apt+=(openssl)
   command -v node >/dev/null || apt+=(nodejs npm)
+  command -v docker >/dev/null || apt+=(docker.io)   # the docker CLI, against the fake engine (no daemon runs in tests)
   if [ ${#apt[@]} -gt 0 ]; then
     as_root || die "missing ${apt[*]}; install them (apt-get install -y ${apt[*]}) or run as root"
     log "installing ${apt[*]}"
@@ -235,11 +236,11 @@ start_fakecloud() { # dir — the tests' Secrets Manager fake as a process, when
   done
   if [ -z "$dll" ]; then
     log "fake Secrets Manager not built (dotnet build OpsRunbook.sln): secret rotation is not available in this sandbox"
-    SM_PORT=""; FLY_PORT=""; STS_PORT=""; FLY_TOKEN=""; NOTIFY_PORT=""; CS3_PORT=""; RAILWAY_PORT=""; RAILWAY_TOKEN=""; KUBE_PORT=""; TLS60=""; TLS15=""; TLS5=""; TLSWRONG=""; TLSSELF=""
+    SM_PORT=""; FLY_PORT=""; STS_PORT=""; FLY_TOKEN=""; NOTIFY_PORT=""; CS3_PORT=""; RAILWAY_PORT=""; RAILWAY_TOKEN=""; KUBE_PORT=""; DOCKER_PORT=""; TLS60=""; TLS15=""; TLS5=""; TLSWRONG=""; TLSSELF=""
     return 0
   fi
   SM_PORT=$(free_port); FLY_PORT=$(free_port); STS_PORT=$(free_port); NOTIFY_PORT=$(free_port); CS3_PORT=$(free_port); FLY_TOKEN="fm2_$(random_secret)"
-  RAILWAY_PORT=$(free_port); RAILWAY_TOKEN="$(random_secret)"; KUBE_PORT=$(free_port)
+  RAILWAY_PORT=$(free_port); RAILWAY_TOKEN="$(random_secret)"; KUBE_PORT=$(free_port); DOCKER_PORT=$(free_port)
   TLS60=$(free_port); TLS15=$(free_port); TLS5=$(free_port); TLSWRONG=$(free_port); TLSSELF=$(free_port)
   # Seed values in a private file (mode 600), never on a command line.
   (umask 077; cat > "$d/secrets-seed.json" <<JSON
@@ -248,7 +249,7 @@ start_fakecloud() { # dir — the tests' Secrets Manager fake as a process, when
   "sandbox/redis": "redis://sandbox_app:$SANDBOX_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0",
   "sandbox/jwt": "$(random_secret)$(random_secret)" },
   "fly": { "port": $FLY_PORT, "app": "sandbox-app", "token": "$FLY_TOKEN" }, "sts": { "port": $STS_PORT }, "notify": { "port": $NOTIFY_PORT }, "conditionalS3": { "port": $CS3_PORT },
-  "railway": { "port": $RAILWAY_PORT, "token": "$RAILWAY_TOKEN" }, "kubernetes": { "port": $KUBE_PORT },
+  "railway": { "port": $RAILWAY_PORT, "token": "$RAILWAY_TOKEN" }, "kubernetes": { "port": $KUBE_PORT }, "docker": { "port": $DOCKER_PORT },
   "tls": { "caPath": "$d/certs/test-pki-ca.pem", "ports": { "days60": $TLS60, "days15": $TLS15, "days5": $TLS5, "wrongName": $TLSWRONG, "selfSigned": $TLSSELF } } }
 JSON
   )
@@ -261,6 +262,7 @@ JSON
   wait_port 127.0.0.1 "$CS3_PORT" 20 || die "fake conditional-write S3 is not listening: $(tail -5 "$d/fakecloud.log")"
   wait_port 127.0.0.1 "$RAILWAY_PORT" 20 || die "fake Railway is not listening: $(tail -5 "$d/fakecloud.log")"
   wait_port 127.0.0.1 "$KUBE_PORT" 20 || die "fake Kubernetes API server is not listening: $(tail -5 "$d/fakecloud.log")"
+  wait_port 127.0.0.1 "$DOCKER_PORT" 20 || die "fake Docker engine is not listening: $(tail -5 "$d/fakecloud.log")"
   wait_port 127.0.0.1 "$TLSSELF" 20 || die "TLS test servers are not listening: $(tail -5 "$d/fakecloud.log")"
 }
 
@@ -332,6 +334,7 @@ export OPSRUNBOOK_TLS_DAYS5='${TLS5:+https://localhost:$TLS5}'
 export OPSRUNBOOK_TLS_WRONG_NAME='${TLSWRONG:+https://localhost:$TLSWRONG}'
 export OPSRUNBOOK_TLS_SELF_SIGNED='${TLSSELF:+https://localhost:$TLSSELF}'
 export OPSRUNBOOK_KUBE_SERVER='${KUBE_PORT:+http://127.0.0.1:$KUBE_PORT}'
+export OPSRUNBOOK_DOCKER_HOST='${DOCKER_PORT:+tcp://127.0.0.1:$DOCKER_PORT}'
 export OPSRUNBOOK_NOTIFY_URL='${NOTIFY_PORT:+http://127.0.0.1:$NOTIFY_PORT}'
 export OPSRUNBOOK_CONDITIONAL_S3_ENDPOINT='${CS3_PORT:+http://127.0.0.1:$CS3_PORT}'
 export OPSRUNBOOK_SLACK_WEBHOOK_URL='${NOTIFY_PORT:+http://127.0.0.1:$NOTIFY_PORT/slack/services/T0OPS/B0RUNBOOK/xoxsecretwebhookpart0123}'

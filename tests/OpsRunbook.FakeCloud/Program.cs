@@ -4,7 +4,7 @@ using OpsRunbook.Engine.Tests.Fakes;
 // Usage: OpsRunbook.FakeCloud PORT SEED.json
 //   SEED.json: { "accessKey": "...", "secretKey": "...", "secrets": { "name": "value", ... },
 //                "fly": { "port": N, "app": "...", "token": "..." }, "sts": { "port": N }, "notify": { "port": N }, "conditionalS3": { "port": N },
-//                "railway": { "port": N, "token": "..." }, "kubernetes": { "port": N },
+//                "railway": { "port": N, "token": "..." }, "kubernetes": { "port": N }, "docker": { "port": N },
 //                "tls": { "caPath": "...", "ports": { "days60": N, "days15": N, "days5": N, "wrongName": N, "selfSigned": N } } }
 //   (tests/servers.sh writes it, mode 600)
 //   Serves the fake Secrets Manager on PORT and, with "fly", the fake Fly.io Machines + GraphQL APIs on fly.port with
@@ -89,6 +89,15 @@ if (root.TryGetProperty("kubernetes", out var kube))
     }
     Console.WriteLine($"fake Kubernetes API server on {kubernetes.Server}");
 }
+// A Docker Engine API for the real docker CLI (Get-/Clear-ContainerStorage): a host a week after a few deploys;
+// POST /_fake/seed puts it back after a test pruned it.
+FakeDocker? docker = null;
+if (root.TryGetProperty("docker", out var dk))
+{
+    docker = await FakeDocker.StartAsync(dk.GetProperty("port").GetInt32());
+    docker.Seed();
+    Console.WriteLine($"fake Docker engine on {docker.Host}");
+}
 // TLS servers with certificates made for the certificate checks (Get-EndpointCertificate): from one private CA, a
 // localhost certificate for 60, 15 and 5 days and one for another name; and a self-signed one no CA vouches for.
 var tlsServers = new List<FakeHttpServer>();
@@ -145,4 +154,5 @@ if (railway is not null) await railway.DisposeAsync();
 foreach (var server in tlsServers) await server.DisposeAsync();
 pki?.Dispose();
 if (kubernetes is not null) await kubernetes.DisposeAsync();
+if (docker is not null) await docker.DisposeAsync();
 return 0;

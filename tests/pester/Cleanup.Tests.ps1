@@ -51,7 +51,7 @@ Describe 'Find-StaleFile and Remove-StaleFile' {
         $result.PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Cleanup.CleanupResult'
         ($result.Removed, $result.Skipped, $result.Failed, $result.ReclaimedBytes) | Should -Be @(3, 0, 0, 3000)
         (Get-ChildItem $Logs).FullName | Sort-Object | Should -Be ($backups[0..1] | Sort-Object)
-        ($result | Out-String -Width 200) | Should -BeLike '*Kind*Removed*Reclaimed*Skipped*Failed*Target*Stale files*3*0.0 MiB*0*0*'
+        ($result | Out-String -Width 200) | Should -BeLike '*Kind*Removed*Reclaimed*Skipped*Failed*Target*Stale files*3*2.9 KiB*0*0*'
         $report = Join-Path $TestDrive 'cleanup.md'
         $result | Export-RunbookReport -Title 'Weekly cleanup' -Format Markdown -Path $report
         Get-Content $report -Raw | Should -BeLike '*Stale files*removed 3, reclaimed 2.9 KiB*'
@@ -93,5 +93,57 @@ Describe 'Find-StaleFile and Remove-StaleFile' {
         { Remove-StaleFile / -OlderThan 365d -WhatIf } | Should -Throw "*does not clean '/'*"
         { Find-StaleFile $Logs -OlderThan soon } | Should -Throw '*duration*'
         Test-Path $file | Should -BeTrue
+    }
+}
+
+Describe 'Get-ContainerStorage and Clear-ContainerStorage' -Skip:(-not $env:OPSRUNBOOK_SERVERS_ENV) {
+    # The real docker CLI against the sandbox's fake Docker engine (built from the CLI's own API types).
+    BeforeEach {
+        $script:Engine = $Settings.OPSRUNBOOK_DOCKER_HOST
+        Invoke-RestMethod -Method Post -Uri (($Engine -replace '^tcp://', 'http://') + '/_fake/seed') | Out-Null
+    }
+
+    It 'shows docker system df as objects and a table' {
+        $usage = Get-ContainerStorage -DockerHost $Engine
+        $usage.Type | Should -Be @('Images', 'Containers', 'Local Volumes', 'Build Cache')
+        $usage[0].PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Cleanup.ContainerStorageUsage'
+        ($usage | Where-Object Type -eq 'Images').ReclaimableBytes | Should -Be 230000000
+        $table = $usage | Out-String -Width 200
+        $table | Should -BeLike '*Type*TotalCount*Active*Size*Reclaimable*ReclaimablePercent*Images*4*3*915.5 MiB*219.3 MiB*24%*'
+        $env:DOCKER_HOST = $Engine
+        try { (Get-ContainerStorage).Count | Should -Be 4 } finally { Remove-Item Env:DOCKER_HOST }
+    }
+
+    It 'prunes what docker system prune would, asks first with the reclaimable space, and accounts for it' {
+        # -WhatIf's lines go to the host, so a child pwsh shows them.
+        $whatIf = pwsh -NoProfile -NonInteractive -Command "Import-Module '$ModuleDir/OpsRunbook.psd1'; Clear-ContainerStorage -DockerHost '$Engine' -WhatIf" 2>&1 | Out-String
+        $whatIf | Should -BeLike '*Prune stopped containers (docker counts 4.8 MiB of Containers reclaimable)*'
+        $whatIf | Should -BeLike '*Prune dangling images (docker counts 219.3 MiB of Images reclaimable)*'
+        $whatIf | Should -Not -BeLike '*volumes*'
+        (Get-ContainerStorage -DockerHost $Engine | Where-Object Type -eq Containers).TotalCount | Should -Be 3
+        $result = Clear-ContainerStorage -DockerHost $Engine -Force
+        $result.PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Cleanup.CleanupResult'
+        ($result.Kind, $result.Target, $result.Failed) | Should -Be @('Container storage', $Engine, 0)
+        $result.ReclaimedBytes | Should -Be 305000000
+        $result.Items.Name | Should -Contain 'network old_default'
+        (Get-ContainerStorage -DockerHost $Engine | Where-Object Type -eq 'Local Volumes').TotalCount | Should -Be 3
+        $report = Join-Path $TestDrive 'containers.md'
+        $result | Export-RunbookReport -Format Markdown -Path $report
+        Get-Content $report -Raw | Should -BeLike '*Container storage*removed*reclaimed 290.9 MiB*'
+    }
+
+    It 'takes anonymous volumes only when asked, never named ones' {
+        $result = Clear-ContainerStorage -DockerHost $Engine -Include Volumes -Until 1d -Force -Verbose 4>&1
+        ($result | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain 'Volumes cannot be filtered by age: -Until does not apply to them'
+        $account = $result | Where-Object { $_.PSObject.TypeNames -contains 'OpsRunbook.Engine.Cleanup.CleanupResult' }
+        $account.Items.Name | Should -Be @("volume $('9' * 64)")
+        (Get-ContainerStorage -DockerHost $Engine | Where-Object Type -eq 'Local Volumes').TotalCount | Should -Be 2
+    }
+
+    It 'says what is wrong when the engine does not answer or docker is missing' {
+        { Get-ContainerStorage -DockerHost tcp://127.0.0.1:9 } | Should -Throw '*docker system df failed on tcp://127.0.0.1:9*'
+        $err = { Clear-ContainerStorage -DockerHost tcp://127.0.0.1:9 -Force } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.DockerError*'
+        { Get-ContainerStorage -Docker /nonexistent/docker } | Should -Throw '*name it with -Docker*'
     }
 }

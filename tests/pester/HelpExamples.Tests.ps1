@@ -123,8 +123,10 @@ ConvertTo-Json -InputObject @($results) -Depth 4 | Set-Content -Path $ResultPath
     Set-Content -Path (Join-Path $work 'web' 'package.json') -Value '{ "name": "web" }'
     $path = $env:PATH
     $env:PATH = "$scanners$([IO.Path]::PathSeparator)$path"
+    # The container-storage examples ask the engine docker would use: the sandbox's fake Docker engine.
+    $env:DOCKER_HOST = $Settings.OPSRUNBOOK_DOCKER_HOST
     try { $script:RunnerOutput = & $pwsh -NoProfile -NonInteractive -WorkingDirectory $work -File $runnerPath (Join-Path $ModuleDir 'OpsRunbook.psd1') $casesPath $resultPath 2>&1 | Out-String }
-    finally { $env:PATH = $path }
+    finally { $env:PATH = $path; Remove-Item Env:DOCKER_HOST -ErrorAction SilentlyContinue }
     $script:Results = @{}
     if (Test-Path $resultPath) {
         foreach ($r in Get-Content -Raw -Path $resultPath | ConvertFrom-Json) { $Results[$r.Id] = $r }

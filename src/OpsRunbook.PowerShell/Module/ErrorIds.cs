@@ -117,7 +117,9 @@ internal static class ErrorIds
     public const string MatrixTooLarge = "OpsRunbook.MatrixTooLarge";
     /// <summary>Written by InvokeVulnerabilityScan: the scanner is missing, failed, or wrote no report.</summary>
     public const string ScanFailed = "OpsRunbook.ScanFailed";
-    /// <summary>Written by RemoveStaleFile.</summary>
+    /// <summary>Written by DockerCmdlet: the docker CLI is missing or the engine did not answer.</summary>
+    public const string DockerError = "OpsRunbook.DockerError";
+    /// <summary>Written by RemoveStaleFile, ClearContainerStorage.</summary>
     public const string CleanupFailed = "OpsRunbook.CleanupFailed";
     /// <summary>Written by StaleFileCmdlet.</summary>
     public const string PathNotFound = "OpsRunbook.PathNotFound";
