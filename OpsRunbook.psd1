@@ -33,6 +33,7 @@
         'Get-DatabaseIndexAdvice'
         'Get-DatabaseIndexUsage'
         'Get-DatabaseLock'
+        'Get-DatabaseMigration'
         'Get-DatabaseReplication'
         'Get-DatabaseRoleAudit'
         'Get-DatabaseSlowQuery'

@@ -37,6 +37,8 @@ install_prereqs() {
   command -v openssl >/dev/null || apt+=(openssl)
   command -v node >/dev/null || apt+=(nodejs npm)
   command -v docker >/dev/null || apt+=(docker.io)   # the docker CLI, against the fake engine (no daemon runs in tests)
+  # Real alembic (Debian's, with psycopg2) writes the migration table Get-DatabaseMigration reads.
+  /usr/bin/python3 -c 'import alembic, psycopg2' 2>/dev/null || apt+=(python3-alembic python3-psycopg2)
   if [ ${#apt[@]} -gt 0 ]; then
     as_root || die "missing ${apt[*]}; install them (apt-get install -y ${apt[*]}) or run as root"
     log "installing ${apt[*]}"
@@ -44,8 +46,8 @@ install_prereqs() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt[@]}" >/dev/null
   fi
   # Debian's postgresql package may start a cluster of its own on 5432; ours never uses that port.
-  if [ ! -f "$here/servers/node_modules/s3rver/bin/s3rver.js" ] || [ ! -f "$here/servers/node_modules/@action-validator/cli/cli.mjs" ]; then
-    log "installing s3rver and the workflow validator (npm)"
+  if [ ! -f "$here/servers/node_modules/s3rver/bin/s3rver.js" ] || [ ! -f "$here/servers/node_modules/@action-validator/cli/cli.mjs" ] || [ ! -f "$here/servers/node_modules/knex/bin/cli.js" ]; then
+    log "installing s3rver, the workflow validator and knex (npm)"
     (cd "$here/servers" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }
@@ -137,6 +139,9 @@ CREATE TABLE shop.orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL 
 INSERT INTO shop.customers (email) SELECT 'customer' || g || '@example.test' FROM generate_series(1, 500) g;
 INSERT INTO shop.orders (customer_id, total_cents) SELECT 1 + g % 500, (g * 37) % 10000 FROM generate_series(1, 5000) g;
 ANALYZE shop.customers, shop.orders;
+-- The shop's alembic history (examples/migrations/alembic): customers and orders applied, "add order status" pending.
+CREATE TABLE public.alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));
+INSERT INTO public.alembic_version VALUES ('52732b96f95f');
 RESET ROLE;
 SQL
   "${as_pg[@]}" "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$d/pg/replica" -R -X stream -c fast >"$d/pg/basebackup.log" 2>&1 \

@@ -121,6 +121,8 @@ internal static class ErrorIds
     public const string DockerError = "OpsRunbook.DockerError";
     /// <summary>Written by RemoveStaleFile, ClearContainerStorage.</summary>
     public const string CleanupFailed = "OpsRunbook.CleanupFailed";
-    /// <summary>Written by StaleFileCmdlet.</summary>
+    /// <summary>Written by GetDatabaseMigration: no migration table where it looked.</summary>
+    public const string MigrationTableNotFound = "OpsRunbook.MigrationTableNotFound";
+    /// <summary>Written by StaleFileCmdlet, GetDatabaseMigration.</summary>
     public const string PathNotFound = "OpsRunbook.PathNotFound";
 }
