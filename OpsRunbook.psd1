@@ -75,6 +75,7 @@
         'Stop-DatabaseQuery'
         'Stop-Deployment'
         'Test-DatabaseBackup'
+        'Test-DatabaseFailover'
         'Test-DnsPropagation'
         'Test-MetricThreshold'
         'Wait-HealthCheck'

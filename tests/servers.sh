@@ -128,6 +128,8 @@ CREATE EXTENSION pg_stat_statements;
 GRANT pg_read_all_stats, pg_signal_backend TO opsrunbook;
 -- Restore checks create and drop scratch databases.
 ALTER ROLE opsrunbook CREATEDB;
+-- Test-DatabaseFailover's plan (the help examples run it with -WhatIf here; the drills themselves run on tests/pg-pair.sh).
+GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO opsrunbook;
 -- The sandbox's application login, whose password Invoke-SecretRotation rotates (sandbox/database in the fake Secrets Manager).
 CREATE ROLE sandbox_app LOGIN PASSWORD '$SANDBOX_DB_PASSWORD';
 -- A small shop, so that the sandbox's backups, restores, table sizes and row counts have something to show.

@@ -32,18 +32,21 @@ public abstract class DatabaseCmdlet : EnvironmentCmdlet
     public double StatementTimeoutSec { get; set; } = 30;
 
     /// <summary>The session for this record's server (one per server for the whole pipeline).</summary>
-    protected DatabaseSession Session()
+    protected DatabaseSession Session() =>
+        Session(Replica || string.Equals(Target, "database-replica", StringComparison.OrdinalIgnoreCase), Connection);
+
+    /// <summary>The session for the environment's primary or replica, or for <paramref name="connectionText"/> (a reference or URL) when given.</summary>
+    protected DatabaseSession Session(bool replica, string? connectionText)
     {
-        var replica = Replica || string.Equals(Target, "database-replica", StringComparison.OrdinalIgnoreCase);
-        var key = $"{Connection}|{Environment}|{replica}";
+        var key = $"{connectionText}|{Environment}|{replica}";
         if (_sessions.TryGetValue(key, out var existing)) return existing;
         SecretValue connection;
         string? environment = string.IsNullOrEmpty(Environment) ? null : Environment;
         string? target;
         string? ca = null;
-        if (Connection is not null)
+        if (connectionText is not null)
         {
-            connection = Guard(() => SecretValue.Parse(Connection));
+            connection = Guard(() => SecretValue.Parse(connectionText));
             target = null;
         }
         else

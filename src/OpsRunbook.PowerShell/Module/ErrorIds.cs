@@ -121,6 +121,8 @@ internal static class ErrorIds
     public const string DockerError = "OpsRunbook.DockerError";
     /// <summary>Written by RemoveStaleFile, ClearContainerStorage.</summary>
     public const string CleanupFailed = "OpsRunbook.CleanupFailed";
+    /// <summary>Written by TestDatabaseFailover: the pair or the privileges make the drill unsafe.</summary>
+    public const string FailoverRefused = "OpsRunbook.FailoverRefused";
     /// <summary>Written by GetDatabaseMigration: no migration table where it looked.</summary>
     public const string MigrationTableNotFound = "OpsRunbook.MigrationTableNotFound";
     /// <summary>Written by StaleFileCmdlet, GetDatabaseMigration.</summary>

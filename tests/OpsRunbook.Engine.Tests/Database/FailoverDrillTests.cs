@@ -138,12 +138,23 @@ public sealed class FailoverDrillTests(TestServers servers) : IAsyncLifetime
     [Fact]
     public async Task A_login_that_may_not_promote_is_refused_before_anything_changes()
     {
-        // The application's usual login on the shared test servers: no pg_promote, so the plan says what to grant.
-        await using var primary = await _db.SessionAsync();
-        await using var replica = await _db.SessionAsync(replica: true);
+        var (primaryUrl, replicaUrl) = (_pair["PAIR_PRIMARY_URL"], _pair["PAIR_REPLICA_URL"]);
+        await RunAsPostgresAsync("REVOKE EXECUTE ON FUNCTION pg_promote(boolean, integer) FROM drill");
+        await Db.EventuallyAsync(() => ScalarAsync<bool>(replicaUrl, "SELECT has_function_privilege('pg_promote(boolean, integer)', 'EXECUTE')"), can => !can);
+        await using var primary = await SessionAsync(primaryUrl, "database");
+        await using var replica = await SessionAsync(replicaUrl, "database-replica");
         var plan = await FailoverDrill.PlanAsync(primary, replica, 16 << 20, Ct);
         Assert.Contains("may not promote it: GRANT EXECUTE ON FUNCTION pg_promote", plan.Refusal);
         await Assert.ThrowsAsync<InvalidOperationException>(() => FailoverDrill.RunAsync(primary, replica, plan, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), null, null, null, Ct));
-        Assert.True(await ScalarAsync<bool>(servers["OPSRUNBOOK_REPLICA_DATABASE_URL"], "SELECT pg_is_in_recovery()"));
+        Assert.True(await ScalarAsync<bool>(replicaUrl, "SELECT pg_is_in_recovery()"));
+        Assert.Equal(0L, await ScalarAsync<long>(primaryUrl, "SELECT count(*) FROM pg_db_role_setting"));
+    }
+
+    private async Task RunAsPostgresAsync(string sql)
+    {
+        var b = new NpgsqlConnectionStringBuilder { Host = Path.Combine(_pair["PAIR_DIR"], "sock"), Port = int.Parse(_pair["PAIR_PRIMARY_PORT"]), Username = "postgres", Database = "drill", Pooling = false };
+        await using var c = new NpgsqlConnection(b.ConnectionString);
+        await c.OpenAsync(Ct);
+        await Db.ExecAsync(c, sql);
     }
 }
