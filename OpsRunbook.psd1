@@ -21,6 +21,8 @@
         'Close-Incident'
         'Compare-LogPattern'
         'ConvertFrom-LogLine'
+        'Disable-MaintenanceMode'
+        'Enable-MaintenanceMode'
         'Export-IncidentReport'
         'Export-RunbookMatrix'
         'Export-RunbookReport'

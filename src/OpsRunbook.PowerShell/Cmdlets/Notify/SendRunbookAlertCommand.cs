@@ -65,6 +65,31 @@ public sealed class SendRunbookAlertCommand : NotifyCmdlet
     [Parameter]
     public string? RoutingKey { get; set; }
 
+    /// <summary>Page even while the environment is in a maintenance window (Enable-MaintenanceMode).</summary>
+    [Parameter]
+    public SwitchParameter IgnoreMaintenance { get; set; }
+
+    /// <summary>The environment's current maintenance window, read where Enable-MaintenanceMode records it (none when it cannot be read).</summary>
+    private Engine.Deploy.MaintenanceWindow? MaintenanceWindowOf(Engine.Environments.EnvironmentConfig env)
+    {
+        var location = MaintenanceState.Location(env, null, LoadConfig().Path, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        var context = ContextOf(env);
+        var system = LoadConfig().System;
+        try
+        {
+            return Task.Run(async () =>
+            {
+                using var log = await Engine.Deploy.MaintenanceLog.OpenAsync(location, context).ConfigureAwait(false);
+                return await log.LastWindowAsync(system, env.Name, Cancellation).ConfigureAwait(false);
+            }).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            WriteWarning($"maintenance windows in {location} could not be read ({e.Message}): alerting as if none");
+            return null;
+        }
+    }
+
     /// <summary>Sends the events.</summary>
     protected override void EndProcessing()
     {
@@ -116,6 +141,13 @@ public sealed class SendRunbookAlertCommand : NotifyCmdlet
                     _ => null,
                 };
                 if (action is not null) events.Add((c.Item, action));
+            }
+            // In a maintenance window nobody is paged for the environment: what breaks then is expected. Resolves still go.
+            if (!IgnoreMaintenance && env is not null && events.Any(e => e.Action == "trigger") && MaintenanceWindowOf(env) is { Active: true } window)
+            {
+                var silenced = events.Count(e => e.Action == "trigger");
+                events.RemoveAll(e => e.Action == "trigger");
+                WriteWarning($"{silenced} alert(s) not sent: {env.Name} is in maintenance since {window.StartedAt:u}{(window.Until is { } u ? $" until {u:u}" : "")}{(window.Reason is null ? "" : $" ({window.Reason})")}; -IgnoreMaintenance pages anyway");
             }
             var results = SendAll(events.Select(e => NotifyOperations.Alert(e.Item, e.Action, target, severity)));
             var delivered = results.Where(r => r.Status is NotificationStatus.Sent or NotificationStatus.Accepted).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
