@@ -177,8 +177,8 @@ public sealed class MaintenanceLog : IDisposable
         };
     }
 
-    /// <summary>A new event id: the time, then random, so ids sort by time and never collide.</summary>
-    public static string NewId(DateTimeOffset time) => $"{time.UtcDateTime:yyyyMMdd'T'HHmmss.fff'Z'}-{Guid.NewGuid().ToString("N")[..8]}";
+    /// <summary>A new event id that sorts by time (<see cref="SortableId"/>).</summary>
+    public static string NewId(DateTimeOffset time) => SortableId.New(time);
 
     /// <inheritdoc />
     public void Dispose() => _s3?.Dispose();

@@ -87,8 +87,7 @@ public sealed record IncidentEvent
     public string? Profile { get; init; }
 
     /// <summary>A new id that sorts by <paramref name="time"/>.</summary>
-    public static string NewId(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexString(global::System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+    public static string NewId(DateTimeOffset time) => SortableId.New(time);
 }
 
 /// <summary>An action item of an incident.</summary>
