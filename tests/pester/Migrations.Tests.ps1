@@ -14,7 +14,7 @@ Describe 'Get-DatabaseMigration' -Skip:(-not $env:OPSRUNBOOK_SERVERS_ENV) {
         $status = Get-DatabaseMigration sandbox -ConfigPath $SandboxConfig -Path $Alembic
         $status.PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Database.DatabaseMigrationStatus'
         ($status.Tool, $status.Current, $status.Applied, $status.Status) | Should -Be @('Alembic', '52732b96f95f', 2, 'Healthy')
-        $status.Pending | Should -Be @('bed5dafc6c7e bed5dafc6c7e_add_order_status.py')
+        $status.Pending | Should -Be @('bed5dafc6c7e add_order_status')
         $status.Migrations.State | Should -Be @('Applied', 'Applied', 'Pending')
         ($status | Out-String -Width 200) | Should -BeLike '*Status*Tool*Current*Applied*Pending*Reason*Healthy*Alembic*52732b96f95f*2*1*1 pending: bed5dafc6c7e*'
         $after = Get-DatabaseMigration sandbox -ConfigPath $SandboxConfig -Path $Alembic -RequireCurrent

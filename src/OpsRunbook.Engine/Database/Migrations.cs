@@ -235,7 +235,7 @@ public static partial class MigrationReader
     [GeneratedRegex(@"['""]([^'""]+)['""]")]
     private static partial Regex Quoted();
 
-    /// <summary>An alembic project's revisions: revision → its down revisions (none for the base), from versions/*.py.</summary>
+    /// <summary>An alembic project's revisions: revision → its down revisions (none for the base) and its name (the file's slug), from versions/*.py.</summary>
     public static Dictionary<string, (string[] Down, string File)> AlembicRevisions(string folder)
     {
         var versions = Directory.Exists(Path.Combine(folder, "versions")) ? Path.Combine(folder, "versions") : folder;
@@ -245,7 +245,10 @@ public static partial class MigrationReader
             var text = File.ReadAllText(file);
             if (AlembicRevision().Match(text) is not { Success: true } rev) continue;
             var down = AlembicDownRevision().Match(text) is { Success: true } d ? Quoted().Matches(d.Groups[1].Value).Select(m => m.Groups[1].Value).ToArray() : [];
-            revisions[rev.Groups[1].Value] = (down, Path.GetFileName(file));
+            // The file is REVISION_slug.py (alembic's default file_template): the slug names it.
+            var name = Path.GetFileNameWithoutExtension(file);
+            if (name.StartsWith(rev.Groups[1].Value + "_", StringComparison.Ordinal)) name = name[(rev.Groups[1].Value.Length + 1)..];
+            revisions[rev.Groups[1].Value] = (down, name);
         }
         return revisions;
     }

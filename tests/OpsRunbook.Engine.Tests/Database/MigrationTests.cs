@@ -75,7 +75,7 @@ public sealed class MigrationTests(TestServers servers) : IAsyncLifetime
         Assert.Equal(revisions[1], status.Current);
         Assert.Equal(revisions, status.Migrations.Select(m => m.Version));
         Assert.Equal(2, status.Applied);
-        Assert.Equal([$"{revisions[2]} {revisions[2]}_index_orders.py"], status.Pending);
+        Assert.Equal([$"{revisions[2]} index_orders"], status.Pending);
         Assert.Equal("Healthy", status.Status);
         Assert.Equal("Degraded", Assert.Single(await ReadAsync(folder: Path.Combine(project, "alembic"), requireCurrent: true)).Status);
 
