@@ -41,7 +41,13 @@ Describe 'Test-DatabaseFailover' {
     }
 
     It 'fences, promotes, measures and checks the environment, as a table and a report' {
-        $result = Test-DatabaseFailover drill -ConfigPath $Config -Force
+        $all = Test-DatabaseFailover drill -ConfigPath $Config -Force -Verbose 4>&1
+        $result = $all | Where-Object { $_.PSObject.TypeNames -contains 'OpsRunbook.Engine.Database.FailoverDrillResult' }
+        # The login's password (in both URLs) appears in nothing the drill printed, verbose steps included.
+        $password = [regex]::Match($Pair.PAIR_PRIMARY_URL, '^postgres://[^:]+:([^@]+)@').Groups[1].Value
+        $password | Should -Not -BeNullOrEmpty
+        ($all | Out-String -Width 300) + ($result | Format-List * | Out-String -Width 300) | Should -Not -BeLike "*$password*"
+        (($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n") | Should -BeLike '*Fence the primary*Promote the replica*New primary takes writes*'
         $result.PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Database.FailoverDrillResult'
         ($result.Status, $result.DataLossBytes, $result.MetTarget, $result.RecoveryTargetSource) | Should -Be @('Healthy', 0, $true, "environment drill's rto")
         $result.RecoveryTarget | Should -Be ([timespan]::FromMinutes(2))

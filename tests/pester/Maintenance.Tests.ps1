@@ -24,7 +24,11 @@ Describe 'Maintenance mode' -Skip:(-not $env:OPSRUNBOOK_SERVERS_ENV) {
     }
 
     It 'sets the flag, records the window, silences alerts until it ends, and pages again after' {
-        $window = Enable-MaintenanceMode sandbox -ConfigPath $Cfg -Reason 'Database migration' -Duration 2h -Force
+        $all = Enable-MaintenanceMode sandbox -ConfigPath $Cfg -Reason 'Database migration' -Duration 2h -Force -Verbose 4>&1
+        $window = $all | Where-Object { $_.PSObject.TypeNames -contains 'OpsRunbook.Engine.Deploy.MaintenanceWindow' }
+        # The platform token appears in nothing it printed, the redeploy's verbose steps included.
+        $Settings.OPSRUNBOOK_FLY_TOKEN | Should -Not -BeNullOrEmpty
+        ($all | Out-String -Width 300) + ($window | Format-List * | Out-String -Width 300) | Should -Not -BeLike "*$($Settings.OPSRUNBOOK_FLY_TOKEN)*"
         $window.PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Deploy.MaintenanceWindow'
         ($window.Active, $window.Reason, $window.Variable) | Should -Be @($true, 'Database migration', 'MAINTENANCE_MODE')
         $window.Until - $window.StartedAt | Should -Be ([timespan]::FromHours(2))

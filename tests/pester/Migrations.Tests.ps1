@@ -11,7 +11,10 @@ BeforeAll {
 
 Describe 'Get-DatabaseMigration' -Skip:(-not $env:OPSRUNBOOK_SERVERS_ENV) {
     It 'reads the shop''s alembic head and the revision still to run, as a table and a report row' {
-        $status = Get-DatabaseMigration sandbox -ConfigPath $SandboxConfig -Path $Alembic
+        $all = Get-DatabaseMigration sandbox -ConfigPath $SandboxConfig -Path $Alembic -Verbose 4>&1
+        $status = $all | Where-Object { $_.PSObject.TypeNames -contains 'OpsRunbook.Engine.Database.DatabaseMigrationStatus' }
+        $Settings.OPSRUNBOOK_PG_PASSWORD | Should -Not -BeNullOrEmpty
+        ($all | Out-String -Width 300) + ($status | Format-List * | Out-String -Width 300) | Should -Not -BeLike "*$($Settings.OPSRUNBOOK_PG_PASSWORD)*"
         $status.PSObject.TypeNames | Should -Contain 'OpsRunbook.Engine.Database.DatabaseMigrationStatus'
         ($status.Tool, $status.Current, $status.Applied, $status.Status) | Should -Be @('Alembic', '52732b96f95f', 2, 'Healthy')
         $status.Pending | Should -Be @('bed5dafc6c7e add_order_status')
