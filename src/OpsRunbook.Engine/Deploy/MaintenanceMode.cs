@@ -164,6 +164,21 @@ public sealed class MaintenanceLog : IDisposable
     /// <summary>The environment's last window (null when it never had one).</summary>
     public async Task<MaintenanceWindow?> LastWindowAsync(string system, string environment, CancellationToken ct) => Window(await ReadAsync(system, environment, ct).ConfigureAwait(false), Location);
 
+    /// <summary>The environment's last window in the log at <paramref name="location"/> (null when it never had one).</summary>
+    public static async Task<MaintenanceWindow?> LastWindowAsync(string location, OperationContext context, string system, string environment, CancellationToken ct)
+    {
+        using var log = await OpenAsync(location, context).ConfigureAwait(false);
+        return await log.LastWindowAsync(system, environment, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Records <paramref name="e"/> in the log at <paramref name="location"/> and reads the window back (null when the environment never had one).</summary>
+    public static async Task<MaintenanceWindow?> RecordAsync(string location, OperationContext context, MaintenanceEvent e, CancellationToken ct)
+    {
+        using var log = await OpenAsync(location, context).ConfigureAwait(false);
+        await log.AppendAsync(e, ct).ConfigureAwait(false);
+        return await log.LastWindowAsync(e.System, e.Environment, ct).ConfigureAwait(false);
+    }
+
     /// <summary>The last window a list of changes describes.</summary>
     public static MaintenanceWindow? Window(IReadOnlyList<MaintenanceEvent> events, string? location)
     {

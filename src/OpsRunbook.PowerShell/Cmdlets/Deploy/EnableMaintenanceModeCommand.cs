@@ -120,12 +120,7 @@ public abstract class MaintenanceCmdlet : DeployCmdlet
     protected MaintenanceWindow? Record(EnvironmentConfig env, string location, MaintenanceEvent e)
     {
         var context = ContextOf(env);
-        return Run(async () =>
-        {
-            using var log = await MaintenanceLog.OpenAsync(location, context).ConfigureAwait(false);
-            await log.AppendAsync(e, Cancellation).ConfigureAwait(false);
-            return await log.LastWindowAsync(e.System, e.Environment, Cancellation).ConfigureAwait(false);
-        }, location);
+        return Run(() => MaintenanceLog.RecordAsync(location, context, e, Cancellation), location);
     }
 
     /// <summary>The environment's last window, if any.</summary>
@@ -133,11 +128,7 @@ public abstract class MaintenanceCmdlet : DeployCmdlet
     {
         var context = ContextOf(env);
         var system = LoadConfig().System;
-        return Run(async () =>
-        {
-            using var log = await MaintenanceLog.OpenAsync(location, context).ConfigureAwait(false);
-            return await log.LastWindowAsync(system, env.Name, Cancellation).ConfigureAwait(false);
-        }, location);
+        return Run(() => MaintenanceLog.LastWindowAsync(location, context, system, env.Name, Cancellation), location);
     }
 
     /// <summary>The window with the platform change that came with it.</summary>

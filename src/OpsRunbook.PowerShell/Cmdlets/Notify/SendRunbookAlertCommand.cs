@@ -77,11 +77,7 @@ public sealed class SendRunbookAlertCommand : NotifyCmdlet
         var system = LoadConfig().System;
         try
         {
-            return Task.Run(async () =>
-            {
-                using var log = await Engine.Deploy.MaintenanceLog.OpenAsync(location, context).ConfigureAwait(false);
-                return await log.LastWindowAsync(system, env.Name, Cancellation).ConfigureAwait(false);
-            }).GetAwaiter().GetResult();
+            return Task.Run(() => Engine.Deploy.MaintenanceLog.LastWindowAsync(location, context, system, env.Name, Cancellation)).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
