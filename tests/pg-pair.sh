@@ -5,6 +5,13 @@
 #   tests/pg-pair.sh rebuild-replica DIR  after a failover: the old replica is thrown away and cloned again from the
 #                                         old primary (pg_basebackup), whose fence is lifted: the pair is as it was
 #   tests/pg-pair.sh stop DIR             stop both and remove DIR (under /tmp only)
+# What a Fly Postgres cluster does around a killed primary machine, for the Fly drill's tests:
+#   tests/pg-pair.sh kill-primary DIR [MODE] the primary dies at once (pg_ctl stop -m immediate: no shutdown checkpoint,
+#                                           WAL not yet sent is lost); MODE fast lets it send its WAL first
+#   tests/pg-pair.sh promote-replica DIR    the replica is promoted, as repmgr does (pg_ctl promote)
+#   tests/pg-pair.sh start-primary DIR      the old primary starts again, as Fly's restart policy does
+#   tests/pg-pair.sh disconnect-replica DIR the replica stops receiving WAL (primary_conninfo cleared): what the primary
+#                                           writes after that is lost when it dies
 # The login "drill" owns database "drill" and may promote (EXECUTE on pg_promote), end sessions (pg_signal_backend) and
 # see the WAL receiver (pg_read_all_stats), which is what the drill needs without superuser. Its password is in pair.env only, never on a command line.
 set -euo pipefail
@@ -90,6 +97,25 @@ rebuild_replica() {
   start_replica "$d"
 }
 
+ctl() { # dir, server, pg_ctl arguments...
+  local d=$1 c=$2; shift 2
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$d/$c" -l "$d/$c.log" "$@" >/dev/null
+}
+
+disconnect_replica() {
+  local d=${1:?usage: pg-pair.sh disconnect-replica DIR}
+  # shellcheck disable=SC1091
+  source "$d/pair.env"
+  "${as_pg[@]}" "$bin/psql" -h "$d/sock" -p "$PAIR_REPLICA_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
+    -c "ALTER SYSTEM SET primary_conninfo = ''" -c "SELECT pg_reload_conf()" >/dev/null
+  # The WAL receiver ends once the new setting is read.
+  for _ in $(seq 1 100); do
+    [ "$("${as_pg[@]}" "$bin/psql" -h "$d/sock" -p "$PAIR_REPLICA_PORT" -U postgres -d postgres -Atc "SELECT count(*) FROM pg_stat_wal_receiver")" = 0 ] && return 0
+    sleep 0.1
+  done
+  die "the replica's WAL receiver did not stop"
+}
+
 stop() {
   local d=${1:?usage: pg-pair.sh stop DIR}
   [ -d "$d" ] || return 0
@@ -103,5 +129,9 @@ case "${1:-}" in
   start) start "${2:-$(mktemp -d /tmp/opsrunbook-pair.XXXXXX)}" ;;
   rebuild-replica) rebuild_replica "${2:-}" ;;
   stop) stop "${2:-}" ;;
-  *) echo "usage: $0 start [DIR] | rebuild-replica DIR | stop DIR" >&2; exit 2 ;;
+  kill-primary) ctl "${2:?DIR}" primary -m "${3:-immediate}" -w -t 20 stop ;;
+  promote-replica) ctl "${2:?DIR}" replica -w -t 30 promote ;;
+  start-primary) ctl "${2:?DIR}" primary -w -t 30 start ;;
+  disconnect-replica) disconnect_replica "${2:-}" ;;
+  *) echo "usage: $0 start [DIR] | rebuild-replica DIR | stop DIR | kill-primary DIR | promote-replica DIR | start-primary DIR | disconnect-replica DIR" >&2; exit 2 ;;
 esac

@@ -133,6 +133,9 @@ public sealed class DatabaseSession : IAsyncDisposable
 
     private static string Milliseconds(TimeSpan t) => ((long)Math.Max(1, t.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Drops the pooled connections: after the server behind them died, the next statement opens a new one.</summary>
+    internal void ClearPool() => _source.Clear();
+
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _source.DisposeAsync();
 }

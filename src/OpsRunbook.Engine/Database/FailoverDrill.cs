@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using OpsRunbook.Engine.Clients.Postgres;
+using OpsRunbook.Engine.Deploy;
 using OpsRunbook.Engine.Health;
 using OpsRunbook.Engine.Reporting;
 
@@ -20,8 +21,12 @@ public sealed class FailoverPlan
     public IReadOnlyList<string> Steps { get; init; } = [];
     /// <summary>Why the drill must not run (null: it may).</summary>
     public string? Refusal { get; init; }
+    /// <summary>How the primary is taken away: "pg_promote" (fence the primary, promote the replica) or "fly machine kill" (kill the primary machine, the cluster's manager promotes).</summary>
+    public string Method { get; init; } = "pg_promote";
     /// <summary>The database whose sessions are fenced.</summary>
     internal string Database { get; init; } = "";
+    /// <summary>Fly: the cluster's app and the primary machine to kill.</summary>
+    internal (string App, FlyPostgresMember Primary)? Fly { get; init; }
 }
 
 /// <summary>One step of a drill, when it ended and how.</summary>
@@ -46,7 +51,7 @@ public sealed class FailoverDrillResult : DatabaseResult, IReportable
     public TimeSpan RecoveryTarget { get; init; }
     /// <summary>Where the target came from (the environment's rto, -RecoveryTarget, the default).</summary>
     public string? RecoveryTargetSource { get; init; }
-    /// <summary>Bytes of WAL the old primary had written that the replica had not replayed when it was promoted.</summary>
+    /// <summary>Bytes of WAL the old primary had written that the replica had not replayed when it was promoted (Fly: written before the kill).</summary>
     public long DataLossBytes { get; init; }
     /// <summary>The steps as they happened.</summary>
     public IReadOnlyList<FailoverStep> Steps { get; init; } = [];
@@ -99,7 +104,7 @@ public sealed class FailoverDrillResult : DatabaseResult, IReportable
 /// take a write. Every step is timed. The fence stays (undo it with ALTER DATABASE … RESET default_transaction_read_only
 /// once the old primary is rebuilt as a replica of the new one).
 /// </summary>
-public static class FailoverDrill
+public static partial class FailoverDrill
 {
     /// <summary>Checks both servers (read-only) and says what the drill would do, or why it must not.</summary>
     public static async Task<FailoverPlan> PlanAsync(DatabaseSession primary, DatabaseSession replica, long maxLagBytes, CancellationToken ct)
@@ -170,34 +175,12 @@ public static class FailoverDrill
         Func<CancellationToken, Task<IReadOnlyList<HealthCheckResult>>>? checks, IProgress<FailoverStep>? progress, CancellationToken ct)
     {
         if (plan.Refusal is not null) throw new InvalidOperationException(plan.Refusal);
-        var steps = new List<FailoverStep>();
-        var clock = Stopwatch.StartNew();
-        var started = DateTimeOffset.UtcNow;
-        FailoverStep Step(string name, bool ok, string detail)
-        {
-            var step = new FailoverStep(name, DateTimeOffset.UtcNow, clock.Elapsed, ok, detail);
-            steps.Add(step);
-            progress?.Report(step);
-            return step;
-        }
-        FailoverDrillResult Result(TimeSpan? recovery, long lost, IReadOnlyList<HealthCheckResult> health) => new()
-        {
-            Environment = primary.Environment,
-            Target = replica.Target,
-            OldPrimary = primary.Display,
-            NewPrimary = replica.Display,
-            StartedAt = started,
-            RecoveryTime = recovery,
-            RecoveryTarget = target,
-            RecoveryTargetSource = targetSource,
-            DataLossBytes = lost,
-            Steps = steps,
-            HealthChecks = health,
-            NextSteps = recovery is null
+        var drill = new DrillLog(progress);
+        FailoverDrillResult Result(TimeSpan? recovery, long lost, IReadOnlyList<HealthCheckResult> health) => drill.Result(primary.Environment, replica.Target, primary.Display, replica.Display,
+            recovery, target, targetSource, lost, health, recovery is null
                 ? [$"No primary takes writes: lift the fence on {primary.Display} (ALTER DATABASE {plan.Database} RESET default_transaction_read_only) to bring the old primary back"]
                 : [$"Point the application at {replica.Display} (its DATABASE_URL), then restart it",
-                   $"Rebuild {primary.Display} as a replica of {replica.Display} (pg_basebackup or pg_rewind); its database stays read-only until then (ALTER DATABASE {plan.Database} RESET default_transaction_read_only lifts the fence)"],
-        };
+                   $"Rebuild {primary.Display} as a replica of {replica.Display} (pg_basebackup or pg_rewind); its database stays read-only until then (ALTER DATABASE {plan.Database} RESET default_transaction_read_only lifts the fence)"]);
 
         // 1. Fence: no new session may write, and the open ones end.
         string finalLsn;
@@ -210,11 +193,11 @@ public static class FailoverDrill
                 await using var lsn = new NpgsqlCommand("SELECT pg_current_wal_lsn()::text", c);
                 return (string)(await lsn.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
             }, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
-            Step("Fence the primary", true, $"database {plan.Database} read-only for new sessions, open sessions ended; last WAL {finalLsn}");
+            drill.Step("Fence the primary", true, $"database {plan.Database} read-only for new sessions, open sessions ended; last WAL {finalLsn}");
         }
         catch (Exception e) when (e is NpgsqlException or PostgresException)
         {
-            Step("Fence the primary", false, e.Message);
+            drill.Step("Fence the primary", false, e.Message);
             return Result(null, 0, []);
         }
 
@@ -232,7 +215,7 @@ public static class FailoverDrill
             if (lost == 0 || catchUp.Elapsed > TimeSpan.FromSeconds(30)) break;
             await Task.Delay(50, ct).ConfigureAwait(false);
         }
-        Step("Replica caught up", true, lost == 0 ? $"replayed up to {finalLsn}" : $"{lost} bytes still not replayed after 30 s: promoting without them");
+        drill.Step("Replica caught up", true, lost == 0 ? $"replayed up to {finalLsn}" : $"{lost} bytes still not replayed after 30 s: promoting without them");
 
         // 3. Promote.
         try
@@ -244,52 +227,26 @@ public static class FailoverDrill
             }, timeout + TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
             if (!promoted)
             {
-                Step("Promote the replica", false, $"pg_promote did not finish within {timeout.TotalSeconds:0} s");
+                drill.Step("Promote the replica", false, $"pg_promote did not finish within {timeout.TotalSeconds:0} s");
                 return Result(null, lost, []);
             }
-            Step("Promote the replica", true, "pg_promote: out of recovery");
+            drill.Step("Promote the replica", true, "pg_promote: out of recovery");
         }
         catch (Exception e) when (e is NpgsqlException or PostgresException)
         {
-            Step("Promote the replica", false, e.Message);
+            drill.Step("Promote the replica", false, e.Message);
             return Result(null, lost, []);
         }
 
         // 4. A primary answers when it takes a write.
-        TimeSpan? recovery = null;
-        string? lastError = null;
-        while (clock.Elapsed < timeout)
+        var (recovery, _) = await drill.WaitForWriteAsync(replica, timeout, async c =>
         {
-            try
-            {
-                await replica.WriteAsync(async c =>
-                {
-                    await using var cmd = new NpgsqlCommand("SELECT txid_current()", c);
-                    return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
-                }, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
-                recovery = clock.Elapsed;
-                break;
-            }
-            catch (Exception e) when (e is NpgsqlException or PostgresException)
-            {
-                lastError = e.Message;
-                await Task.Delay(100, ct).ConfigureAwait(false);
-            }
-        }
-        if (recovery is null)
-        {
-            Step("New primary takes writes", false, $"no write within {timeout.TotalSeconds:0} s: {lastError}");
-            return Result(null, lost, []);
-        }
-        Step("New primary takes writes", true, $"after {recovery.Value.TotalSeconds:0.00} s");
+            await using var cmd = new NpgsqlCommand("SELECT txid_current()", c);
+            return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+        }, null, ct).ConfigureAwait(false);
+        if (recovery is null) return Result(null, lost, []);
 
         // 5. Health checks.
-        IReadOnlyList<HealthCheckResult> health = [];
-        if (checks is not null)
-        {
-            health = await checks(ct).ConfigureAwait(false);
-            Step("Health checks", true, $"{health.Count(h => h.Status == HealthStatus.Healthy)} of {health.Count} healthy");
-        }
-        return Result(recovery, lost, health);
+        return Result(recovery, lost, await drill.HealthChecksAsync(checks, ct).ConfigureAwait(false));
     }
 }

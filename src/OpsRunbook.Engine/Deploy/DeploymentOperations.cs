@@ -73,6 +73,28 @@ public static class DeploymentOperations
         }
     }
 
+    /// <summary>
+    /// The Machines API of a Fly Postgres cluster app: <paramref name="app"/>, else the environment's "database"."fly"."app";
+    /// the token from "database"."fly"."token", else the Fly deploy's token, else $env:FLY_API_TOKEN; the API base likewise.
+    /// </summary>
+    public static async Task<FlyProvider> FlyPostgresAsync(EnvironmentConfig? env, string? app, OperationContext context)
+    {
+        var fly = env?.Database?.Fly;
+        app ??= fly?.App ?? throw new ArgumentException(env is null
+            ? "give -FlyApp (the Fly Postgres cluster's app)"
+            : $"environment '{env.Name}' names no Fly Postgres app: add \"database\": {{ \"fly\": {{ \"app\": \"cardmint-db\" }} }} to runbook.json, or give -FlyApp");
+        var deploy = env?.Deploy is { Provider: "fly" } d ? d : null;
+        var setting = fly?.Token is not null ? "\"database\".\"fly\".\"token\"" : deploy?.Token is not null ? "\"deploy\".\"token\"" : "$env:FLY_API_TOKEN";
+        var token = (fly?.Token ?? deploy?.Token) is { } reference
+            ? await reference.ResolveAsync(context.Secrets, context.Cancellation).ConfigureAwait(false)
+            : System.Environment.GetEnvironmentVariable("FLY_API_TOKEN")
+              ?? throw new ArgumentException($"no Fly token for app '{app}': set \"database\".\"fly\".\"token\" (e.g. \"env:FLY_API_TOKEN\") in runbook.json, or $env:FLY_API_TOKEN");
+        var api = fly?.MachinesApi ?? (deploy is not null && deploy.Settings.TryGetValue("machinesApi", out var m) ? m : null);
+        var settings = new FlySettings { App = app, TokenSetting = $"{setting} (a token that may manage the cluster's machines: fly tokens create deploy -a {app})" };
+        if (api is not null) settings = settings with { MachinesApi = new Uri(EnvTemplate.Expand(api).TrimEnd('/') + "/") };
+        return new FlyProvider(settings, token, context.Redactor);
+    }
+
     /// <summary>The instances, labelled with the environment.</summary>
     public static async Task<IReadOnlyList<DeploymentInstance>> StatusAsync(IDeploymentProvider provider, string? environment, CancellationToken ct)
     {

@@ -23,6 +23,19 @@ public sealed record FlySettings
     public TimeSpan MachineTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>How many times a 429/5xx is retried.</summary>
     public int MaxRetries { get; init; } = 5;
+    /// <summary>Where the token is set, for the message when it is refused.</summary>
+    public string TokenSetting { get; init; } = "the environment's \"deploy\".\"token\" (fly tokens create deploy)";
+}
+
+/// <summary>A machine of a Fly Postgres cluster app: its role from its "role" check (primary, replica, error, unknown).</summary>
+public sealed record FlyPostgresMember(string Id, string? Name, string? Region, string State, string Role, string? PrivateIp, string? PrimaryRegion)
+{
+    /// <summary>flyctl isLeader: the role check says primary or leader.</summary>
+    public bool IsPrimary => Role is "primary" or "leader";
+    /// <summary>The role check says replica or standby.</summary>
+    public bool IsReplica => Role is "replica" or "standby";
+    /// <summary>machine id (region), for messages.</summary>
+    public string Display => Region is null ? $"machine {Id}" : $"machine {Id} ({Region})";
 }
 
 /// <summary>
@@ -363,6 +376,40 @@ public sealed class FlyProvider : IDeploymentProvider, IDeploymentLogSource, IDi
         return values.Count;
     }
 
+    /// <summary>
+    /// The members of a Fly Postgres cluster app and their roles, as flyctl's postgres commands see them: every machine
+    /// that is not destroyed (fly-go ListActive: neither release-command nor console machines), its role from the check
+    /// named "role" (flyctl machineRole: the check's output when it passes — primary/leader, replica/standby — "error"
+    /// when it does not, "unknown" without one) and the cluster's PRIMARY_REGION (repmgr promotes only there).
+    /// </summary>
+    public async Task<IReadOnlyList<FlyPostgresMember>> GetPostgresMembersAsync(CancellationToken ct)
+    {
+        var node = await SendAsync(HttpMethod.Get, MachinesPath(), null, null, ct).ConfigureAwait(false);
+        var machines = node as JsonArray ?? throw new DeploymentProviderException(Name, "the machines list is not a JSON array");
+        var members = new List<FlyPostgresMember>();
+        foreach (var m in machines.OfType<JsonObject>())
+        {
+            var metadata = m["config"]?["metadata"] as JsonObject;
+            var group = metadata is null ? null : Str(metadata, "fly_process_group") ?? Str(metadata, "process_group");
+            if (Str(m, "state") is "destroyed" or "destroying" || group is "fly_app_release_command" or "release_command" or "fly_app_console") continue;
+            var role = "unknown";
+            if ((m["checks"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => Str(c, "name") == "role") is { } check)
+            {
+                role = Str(check, "status") == "passing" ? (Str(check, "output") ?? "").Trim() : "error";
+            }
+            members.Add(new FlyPostgresMember(Str(m, "id")!, Str(m, "name"), Str(m, "region"), Str(m, "state") ?? "unknown", role,
+                Str(m, "private_ip"), m["config"]?["env"] is JsonObject env ? Str(env, "PRIMARY_REGION") : null));
+        }
+        return members;
+    }
+
+    /// <summary>
+    /// flyctl machine kill: SIGKILL to the machine's main process (fly-go Kill: POST /v1/apps/{app}/machines/{id}/signal
+    /// {"signal": 9}, no lease). Not retried: a second kill of a machine that already died is an error of its own.
+    /// </summary>
+    public Task KillMachineAsync(string id, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, MachinesPath($"/{Uri.EscapeDataString(id)}/signal"), new JsonObject { ["signal"] = 9 }, null, ct, idempotent: false);
+
     /// <summary>Runs <paramref name="work"/> holding the machine's lease; the lease is released whatever happens.</summary>
     private async Task UnderLeaseAsync(string id, Func<string, Task> work, CancellationToken ct)
     {
@@ -471,7 +518,7 @@ public sealed class FlyProvider : IDeploymentProvider, IDeploymentLogSource, IDi
         var error = json is JsonObject o && o["error"] is JsonValue e && e.TryGetValue<string>(out var message) ? message : null;
         var what = (HttpStatusCode)status switch
         {
-            HttpStatusCode.Unauthorized => "the token was refused (401): set the deploy token (fly tokens create deploy) in the environment's \"deploy\".\"token\"",
+            HttpStatusCode.Unauthorized => $"the token was refused (401): set a token for app '{_settings.App}' in {_settings.TokenSetting}",
             HttpStatusCode.Forbidden => "the token may not do this (403): it needs deploy rights on the app",
             HttpStatusCode.NotFound => $"not found (404): {method} {uri.AbsolutePath} — check the app name '{_settings.App}'",
             HttpStatusCode.RequestTimeout => "timed out waiting (408)",

@@ -217,6 +217,19 @@ public sealed class DatabaseConfig
     public TimeSpan? Timeout { get; init; }
     /// <summary>PEM file of the CA for sslmode=verify-ca/verify-full.</summary>
     public string? CaCertificate { get; init; }
+    /// <summary>The Fly Postgres cluster app the database runs on, if it does (failover drills kill its primary machine).</summary>
+    public FlyPostgresConfig? Fly { get; init; }
+}
+
+/// <summary>A Fly Postgres cluster app ("database": { "fly": { "app": "cardmint-db" } }).</summary>
+public sealed class FlyPostgresConfig
+{
+    /// <summary>The cluster's app name (fly postgres list).</summary>
+    public required string App { get; init; }
+    /// <summary>A token that may manage that app's machines (default: the Fly deploy token, else $env:FLY_API_TOKEN).</summary>
+    public SecretValue? Token { get; init; }
+    /// <summary>Machines API base (default: the deploy's, else https://api.machines.dev/v1).</summary>
+    public string? MachinesApi { get; init; }
 }
 
 /// <summary>Redis connection.</summary>

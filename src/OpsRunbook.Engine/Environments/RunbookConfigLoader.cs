@@ -430,14 +430,24 @@ public static partial class RunbookConfigLoader
         private DatabaseConfig ReadDatabase(JsonElement db, string path)
         {
             RequireObject(db, path);
-            Known(db, path, "connection", "replica", "timeout", "caCertificate");
+            Known(db, path, "connection", "replica", "timeout", "caCertificate", "fly");
             return new DatabaseConfig
             {
                 Connection = Secret(db, path, "connection", required: true, shape: PostgresShape)!,
                 Replica = Secret(db, path, "replica", shape: PostgresShape),
                 Timeout = DurationOf(db, path, "timeout"),
                 CaCertificate = String(db, path, "caCertificate"),
+                Fly = db.TryGetProperty("fly", out var fly) ? ReadFlyPostgres(fly, path + ".fly") : null,
             };
+        }
+
+        private FlyPostgresConfig ReadFlyPostgres(JsonElement f, string path)
+        {
+            RequireObject(f, path);
+            Known(f, path, "app", "token", "machinesApi");
+            var api = String(f, path, "machinesApi");
+            if (api is not null && !IsHttpUrl(api)) throw Error(path + ".machinesApi", "must be an http:// or https:// URL such as https://api.machines.dev/v1");
+            return new FlyPostgresConfig { App = String(f, path, "app", required: true)!, Token = Secret(f, path, "token", alwaysSecret: true), MachinesApi = api };
         }
 
         private RedisConfig ReadRedis(JsonElement r, string path)

@@ -80,6 +80,19 @@ public class RunbookConfigTests
     }
 
     [Fact]
+    public void A_fly_postgres_cluster_is_read_and_a_typo_in_it_named()
+    {
+        static RunbookConfig WithDb(string fly) => RunbookConfigLoader.Parse($$"""{ "system": "x", "environments": { "a": { "database": { "connection": "env:DATABASE_URL", "fly": { {{fly}} } } } } }""", "runbook.json");
+        var fly = WithDb("\"app\": \"cardmint-db\", \"token\": \"env:FLY_DB_TOKEN\"").GetEnvironment("a").Database!.Fly!;
+        Assert.Equal(("cardmint-db", "env:FLY_DB_TOKEN", null), (fly.App, fly.Token?.Display, fly.MachinesApi));
+        var typo = Assert.Throws<RunbookConfigException>(() => WithDb("\"ap\": \"cardmint-db\""));
+        Assert.Equal("environments.a.database.fly.ap", typo.Field);
+        Assert.Contains("did you mean 'app'", typo.Message);
+        var missing = Assert.Throws<RunbookConfigException>(() => WithDb("\"token\": \"env:FLY_DB_TOKEN\""));
+        Assert.Equal("environments.a.database.fly.app", missing.Field);
+    }
+
+    [Fact]
     public void The_s3_request_limit_is_read_and_checked()
     {
         static RunbookConfig WithAws(string aws) => RunbookConfigLoader.Parse($$"""{ "system": "x", "environments": { "a": { "aws": { {{aws}} } } } }""", "runbook.json");

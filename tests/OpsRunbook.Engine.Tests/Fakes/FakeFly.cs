@@ -67,6 +67,81 @@ public sealed class FakeFly : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Adds a machine of a Fly Postgres cluster as flyctl's postgres launcher makes them: metadata fly-managed-postgres,
+    /// env PRIMARY_REGION, and the health checks postgres-flex registers (pg, vm, role), the role check's output naming
+    /// the machine's role (primary or replica).
+    /// </summary>
+    public void AddPostgresMachine(string id, string region, string role, string primaryRegion = "iad")
+    {
+        lock (_gate)
+        {
+            _machines[id] = new JsonObject
+            {
+                ["id"] = id, ["name"] = "pg-" + id, ["state"] = "started", ["region"] = region, ["instance_id"] = "i" + Interlocked.Increment(ref _instance),
+                ["private_ip"] = "fdaa:0:1::" + (_machines.Count + 2), ["created_at"] = "2026-10-01T10:00:00Z", ["updated_at"] = "2026-11-20T10:00:00Z",
+                ["image_ref"] = new JsonObject { ["registry"] = "registry-1.docker.io", ["repository"] = "flyio/postgres-flex", ["tag"] = "15.8", ["labels"] = new JsonObject { ["fly.pg-manager"] = "repmgr" } },
+                ["config"] = new JsonObject
+                {
+                    ["image"] = "flyio/postgres-flex:15.8", ["guest"] = new JsonObject { ["cpu_kind"] = "shared", ["cpus"] = 1, ["memory_mb"] = 1024 },
+                    ["env"] = new JsonObject { ["PRIMARY_REGION"] = primaryRegion },
+                    ["metadata"] = new JsonObject { ["fly-managed-postgres"] = "true", ["managed-by-fly-deploy"] = "true" },
+                    ["mounts"] = new JsonArray(new JsonObject { ["volume"] = "vol_" + id, ["path"] = "/data" }),
+                },
+                ["checks"] = new JsonArray(),
+            };
+        }
+        SetRole(id, role);
+    }
+
+    /// <summary>Sets the machine's pg, vm and role checks as postgres-flex reports them; a failing role check (status critical) says "error" to flyctl.</summary>
+    public void SetRole(string id, string role, string status = "passing")
+    {
+        lock (_gate)
+        {
+            var at = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            _machines[id]["checks"] = new JsonArray(
+                new JsonObject { ["name"] = "pg", ["status"] = status, ["output"] = status == "passing" ? "[✓] connections: 12 used, 3 reserved, 300 max" : "failed to connect to local node", ["updated_at"] = at },
+                new JsonObject { ["name"] = "role", ["status"] = status, ["output"] = status == "passing" ? role : "failed to connect to local node", ["updated_at"] = at },
+                new JsonObject { ["name"] = "vm", ["status"] = "passing", ["output"] = "[✓] checkDisk: 9.6 GB (98.4%) free space on /data/", ["updated_at"] = at });
+        }
+    }
+
+    /// <summary>
+    /// What happens after a machine is killed (POST …/signal {"signal": 9}), run after the answer as the platform's
+    /// own reaction: the test stops the server the machine ran and lets the cluster's manager promote a replica.
+    /// </summary>
+    public Func<string, Task>? OnKill { get; set; }
+
+    /// <summary>
+    /// What a Fly Postgres cluster does when its primary machine is killed: the dead machine's checks fail, the
+    /// cluster's manager acts (<paramref name="failover"/>: the test stops the server and promotes a replica, or
+    /// restarts the old one), and the role checks then name <paramref name="promoted"/> (null: the old primary again).
+    /// </summary>
+    public void FailOverOnKill(string primary, string? promoted, Func<Task> failover)
+    {
+        OnKill = async killed =>
+        {
+            if (killed != primary) return;
+            SetRole(primary, "primary", "critical");
+            await failover();
+            if (promoted is null)
+            {
+                lock (_gate) _machines[primary]["state"] = "started";
+                SetRole(primary, "primary");
+            }
+            else
+            {
+                SetRole(promoted, "primary");
+            }
+        };
+    }
+
+    private readonly Dictionary<string, FakeFly> _apps = new(StringComparer.Ordinal);
+
+    /// <summary>Serves <paramref name="other"/>'s app from this API too (one Machines API, several apps, one token).</summary>
+    public void Serve(FakeFly other) { lock (_gate) _apps[other.App] = other; }
+
     public void AddRelease(int version, string image, string status = "complete", string createdAt = "2026-11-20T10:00:00Z")
     {
         lock (_gate)
@@ -175,6 +250,25 @@ public sealed class FakeFly : IAsyncDisposable
                 return;
             }
         }
+        FakeFly? other = null;
+        lock (_gate)
+        {
+            foreach (var (app, fake) in _apps)
+            {
+                if (path.StartsWith($"/v1/apps/{app}/", StringComparison.Ordinal) || path == $"/v1/apps/{app}") other = fake;
+            }
+        }
+        if (other is not null)
+        {
+            other.Log.Enqueue((ctx.Request.Method, path + ctx.Request.QueryString, body, auth));
+            await other.Route(ctx, body, path);
+            return;
+        }
+        await Route(ctx, body, path);
+    }
+
+    private async Task Route(HttpContext ctx, string body, string path)
+    {
         if (path == "/graphql") { await AnswerGraphQl(ctx, body); return; }
         if (path == $"/api/v1/apps/{App}/logs" && ctx.Request.Method == "GET") { await Json(ctx, 200, LogsPage(ctx.Request.Query)); return; }
         if (path == $"/v1/apps/{App}/secrets" && ctx.Request.Method == "POST")
@@ -202,6 +296,7 @@ public sealed class FakeFly : IAsyncDisposable
         int status;
         lock (_gate) (status, reply) = Machines(ctx.Request.Method, rest, body, ctx.Request.Headers["fly-machine-lease-nonce"].ToString(), ctx.Request.Query);
         await Json(ctx, status, reply);
+        if (status == 200 && rest is [var killed, "signal"] && OnKill is { } hook) _ = Task.Run(() => hook(killed));
     }
 
     private (int, JsonNode?) Machines(string method, string[] rest, string body, string nonce, IQueryCollection query)
@@ -278,6 +373,22 @@ public sealed class FakeFly : IAsyncDisposable
                 return query["state"] == "started" && m["state"]!.GetValue<string>() == "started"
                     ? (200, new JsonObject { ["ok"] = true })
                     : (408, new JsonObject { ["error"] = "deadline_exceeded: machine failed to reach desired state, started" });
+            case ("POST", "signal"):
+            {
+                // fly-go Kill / flyctl machine kill: {"signal": 9}, no lease taken; the main process dies, the machine stops.
+                if (_leases.TryGetValue(id, out var holder) && holder != nonce) return (409, new JsonObject { ["error"] = "machine is leased; a valid fly-machine-lease-nonce is required" });
+                if (JsonNode.Parse(body) is not JsonObject signal || signal["signal"] is not JsonValue number || !number.TryGetValue<int>(out var sig) || sig is < 1 or > 31)
+                {
+                    return (400, new JsonObject { ["error"] = "signal must be a number (9 for SIGKILL)" });
+                }
+                if (m["state"]!.GetValue<string>() != "started") return (412, new JsonObject { ["error"] = $"machine is {m["state"]!.GetValue<string>()}, not started" });
+                if (sig == 9)
+                {
+                    m["state"] = "stopped";
+                    m["updated_at"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+                }
+                return (200, new JsonObject { ["ok"] = true });
+            }
             case ("POST", "start" or "stop" or "restart") when _leases.TryGetValue(id, out var holder) && holder != nonce:
                 return (409, new JsonObject { ["error"] = "machine is leased; a valid fly-machine-lease-nonce is required" });
             case ("POST", "start"):

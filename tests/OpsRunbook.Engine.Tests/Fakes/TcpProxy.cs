@@ -5,11 +5,12 @@ namespace OpsRunbook.Engine.Tests.Fakes;
 
 /// <summary>
 /// A TCP forwarder on 127.0.0.1 in front of a real server, that can be taken down (connections refused, open ones cut)
-/// and brought back on the same port: "the database is down" without stopping the shared server.
+/// and brought back on the same port: "the database is down" without stopping the shared server; or pointed at another
+/// server, as an address that follows the primary does.
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
-    private readonly int _targetPort;
+    private volatile int _targetPort;
     private readonly List<TcpClient> _open = [];
     private TcpListener? _listener;
     private CancellationTokenSource _cts = new();
@@ -33,6 +34,17 @@ public sealed class TcpProxy : IAsyncDisposable
         _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Start();
         _ = AcceptLoop(_listener, _cts.Token);
+    }
+
+    /// <summary>Sends new connections to another port and cuts the open ones: a service address that follows the primary (Fly's port 5432 after a failover).</summary>
+    public void Retarget(int port)
+    {
+        _targetPort = port;
+        lock (_open)
+        {
+            foreach (var c in _open) c.Dispose();
+            _open.Clear();
+        }
     }
 
     public void Down()

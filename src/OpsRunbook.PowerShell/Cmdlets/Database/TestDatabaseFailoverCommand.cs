@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Database;
+using OpsRunbook.Engine.Deploy;
 using OpsRunbook.Engine.Health;
 
 namespace OpsRunbook.PowerShell.Cmdlets;
@@ -61,6 +62,11 @@ public sealed class TestDatabaseFailoverCommand : DatabaseCmdlet
     [Parameter]
     public SwitchParameter NoHealthCheck { get; set; }
 
+    /// <summary>The Fly Postgres cluster app whose primary machine the drill kills (default: the environment's "database"."fly"."app").</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FlyApp { get; set; }
+
     /// <summary>Do not ask for confirmation.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -68,6 +74,12 @@ public sealed class TestDatabaseFailoverCommand : DatabaseCmdlet
     /// <summary>Plans, asks, drills.</summary>
     protected override void ProcessRecord()
     {
+        var env = Connection is null ? ResolveEnvironment(EnvironmentNeed.Optional) : null;
+        if (FlyApp is not null || env?.Database?.Fly is not null)
+        {
+            FlyDrill(env);
+            return;
+        }
         if ((Connection is null) != (ReplicaConnection is null))
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("give both -Connection (the primary) and -ReplicaConnection (the replica to promote), or neither and -Environment"), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
@@ -75,37 +87,79 @@ public sealed class TestDatabaseFailoverCommand : DatabaseCmdlet
         var primary = Session(replica: false, Connection);
         var replica = Session(replica: true, ReplicaConnection);
         var plan = Run(() => FailoverDrill.PlanAsync(primary, replica, MaxLagBytes, Cancellation), primary.Display);
+        if (!Confirm(plan)) return;
+        var (target, source) = RecoveryTargetOf(env);
+        var result = Run(() => FailoverDrill.RunAsync(primary, replica, plan, Timeout, target, source, Checks(env, promotedReplica: true), null, Cancellation), replica.Display);
+        Write(result);
+    }
+
+    /// <summary>On Fly: kill the primary machine, the cluster promotes; the environment's connection follows the primary.</summary>
+    private void FlyDrill(Engine.Environments.EnvironmentConfig? env)
+    {
+        if (env is null && Connection is null)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("give -Environment (its \"database\" connection reaches the cluster's primary) or -Connection with -FlyApp"), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
+        }
+        if (env is not null) SupplyVaultSecret(Secrets, env.Database?.Fly?.Token ?? env.Deploy?.Token);
+        var fly = Run(() => DeploymentOperations.FlyPostgresAsync(env, FlyApp, ContextOf(env)), FlyApp ?? env!.Name);
+        using var _ = fly;
+        var database = Session(replica: false, Connection);
+        // A replica's own connection, when there is one, measures its lag; otherwise pg_stat_replication does.
+        var replica = ReplicaConnection is not null ? Session(replica: true, ReplicaConnection)
+            : Connection is null && env?.Database?.Replica is not null ? Session(replica: true, null) : null;
+        var app = FlyApp ?? env!.Database!.Fly!.App;
+        var plan = Run(() => FailoverDrill.PlanFlyAsync(fly, app, database, replica, MaxLagBytes, Cancellation), app);
+        if (plan.LagBytes is null) WriteVerbose("Replica lag unknown: the login sees no positions in pg_stat_replication (GRANT pg_read_all_stats TO it) and no replica connection is configured");
+        if (!Confirm(plan)) return;
+        var (target, source) = RecoveryTargetOf(env);
+        var result = Run(() => FailoverDrill.RunFlyAsync(fly, database, plan, Timeout, target, source, Checks(env, promotedReplica: false), null, Cancellation), app);
+        Write(result);
+    }
+
+    private bool Confirm(FailoverPlan plan)
+    {
         if (plan.Refusal is not null)
         {
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"The failover drill would not be safe: {plan.Refusal}."), ErrorIds.FailoverRefused, ErrorCategory.InvalidOperation, Environment));
         }
-        WriteVerbose($"Replica lag before the drill: {plan.LagBytes} bytes of WAL");
-        if (!ShouldAct($"{plan.Primary} -> {plan.Replica}", $"Failover drill: {string.Join("; ", plan.Steps)}. The replica stops being a replica and the primary's writes stop until the application points at the new primary", Force)) return;
+        if (plan.LagBytes is { } lag) WriteVerbose($"Replica lag before the drill: {lag} bytes of WAL");
+        var consequence = plan.Method == "pg_promote"
+            ? "The replica stops being a replica and the primary's writes stop until the application points at the new primary"
+            : "The primary machine dies; writes fail until the cluster has promoted a replica";
+        return ShouldAct($"{plan.Primary} -> {plan.Replica}", $"Failover drill ({plan.Method}): {string.Join("; ", plan.Steps)}. {consequence}", Force);
+    }
 
-        var env = Connection is null ? ResolveEnvironment(EnvironmentNeed.Optional) : null;
-        var (target, source) = RecoveryTarget is { } given ? (given, "-RecoveryTarget")
-            : env?.Backup?.Rto is { } rto ? (rto, $"environment {env.Name}'s rto") : (TimeSpan.FromMinutes(5), "the default");
-        Func<CancellationToken, Task<IReadOnlyList<HealthCheckResult>>>? checks = null;
-        if (!NoHealthCheck && env is not null)
+    private (TimeSpan Target, string Source) RecoveryTargetOf(Engine.Environments.EnvironmentConfig? env) =>
+        RecoveryTarget is { } given ? (given, "-RecoveryTarget")
+        : env?.Backup?.Rto is { } rto ? (rto, $"environment {env.Name}'s rto") : (TimeSpan.FromMinutes(5), "the default");
+
+    /// <summary>
+    /// The environment's endpoint checks and the database as a primary: after pg_promote that is the promoted replica
+    /// (the targets' roles changed); on Fly the environment's own connection, which follows the primary.
+    /// </summary>
+    private Func<CancellationToken, Task<IReadOnlyList<HealthCheckResult>>>? Checks(Engine.Environments.EnvironmentConfig? env, bool promotedReplica)
+    {
+        if (NoHealthCheck || env is null) return null;
+        var all = env.GetHealthCheckTargets();
+        var targets = all.Where(t => t.Kind != TargetKind.Postgres).ToList();
+        if (all.FirstOrDefault(t => t.Name == (promotedReplica ? "database-replica" : "database")) is { } primary)
         {
-            // The endpoints as configured; the database targets' roles changed, so the promoted server is checked as a primary.
-            var targets = env.GetHealthCheckTargets().Where(t => t.Kind != TargetKind.Postgres).ToList();
-            if (env.GetHealthCheckTargets().FirstOrDefault(t => t.Name == "database-replica") is { } promoted)
-            {
-                promoted.Name = "database (promoted)";
-                promoted.ExpectedRole = "primary";
-                targets.Add(promoted);
-            }
-            foreach (var t in targets) SupplyVaultSecret(Secrets, t.Connection);
-            checks = async ct =>
-            {
-                using var session = new HealthCheckSession(new HealthCheckOptions(), Secrets);
-                var results = new List<HealthCheckResult>();
-                await foreach (var r in session.RunAsync(targets, ct).ConfigureAwait(false)) results.Add(r);
-                return results;
-            };
+            if (promotedReplica) primary.Name = "database (promoted)";
+            primary.ExpectedRole = "primary";
+            targets.Add(primary);
         }
-        var result = Run(() => FailoverDrill.RunAsync(primary, replica, plan, Timeout, target, source, checks, null, Cancellation), replica.Display);
+        foreach (var t in targets) SupplyVaultSecret(Secrets, t.Connection);
+        return async ct =>
+        {
+            using var session = new HealthCheckSession(new HealthCheckOptions(), Secrets);
+            var results = new List<HealthCheckResult>();
+            await foreach (var r in session.RunAsync(targets, ct).ConfigureAwait(false)) results.Add(r);
+            return results;
+        };
+    }
+
+    private void Write(FailoverDrillResult result)
+    {
         foreach (var step in result.Steps) WriteVerbose($"{step.Elapsed.TotalSeconds,7:0.00} s  {step.Step}: {(step.Succeeded ? "" : "FAILED: ")}{step.Detail}");
         if (result.Status != HealthStatus.Healthy) WriteWarning(result.Reason);
         WriteObject(result);
