@@ -96,6 +96,33 @@ public class ContractTests
     [Fact]
     public void The_module_has_cmdlets() => Assert.NotEmpty(Module.Cmdlets);
 
+    /// <summary>
+    /// A collection expression aimed at IReadOnlyList/IReadOnlyCollection/IEnumerable makes the compiler synthesize an
+    /// internal list type (&lt;&gt;z__ReadOnlyArray...) that PowerShell cannot index: $result.Steps[0] gave the whole list,
+    /// and $result.NextSteps[1] nothing. Arrays and List&lt;T&gt; index as users expect, so no such type may be built.
+    /// </summary>
+    [Fact]
+    public void No_list_is_of_a_type_powershell_cannot_index()
+    {
+        using var mlc = new MetadataLoadContext(new PathAssemblyResolver(Directory.GetFiles(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "*.dll")
+            .Append(Module.EngineDll).Append(Module.SmaPath)));
+        foreach (var path in new[] { Module.EngineDll, Module.Dll })
+        {
+            var assembly = mlc.LoadFromAssemblyPath(path);
+            Type?[] types;
+            try
+            {
+                types = assembly.GetTypes();
+            }
+            catch (ReflectionTypeLoadException e)
+            {
+                types = e.Types;
+            }
+            var synthesized = types.Where(t => t is not null && t.Name.StartsWith("<>z__ReadOnly", StringComparison.Ordinal)).Select(t => t!.Name).ToList();
+            Assert.True(synthesized.Count == 0, $"{Path.GetFileName(path)} builds {string.Join(", ", synthesized)}: a collection expression is aimed at IReadOnlyList<T>, IReadOnlyCollection<T> or IEnumerable<T>; make it an array (T[]) or a List<T>");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(CmdletNames))]
     public void Uses_an_approved_verb_and_a_singular_noun(string name)

@@ -105,7 +105,7 @@ public sealed class BackupInfo : IReportable
     {
         yield return new ReportRow("Backups", BackupUri, Status == BackupStatus.Succeeded ? ReportOutcome.Pass : ReportOutcome.Fail, Status.ToString(), Environment,
             Error ?? $"{Database}: {SizeBytes} bytes in {Duration.TotalSeconds:0.#} s, sha256 {Sha256?[..12]}",
-            [new("Database", Database), new("Bytes", SizeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))], StartedAt, Duration.TotalMilliseconds);
+            new KeyValuePair<string, string>[] { new("Database", Database), new("Bytes", SizeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)) }, StartedAt, Duration.TotalMilliseconds);
     }
 
     /// <summary>From a manifest found in a store, with the latest verification recorded beside it.</summary>
@@ -117,7 +117,7 @@ public sealed class BackupInfo : IReportable
     {
         BackupUri = location.UriOf(dumpKey),
         ManifestUri = location.UriOf(BackupManifest.KeyFor(dumpKey)),
-        Destinations = [location.UriOf(dumpKey)],
+        Destinations = new string[] { location.UriOf(dumpKey) },
         Environment = m.Environment,
         Database = m.Database,
         Status = dumpPresent ? BackupStatus.Succeeded : BackupStatus.Missing,

@@ -80,7 +80,7 @@ public sealed class BackupVerification : IReportable
         var rto = RestoreDuration is { } d ? $"restore {d.TotalSeconds:0.#} s" + (RtoTarget is { } t ? $" (RTO target {t.TotalMinutes:0} min: {(RtoMet == true ? "met" : "missed")})" : "") : "no restore check";
         yield return new ReportRow("Backup verification", BackupUri, Status == VerificationStatus.Verified ? RtoMet == false ? ReportOutcome.Warn : ReportOutcome.Pass : ReportOutcome.Fail,
             Status.ToString(), Environment, Problems.Count > 0 ? string.Join("; ", Problems) : $"checksum ok, {TablesMatched} tables matched, {rto}",
-            [new("Database", Database), new("AmCheck", AmCheck ?? "")], DateTimeOffset.UtcNow, RestoreDuration?.TotalMilliseconds);
+            new KeyValuePair<string, string>[] { new("Database", Database), new("AmCheck", AmCheck ?? "") }, DateTimeOffset.UtcNow, RestoreDuration?.TotalMilliseconds);
     }
 }
 

@@ -32,12 +32,12 @@ public static class BackupVerifier
             return new BackupVerification
             {
                 BackupUri = uri, Environment = environment, Database = manifest?.Database ?? "?", Status = VerificationStatus.Missing, ManifestFound = manifest is not null,
-                Problems = [manifest is null ? $"there is no backup at {uri}" : $"the dump {uri} is gone, though its manifest is there: the backup is lost"],
+                Problems = new string[] { manifest is null ? $"there is no backup at {uri}" : $"the dump {uri} is gone, though its manifest is there: the backup is lost" },
             };
         }
         if (manifest is null)
         {
-            return new BackupVerification { BackupUri = uri, Environment = environment, Database = "?", Status = VerificationStatus.Failed, ManifestFound = false, Problems = ["no manifest: the backup never completed, or was not made by OpsRunbook"] };
+            return new BackupVerification { BackupUri = uri, Environment = environment, Database = "?", Status = VerificationStatus.Failed, ManifestFound = false, Problems = new string[] { "no manifest: the backup never completed, or was not made by OpsRunbook" } };
         }
         var problems = new List<string>();
         // Pass 1: checksum and size, and the archive's readability, in one read.
@@ -231,7 +231,7 @@ public static class BackupVerifier
         {
             return "Skipped: pg_amcheck (PostgreSQL 14+) is not installed";
         }
-        await using var pg = PgProcess.Start(tool, ["--install-missing", "--heapallindexed", "--no-dependent-toast", "--database=" + database], builder, database);
+        await using var pg = PgProcess.Start(tool, new string[] { "--install-missing", "--heapallindexed", "--no-dependent-toast", "--database=" + database }, builder, database);
         if (await pg.WaitAsync(ct).ConfigureAwait(false) == 0) return "Passed";
         var err = redactor.Scrub(pg.StderrTail.Trim());
         return err.Contains("permission denied", StringComparison.OrdinalIgnoreCase) || err.Contains("must be", StringComparison.OrdinalIgnoreCase)

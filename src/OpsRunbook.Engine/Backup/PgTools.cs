@@ -56,7 +56,7 @@ public static partial class PgTools
     {
         try
         {
-            var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(path, ["--version"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+            var psi = Internal.ChildEnvironment.Restrict(new ProcessStartInfo(path, new string[] { "--version" }) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
             using var p = Internal.ChildProcesses.Start(psi);
             var output = p.StandardOutput.ReadToEnd();
             p.WaitForExit(10_000);

@@ -83,7 +83,7 @@ internal static class RestoreTarget
             return code == 0 ? null : $"pg_restore exited with code {pg.Process.ExitCode}: {pg.StderrTail.Trim()}";
         }
         var psql = PgTools.Find("psql", major);
-        await using (var pg = PgProcess.Start(psql, ["--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1", "--single-transaction", "--file=-", "--output=/dev/null"], builder, database, redirectStdin: true,
+        await using (var pg = PgProcess.Start(psql, new string[] { "--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1", "--single-transaction", "--file=-", "--output=/dev/null" }, builder, database, redirectStdin: true,
             applicationName: appName))
         {
             await using (var input = localFile is null ? await store.OpenReadAsync(dumpKey, ct).ConfigureAwait(false) : File.OpenRead(localFile))

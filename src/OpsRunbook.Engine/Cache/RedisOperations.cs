@@ -49,7 +49,7 @@ public static class RedisOperations
 {
     /// <summary>The maxmemory-policy values Redis accepts.</summary>
     public static readonly IReadOnlyList<string> EvictionPolicies =
-        ["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"];
+        new string[] { "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl" };
 
     /// <summary>INFO, typed, with the memory severity of <paramref name="profile"/> (runbook 000 by default).</summary>
     public static async Task<RedisInfo> GetInfoAsync(RedisSession session, ThresholdProfile? profile, CancellationToken ct)

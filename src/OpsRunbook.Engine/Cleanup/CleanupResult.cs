@@ -74,8 +74,8 @@ public sealed class CleanupResult : IReportable
         if (Skipped > 0) message += $"; {Skipped} skipped";
         if (first is not null) message += $" ({first.Name}: {first.Reason})";
         yield return new ReportRow("Cleanup", $"{Kind}: {Target}", outcome, status, null, message,
-            [new("Removed", Removed.ToString(CultureInfo.InvariantCulture)), new("Reclaimed", FormatBytes(ReclaimedBytes)),
-             new("Skipped", Skipped.ToString(CultureInfo.InvariantCulture)), new("Failed", Failed.ToString(CultureInfo.InvariantCulture))],
+            new KeyValuePair<string, string>[] { new("Removed", Removed.ToString(CultureInfo.InvariantCulture)), new("Reclaimed", FormatBytes(ReclaimedBytes)),
+             new("Skipped", Skipped.ToString(CultureInfo.InvariantCulture)), new("Failed", Failed.ToString(CultureInfo.InvariantCulture)) },
             CompletedAt);
     }
 }

@@ -53,7 +53,7 @@ public sealed record ContainerStorageUsage : IReportable
     {
         yield return new ReportRow("Container storage", $"{Type}: {Engine}", ReportOutcome.Info, "Measured", null,
             $"{TotalCount} ({Active} active), {CleanupResult.FormatBytes(SizeBytes)}, {CleanupResult.FormatBytes(ReclaimableBytes)} reclaimable",
-            [new("Size", CleanupResult.FormatBytes(SizeBytes)), new("Reclaimable", CleanupResult.FormatBytes(ReclaimableBytes))], CheckedAt);
+            new KeyValuePair<string, string>[] { new("Size", CleanupResult.FormatBytes(SizeBytes)), new("Reclaimable", CleanupResult.FormatBytes(ReclaimableBytes)) }, CheckedAt);
     }
 }
 
@@ -80,12 +80,12 @@ public enum ContainerStorageKind
 public static partial class ContainerStorage
 {
     /// <summary>The kinds `docker system prune` removes (volumes only when asked).</summary>
-    public static readonly IReadOnlyList<ContainerStorageKind> SystemPrune = [ContainerStorageKind.Containers, ContainerStorageKind.Networks, ContainerStorageKind.Images, ContainerStorageKind.BuildCache];
+    public static readonly IReadOnlyList<ContainerStorageKind> SystemPrune = new ContainerStorageKind[] { ContainerStorageKind.Containers, ContainerStorageKind.Networks, ContainerStorageKind.Images, ContainerStorageKind.BuildCache };
 
     /// <summary>docker system df: images, containers, local volumes and build cache.</summary>
     public static async Task<IReadOnlyList<ContainerStorageUsage>> ReadAsync(DockerEngine engine, CancellationToken cancellationToken)
     {
-        var output = await RunAsync(engine, ["system", "df", "--format", "json"], cancellationToken).ConfigureAwait(false);
+        var output = await RunAsync(engine, new string[] { "system", "df", "--format", "json" }, cancellationToken).ConfigureAwait(false);
         var usage = new List<ContainerStorageUsage>();
         foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

@@ -35,10 +35,11 @@ public static class DatabaseDiagnostics
 
     /// <summary>Roles whose membership the audit reports.</summary>
     public static readonly IReadOnlyList<string> PrivilegedRoles =
-    [
+    new string[]
+    {
         "pg_read_all_data", "pg_write_all_data", "pg_signal_backend", "pg_read_server_files", "pg_write_server_files",
         "pg_execute_server_program", "pg_monitor", "pg_read_all_stats", "pg_read_all_settings", "pg_checkpoint",
-    ];
+    };
 
     /// <summary>pg_stat_activity, without this session's own backends.</summary>
     public static Task<IReadOnlyList<DatabaseActivity>> GetActivityAsync(DatabaseSession session, ActivityFilter filter, CancellationToken ct) =>
@@ -531,7 +532,7 @@ public static class DatabaseDiagnostics
                 Target = session.Target,
                 PublicCanCreate = create,
                 PublicCanUse = usage,
-                Findings = create ? ["every role may create objects in schema public: REVOKE CREATE ON SCHEMA public FROM PUBLIC;"] : [],
+                Findings = create ? new string[] { "every role may create objects in schema public: REVOKE CREATE ON SCHEMA public FROM PUBLIC;" } : [],
             };
             return (roles, publicSchema);
         }, ct);

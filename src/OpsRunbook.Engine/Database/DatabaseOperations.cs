@@ -136,7 +136,7 @@ public static class DatabaseOperations
                 await using var db = new NpgsqlCommand("SELECT current_database(), pg_database_size(current_database())", c);
                 await using var r = await db.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 await r.ReadAsync(ct).ConfigureAwait(false);
-                return [new MaintenanceItem(r.GetString(0), null, null, r.GetInt64(1))];
+                return new MaintenanceItem[] { new MaintenanceItem(r.GetString(0), null, null, r.GetInt64(1)) };
             }
             var items = new List<MaintenanceItem>();
             foreach (var name in tables)

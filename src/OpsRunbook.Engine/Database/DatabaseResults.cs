@@ -103,7 +103,7 @@ public sealed class QueryStopResult : DatabaseResult, IReportable
     public IEnumerable<ReportRow> ToReportRows()
     {
         yield return new ReportRow("Stopped queries", $"pid {Pid}", Outcome == "Failed" ? ReportOutcome.Fail : ReportOutcome.Info, $"{Action} {Outcome}", Environment, Reason,
-            [new("User", User ?? ""), new("Query", Query ?? "")], DateTimeOffset.UtcNow);
+            new KeyValuePair<string, string>[] { new("User", User ?? ""), new("Query", Query ?? "") }, DateTimeOffset.UtcNow);
     }
 
 
@@ -203,7 +203,7 @@ public sealed class DatabaseConnectionUsage : DatabaseResult, IReportable
     public IEnumerable<ReportRow> ToReportRows()
     {
         yield return new ReportRow("Database connections", Target, Severity == "Critical" ? ReportOutcome.Fail : Severity == "Warning" ? ReportOutcome.Warn : ReportOutcome.Pass,
-            Severity, Environment, $"{Total} of {MaxConnections - Reserved} connections ({PercentUsed}%); {Threshold}", [new("Used %", PercentUsed.ToString(System.Globalization.CultureInfo.InvariantCulture))], DateTimeOffset.UtcNow);
+            Severity, Environment, $"{Total} of {MaxConnections - Reserved} connections ({PercentUsed}%); {Threshold}", new KeyValuePair<string, string>[] { new("Used %", PercentUsed.ToString(System.Globalization.CultureInfo.InvariantCulture)) }, DateTimeOffset.UtcNow);
     }
 
 
@@ -232,7 +232,7 @@ public sealed class DatabaseReplication : DatabaseResult, IReportable
         var detail = MissingPrivilege ?? (Role == "replica" ? $"receiver {ReceiverStatus}, replay delay {ReplayDelaySeconds} s" : $"{Replicas.Count} replica(s), worst replay lag {(Replicas.Count == 0 ? 0 : Replicas.Max(r => r.ReplayLagSeconds ?? 0))} s");
         // Unknown (a privilege is missing) is a warning: a gate must not pass on values it could not see.
         yield return new ReportRow("Database replication", Target, Severity == "Critical" ? ReportOutcome.Fail : Severity is "Warning" or "Unknown" ? ReportOutcome.Warn : ReportOutcome.Pass,
-            Severity, Environment, $"{Role}: {detail}", [new("Role", Role)], DateTimeOffset.UtcNow);
+            Severity, Environment, $"{Role}: {detail}", new KeyValuePair<string, string>[] { new("Role", Role) }, DateTimeOffset.UtcNow);
     }
 
 
@@ -262,7 +262,7 @@ public sealed class DatabaseRoleAudit : DatabaseResult, IReportable
     {
         var outcome = Findings.Count == 0 ? ReportOutcome.Pass : (Superuser && CanLogin) || PasswordExpiry == "Expired" ? ReportOutcome.Fail : ReportOutcome.Warn;
         yield return new ReportRow("Role audit", Role, outcome, Findings.Count == 0 ? "OK" : $"{Findings.Count} finding(s)", Environment,
-            Findings.Count == 0 ? "nothing to report" : string.Join("; ", Findings), [new("Login", CanLogin.ToString()), new("Password", PasswordExpiry)], DateTimeOffset.UtcNow);
+            Findings.Count == 0 ? "nothing to report" : string.Join("; ", Findings), new KeyValuePair<string, string>[] { new("Login", CanLogin.ToString()), new("Password", PasswordExpiry) }, DateTimeOffset.UtcNow);
     }
 
 
@@ -316,7 +316,7 @@ public sealed class MaintenanceResult : DatabaseResult, IReportable
     public IEnumerable<ReportRow> ToReportRows()
     {
         yield return new ReportRow("Maintenance", $"{Operation} {Object}", Outcome == "Succeeded" ? ReportOutcome.Pass : ReportOutcome.Fail, Outcome, Environment,
-            Error ?? $"{SizeBeforeBytes} -> {SizeAfterBytes} bytes", [new("Duration", Duration.ToString())], DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
+            Error ?? $"{SizeBeforeBytes} -> {SizeAfterBytes} bytes", new KeyValuePair<string, string>[] { new("Duration", Duration.ToString()) }, DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
     }
 
 

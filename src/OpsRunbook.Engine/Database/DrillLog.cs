@@ -78,7 +78,7 @@ internal sealed class DrillLog(IProgress<FailoverStep>? progress)
         RecoveryTarget = recoveryTarget,
         RecoveryTargetSource = targetSource,
         DataLossBytes = lost,
-        Steps = [.. _steps],
+        Steps = _steps.ToArray(),
         HealthChecks = health,
         NextSteps = nextSteps,
     };

@@ -79,13 +79,14 @@ public static partial class FailoverDrill
             Refusal = refusal,
             Fly = primary is null ? null : (app, primary),
             Steps =
-            [
+            new string[]
+            {
                 $"Kill {primary?.Display ?? "the primary machine"} of {app} (SIGKILL, as fly machine kill)",
                 $"Wait until {database.Display} takes a write (repmgr promotes one of: {names})",
                 "Check that the server taking writes was promoted (a new timeline) and measure the WAL it never received",
                 $"Wait until Fly's role checks name the new primary",
                 "Run the environment's health checks",
-            ],
+            },
         };
     }
 
@@ -120,9 +121,9 @@ public static partial class FailoverDrill
         string newPrimary = database.Display;
         FailoverDrillResult Result(TimeSpan? recovery, long lost, IReadOnlyList<HealthCheckResult> health) => drill.Result(database.Environment, database.Target, old.Display, newPrimary,
             recovery, target, targetSource, lost, health, recovery is null
-                ? [$"No new primary takes writes: see the cluster (fly status -a {app}, fly logs -a {app}); if {old.Display} stays stopped, start it ({start})"]
-                : [$"See that {old.Display} rejoined as a replica (fly status -a {app}: its role check says replica); if it stays stopped, start it ({start})",
-                   $"Nothing to repoint: the application's connection ({database.Display}) follows the primary"]);
+                ? new string[] { $"No new primary takes writes: see the cluster (fly status -a {app}, fly logs -a {app}); if {old.Display} stays stopped, start it ({start})" }
+                : new string[] { $"See that {old.Display} rejoined as a replica (fly status -a {app}: its role check says replica); if it stays stopped, start it ({start})",
+                   $"Nothing to repoint: the application's connection ({database.Display}) follows the primary" });
         try
         {
             await fly.KillMachineAsync(old.Id, ct).ConfigureAwait(false);

@@ -91,7 +91,7 @@ public sealed class FailoverDrillResult : DatabaseResult, IReportable
     {
         var outcome = Status switch { HealthStatus.Unhealthy => ReportOutcome.Fail, HealthStatus.Degraded => ReportOutcome.Warn, _ => ReportOutcome.Pass };
         yield return new ReportRow("Failover drill", $"{OldPrimary} -> {NewPrimary}", outcome, Status.ToString(), Environment, Reason,
-            [new("RecoveryTime", RecoveryTime is { } t ? Seconds(t) : "-"), new("Target", Seconds(RecoveryTarget)), new("DataLossBytes", DataLossBytes.ToString(CultureInfo.InvariantCulture))],
+            new KeyValuePair<string, string>[] { new("RecoveryTime", RecoveryTime is { } t ? Seconds(t) : "-"), new("Target", Seconds(RecoveryTarget)), new("DataLossBytes", DataLossBytes.ToString(CultureInfo.InvariantCulture)) },
             StartedAt, RecoveryTime?.TotalMilliseconds);
     }
 }
@@ -151,13 +151,14 @@ public static partial class FailoverDrill
             Database = database,
             Refusal = refusal,
             Steps =
-            [
+            new string[]
+            {
                 $"Fence {primary.Display}: database {database} read-only for new sessions, its open sessions ended",
                 $"Wait until {replica.Display} has replayed the primary's last WAL",
                 $"Promote {replica.Display} (pg_promote)",
                 $"Wait until {replica.Display} takes a write",
                 "Run the environment's health checks",
-            ],
+            },
         };
     }
 
@@ -178,9 +179,9 @@ public static partial class FailoverDrill
         var drill = new DrillLog(progress);
         FailoverDrillResult Result(TimeSpan? recovery, long lost, IReadOnlyList<HealthCheckResult> health) => drill.Result(primary.Environment, replica.Target, primary.Display, replica.Display,
             recovery, target, targetSource, lost, health, recovery is null
-                ? [$"No primary takes writes: lift the fence on {primary.Display} (ALTER DATABASE {plan.Database} RESET default_transaction_read_only) to bring the old primary back"]
-                : [$"Point the application at {replica.Display} (its DATABASE_URL), then restart it",
-                   $"Rebuild {primary.Display} as a replica of {replica.Display} (pg_basebackup or pg_rewind); its database stays read-only until then (ALTER DATABASE {plan.Database} RESET default_transaction_read_only lifts the fence)"]);
+                ? new string[] { $"No primary takes writes: lift the fence on {primary.Display} (ALTER DATABASE {plan.Database} RESET default_transaction_read_only) to bring the old primary back" }
+                : new string[] { $"Point the application at {replica.Display} (its DATABASE_URL), then restart it",
+                   $"Rebuild {primary.Display} as a replica of {replica.Display} (pg_basebackup or pg_rewind); its database stays read-only until then (ALTER DATABASE {plan.Database} RESET default_transaction_read_only lifts the fence)" });
 
         // 1. Fence: no new session may write, and the open ones end.
         string finalLsn;

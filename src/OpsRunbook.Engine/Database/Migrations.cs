@@ -113,8 +113,8 @@ public sealed class DatabaseMigrationStatus : DatabaseResult, IReportable
     {
         var outcome = Status switch { "Unhealthy" => ReportOutcome.Fail, "Degraded" => ReportOutcome.Warn, _ => ReportOutcome.Pass };
         yield return new ReportRow("Database migrations", $"{Target} {Table}", outcome, Status, Environment, Reason,
-            [new("Tool", Tool.ToString()), new("Current", Current ?? "-"), new("Applied", Applied.ToString(CultureInfo.InvariantCulture)),
-             new("Pending", Pending.Count.ToString(CultureInfo.InvariantCulture))], DateTimeOffset.UtcNow);
+            new KeyValuePair<string, string>[] { new("Tool", Tool.ToString()), new("Current", Current ?? "-"), new("Applied", Applied.ToString(CultureInfo.InvariantCulture)),
+             new("Pending", Pending.Count.ToString(CultureInfo.InvariantCulture)) }, DateTimeOffset.UtcNow);
     }
 }
 

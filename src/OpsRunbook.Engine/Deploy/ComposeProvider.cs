@@ -42,7 +42,7 @@ public sealed partial class ComposeProvider(ComposeSettings settings, SecretReda
 
     public async Task<IReadOnlyList<DeploymentInstance>> GetInstancesAsync(CancellationToken ct)
     {
-        var (code, stdout, stderr) = await ComposeAsync(["ps", "--all", "--format", "json", settings.Service], null, ct).ConfigureAwait(false);
+        var (code, stdout, stderr) = await ComposeAsync(new string[] { "ps", "--all", "--format", "json", settings.Service }, null, ct).ConfigureAwait(false);
         if (code != 0) throw new DeploymentProviderException(Name, $"docker compose ps failed ({code}): {FirstLine(stderr)}");
         var instances = ParsePs(stdout).Select(c =>
         {
@@ -98,7 +98,7 @@ public sealed partial class ComposeProvider(ComposeSettings settings, SecretReda
         await WriteEnvFileAsync(new Dictionary<string, string> { [settings.ImageVariable] = tag }, ct).ConfigureAwait(false);
         if (previousTag != tag) step($"{settings.ImageVariable}={tag} written to {EnvFilePath} (was {previousTag ?? "unset"})");
         step($"{settings.ImageVariable}={tag} docker compose up -d --no-deps --wait {settings.Service}");
-        var (code, _, stderr) = await ComposeAsync(["up", "-d", "--no-deps", "--wait", "--wait-timeout", seconds, settings.Service],
+        var (code, _, stderr) = await ComposeAsync(new string[] { "up", "-d", "--no-deps", "--wait", "--wait-timeout", seconds, settings.Service },
             new Dictionary<string, string> { [settings.ImageVariable] = tag }, ct).ConfigureAwait(false);
         if (code != 0)
         {
@@ -124,7 +124,7 @@ public sealed partial class ComposeProvider(ComposeSettings settings, SecretReda
         step($"{string.Join(", ", values.Keys)} written to {path}");
         if (redeploy)
         {
-            var (code, _, stderr) = await ComposeAsync(["up", "-d", "--no-deps", settings.Service], null, ct).ConfigureAwait(false);
+            var (code, _, stderr) = await ComposeAsync(new string[] { "up", "-d", "--no-deps", settings.Service }, null, ct).ConfigureAwait(false);
             if (code != 0) throw new DeploymentProviderException(Name, $"docker compose up failed ({code}): {FirstLine(stderr)}");
             step($"{settings.Service} recreated with the new values");
         }
@@ -177,7 +177,7 @@ public sealed partial class ComposeProvider(ComposeSettings settings, SecretReda
         }
         var count = request.Count ?? throw new ArgumentException("give -Count");
         var n = count.ToString(CultureInfo.InvariantCulture);
-        var (code, _, stderr) = await ComposeAsync(["up", "-d", "--no-deps", "--scale", $"{settings.Service}={n}", settings.Service], null, ct).ConfigureAwait(false);
+        var (code, _, stderr) = await ComposeAsync(new string[] { "up", "-d", "--no-deps", "--scale", $"{settings.Service}={n}", settings.Service }, null, ct).ConfigureAwait(false);
         if (code != 0) throw new DeploymentProviderException(Name, $"docker compose up --scale failed ({code}): {FirstLine(stderr)}");
         step($"{settings.Service} scaled to {n}");
         return (await GetInstancesAsync(ct).ConfigureAwait(false)).Count;
@@ -186,7 +186,7 @@ public sealed partial class ComposeProvider(ComposeSettings settings, SecretReda
     /// <summary>`docker compose restart|stop|start SERVICE`, then the containers it left.</summary>
     private async Task<int> ActAsync(string verb, Action<string> step, CancellationToken ct)
     {
-        var (code, _, stderr) = await ComposeAsync([verb, settings.Service], null, ct).ConfigureAwait(false);
+        var (code, _, stderr) = await ComposeAsync(new string[] { verb, settings.Service }, null, ct).ConfigureAwait(false);
         if (code != 0) throw new DeploymentProviderException(Name, $"docker compose {verb} failed ({code}): {FirstLine(stderr)}");
         step($"docker compose {verb} {settings.Service}");
         return (await GetInstancesAsync(ct).ConfigureAwait(false)).Count;
@@ -232,7 +232,7 @@ public sealed partial class ComposeProvider(ComposeSettings settings, SecretReda
     {
         if (!VariableName().IsMatch(settings.ImageVariable)) throw new ArgumentException($"\"imageVariable\" must be a variable name (letters, digits, _), not '{settings.ImageVariable}'");
         var all = new List<string> { "compose", "-f", settings.File };
-        if (settings.Project is not null) all.AddRange(["-p", settings.Project]);
+        if (settings.Project is not null) all.AddRange(new string[] { "-p", settings.Project });
         all.AddRange(args);
         try
         {
@@ -255,11 +255,11 @@ public sealed partial class ComposeProvider(ComposeSettings settings, SecretReda
     public async IAsyncEnumerable<LogRecord> ReadLogsAsync(DeploymentLogRequest request, Action<string> notice, [EnumeratorCancellation] CancellationToken ct)
     {
         var args = new List<string> { "compose", "-f", settings.File };
-        if (settings.Project is not null) args.AddRange(["-p", settings.Project]);
-        args.AddRange(["logs", "--timestamps", "--no-color"]);
-        if (request.Since is { } since) args.AddRange(["--since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)]);
-        if (request.Until is { } until && !request.Follow) args.AddRange(["--until", until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)]);
-        if (request.Tail > 0) args.AddRange(["--tail", request.Tail.ToString(CultureInfo.InvariantCulture)]);
+        if (settings.Project is not null) args.AddRange(new string[] { "-p", settings.Project });
+        args.AddRange(new string[] { "logs", "--timestamps", "--no-color" });
+        if (request.Since is { } since) args.AddRange(new string[] { "--since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) });
+        if (request.Until is { } until && !request.Follow) args.AddRange(new string[] { "--until", until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) });
+        if (request.Tail > 0) args.AddRange(new string[] { "--tail", request.Tail.ToString(CultureInfo.InvariantCulture) });
         if (request.Follow) args.Add("--follow");
         if (!string.IsNullOrEmpty(request.Service)) args.Add(request.Service);
         var source = "compose:" + (settings.Project ?? settings.Service);

@@ -32,7 +32,7 @@ public sealed class DeploymentInstance : IReportable
             _ => ReportOutcome.Fail,
         };
         yield return new ReportRow("Deployment instances", Id, outcome, Health.ToString(), Environment, $"{State} {Image}",
-            [new("Region", Region ?? ""), new("Release", ReleaseVersion ?? ""), new("Group", Group ?? "")], DateTimeOffset.UtcNow);
+            new KeyValuePair<string, string>[] { new("Region", Region ?? ""), new("Release", ReleaseVersion ?? ""), new("Group", Group ?? "") }, DateTimeOffset.UtcNow);
     }
 
     public string? Environment { get; internal set; }
@@ -60,7 +60,7 @@ public sealed class DeploymentRelease : IReportable
     public IEnumerable<ReportRow> ToReportRows()
     {
         yield return new ReportRow("Deployment releases", Version is { } v ? "v" + v.ToString(CultureInfo.InvariantCulture) : Id, ReportOutcome.Info,
-            Status + (IsCurrent ? " (current)" : ""), Environment, $"{Image} {Description}".Trim(), [new("User", User ?? ""), new("Created", CreatedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "")],
+            Status + (IsCurrent ? " (current)" : ""), Environment, $"{Image} {Description}".Trim(), new KeyValuePair<string, string>[] { new("User", User ?? ""), new("Created", CreatedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "") },
             CreatedAt ?? DateTimeOffset.UtcNow);
     }
 
@@ -90,7 +90,7 @@ public sealed class RollbackResult : IReportable
     {
         var outcome = Status switch { "Succeeded" => ReportOutcome.Pass, "Planned" => ReportOutcome.Info, _ => ReportOutcome.Fail };
         yield return new ReportRow("Rollbacks", Environment ?? Provider, outcome, Status, Environment, Error ?? $"{From?.ToString() ?? "?"} → {To}; {InstancesUpdated} instance(s)",
-            [new("Provider", Provider), new("From", From?.ToString() ?? ""), new("To", To.ToString())], DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
+            new KeyValuePair<string, string>[] { new("Provider", Provider), new("From", From?.ToString() ?? ""), new("To", To.ToString()) }, DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
     }
 
     public string? Environment { get; internal set; }
@@ -171,7 +171,7 @@ public sealed class DeploymentActionResult : IReportable
     public IEnumerable<ReportRow> ToReportRows()
     {
         yield return new ReportRow("Deployment actions", $"{Action} {Environment}", Status == "Succeeded" ? ReportOutcome.Pass : ReportOutcome.Info, Status, Environment,
-            $"{Action}: {Instances} instance(s)", [new("Provider", Provider)], DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
+            $"{Action}: {Instances} instance(s)", new KeyValuePair<string, string>[] { new("Provider", Provider) }, DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
     }
 
     public override string ToString() => $"{Action} {Environment} ({Provider}): {Status}, {Instances} instance(s)";

@@ -144,7 +144,7 @@ public static class DeploymentOperations
         if (values.Count == 0) throw new ArgumentException("there are no values to set");
         if (planOnly)
         {
-            return new DeploymentActionResult { Environment = environment, Provider = provider.Name, Action = "SetSecret", Status = "Planned", Instances = 0, Steps = [$"set {string.Join(", ", values.Keys)}"] };
+            return new DeploymentActionResult { Environment = environment, Provider = provider.Name, Action = "SetSecret", Status = "Planned", Instances = 0, Steps = new string[] { $"set {string.Join(", ", values.Keys)}" } };
         }
         var steps = new List<string>();
         var sw = Stopwatch.StartNew();
@@ -211,7 +211,7 @@ public static class DeploymentOperations
             return new RollbackResult
             {
                 Environment = environment, Provider = provider.Name, From = from, To = to, Status = "Planned",
-                Steps = [$"move every instance from {from?.Image ?? "?"} to {to.Image} ({to})", healthTargets is { Count: > 0 } ? $"then wait for {healthTargets.Count} health checks" : "then wait for the instances to start"],
+                Steps = new string[] { $"move every instance from {from?.Image ?? "?"} to {to.Image} ({to})", healthTargets is { Count: > 0 } ? $"then wait for {healthTargets.Count} health checks" : "then wait for the instances to start" },
             };
         }
         var sw = Stopwatch.StartNew();

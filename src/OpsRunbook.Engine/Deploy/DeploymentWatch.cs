@@ -12,7 +12,7 @@ public sealed class WatchRound : IReportable
     public IEnumerable<ReportRow> ToReportRows()
     {
         yield return new ReportRow("Deployment watch rounds", $"round {Round}", Status == HealthStatus.Unhealthy ? ReportOutcome.Warn : ReportOutcome.Pass, Status.ToString(), Environment,
-            Failing.Count == 0 ? $"{Healthy} healthy" : string.Join("; ", Failing), [new("InARow", ConsecutiveFailures.ToString(System.Globalization.CultureInfo.InvariantCulture))], Timestamp);
+            Failing.Count == 0 ? $"{Healthy} healthy" : string.Join("; ", Failing), new KeyValuePair<string, string>[] { new("InARow", ConsecutiveFailures.ToString(System.Globalization.CultureInfo.InvariantCulture)) }, Timestamp);
     }
 
     public string? Environment { get; init; }
@@ -46,8 +46,8 @@ public sealed class WatchVerdict : IReportable
     public IEnumerable<ReportRow> ToReportRows()
     {
         yield return new ReportRow("Deployment watch", Environment ?? "", Verdict == "Healthy" ? ReportOutcome.Pass : ReportOutcome.Fail, Verdict, Environment,
-            Reason ?? $"{Rounds} rounds, {FailedRounds} unhealthy", [new("Rounds", Rounds.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new("RolledBackTo", Rollback?.To.ToString() ?? "")], DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
+            Reason ?? $"{Rounds} rounds, {FailedRounds} unhealthy", new KeyValuePair<string, string>[] { new("Rounds", Rounds.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new("RolledBackTo", Rollback?.To.ToString() ?? "") }, DateTimeOffset.UtcNow, Duration.TotalMilliseconds);
     }
 
     public override string ToString() => $"{Environment}: {Verdict} after {Rounds} rounds";

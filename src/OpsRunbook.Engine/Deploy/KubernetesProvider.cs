@@ -154,7 +154,7 @@ public sealed class KubernetesProvider(KubernetesSettings settings, SecretRedact
         secret["data"] = data;
         // The object is built here, so kubectl's client-side schema check (an OpenAPI download) adds nothing; the API
         // server validates it anyway.
-        await KubectlAsync([exists ? "replace" : "create", "--validate=false", "-f", "-"], ct, secret.ToJsonString()).ConfigureAwait(false);
+        await KubectlAsync(new string[] { exists ? "replace" : "create", "--validate=false", "-f", "-" }, ct, secret.ToJsonString()).ConfigureAwait(false);
         step($"secret/{name}: {string.Join(", ", values.Keys)} {(exists ? "updated" : "created")}");
         if (redeploy) await RestartAsync(true, step, ct).ConfigureAwait(false);
         return values.Count;
@@ -181,7 +181,7 @@ public sealed class KubernetesProvider(KubernetesSettings settings, SecretRedact
         {
             ["spec"] = new JsonObject { ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { ["kubectl.kubernetes.io/restartedAt"] = restartedAt } } } },
         };
-        await KubectlAsync(["patch", $"deployment/{settings.Deployment}", "--type", "merge", "-p", merge.ToJsonString()], ct).ConfigureAwait(false);
+        await KubectlAsync(new string[] { "patch", $"deployment/{settings.Deployment}", "--type", "merge", "-p", merge.ToJsonString() }, ct).ConfigureAwait(false);
         step($"deployment/{settings.Deployment} restarted (the Deployment replaces its pods as its strategy says)");
         return await WaitRolloutAsync(step, ct).ConfigureAwait(false);
     }
@@ -234,7 +234,7 @@ public sealed class KubernetesProvider(KubernetesSettings settings, SecretRedact
     }
 
     private Task<string> PatchAsync(JsonArray patch, CancellationToken ct) =>
-        KubectlAsync(["patch", $"deployment/{settings.Deployment}", "--type", "json", "-p", patch.ToJsonString()], ct);
+        KubectlAsync(new string[] { "patch", $"deployment/{settings.Deployment}", "--type", "json", "-p", patch.ToJsonString() }, ct);
 
     /// <summary>
     /// kubectl rollout status for a Deployment (kubectl/pkg/polymorphichelpers/rollout_status.go, DeploymentStatusViewer):
@@ -307,11 +307,11 @@ public sealed class KubernetesProvider(KubernetesSettings settings, SecretRedact
     }
 
     private async Task<JsonObject> GetAsync(string what, CancellationToken ct) =>
-        JsonNode.Parse(await KubectlAsync(["get", what, "-o", "json"], ct).ConfigureAwait(false))!.AsObject();
+        JsonNode.Parse(await KubectlAsync(new string[] { "get", what, "-o", "json" }, ct).ConfigureAwait(false))!.AsObject();
 
     private async Task<List<JsonObject>> ListAsync(string kind, string selector, CancellationToken ct)
     {
-        var list = JsonNode.Parse(await KubectlAsync(["get", kind, "-l", selector, "-o", "json"], ct).ConfigureAwait(false))!;
+        var list = JsonNode.Parse(await KubectlAsync(new string[] { "get", kind, "-l", selector, "-o", "json" }, ct).ConfigureAwait(false))!;
         return (list["items"] as JsonArray ?? []).OfType<JsonObject>().ToList();
     }
 
@@ -319,11 +319,11 @@ public sealed class KubernetesProvider(KubernetesSettings settings, SecretRedact
     private List<string> Arguments(IEnumerable<string> args)
     {
         var all = new List<string>();
-        if (settings.Kubeconfig is not null) all.AddRange(["--kubeconfig", settings.Kubeconfig]);
-        if (settings.Context is not null) all.AddRange(["--context", settings.Context]);
-        if (settings.Server is not null) all.AddRange(["--server", settings.Server]);
-        if (settings.Namespace is not null) all.AddRange(["--namespace", settings.Namespace]);
-        if (settings.CacheDir is not null) all.AddRange(["--cache-dir", settings.CacheDir]);
+        if (settings.Kubeconfig is not null) all.AddRange(new string[] { "--kubeconfig", settings.Kubeconfig });
+        if (settings.Context is not null) all.AddRange(new string[] { "--context", settings.Context });
+        if (settings.Server is not null) all.AddRange(new string[] { "--server", settings.Server });
+        if (settings.Namespace is not null) all.AddRange(new string[] { "--namespace", settings.Namespace });
+        if (settings.CacheDir is not null) all.AddRange(new string[] { "--cache-dir", settings.CacheDir });
         all.AddRange(args);
         return all;
     }
@@ -343,7 +343,7 @@ public sealed class KubernetesProvider(KubernetesSettings settings, SecretRedact
             ?? throw new DeploymentProviderException(Name, "the deployment has no matchLabels selector");
         var selector = string.Join(",", labels.Select(l => $"{l.Key}={l.Value}"));
         var args = new List<string> { "logs", "-l", selector, "--all-containers", "--timestamps", "--prefix", "--max-log-requests", "20", "--tail", request.Tail > 0 ? request.Tail.ToString(CultureInfo.InvariantCulture) : "-1" };
-        if (request.Since is { } since) args.AddRange(["--since-time", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)]);
+        if (request.Since is { } since) args.AddRange(new string[] { "--since-time", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) });
         if (request.Follow) args.Add("--follow");
         var source = "kubernetes:" + settings.Deployment;
         await foreach (var record in CliLogs.ReadAsync(settings.Kubectl, Arguments(args), request,

@@ -75,7 +75,7 @@ public sealed class MaintenanceWindow : IReportable
     {
         var message = $"{(Active ? "on" : "ended")}: {StartedAt:u} to {(EndedAt ?? Until)?.ToString("u", CultureInfo.InvariantCulture) ?? "open"}, {Math.Round(Duration.TotalMinutes)} min{(Reason is null ? "" : $"; {Reason}")}";
         yield return new ReportRow("Maintenance", Environment, Active ? ReportOutcome.Warn : ReportOutcome.Info, Active ? "InMaintenance" : "Ended", Environment, message,
-            [new("StartedAt", StartedAt.ToString("u", CultureInfo.InvariantCulture)), new("Variable", Variable ?? "-")], EndedAt ?? StartedAt, Duration.TotalMilliseconds);
+            new KeyValuePair<string, string>[] { new("StartedAt", StartedAt.ToString("u", CultureInfo.InvariantCulture)), new("Variable", Variable ?? "-") }, EndedAt ?? StartedAt, Duration.TotalMilliseconds);
     }
 }
 

@@ -54,7 +54,7 @@ public sealed class DnsPropagationResult : IReportable
     {
         var outcome = Status switch { HealthStatus.Healthy => ReportOutcome.Pass, HealthStatus.Degraded => ReportOutcome.Warn, _ => ReportOutcome.Fail };
         yield return new ReportRow("DNS propagation", $"{Name} {Type}", outcome, Status.ToString(), null, Reason,
-            [new("Agreeing", $"{Agreeing}/{Total}")], CheckedAt, Elapsed.TotalMilliseconds);
+            new KeyValuePair<string, string>[] { new("Agreeing", $"{Agreeing}/{Total}") }, CheckedAt, Elapsed.TotalMilliseconds);
     }
 }
 
@@ -62,7 +62,7 @@ public sealed class DnsPropagationResult : IReportable
 public static class DnsPropagation
 {
     /// <summary>Resolvers asked when none is given: Cloudflare, Google, Quad9 and OpenDNS, what most clients end up asking.</summary>
-    public static readonly IReadOnlyList<string> PublicResolvers = ["1.1.1.1", "8.8.8.8", "9.9.9.9", "208.67.222.222"];
+    public static readonly IReadOnlyList<string> PublicResolvers = new string[] { "1.1.1.1", "8.8.8.8", "9.9.9.9", "208.67.222.222" };
 
     /// <summary>host or host:port (53 by default), IPv6 in brackets; throws <see cref="ArgumentException"/> for anything else.</summary>
     public static IPEndPoint ParseResolver(string text)
@@ -74,7 +74,7 @@ public static class DnsPropagation
     }
 
     /// <summary>The record types a propagation check asks for.</summary>
-    public static readonly IReadOnlyList<string> Types = ["A", "AAAA", "CNAME", "MX", "NS", "TXT", "PTR"];
+    public static readonly IReadOnlyList<string> Types = new string[] { "A", "AAAA", "CNAME", "MX", "NS", "TXT", "PTR" };
 
     /// <summary>One round: every resolver at once.</summary>
     public static async Task<DnsPropagationResult> CheckAsync(string name, string type, IReadOnlyList<string> expected, IReadOnlyList<string> resolvers, TimeSpan timeout,

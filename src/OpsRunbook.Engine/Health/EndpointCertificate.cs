@@ -76,12 +76,13 @@ public sealed class EndpointCertificate : IReportable
     {
         var outcome = Status switch { HealthStatus.Healthy => ReportOutcome.Pass, HealthStatus.Degraded => ReportOutcome.Warn, _ => ReportOutcome.Fail };
         yield return new ReportRow("Certificates", Name, outcome, Status.ToString(), Environment, Reason,
-            [
+            new KeyValuePair<string, string>[]
+            {
                 new("Days", DaysRemaining?.ToString("0.0", CultureInfo.InvariantCulture) ?? ""),
                 new("Expires", ExpiresAt?.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? ""),
                 new("Subject", Subject ?? ""),
                 new("Issuer", Issuer ?? ""),
-            ],
+            },
             CheckedAt);
     }
 

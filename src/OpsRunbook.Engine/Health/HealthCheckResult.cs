@@ -40,7 +40,7 @@ public sealed class HealthCheckResult : IReportable
     public IEnumerable<ReportRow> ToReportRows()
     {
         yield return new ReportRow("Health checks", Name, Outcome(Status), Status.ToString(), Environment, Reason,
-            [new("Kind", Kind.ToString()), new("Latency ms", LatencyMs.ToString("0", CultureInfo.InvariantCulture)), new("Attempts", Attempts.ToString(CultureInfo.InvariantCulture))],
+            new KeyValuePair<string, string>[] { new("Kind", Kind.ToString()), new("Latency ms", LatencyMs.ToString("0", CultureInfo.InvariantCulture)), new("Attempts", Attempts.ToString(CultureInfo.InvariantCulture)) },
             CheckedAt, LatencyMs);
     }
 
@@ -124,7 +124,7 @@ public sealed class HealthReport : IReportable
     {
         // The summary is an aggregate, not a check: its entries carry the verdicts, so it never counts as failing or passing.
         yield return new ReportRow("Summary", Environment ?? "all", ReportOutcome.Info, Status.ToString(), Environment, ToString(),
-            [new("Checks", Entries.Count.ToString(CultureInfo.InvariantCulture)), new("Duration", TotalDuration.ToString(@"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture))],
+            new KeyValuePair<string, string>[] { new("Checks", Entries.Count.ToString(CultureInfo.InvariantCulture)), new("Duration", TotalDuration.ToString(@"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture)) },
             CheckedAt, TotalDuration.TotalMilliseconds);
         if (!includeEntries) yield break;
         foreach (var row in Entries.SelectMany(e => e.ToReportRows())) yield return row;

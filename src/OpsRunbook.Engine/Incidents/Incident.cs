@@ -152,7 +152,7 @@ public sealed class Incident : IReportable
         var outcome = IsOpen ? (Overdue ? ReportOutcome.Fail : ReportOutcome.Warn) : ReportOutcome.Pass;
         yield return new ReportRow("Incidents", $"{Id} {Title}", outcome, $"{Severity} {Status}", Environment,
             Resolution ?? (Overdue ? $"response overdue since {ResponseDue:u}" : NextEscalation is null ? "" : "next: " + NextEscalation),
-            [new("Severity", Severity), new("Declared", DeclaredAt.ToString("u", CultureInfo.InvariantCulture)), new("Duration", Common.Duration.Format(Duration))],
+            new KeyValuePair<string, string>[] { new("Severity", Severity), new("Declared", DeclaredAt.ToString("u", CultureInfo.InvariantCulture)), new("Duration", Common.Duration.Format(Duration)) },
             Timeline.Count > 0 ? Timeline[^1].Time : DeclaredAt, Duration.TotalMilliseconds);
     }
 

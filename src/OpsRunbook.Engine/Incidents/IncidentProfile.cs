@@ -25,46 +25,52 @@ public sealed record IncidentProfile(string Name, string Source, IReadOnlyList<I
 
     /// <summary>The built-in profiles, one per runbook that has an incident chapter, and "default".</summary>
     public static IReadOnlyList<IncidentProfile> BuiltIn { get; } =
-    [
+    new IncidentProfile[]
+    {
         new("paintbox", "runbook 000 (Paintbox), Incident Response: Severity Levels table, 3. Triage & Escalation, 6. Post-Incident",
-        [
-            new("P1", "Complete outage (site down, data loss)", TimeSpan.FromMinutes(15), [(TimeSpan.Zero, "page on-call"), (TimeSpan.Zero, "notify CTO")]),
-            new("P2", "Major degradation (login broken, calculations failing)", TimeSpan.FromMinutes(30), [(TimeSpan.Zero, "page on-call"), (TimeSpan.Zero, "notify team lead")]),
-            new("P3", "Minor issues (slow performance, UI glitches)", TimeSpan.FromHours(2), [(TimeSpan.Zero, "create a ticket, notify during business hours")]),
-            new("P4", "Non-critical (minor bugs, feature requests)", TimeSpan.FromHours(24), [(TimeSpan.Zero, "add to backlog")]),
-        ], TimeSpan.FromHours(24)),
+        new IncidentLevel[]
+        {
+            new("P1", "Complete outage (site down, data loss)", TimeSpan.FromMinutes(15), new (TimeSpan, string)[] { (TimeSpan.Zero, "page on-call"), (TimeSpan.Zero, "notify CTO") }),
+            new("P2", "Major degradation (login broken, calculations failing)", TimeSpan.FromMinutes(30), new (TimeSpan, string)[] { (TimeSpan.Zero, "page on-call"), (TimeSpan.Zero, "notify team lead") }),
+            new("P3", "Minor issues (slow performance, UI glitches)", TimeSpan.FromHours(2), new (TimeSpan, string)[] { (TimeSpan.Zero, "create a ticket, notify during business hours") }),
+            new("P4", "Non-critical (minor bugs, feature requests)", TimeSpan.FromHours(24), new (TimeSpan, string)[] { (TimeSpan.Zero, "add to backlog") }),
+        }, TimeSpan.FromHours(24)),
         new("formula-pm", "runbook 001 (Formula PM), Severity Levels (P0 immediate, P1 15 minutes, P2 1 hour, P3 next business day)",
-        [
-            new("P0", "Critical: complete outage, data loss, security breach, payment system down", TimeSpan.Zero, [(TimeSpan.Zero, "page on-call")]),
-            new("P1", "High: partial outage, significant degradation, critical feature unavailable", TimeSpan.FromMinutes(15), [(TimeSpan.Zero, "page on-call")]),
-            new("P2", "Medium: minor performance issues, non-critical feature issues, intermittent errors", TimeSpan.FromHours(1), [(TimeSpan.Zero, "notify the team")]),
-            new("P3", "Low: cosmetic issues, enhancement requests, documentation", TimeSpan.FromHours(24), [(TimeSpan.Zero, "next business day")]),
-        ], null),
+        new IncidentLevel[]
+        {
+            new("P0", "Critical: complete outage, data loss, security breach, payment system down", TimeSpan.Zero, new (TimeSpan, string)[] { (TimeSpan.Zero, "page on-call") }),
+            new("P1", "High: partial outage, significant degradation, critical feature unavailable", TimeSpan.FromMinutes(15), new (TimeSpan, string)[] { (TimeSpan.Zero, "page on-call") }),
+            new("P2", "Medium: minor performance issues, non-critical feature issues, intermittent errors", TimeSpan.FromHours(1), new (TimeSpan, string)[] { (TimeSpan.Zero, "notify the team") }),
+            new("P3", "Low: cosmetic issues, enhancement requests, documentation", TimeSpan.FromHours(24), new (TimeSpan, string)[] { (TimeSpan.Zero, "next business day") }),
+        }, null),
         new("cardmint", "runbook 003 (CardMint), Incident Response: Severity Levels, Post-Incident Review (root cause analysis within 48 hours)",
-        [
-            new("P0", "Critical: complete outage, data loss risk", TimeSpan.FromMinutes(15), [(TimeSpan.Zero, "all hands, emergency procedures")]),
-            new("P1", "High: degraded performance, user impact", TimeSpan.FromHours(1), [(TimeSpan.Zero, "investigate, mitigate, schedule fix")]),
-            new("P2", "Medium: minor issues, no user impact", TimeSpan.FromHours(4), [(TimeSpan.Zero, "standard troubleshooting")]),
-        ], TimeSpan.FromHours(48)),
+        new IncidentLevel[]
+        {
+            new("P0", "Critical: complete outage, data loss risk", TimeSpan.FromMinutes(15), new (TimeSpan, string)[] { (TimeSpan.Zero, "all hands, emergency procedures") }),
+            new("P1", "High: degraded performance, user impact", TimeSpan.FromHours(1), new (TimeSpan, string)[] { (TimeSpan.Zero, "investigate, mitigate, schedule fix") }),
+            new("P2", "Medium: minor issues, no user impact", TimeSpan.FromHours(4), new (TimeSpan, string)[] { (TimeSpan.Zero, "standard troubleshooting") }),
+        }, TimeSpan.FromHours(48)),
         new("sentia", "runbook 004 (Sentia), Incident Severity Classification, Alert Escalation Matrix (Critical/High/Medium/Low as P0–P3), Post-Incident (24-48 hours)",
-        [
+        new IncidentLevel[]
+        {
             new("P0", "Critical: complete outage, data loss or corruption, security breach, revenue impact", TimeSpan.FromMinutes(15),
-                [(TimeSpan.Zero, "on-call + Slack"), (TimeSpan.FromMinutes(15), "Engineering Lead"), (TimeSpan.FromMinutes(30), "CTO"), (TimeSpan.FromHours(1), "CEO")]),
+                new (TimeSpan, string)[] { (TimeSpan.Zero, "on-call + Slack"), (TimeSpan.FromMinutes(15), "Engineering Lead"), (TimeSpan.FromMinutes(30), "CTO"), (TimeSpan.FromHours(1), "CEO") }),
             new("P1", "High: significant degradation, feature completely broken, error rate over 10%", TimeSpan.FromHours(1),
-                [(TimeSpan.Zero, "Slack + email"), (TimeSpan.FromMinutes(15), "on-call"), (TimeSpan.FromMinutes(30), "Engineering Lead")]),
+                new (TimeSpan, string)[] { (TimeSpan.Zero, "Slack + email"), (TimeSpan.FromMinutes(15), "on-call"), (TimeSpan.FromMinutes(30), "Engineering Lead") }),
             new("P2", "Medium: minor performance issues, non-critical feature broken, error rate 5-10%", TimeSpan.FromHours(4),
-                [(TimeSpan.Zero, "Slack"), (TimeSpan.FromMinutes(15), "email")]),
-            new("P3", "Low: minor bugs, UI/UX issues, documentation errors", TimeSpan.FromHours(24), [(TimeSpan.Zero, "email")]),
-        ], TimeSpan.FromHours(48)),
+                new (TimeSpan, string)[] { (TimeSpan.Zero, "Slack"), (TimeSpan.FromMinutes(15), "email") }),
+            new("P3", "Low: minor bugs, UI/UX issues, documentation errors", TimeSpan.FromHours(24), new (TimeSpan, string)[] { (TimeSpan.Zero, "email") }),
+        }, TimeSpan.FromHours(48)),
         new("default", "OpsRunbook's default when an environment names no profile: the common P0–P4 scale",
-        [
-            new("P0", "Critical: complete outage or data loss", TimeSpan.FromMinutes(15), [(TimeSpan.Zero, "page on-call")]),
-            new("P1", "High: major degradation, many users affected", TimeSpan.FromHours(1), [(TimeSpan.Zero, "page on-call")]),
-            new("P2", "Medium: partial degradation", TimeSpan.FromHours(4), [(TimeSpan.Zero, "notify the team")]),
-            new("P3", "Low: minor issue", TimeSpan.FromHours(24), [(TimeSpan.Zero, "create a ticket")]),
-            new("P4", "Informational", TimeSpan.FromDays(3), [(TimeSpan.Zero, "add to backlog")]),
-        ], TimeSpan.FromHours(48)),
-    ];
+        new IncidentLevel[]
+        {
+            new("P0", "Critical: complete outage or data loss", TimeSpan.FromMinutes(15), new (TimeSpan, string)[] { (TimeSpan.Zero, "page on-call") }),
+            new("P1", "High: major degradation, many users affected", TimeSpan.FromHours(1), new (TimeSpan, string)[] { (TimeSpan.Zero, "page on-call") }),
+            new("P2", "Medium: partial degradation", TimeSpan.FromHours(4), new (TimeSpan, string)[] { (TimeSpan.Zero, "notify the team") }),
+            new("P3", "Low: minor issue", TimeSpan.FromHours(24), new (TimeSpan, string)[] { (TimeSpan.Zero, "create a ticket") }),
+            new("P4", "Informational", TimeSpan.FromDays(3), new (TimeSpan, string)[] { (TimeSpan.Zero, "add to backlog") }),
+        }, TimeSpan.FromHours(48)),
+    };
 
     /// <summary>The profile of an environment: its incidents.profile, else its thresholdProfile when that runbook has an incident chapter, else "default".</summary>
     public static IncidentProfile For(Environments.EnvironmentConfig? env) =>

@@ -17,10 +17,11 @@ public static class IncidentReport
 
     /// <summary>The post-mortem fields in order, and the journal Field names that fill them.</summary>
     public static readonly IReadOnlyList<(string Heading, string Field)> Sections =
-    [
+    new (string Heading, string Field)[]
+    {
         ("Summary", "Summary"), ("Impact", "Impact"), ("Root Causes", "RootCause"), ("Trigger", "Trigger"),
         ("Resolution", "Resolution"), ("Detection", "Detection"),
-    ];
+    };
 
     private static string Escape(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal)
         .Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);

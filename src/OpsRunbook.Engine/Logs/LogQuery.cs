@@ -68,7 +68,7 @@ public sealed partial class LogQuery
     public ByteSieve? Candidates(LogFormat format)
     {
         var sets = new List<SieveWord[]>();
-        var levels = Levels.Count > 0 ? Levels : Preset == LogPreset.Error ? ["ERROR", "FATAL"] : [];
+        var levels = Levels.Count > 0 ? Levels : Preset == LogPreset.Error ? new string[] { "ERROR", "FATAL" } : [];
         if (levels.Count > 0) sets.Add(LevelWords(levels, format));
         switch (Preset)
         {

@@ -40,7 +40,7 @@ public sealed class Alert : IReportable
     {
         var outcome = Severity switch { AlertSeverity.Critical => ReportOutcome.Fail, AlertSeverity.Warning => ReportOutcome.Warn, _ => ReportOutcome.Pass };
         yield return new ReportRow("Thresholds", $"{Subject} {Metric}", outcome, Severity.ToString(), Environment, Message,
-            [new("Value", Value.ToString("0.###", CultureInfo.InvariantCulture)), new("Threshold", Threshold), new("Profile", Profile)], ObservedAt);
+            new KeyValuePair<string, string>[] { new("Value", Value.ToString("0.###", CultureInfo.InvariantCulture)), new("Threshold", Threshold), new("Profile", Profile) }, ObservedAt);
     }
 }
 

@@ -58,12 +58,12 @@ public sealed class HostResource : IReportable
     public IEnumerable<ReportRow> ToReportRows()
     {
         yield return new ReportRow("Host resources", Host, ReportOutcome.Info, OperatingSystem, Environment, ToString(),
-            [new("CPU %", CpuPercent.ToString("0.#", CultureInfo.InvariantCulture)), new("Memory %", MemoryPercent.ToString("0.#", CultureInfo.InvariantCulture)),
-             new("Load", Load1?.ToString("0.##", CultureInfo.InvariantCulture) ?? "")], SampledAt);
+            new KeyValuePair<string, string>[] { new("CPU %", CpuPercent.ToString("0.#", CultureInfo.InvariantCulture)), new("Memory %", MemoryPercent.ToString("0.#", CultureInfo.InvariantCulture)),
+             new("Load", Load1?.ToString("0.##", CultureInfo.InvariantCulture) ?? "") }, SampledAt);
         foreach (var d in Disks)
         {
             yield return new ReportRow("Host resources", $"{Host}:{d.Mount}", ReportOutcome.Info, d.FileSystem, Environment,
-                $"disk {d.Percent:0.#}% used", [new("Used %", d.Percent.ToString("0.#", CultureInfo.InvariantCulture))], SampledAt);
+                $"disk {d.Percent:0.#}% used", new KeyValuePair<string, string>[] { new("Used %", d.Percent.ToString("0.#", CultureInfo.InvariantCulture)) }, SampledAt);
         }
     }
 }

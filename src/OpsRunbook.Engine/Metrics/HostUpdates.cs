@@ -49,8 +49,8 @@ public sealed partial class HostUpdateReport : IReportable
             : Pending > 0 ? $"{Pending} updates pending, none for security" : "up to date";
         if (RebootRequired) message += $"; reboot required{(RebootRequiredBy.Count > 0 ? $" by {string.Join(", ", RebootRequiredBy)}" : "")}";
         yield return new ReportRow("Host updates", ComputerName, outcome, status, null, message,
-            [new("Pending", Pending.ToString(CultureInfo.InvariantCulture)), new("Security", Security.ToString(CultureInfo.InvariantCulture)),
-             new("Reboot", RebootRequired ? "required" : "no")],
+            new KeyValuePair<string, string>[] { new("Pending", Pending.ToString(CultureInfo.InvariantCulture)), new("Security", Security.ToString(CultureInfo.InvariantCulture)),
+             new("Reboot", RebootRequired ? "required" : "no") },
             CheckedAt);
     }
 
@@ -76,7 +76,7 @@ public sealed partial class HostUpdateReport : IReportable
         (int code, string stdout, string stderr) run;
         try
         {
-            run = await CliProcess.RunAsync(aptGet, ["-s", "-o", "Debug::NoLocking=1", "dist-upgrade"], cancellationToken,
+            run = await CliProcess.RunAsync(aptGet, new string[] { "-s", "-o", "Debug::NoLocking=1", "dist-upgrade" }, cancellationToken,
                 new Dictionary<string, string> { ["LC_ALL"] = "C" }).ConfigureAwait(false);
         }
         catch (FileNotFoundException)

@@ -77,7 +77,7 @@ public sealed class MetricSample : IReportable
             ? $"p50 {Quantile(0.5).ToString("G4", CultureInfo.InvariantCulture)}, p95 {Quantile(0.95).ToString("G4", CultureInfo.InvariantCulture)}, count {Count?.ToString(CultureInfo.InvariantCulture)}"
             : Value.ToString("G6", CultureInfo.InvariantCulture);
         yield return new ReportRow("Metrics", Series, ReportOutcome.Info, Type.ToString(), Environment, value,
-            [new("Source", Source ?? "")], Timestamp ?? ScrapedAt);
+            new KeyValuePair<string, string>[] { new("Source", Source ?? "") }, Timestamp ?? ScrapedAt);
     }
 
     private static string Escape(string v) => v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);

@@ -154,7 +154,7 @@ public sealed class NotificationResult : IReportable
             _ => ReportOutcome.Fail,
         };
         yield return new ReportRow("Notifications", $"{Channel} {Target}", outcome, Status.ToString(), Environment, Reason.Length > 0 ? Reason : Title,
-            [new("Title", Title), new("Attempts", Attempts.ToString(CultureInfo.InvariantCulture)), new("Waited s", Waited.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture))],
+            new KeyValuePair<string, string>[] { new("Title", Title), new("Attempts", Attempts.ToString(CultureInfo.InvariantCulture)), new("Waited s", Waited.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)) },
             SentAt);
     }
 }

@@ -60,7 +60,7 @@ internal static class PipedInput
             case DeploymentRelease r:
                 return new PipedRelease(r.Id, r.Environment);
             case HealthCheckResult h:
-                return new PipedHealth([(h.Name, h.Status, h.Environment)]);
+                return new PipedHealth(new (string Name, HealthStatus Status, string? Environment)[] { (h.Name, h.Status, h.Environment) });
             case HealthReport report:
                 return new PipedHealth(report.Entries.Select(h => (h.Name, h.Status, h.Environment)).ToList());
         }
@@ -69,13 +69,13 @@ internal static class PipedInput
             case "OpsRunbook.Engine.Deploy.DeploymentRelease" when Text(item, "Id") is { } id:
                 return new PipedRelease(id, Text(item, "Environment"));
             case "OpsRunbook.Engine.Health.HealthCheckResult" when HealthOf(item) is { } result:
-                return new PipedHealth([result]);
+                return new PipedHealth(new (string Name, HealthStatus Status, string? Environment)[] { result });
             case "OpsRunbook.Engine.Health.HealthReport":
                 var entries = (item.Properties["Entries"]?.Value as PSObject)?.BaseObject as IEnumerable;
                 var results = entries?.Cast<object?>().Select(e => e is PSObject p ? HealthOf(p) : null).ToList();
                 if (results is not null && results.All(r => r is not null)) return new PipedHealth(results.Select(r => r!.Value).ToList());
                 // Entries serialized too shallowly to read: the report's own worst status and environment still say it.
-                if (HealthOf(item) is { } whole) return new PipedHealth([whole]);
+                if (HealthOf(item) is { } whole) return new PipedHealth(new (string Name, HealthStatus Status, string? Environment)[] { whole });
                 break;
         }
         return new PipedUnknown(Describe(item));
@@ -120,7 +120,7 @@ internal static class PipedInput
                 Engine.Notify.NotificationTone.Good => Engine.Reporting.ReportOutcome.Pass,
                 _ => Engine.Reporting.ReportOutcome.Info,
             };
-            return [new Engine.Reporting.ReportRow(kind, subject, outcome, status, Text(item, "Environment"), Text(item, "Reason") ?? Text(item, "Message") ?? "", [], DateTimeOffset.UtcNow)];
+            return new Engine.Reporting.ReportRow[] { new Engine.Reporting.ReportRow(kind, subject, outcome, status, Text(item, "Environment"), Text(item, "Reason") ?? Text(item, "Message") ?? "", [], DateTimeOffset.UtcNow) };
         }
         return [];
     }

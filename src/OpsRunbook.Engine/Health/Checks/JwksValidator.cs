@@ -43,13 +43,13 @@ public static class JwksValidator
         }
         catch (JsonException)
         {
-            return new(["the body is not JSON"], ignored, 0, kids, algs);
+            return new(new string[] { "the body is not JSON" }, ignored, 0, kids, algs);
         }
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)
             {
-                return new(["not a JWKS: no \"keys\" array"], ignored, 0, kids, algs);
+                return new(new string[] { "not a JWKS: no \"keys\" array" }, ignored, 0, kids, algs);
             }
             var count = keys.GetArrayLength();
             if (count == 0) problems.Add("the key set is empty");

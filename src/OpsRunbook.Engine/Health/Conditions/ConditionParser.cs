@@ -13,10 +13,10 @@ namespace OpsRunbook.Engine.Health.Conditions;
 public static class ConditionParser
 {
     /// <summary>Placeholders a condition may use (in any case, as in Gatus).</summary>
-    public static readonly IReadOnlyList<string> Placeholders = ["STATUS", "RESPONSE_TIME", "BODY", "CONNECTED", "CERTIFICATE_EXPIRATION", "DNS_RCODE", "IP"];
+    public static readonly IReadOnlyList<string> Placeholders = new string[] { "STATUS", "RESPONSE_TIME", "BODY", "CONNECTED", "CERTIFICATE_EXPIRATION", "DNS_RCODE", "IP" };
 
     /// <summary>Functions a condition may use.</summary>
-    public static readonly IReadOnlyList<string> Functions = ["any", "len", "has", "pat"];
+    public static readonly IReadOnlyList<string> Functions = new string[] { "any", "len", "has", "pat" };
 
     private static readonly (string Token, ConditionOperator Op)[] Operators =
     [

@@ -87,7 +87,7 @@ internal sealed class PostgresTarget(RotationStrategy strategy, RotationConnecti
             return RotationStepOutcome.Done;
         }
         // Single user: log in as the user itself (current, or previous when an interrupted run already changed it).
-        await using var conn = await OpenFirstAsync([current, previous], ct).ConfigureAwait(false);
+        await using var conn = await OpenFirstAsync(new RotatableCredential?[] { current, previous }, ct).ConfigureAwait(false);
         await ExecAsync(conn, $"ALTER ROLE {Identifier.Quote(role)} WITH PASSWORD {Literal(verifier)}", ct).ConfigureAwait(false);
         return RotationStepOutcome.Done;
     }
@@ -184,7 +184,7 @@ internal sealed class RedisTarget(RotationStrategy strategy, RotationConnectionO
     public async Task<RotationStepOutcome> SetAsync(RotatableCredential current, RotatableCredential pending, RotatableCredential? previous, CancellationToken ct)
     {
         if (await CanLogInAsync(pending, ct).ConfigureAwait(false)) return RotationStepOutcome.AlreadyDone;
-        await using var c = await OpenFirstAsync([admin, current, previous], ct).ConfigureAwait(false);
+        await using var c = await OpenFirstAsync(new RotatableCredential?[] { admin, current, previous }, ct).ConfigureAwait(false);
         // Adds the new password; the old one stays valid until cleanup.
         await c.ExecuteAsync(ct, "ACL", "SETUSER", User(pending), "#" + Hash(pending.Password!)).ConfigureAwait(false);
         return RotationStepOutcome.Done;
@@ -201,14 +201,14 @@ internal sealed class RedisTarget(RotationStrategy strategy, RotationConnectionO
     {
         // The current password was never removed; withdraw the pending one so only AWSCURRENT's works.
         if (!await CanLogInAsync(pending, ct).ConfigureAwait(false)) return false;
-        await using var c = await OpenFirstAsync([admin, current], ct).ConfigureAwait(false);
+        await using var c = await OpenFirstAsync(new RotatableCredential?[] { admin, current }, ct).ConfigureAwait(false);
         await RemovePasswordAsync(c, User(pending), pending.Password!, ct).ConfigureAwait(false);
         return true;
     }
 
     public async Task<(RotationStepOutcome, string?)> CleanupAsync(RotatableCredential current, RotatableCredential? previous, CancellationToken ct)
     {
-        await using var c = await OpenFirstAsync([admin, current], ct).ConfigureAwait(false);
+        await using var c = await OpenFirstAsync(new RotatableCredential?[] { admin, current }, ct).ConfigureAwait(false);
         var outcome = RotationStepOutcome.AlreadyDone;
         if (strategy == RotationStrategy.RedisRequirePass)
         {

@@ -34,8 +34,8 @@ public sealed class SecretRotationStatusInfo : IReportable
         };
         yield return new ReportRow("Secret rotation policy", Name ?? SecretId, outcome, State.ToString(), Environment,
             Reason ?? $"rotated {AgeDays?.ToString("0", CultureInfo.InvariantCulture) ?? "?"} days ago; due {NextDue:yyyy-MM-dd}",
-            [new("SecretId", SecretId), new("AgeDays", AgeDays?.ToString(CultureInfo.InvariantCulture) ?? ""), new("PolicyDays", PolicyDays.ToString(CultureInfo.InvariantCulture)),
-             new("PolicySource", PolicySource)], DateTimeOffset.UtcNow);
+            new KeyValuePair<string, string>[] { new("SecretId", SecretId), new("AgeDays", AgeDays?.ToString(CultureInfo.InvariantCulture) ?? ""), new("PolicyDays", PolicyDays.ToString(CultureInfo.InvariantCulture)),
+             new("PolicySource", PolicySource) }, DateTimeOffset.UtcNow);
     }
 
     public string? Environment { get; init; }

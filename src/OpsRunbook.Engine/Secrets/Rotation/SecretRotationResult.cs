@@ -66,8 +66,8 @@ public sealed class SecretRotationResult : IReportable
         };
         var message = Error ?? string.Join("; ", Steps.Select(s => $"{s.Step} {s.Outcome}"));
         yield return new ReportRow("Secret rotation", SecretId, outcome, Status.ToString(), Environment, message,
-            [new("Strategy", Strategy.ToString()), new("User", Username ?? ""), new("NewVersion", NewVersionId ?? ""), new("Resumed", Resumed ? "yes" : "no"),
-             new("CurrentLogsIn", CurrentLogsIn is null ? "" : CurrentLogsIn.Value ? "yes" : "NO")], Timestamp, Duration.TotalMilliseconds);
+            new KeyValuePair<string, string>[] { new("Strategy", Strategy.ToString()), new("User", Username ?? ""), new("NewVersion", NewVersionId ?? ""), new("Resumed", Resumed ? "yes" : "no"),
+             new("CurrentLogsIn", CurrentLogsIn is null ? "" : CurrentLogsIn.Value ? "yes" : "NO") }, Timestamp, Duration.TotalMilliseconds);
     }
 
     public string? Environment { get; init; }

@@ -126,7 +126,7 @@ public sealed class SecretRotator(SecretsManagerClient client, SecretRedactor re
                     redactor.Add(password);
                     var value = current.With(password, pendingUser == current.Username ? null : pendingUser);
                     redactor.Add(value);
-                    await client.PutSecretValueAsync(id, token, value, [Pending], ct).ConfigureAwait(false);
+                    await client.PutSecretValueAsync(id, token, value, new string[] { Pending }, ct).ConfigureAwait(false);
                     pending = RotatableCredential.Parse(value, request.Field);
                     return (RotationStepOutcome.Done, $"version {token} stored as AWSPENDING ({request.Password.Length} characters)");
                 }).ConfigureAwait(false);

@@ -110,7 +110,7 @@ public sealed class SendRunbookAlertCommand : NotifyCmdlet
         }
         else
         {
-            target = EnvironmentTargets(env!, [NotificationChannel.PagerDuty]).Single();
+            target = EnvironmentTargets(env!, new NotificationChannel[] { NotificationChannel.PagerDuty }).Single();
             if (target.RoutingKey is null)
             {
                 ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"environment '{env!.Name}' has notify.pagerduty without a routingKey: alerts need one (changeRoutingKey is for change events)"),

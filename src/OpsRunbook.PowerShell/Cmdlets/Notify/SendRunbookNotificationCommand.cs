@@ -97,7 +97,7 @@ public sealed class SendRunbookNotificationCommand : NotifyCmdlet
             }
             var url = ResolveExplicit(Uri, "-Uri");
             var secret = SigningSecret is null ? null : ResolveExplicit(SigningSecret, "-SigningSecret");
-            targets = [new ResolvedTarget(Channel![0], url, NotifyOperations.Mask(url), SigningSecret: secret)];
+            targets = new ResolvedTarget[] { new ResolvedTarget(Channel![0], url, NotifyOperations.Mask(url), SigningSecret: secret) };
         }
         else
         {
@@ -107,12 +107,12 @@ public sealed class SendRunbookNotificationCommand : NotifyCmdlet
         {
             var fields = (Field ?? []).Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "", StringComparer.OrdinalIgnoreCase);
             var message = MessageComposer.FromTemplate(Template, fields, env?.Name, LoadSystem(env), Items);
-            SendAll(Requests([message], targets));
+            SendAll(Requests(new NotificationMessage[] { message }, targets));
             return;
         }
         if (Items.Count == 0)
         {
-            SendAll(Requests([new NotificationMessage { Title = Title!, Text = Text ?? "", Tone = Tone, Environment = env?.Name, System = LoadSystem(env) }], targets));
+            SendAll(Requests(new NotificationMessage[] { new NotificationMessage { Title = Title!, Text = Text ?? "", Tone = Tone, Environment = env?.Name, System = LoadSystem(env) } }, targets));
             return;
         }
         Gated(env, ItemsOf(env, env is null ? null : LoadConfig().System), changes =>

@@ -104,7 +104,7 @@ public sealed class ExportRunbookMatrixCommand : OpsRunbookCmdlet
         if (ci == CiSystem.GitHubActions && global::System.Environment.GetEnvironmentVariable("GITHUB_OUTPUT") is { Length: > 0 } output
             && ShouldProcess(output, $"Write the matrix of {matrix.Jobs.Count} jobs to the step outputs"))
         {
-            File.AppendAllText(output, CiIntegration.GitHubOutputs([("matrix", matrix.GitHub), ("matrix-jobs", matrix.Jobs.Count.ToString(global::System.Globalization.CultureInfo.InvariantCulture))]));
+            File.AppendAllText(output, CiIntegration.GitHubOutputs(new (string Name, string Value)[] { ("matrix", matrix.GitHub), ("matrix-jobs", matrix.Jobs.Count.ToString(global::System.Globalization.CultureInfo.InvariantCulture)) }));
         }
         else if (ci == CiSystem.AzurePipelines && ShouldProcess("Azure Pipelines", $"Set the output variable matrix ({matrix.Jobs.Count} jobs)"))
         {

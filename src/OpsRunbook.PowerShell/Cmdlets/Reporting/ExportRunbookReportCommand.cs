@@ -155,7 +155,7 @@ public sealed class ExportRunbookReportCommand : PSCmdlet
         {
             var fullPath = Path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
             report = _writer.Write(Format, Title, now, fullPath, FailOn);
-            if (fullPath is not null) report.Files = [fullPath];
+            if (fullPath is not null) report.Files = new string[] { fullPath };
             if (fullPath is not null && ShouldProcess(fullPath, $"Write {Format} report ({report.Total} rows)"))
             {
                 File.WriteAllText(fullPath, report.Content);
