@@ -255,7 +255,7 @@ start_fakecloud() { # dir — the tests' Secrets Manager fake as a process, when
   "sandbox/database": "postgres://sandbox_app:$SANDBOX_DB_PASSWORD@127.0.0.1:$PG_PORT/opsrunbook",
   "sandbox/redis": "redis://sandbox_app:$SANDBOX_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0",
   "sandbox/jwt": "$(random_secret)$(random_secret)" },
-  "fly": { "port": $FLY_PORT, "app": "sandbox-app", "token": "$FLY_TOKEN" }, "sts": { "port": $STS_PORT }, "notify": { "port": $NOTIFY_PORT }, "conditionalS3": { "port": $CS3_PORT },
+  "fly": { "port": $FLY_PORT, "app": "sandbox-app", "token": "$FLY_TOKEN" }, "flyPostgres": { "app": "sandbox-db" }, "sts": { "port": $STS_PORT }, "notify": { "port": $NOTIFY_PORT }, "conditionalS3": { "port": $CS3_PORT },
   "railway": { "port": $RAILWAY_PORT, "token": "$RAILWAY_TOKEN" }, "kubernetes": { "port": $KUBE_PORT }, "docker": { "port": $DOCKER_PORT },
   "tls": { "caPath": "$d/certs/test-pki-ca.pem", "ports": { "days60": $TLS60, "days15": $TLS15, "days5": $TLS5, "wrongName": $TLSWRONG, "selfSigned": $TLSSELF } } }
 JSON
@@ -355,7 +355,7 @@ ENV
   log "Redis 127.0.0.1:$REDIS_PORT, TLS $REDIS_TLS_PORT (ACL user opsrunbook), replica $REDIS_REPLICA_PORT, broken replica $REDIS_BROKEN_PORT"
   log "DNS (dnsmasq) 127.0.0.1:$DNS_PORT for opsrunbook.test"
   log "s3rver http://127.0.0.1:$S3_PORT (bucket opsrunbook-backups), app http://127.0.0.1:$APP_PORT"
-  [ -n "$SM_PORT" ] && log "fake Secrets Manager http://127.0.0.1:$SM_PORT (sandbox/database, sandbox/redis, sandbox/jwt), fake Fly.io http://127.0.0.1:$FLY_PORT (app sandbox-app)"
+  [ -n "$SM_PORT" ] && log "fake Secrets Manager http://127.0.0.1:$SM_PORT (sandbox/database, sandbox/redis, sandbox/jwt), fake Fly.io http://127.0.0.1:$FLY_PORT (apps sandbox-app, sandbox-db)"
   [ -n "$NOTIFY_PORT" ] && log "fake Slack, Teams, PagerDuty and webhook receiver http://127.0.0.1:$NOTIFY_PORT"
   log "settings, with the generated passwords: $d/servers.env (mode 600)"
   echo "$d/servers.env"

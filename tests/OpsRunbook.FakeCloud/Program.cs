@@ -3,7 +3,8 @@ using OpsRunbook.Engine.Tests.Fakes;
 
 // Usage: OpsRunbook.FakeCloud PORT SEED.json
 //   SEED.json: { "accessKey": "...", "secretKey": "...", "secrets": { "name": "value", ... },
-//                "fly": { "port": N, "app": "...", "token": "..." }, "sts": { "port": N }, "notify": { "port": N }, "conditionalS3": { "port": N },
+//                "fly": { "port": N, "app": "...", "token": "..." },
+//                "flyPostgres": { "app": "...", "proxy": { "port": N, "primaryPort": N, "replicaPort": N }, "onKill": "shell command" }, "sts": { "port": N }, "notify": { "port": N }, "conditionalS3": { "port": N },
 //                "railway": { "port": N, "token": "..." }, "kubernetes": { "port": N }, "docker": { "port": N },
 //                "tls": { "caPath": "...", "ports": { "days60": N, "days15": N, "days5": N, "wrongName": N, "selfSigned": N } } }
 //   (tests/servers.sh writes it, mode 600)
@@ -52,6 +53,35 @@ if (root.TryGetProperty("fly", out var f))
         fly.AddLog(at, message, "info", machine, region);
     }
     Console.WriteLine($"fake Fly.io on {fly.MachinesApi} and {fly.GraphQl} (app {app})");
+}
+// A Fly Postgres cluster app on the same Machines API (Test-DatabaseFailover on Fly): a primary and a replica in iad and
+// a replica in lhr, with postgres-flex's role checks. With "proxy" (an address that follows the primary, Fly's port
+// 5432, in front of a tests/pg-pair.sh pair) and "onKill" (a shell command that kills the pair's primary and promotes
+// its replica, as repmgr would), killing the primary machine fails the cluster over for real.
+FakeFly? flyDb = null;
+TcpProxy? flyDbProxy = null;
+if (fly is not null && root.TryGetProperty("flyPostgres", out var fp))
+{
+    flyDb = await FakeFly.StartAsync(fp.GetProperty("app").GetString()!, fly.Token);
+    flyDb.AddPostgresMachine("5683d920b1558e", "iad", "primary");
+    flyDb.AddPostgresMachine("e2865013a63d86", "iad", "replica");
+    flyDb.AddPostgresMachine("91852e1c7d3e08", "lhr", "replica");
+    fly.Serve(flyDb);
+    if (fp.TryGetProperty("proxy", out var px))
+    {
+        flyDbProxy = new TcpProxy(px.GetProperty("primaryPort").GetInt32(), px.GetProperty("port").GetInt32());
+        var replicaPort = px.GetProperty("replicaPort").GetInt32();
+        var onKill = fp.GetProperty("onKill").GetString()!;
+        flyDb.FailOverOnKill("5683d920b1558e", "e2865013a63d86", async () =>
+        {
+            var shell = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", ["-c", onKill]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var errors = await shell.StandardError.ReadToEndAsync();
+            await shell.WaitForExitAsync();
+            if (shell.ExitCode != 0) Console.Error.WriteLine($"onKill exited {shell.ExitCode}: {errors}");
+            flyDbProxy.Retarget(replicaPort);
+        });
+    }
+    Console.WriteLine($"fake Fly Postgres cluster app {flyDb.App}{(flyDbProxy is null ? "" : $", its primary's address on 127.0.0.1:{flyDbProxy.Port}")}");
 }
 // Railway's GraphQL API (project proj-1, service svc-1, environment env-1) with a successful deployment's last ten
 // minutes of logs and request logs, and a Kubernetes API server (Deployment shop/app, two pods with an app container
@@ -147,6 +177,8 @@ using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(S
 using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
 await stop.Task;
 if (fly is not null) await fly.DisposeAsync();
+if (flyDb is not null) await flyDb.DisposeAsync();
+if (flyDbProxy is not null) await flyDbProxy.DisposeAsync();
 if (sts is not null) await sts.DisposeAsync();
 if (notify is not null) await notify.DisposeAsync();
 if (conditional is not null) await conditional.DisposeAsync();

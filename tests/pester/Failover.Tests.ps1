@@ -35,7 +35,7 @@ Describe 'Test-DatabaseFailover' {
     It 'says what the drill would do with -WhatIf and changes nothing' {
         # -WhatIf's lines go to the host, so a child pwsh shows them.
         $output = pwsh -NoProfile -NonInteractive -Command "Import-Module '$ModuleDir/OpsRunbook.psd1'; Test-DatabaseFailover drill -ConfigPath '$Config' -WhatIf" 2>&1 | Out-String
-        $output | Should -BeLike '*What if:*Failover drill: Fence 127.0.0.1:*Promote 127.0.0.1:*'
+        $output | Should -BeLike '*What if:*Failover drill (pg_promote): Fence 127.0.0.1:*Promote 127.0.0.1:*'
         $output | Should -Not -BeLike "*$($Pair.PAIR_PRIMARY_URL.Split('@')[0])*"   # the login's password is never shown
         Test-InRecovery $Pair.PAIR_REPLICA_URL | Should -BeTrue
     }
@@ -65,5 +65,104 @@ Describe 'Test-DatabaseFailover' {
         $err = { Test-DatabaseFailover drill -ConfigPath $Config -Force } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.FailoverRefused*'
         $err.Exception.Message | Should -BeLike '*is not in recovery: it is not a replica (was it promoted already?)*'
+    }
+}
+
+# On Fly (runbook 003's "flyctl machine kill [primary-machine-id] -a cardmint-db"): a pair of this Describe's own behind
+# an address that follows the primary (Fly's port 5432), and a fake Fly API of its own (tests/OpsRunbook.FakeCloud) whose
+# cluster app fails over for real when its primary machine is killed: the pair's primary dies, its replica is promoted,
+# the address moves, the role checks follow, as repmgr does.
+Describe 'Test-DatabaseFailover on Fly' {
+    BeforeAll {
+        function Get-FreePort { $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
+        $pairEnv = (bash $PairScript start).Trim()
+        $script:FlyPair = @{}
+        foreach ($line in Get-Content $pairEnv) { if ($line -match "^export ([A-Z_]+)='(.*)'$") { $FlyPair[$Matches[1]] = $Matches[2] } }
+        $smPort, $flyPort, $proxyPort = (Get-FreePort), (Get-FreePort), (Get-FreePort)
+        $script:FlyToken = 'fm2_' + [Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(16))
+        $dir = $FlyPair.PAIR_DIR
+        $seed = Join-Path $TestDrive 'fly-seed.json'
+        @{
+            accessKey = 'X'; secretKey = 'X'; secrets = @{}
+            fly = @{ port = $flyPort; app = 'drill-app'; token = $FlyToken }
+            flyPostgres = @{
+                app = 'drill-db'
+                proxy = @{ port = $proxyPort; primaryPort = [int]$FlyPair.PAIR_PRIMARY_PORT; replicaPort = [int]$FlyPair.PAIR_REPLICA_PORT }
+                onKill = "bash '$PairScript' kill-primary '$dir' && bash '$PairScript' promote-replica '$dir'"
+            }
+        } | ConvertTo-Json -Depth 5 | Set-Content -Path $seed
+        $dll = @('Debug', 'Release') | ForEach-Object { Join-Path $RepoRoot 'tests' 'OpsRunbook.FakeCloud' 'bin' $_ 'net10.0' 'OpsRunbook.FakeCloud.dll' } | Where-Object { Test-Path $_ } | Select-Object -First 1
+        $dll | Should -Not -BeNullOrEmpty -Because 'dotnet build builds tests/OpsRunbook.FakeCloud'
+        $script:FakeCloud = Start-Process dotnet -ArgumentList $dll, $smPort, $seed -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'fakecloud.out') -RedirectStandardError (Join-Path $TestDrive 'fakecloud.err')
+        $deadline = (Get-Date).AddSeconds(30)
+        while ((Get-Date) -lt $deadline) {
+            try { [System.Net.Sockets.TcpClient]::new('127.0.0.1', $proxyPort).Dispose(); break } catch { Start-Sleep -Milliseconds 200 }
+        }
+        # The application's connection goes through the address that follows the primary.
+        $env:FLYDRILL_URL = $FlyPair.PAIR_PRIMARY_URL.Replace(":$($FlyPair.PAIR_PRIMARY_PORT)/", ":$proxyPort/")
+        $env:FLYDRILL_TOKEN = $FlyToken
+        $script:FlyConfig = Join-Path $TestDrive 'fly-runbook.json'
+        @{
+            system       = 'cardmint'
+            environments = @{
+                production = @{
+                    endpoints = @(@{ name = 'simple'; url = "$($Settings.OPSRUNBOOK_APP_URL)/api/simple-health"; timeout = '5s' })
+                    database  = @{ connection = 'env:FLYDRILL_URL'; timeout = '5s'; fly = @{ app = 'drill-db'; token = 'env:FLYDRILL_TOKEN'; machinesApi = "http://127.0.0.1:$flyPort/v1" } }
+                    backup    = @{ destination = (Join-Path $TestDrive 'backups'); rto = '30s' }
+                }
+            }
+        } | ConvertTo-Json -Depth 6 | Set-Content -Path $FlyConfig
+        $script:FlyPassword = [regex]::Match($FlyPair.PAIR_PRIMARY_URL, '^postgres://[^:]+:([^@]+)@').Groups[1].Value
+    }
+
+    AfterAll {
+        if ($FakeCloud) { Stop-Process -Id $FakeCloud.Id -ErrorAction SilentlyContinue }
+        if ($FlyPair.PAIR_DIR) { bash $PairScript stop $FlyPair.PAIR_DIR }
+        Remove-Item Env:FLYDRILL_URL, Env:FLYDRILL_TOKEN -ErrorAction SilentlyContinue
+    }
+
+    It 'names the machine it would kill and the replica that would be promoted with -WhatIf, and changes nothing' {
+        $output = pwsh -NoProfile -NonInteractive -Command "Import-Module '$ModuleDir/OpsRunbook.psd1'; Test-DatabaseFailover production -ConfigPath '$FlyConfig' -WhatIf -Verbose" 2>&1 | Out-String
+        $output | Should -BeLike '*What if:*Failover drill (fly machine kill): Kill machine 5683d920b1558e (iad) of drill-db*repmgr promotes one of: e2865013a63d86*'
+        $output | Should -BeLike '*Replica lag before the drill: * bytes of WAL*'
+        $output | Should -Not -BeLike "*$FlyToken*"
+        $output | Should -Not -BeLike "*$FlyPassword*"
+        Test-InRecovery $FlyPair.PAIR_REPLICA_URL | Should -BeTrue
+        Test-InRecovery $env:FLYDRILL_URL | Should -BeFalse
+    }
+
+    It 'says which setting holds a token Fly refuses, without showing it' {
+        $env:FLYDRILL_TOKEN = 'fm2_not-the-token-4c1b'
+        try {
+            $err = { Test-DatabaseFailover production -ConfigPath $FlyConfig -WhatIf } | Should -Throw -PassThru
+        }
+        finally { $env:FLYDRILL_TOKEN = $FlyToken }
+        $err.Exception.Message | Should -BeLike "*token was refused (401): set a token for app 'drill-db' in `"database`".`"fly`".`"token`"*"
+        $err.Exception.Message | Should -Not -BeLike '*not-the-token*'
+    }
+
+    It 'kills the primary machine, waits for the promoted replica to take writes, and reports it' {
+        $all = Test-DatabaseFailover production -ConfigPath $FlyConfig -Force -Verbose 4>&1
+        $result = $all | Where-Object { $_.PSObject.TypeNames -contains 'OpsRunbook.Engine.Database.FailoverDrillResult' }
+        ($all | Out-String -Width 300) + ($result | Format-List * | Out-String -Width 300) | Should -Not -BeLike "*$FlyPassword*"
+        ($all | Out-String -Width 300) + ($result | Format-List * | Out-String -Width 300) | Should -Not -BeLike "*$FlyToken*"
+        (($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n") | Should -BeLike '*Kill the primary machine*New primary takes writes*A replica was promoted: timeline 1 -> 2*Fly names the new primary*'
+        $result.Status | Should -Be 'Healthy' -Because $result.Reason
+        $result.Steps.Step | Should -Be @('Kill the primary machine', 'New primary takes writes', 'A replica was promoted', 'Fly names the new primary', 'Health checks')
+        ($result.OldPrimary, $result.NewPrimary, $result.DataLossBytes, $result.RecoveryTargetSource) | Should -Be @('machine 5683d920b1558e (iad)', 'machine e2865013a63d86 (iad)', 0, "environment production's rto")
+        $result.HealthChecks.Name | Sort-Object | Should -Be @('database', 'simple')
+        $result.HealthChecks.Status | Sort-Object -Unique | Should -Be 'Healthy'
+        $result.NextSteps[0] | Should -BeLike '*fly machine start 5683d920b1558e -a drill-db*'
+        # The application's address takes writes on the promoted server; the old primary is gone.
+        Test-InRecovery $env:FLYDRILL_URL | Should -BeFalse
+        (psql $env:FLYDRILL_URL -qAtc 'INSERT INTO orders (total_cents) VALUES (5) RETURNING id') | Should -Be '101'
+        { psql $FlyPair.PAIR_PRIMARY_URL -Atc 'SELECT 1' 2>&1; if ($LASTEXITCODE) { throw 'down' } } | Should -Throw
+        ($result | Out-String -Width 200) | Should -BeLike '*Healthy*machine e2865013a63d86 (iad)*'
+    }
+
+    It 'refuses a second drill: no replica is left in the primary region' {
+        $err = { Test-DatabaseFailover production -ConfigPath $FlyConfig -Force } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.FailoverRefused*'
+        $err.Exception.Message | Should -BeLike '*no started replica of drill-db in the primary region iad (roles: 5683d920b1558e error (stopped), e2865013a63d86 primary (started), 91852e1c7d3e08 replica (started))*'
     }
 }

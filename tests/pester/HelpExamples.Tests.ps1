@@ -68,6 +68,7 @@ BeforeAll {
         '-Duration 5m -Interval 10s'  = '-Duration 10s -Interval 5s'
         'Watch-Deployment production -AutoRollback -Force' = 'Watch-Deployment production -AutoRollback -Force -Duration 10s -Interval 5s'
         './build.ps1'                 = (Join-Path $RepoRoot 'build.ps1')
+        '-FlyApp cardmint-db'         = '-FlyApp sandbox-db'   # the fake Fly API's Postgres cluster app beside sandbox-app
         './alembic'                   = (Join-Path $RepoRoot 'examples' 'migrations' 'alembic')   # the sandbox shop's alembic project
         './out/OpsRunbook/'           = (Join-Path $RepoRoot 'out' 'OpsRunbook') + [IO.Path]::DirectorySeparatorChar
         '/var/backups/db/'            = (Join-Path $work 'var-backups') + [IO.Path]::DirectorySeparatorChar

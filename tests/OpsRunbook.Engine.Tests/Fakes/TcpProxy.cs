@@ -15,13 +15,17 @@ public sealed class TcpProxy : IAsyncDisposable
     private TcpListener? _listener;
     private CancellationTokenSource _cts = new();
 
-    public TcpProxy(int targetPort)
+    public TcpProxy(int targetPort, int port = 0)
     {
         _targetPort = targetPort;
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        Port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
+        if (port == 0)
+        {
+            var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            port = ((IPEndPoint)l.LocalEndpoint).Port;
+            l.Stop();
+        }
+        Port = port;
         Up();
     }
 

@@ -6,25 +6,39 @@ using OpsRunbook.Engine.Health;
 namespace OpsRunbook.PowerShell.Cmdlets;
 
 /// <summary>
-/// Runs a failover drill: promotes the environment's PostgreSQL replica, measures the recovery time against a target, and runs the environment's health checks.
+/// Runs a failover drill: takes the primary away (promotes the environment's PostgreSQL replica, or on Fly kills the primary machine), measures the recovery time against a target, and runs the environment's health checks.
 /// </summary>
 /// <remarks>
-/// Test-DatabaseFailover is runbook 003's monthly "planned failover drill" for a self-managed primary and streaming
-/// replica (the environment's "database" connection and "replica", or -Connection and -ReplicaConnection). It first
-/// reads both servers and refuses, with a terminating error that says what to fix, a pair that is the wrong way round,
-/// a replica that is not streaming or lags more than -MaxLagBytes, and a login that lacks what the drill needs (owning
-/// the database, EXECUTE on pg_promote, pg_signal_backend, pg_read_all_stats; no superuser). Then, after confirmation
-/// (ConfirmImpact High: the replica stops being a replica): it fences the primary's database (read-only for new
+/// Test-DatabaseFailover is runbook 003's monthly "planned failover drill". It first reads everything it needs and
+/// refuses, with a terminating error that says what to fix, a drill that would not be safe; then, after confirmation
+/// (ConfirmImpact High), it drills and writes one FailoverDrillResult: each step with its time, the recovery time
+/// against -RecoveryTarget (default: the environment's backup "rto", else 5 minutes), the WAL that did not reach the new
+/// primary (0 when nothing was lost), the health checks (the environment's endpoints, and the database as a primary),
+/// and what to do next. Healthy when within the target with nothing lost and every check healthy; in a report
+/// Unhealthy fails and Degraded warns. -WhatIf reads, checks and says what it would do, and changes nothing. Run it in
+/// a maintenance window.
+///
+/// A self-managed primary and streaming replica (the environment's "database" connection and "replica", or
+/// -Connection and -ReplicaConnection): refused are a pair the wrong way round, a replica that is not streaming or lags
+/// more than -MaxLagBytes, and a login that lacks what the drill needs (owning the database, EXECUTE on pg_promote,
+/// pg_signal_backend, pg_read_all_stats; no superuser). The drill fences the primary's database (read-only for new
 /// sessions, open sessions ended) so no write lands on the old primary, waits until the replica has replayed the
-/// primary's last WAL, promotes it (pg_promote), waits up to -Timeout until it takes a write, and runs the
-/// environment's health checks (its endpoints, and the promoted server as a primary). It writes one
-/// FailoverDrillResult: each step with its time, the recovery time from writes stopped to the first write on the new
-/// primary against -RecoveryTarget (default: the environment's backup "rto", else 5 minutes), the WAL that did not
-/// reach the replica (0 when nothing was lost), the health checks, and what to do next (point the application at the
-/// new primary; rebuild the old one as a replica; the fence stays until then). Healthy when within the target with
-/// nothing lost and every check healthy; in a report Unhealthy fails and Degraded warns. -WhatIf reads, checks and
-/// says what it would do, and changes nothing. Run it in a maintenance window: the application's writes stop at the
-/// fence until it points at the new primary.
+/// primary's last WAL, promotes it (pg_promote) and waits up to -Timeout until it takes a write. The recovery time runs
+/// from the fence to that write. The application must then point at the new primary; the old one is rebuilt as a
+/// replica (the fence stays until then).
+///
+/// A Fly Postgres cluster (runbook.json "database": { "fly": { "app": "cardmint-db" } }, or -FlyApp), as the runbook
+/// does it with flyctl machine kill: the primary is the machine whose "role" check says so, as flyctl finds it;
+/// refused are a cluster without exactly one started primary, without a started replica in the primary region (repmgr
+/// promotes only there), a connection that does not reach the primary, a primary that streams to no replica, or
+/// replicas further behind than -MaxLagBytes (measured through the "replica" connection if there is one, else
+/// pg_stat_replication). The drill reads the primary's WAL position, kills the primary machine (SIGKILL through the
+/// Machines API), and waits up to -Timeout until the environment's connection (the cluster's port 5432, which follows
+/// the primary) takes a write on a new timeline: a write on the old timeline is the old primary, alive or restarted by
+/// Fly, and no failover. The recovery time runs from the kill to that write; the WAL written before the kill that the
+/// promoted replica never received is the data lost. Then it waits until Fly's role checks name the new primary. The
+/// token is "database"."fly"."token", else the Fly "deploy" token, else $env:FLY_API_TOKEN; the application needs no
+/// change afterwards, and the killed machine should rejoin as a replica (fly status -a APP).
 /// </remarks>
 /// <example>
 /// <code>Test-DatabaseFailover production -WhatIf</code>
@@ -33,6 +47,14 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// <example>
 /// <code>Test-DatabaseFailover staging -RecoveryTarget 60s -Force | Export-RunbookReport -Title 'Monthly failover drill' -Format Markdown -Path ./drill.md</code>
 /// <para>Runbook 003's monthly drill with its result documented, in a scheduled job.</para>
+/// </example>
+/// <example>
+/// <code>Test-DatabaseFailover production -FlyApp cardmint-db -WhatIf</code>
+/// <para>On Fly: names the primary machine of the cardmint-db cluster the drill would kill and the replica repmgr would promote, and changes nothing.</para>
+/// </example>
+/// <example>
+/// <code>Test-DatabaseFailover production -FlyApp cardmint-db -Force -Verbose | Format-List Status, RecoveryTime, DataLossBytes, OldPrimary, NewPrimary, Reason</code>
+/// <para>Runbook 003's drill as written: kills the primary machine, and shows how long the cluster took to take writes again, what was lost, and which machine is the primary now.</para>
 /// </example>
 [Cmdlet(VerbsDiagnostic.Test, "DatabaseFailover", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(FailoverDrillResult))]
