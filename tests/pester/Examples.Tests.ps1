@@ -24,6 +24,7 @@ BeforeAll {
         "-DeployCommand 'fly deploy'" = "-DeployCommand 'exit 0'"
         './examples/' = (Join-Path $RepoRoot 'examples') + [IO.Path]::DirectorySeparatorChar
         '-Release v41' = '-Release 1'   # a release the sandbox has (the fake Fly.io serves releases 1 to 3)
+        '-FlyApp cardmint-db' = '-FlyApp sandbox-db'   # the fake Fly.io's Postgres cluster app
     }
     # The state an example is written for: an emergency rollback starts from a bad release (the sandbox's release 3).
     $script:Setup = @{
