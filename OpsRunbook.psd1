@@ -55,6 +55,7 @@
         'Get-RunbookEnvironment'
         'Get-SecretRotationStatus'
         'Get-ServiceMetric'
+        'Invoke-DatabaseLoadTest'
         'Invoke-DatabaseMaintenance'
         'Invoke-HealthCheck'
         'Invoke-SecretRotation'

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using OpsRunbook.Engine.Backup;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Clients.Aws;
 using OpsRunbook.Engine.Secrets;
 

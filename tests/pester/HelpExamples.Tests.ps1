@@ -78,6 +78,8 @@ BeforeAll {
     # The state an example is written for: a rollback starts from a bad release (the sandbox's release 3 running).
     $setup = @{
         'Start-Rollback' = "if ((Get-DeploymentRelease sandbox | Where-Object Current).Version -ne 3) { Start-Rollback sandbox -Release 3 -NoHealthCheck -Force | Out-Null }"
+        # pgbench's tables in the sandbox database (its replica gets them too), for the load test's runs on them.
+        'Invoke-DatabaseLoadTest production' = "try { Invoke-DatabaseLoadTest production -Initialize -Clients 1 -Threads 1 -Duration 1s -WarningAction SilentlyContinue | Out-Null } catch { }"
         # An incident to act on: the examples pick the newest one.
         'Get-Incident production' = "if (-not (Get-Incident production)) { New-Incident production -Title 'Checkout returns 503' -Severity P1 | Out-Null }"
     }

@@ -45,6 +45,8 @@ public sealed class DatabaseSession : IAsyncDisposable
     public string Target { get; }
     /// <summary>server_version_num, known after the first statement.</summary>
     public int ServerVersionNum { get; private set; }
+    /// <summary>How this session connects (password included): for client programs such as pgbench, through PgProcess.</summary>
+    internal NpgsqlConnectionStringBuilder Connection { get; private init; } = new();
     /// <summary>The application_name of this session's connections, unique per session, so procedures can leave its own backends alone.</summary>
     public string ApplicationName => _options.ApplicationName;
 
@@ -71,7 +73,7 @@ public sealed class DatabaseSession : IAsyncDisposable
         if (options.CaCertificatePath is not null) builder.RootCertificate = options.CaCertificatePath;
         var display = $"{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}";
         var source = new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
-        return new DatabaseSession(source, options, display, environment, target ?? display);
+        return new DatabaseSession(source, options, display, environment, target ?? display) { Connection = builder };
     }
 
     /// <summary>Runs <paramref name="work"/> in a read-only transaction with the statement timeout.</summary>

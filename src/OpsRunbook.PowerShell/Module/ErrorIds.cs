@@ -123,6 +123,8 @@ internal static class ErrorIds
     public const string CleanupFailed = "OpsRunbook.CleanupFailed";
     /// <summary>Written by TestDatabaseFailover: the pair or the privileges make the drill unsafe.</summary>
     public const string FailoverRefused = "OpsRunbook.FailoverRefused";
+    /// <summary>Written by InvokeDatabaseLoadTest: pgbench's tables, the script file or the privileges are missing.</summary>
+    public const string LoadTestRefused = "OpsRunbook.LoadTestRefused";
     /// <summary>Written by GetDatabaseMigration: no migration table where it looked.</summary>
     public const string MigrationTableNotFound = "OpsRunbook.MigrationTableNotFound";
     /// <summary>Written by StaleFileCmdlet, GetDatabaseMigration.</summary>

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OpsRunbook.Engine.Backup;
+using OpsRunbook.Engine.Clients.Postgres;
 using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Deploy;
 using OpsRunbook.Engine.Environments;

@@ -1,4 +1,5 @@
 using OpsRunbook.Engine.Backup;
+using OpsRunbook.Engine.Clients.Postgres;
 
 namespace OpsRunbook.Engine.Tests;
 

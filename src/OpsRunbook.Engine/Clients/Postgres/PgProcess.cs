@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Text;
 using Npgsql;
 
-namespace OpsRunbook.Engine.Backup;
+namespace OpsRunbook.Engine.Clients.Postgres;
 
 /// <summary>
-/// A pg_dump/pg_restore/pg_amcheck process connected through libpq environment variables and a private password file
+/// A pg_dump/pg_restore/pg_amcheck/pgbench process connected through libpq environment variables and a private password file
 /// (<see cref="Internal.PrivateFile"/>: mode 600, unlinked at once, gone with this process however it ends): the password
 /// never appears on a command line, in the process list or in /tmp. The program dies with the session.
 /// </summary>
@@ -42,8 +42,9 @@ internal sealed class PgProcess : IAsyncDisposable
         }
     }
 
+    /// <param name="stderrLine">Told each line the program writes to stderr (its progress), besides keeping the tail.</param>
     public static PgProcess Start(PgTool tool, IEnumerable<string> arguments, NpgsqlConnectionStringBuilder connection, string? database, bool redirectStdin = false, bool redirectStdout = false,
-        string? applicationName = null)
+        string? applicationName = null, Action<string>? stderrLine = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(tool.Path)
         {
@@ -52,6 +53,7 @@ internal sealed class PgProcess : IAsyncDisposable
             RedirectStandardOutput = redirectStdout,
             RedirectStandardInput = redirectStdin,
         };
+        if (workingDirectory is not null) psi.WorkingDirectory = workingDirectory;
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         // Nothing inherited may point libpq elsewhere, and none of the session's secrets reach the child.
         Internal.ChildEnvironment.Restrict(psi);
@@ -84,7 +86,18 @@ internal sealed class PgProcess : IAsyncDisposable
             throw;
         }
         var pg = new PgProcess(process, passfile);
-        pg.StderrDrained = Task.Run(async () =>
+        pg.StderrDrained = stderrLine is not null ? Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                lock (pg._stderr)
+                {
+                    pg._stderr.Append(line).Append('\n');
+                    if (pg._stderr.Length > 4096) pg._stderr.Remove(0, pg._stderr.Length - 4096);
+                }
+                stderrLine(line);
+            }
+        }) : Task.Run(async () =>
         {
             var buffer = new char[1024];
             int n;

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace OpsRunbook.Engine.Backup;
+namespace OpsRunbook.Engine.Clients.Postgres;
 
 /// <summary>A PostgreSQL client program and its major version.</summary>
 public sealed record PgTool(string Name, string Path, int Major, string VersionText);
 
 /// <summary>
-/// Finds pg_dump, pg_restore and pg_amcheck whose major version is at least the server's (an older pg_dump refuses a
+/// Finds pg_dump, pg_restore, pg_amcheck and pgbench whose major version is at least the server's (an older pg_dump refuses a
 /// newer server), searching PATH and the usual versioned install folders of Debian/Ubuntu, RHEL, Homebrew and Windows.
 /// </summary>
 public static partial class PgTools
