@@ -6,10 +6,7 @@
 BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
-    $script:PairScript = Join-Path $RepoRoot 'tests' 'pg-pair.sh'
-    $pairEnv = (bash $PairScript start).Trim()
-    $script:Pair = @{}
-    foreach ($line in Get-Content $pairEnv) { if ($line -match "^export ([A-Z_]+)='(.*)'$") { $Pair[$Matches[1]] = $Matches[2] } }
+    $script:Pair = Start-PgPair
     $env:PAIR_PRIMARY_URL = $Pair.PAIR_PRIMARY_URL
     $env:PAIR_REPLICA_URL = $Pair.PAIR_REPLICA_URL
     $script:Config = Join-Path $TestDrive 'runbook.json'
@@ -27,7 +24,7 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($Pair.PAIR_DIR) { bash $PairScript stop $Pair.PAIR_DIR }
+    Stop-PgPair $Pair
     Remove-Item Env:PAIR_PRIMARY_URL, Env:PAIR_REPLICA_URL -ErrorAction SilentlyContinue
 }
 
@@ -75,9 +72,7 @@ Describe 'Test-DatabaseFailover' {
 Describe 'Test-DatabaseFailover on Fly' {
     BeforeAll {
         function Get-FreePort { $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
-        $pairEnv = (bash $PairScript start).Trim()
-        $script:FlyPair = @{}
-        foreach ($line in Get-Content $pairEnv) { if ($line -match "^export ([A-Z_]+)='(.*)'$") { $FlyPair[$Matches[1]] = $Matches[2] } }
+        $script:FlyPair = Start-PgPair
         $smPort, $flyPort, $proxyPort = (Get-FreePort), (Get-FreePort), (Get-FreePort)
         $script:FlyToken = 'fm2_' + [Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(16))
         $dir = $FlyPair.PAIR_DIR
@@ -117,7 +112,7 @@ Describe 'Test-DatabaseFailover on Fly' {
 
     AfterAll {
         if ($FakeCloud) { Stop-Process -Id $FakeCloud.Id -ErrorAction SilentlyContinue }
-        if ($FlyPair.PAIR_DIR) { bash $PairScript stop $FlyPair.PAIR_DIR }
+        Stop-PgPair $FlyPair
         Remove-Item Env:FLYDRILL_URL, Env:FLYDRILL_TOKEN -ErrorAction SilentlyContinue
     }
 

@@ -6,10 +6,7 @@
 BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestSetup.ps1') -Discovery }
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
-    $script:PairScript = Join-Path $RepoRoot 'tests' 'pg-pair.sh'
-    $pairEnv = (bash $PairScript start).Trim()
-    $script:Pair = @{}
-    foreach ($line in Get-Content $pairEnv) { if ($line -match "^export ([A-Z_]+)='(.*)'$") { $Pair[$Matches[1]] = $Matches[2] } }
+    $script:Pair = Start-PgPair
     $env:LOADTEST_URL = $Pair.PAIR_PRIMARY_URL
     $script:Password = [regex]::Match($Pair.PAIR_PRIMARY_URL, '^postgres://[^:]+:([^@]+)@').Groups[1].Value
     $script:Config = Join-Path $TestDrive 'runbook.json'
@@ -23,7 +20,7 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($Pair.PAIR_DIR) { bash $PairScript stop $Pair.PAIR_DIR }
+    Stop-PgPair $Pair
     Remove-Item Env:LOADTEST_URL -ErrorAction SilentlyContinue
 }
 

@@ -34,3 +34,15 @@ function New-ExampleWorkspace([string] $Path) {
     Copy-Item -Recurse -Force -Path (Join-Path $RepoRoot 'examples' 'logs') -Destination (Join-Path $Path 'logs')
     $Path
 }
+
+# A PostgreSQL primary + replica of a test file's own (tests/pg-pair.sh), for what the shared servers must never see:
+# its settings (PAIR_PRIMARY_URL, PAIR_REPLICA_URL, PAIR_PRIMARY_PORT, PAIR_REPLICA_PORT, PAIR_DIR); stop it with
+# Stop-PgPair in AfterAll.
+$script:PairScript = Join-Path $RepoRoot 'tests' 'pg-pair.sh'
+function Start-PgPair {
+    $pairEnv = (bash $PairScript start).Trim()
+    $pair = @{}
+    foreach ($line in Get-Content $pairEnv) { if ($line -match "^export ([A-Z_]+)='(.*)'$") { $pair[$Matches[1]] = $Matches[2] } }
+    $pair
+}
+function Stop-PgPair([hashtable] $Pair) { if ($Pair -and $Pair.PAIR_DIR) { bash $PairScript stop $Pair.PAIR_DIR } }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Health;
@@ -14,52 +13,22 @@ namespace OpsRunbook.Engine.Tests;
 public sealed class FailoverDrillTests(TestServers servers) : IAsyncLifetime
 {
     private readonly Db _db = new(servers);
-    private Dictionary<string, string> _pair = [];
+    private PgPair _pair = null!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-    private static string Script => Path.Combine(TestServers.RepoRoot, "tests", "pg-pair.sh");
 
-    public async ValueTask InitializeAsync()
-    {
-        var env = await RunAsync("start");
-        foreach (var line in File.ReadAllLines(env.Trim()))
-        {
-            var m = System.Text.RegularExpressions.Regex.Match(line, "^export ([A-Z_]+)='(.*)'$");
-            if (m.Success) _pair[m.Groups[1].Value] = m.Groups[2].Value;
-        }
-    }
+    public async ValueTask InitializeAsync() => _pair = await PgPair.StartAsync();
 
-    public async ValueTask DisposeAsync() => await RunAsync("stop", _pair.GetValueOrDefault("PAIR_DIR") ?? "/nonexistent");
-
-    private static async Task<string> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Script);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stdout = await p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"pg-pair.sh {string.Join(' ', args)}: {stderr}");
-        return stdout;
-    }
+    public async ValueTask DisposeAsync() => await _pair.DisposeAsync();
 
     private Task<DatabaseSession> SessionAsync(string url, string target) =>
         DatabaseSession.OpenAsync(SecretValue.Parse(url), new DatabaseSessionOptions(), target, _db.Context());
 
-    private async Task<T> ScalarAsync<T>(string url, string sql)
-    {
-        var b = OpsRunbook.Engine.Clients.Postgres.PostgresConnectionString.Parse(url);
-        b.Pooling = false;
-        await using var c = new NpgsqlConnection(b.ConnectionString);
-        await c.OpenAsync(Ct);
-        await using var cmd = new NpgsqlCommand(sql, c);
-        return (T)(await cmd.ExecuteScalarAsync(Ct))!;
-    }
+    private static Task<T> ScalarAsync<T>(string url, string sql) => PgPair.ScalarAsync<T>(url, sql);
 
     [Fact]
     public async Task The_drill_fences_promotes_loses_nothing_and_the_pair_is_rebuilt_after()
     {
-        var (primaryUrl, replicaUrl) = (_pair["PAIR_PRIMARY_URL"], _pair["PAIR_REPLICA_URL"]);
+        var (primaryUrl, replicaUrl) = (_pair.PrimaryUrl, _pair.ReplicaUrl);
         await using (var primary = await SessionAsync(primaryUrl, "database"))
         await using (var replica = await SessionAsync(replicaUrl, "database-replica"))
         {
@@ -129,7 +98,7 @@ public sealed class FailoverDrillTests(TestServers servers) : IAsyncLifetime
         }
 
         // The pair rebuilt as it was: the old primary takes writes again and the replica streams them.
-        await RunAsync("rebuild-replica", _pair["PAIR_DIR"]);
+        await _pair.RunAsync("rebuild-replica");
         Assert.True(await ScalarAsync<bool>(replicaUrl, "SELECT pg_is_in_recovery()"));
         var id = await ScalarAsync<long>(primaryUrl, "INSERT INTO orders (total_cents) VALUES (3) RETURNING id");
         await Db.EventuallyAsync(() => ScalarAsync<long>(replicaUrl, $"SELECT count(*) FROM orders WHERE id = {id}"), n => n == 1);
@@ -138,8 +107,8 @@ public sealed class FailoverDrillTests(TestServers servers) : IAsyncLifetime
     [Fact]
     public async Task A_login_that_may_not_promote_is_refused_before_anything_changes()
     {
-        var (primaryUrl, replicaUrl) = (_pair["PAIR_PRIMARY_URL"], _pair["PAIR_REPLICA_URL"]);
-        await RunAsPostgresAsync("REVOKE EXECUTE ON FUNCTION pg_promote(boolean, integer) FROM drill");
+        var (primaryUrl, replicaUrl) = (_pair.PrimaryUrl, _pair.ReplicaUrl);
+        await _pair.AsPostgresAsync("REVOKE EXECUTE ON FUNCTION pg_promote(boolean, integer) FROM drill");
         await Db.EventuallyAsync(() => ScalarAsync<bool>(replicaUrl, "SELECT has_function_privilege('pg_promote(boolean, integer)', 'EXECUTE')"), can => !can);
         await using var primary = await SessionAsync(primaryUrl, "database");
         await using var replica = await SessionAsync(replicaUrl, "database-replica");
@@ -148,13 +117,5 @@ public sealed class FailoverDrillTests(TestServers servers) : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() => FailoverDrill.RunAsync(primary, replica, plan, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), null, null, null, Ct));
         Assert.True(await ScalarAsync<bool>(replicaUrl, "SELECT pg_is_in_recovery()"));
         Assert.Equal(0L, await ScalarAsync<long>(primaryUrl, "SELECT count(*) FROM pg_db_role_setting"));
-    }
-
-    private async Task RunAsPostgresAsync(string sql)
-    {
-        var b = new NpgsqlConnectionStringBuilder { Host = Path.Combine(_pair["PAIR_DIR"], "sock"), Port = int.Parse(_pair["PAIR_PRIMARY_PORT"]), Username = "postgres", Database = "drill", Pooling = false };
-        await using var c = new NpgsqlConnection(b.ConnectionString);
-        await c.OpenAsync(Ct);
-        await Db.ExecAsync(c, sql);
     }
 }

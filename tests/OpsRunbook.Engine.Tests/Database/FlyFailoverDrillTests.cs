@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using OpsRunbook.Engine.Database;
 using OpsRunbook.Engine.Deploy;
@@ -18,21 +17,15 @@ public sealed class FlyFailoverDrillTests(TestServers servers) : IAsyncLifetime
 {
     private const string App = "cardmint-db";
     private readonly Db _db = new(servers);
-    private readonly Dictionary<string, string> _pair = [];
+    private PgPair _pair = null!;
     private FakeFly _fly = null!;
     private TcpProxy _proxy = null!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-    private static string Script => Path.Combine(TestServers.RepoRoot, "tests", "pg-pair.sh");
 
     public async ValueTask InitializeAsync()
     {
-        var env = await PairAsync("start");
-        foreach (var line in File.ReadAllLines(env.Trim()))
-        {
-            var m = System.Text.RegularExpressions.Regex.Match(line, "^export ([A-Z_]+)='(.*)'$");
-            if (m.Success) _pair[m.Groups[1].Value] = m.Groups[2].Value;
-        }
-        _proxy = new TcpProxy(int.Parse(_pair["PAIR_PRIMARY_PORT"]));
+        _pair = await PgPair.StartAsync();
+        _proxy = new TcpProxy(_pair.PrimaryPort);
         _fly = await FakeFly.StartAsync(App);
         _fly.AddPostgresMachine("pg1primary", "iad", "primary");
         _fly.AddPostgresMachine("pg2replica", "iad", "replica");
@@ -43,46 +36,25 @@ public sealed class FlyFailoverDrillTests(TestServers servers) : IAsyncLifetime
     {
         await _fly.DisposeAsync();
         await _proxy.DisposeAsync();
-        await PairAsync("stop", _pair.GetValueOrDefault("PAIR_DIR") ?? "/nonexistent");
-    }
-
-    private static async Task<string> PairAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Script);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stdout = await p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"pg-pair.sh {string.Join(' ', args)}: {stderr}");
-        return stdout;
+        await _pair.DisposeAsync();
     }
 
     /// <summary>The application's connection: through the address that follows the primary.</summary>
-    private string ServiceUrl => _pair["PAIR_PRIMARY_URL"].Replace($":{_pair["PAIR_PRIMARY_PORT"]}/", $":{_proxy.Port}/", StringComparison.Ordinal);
+    private string ServiceUrl => _pair.PrimaryUrl.Replace($":{_pair.PrimaryPort}/", $":{_proxy.Port}/", StringComparison.Ordinal);
 
     private FlyProvider Fly() => new(new FlySettings { App = App, MachinesApi = _fly.MachinesApi }, _fly.Token, new SecretRedactor());
 
     private Task<DatabaseSession> SessionAsync(string url, string target) =>
         DatabaseSession.OpenAsync(SecretValue.Parse(url), new DatabaseSessionOptions { ConnectTimeout = TimeSpan.FromSeconds(2) }, target, _db.Context());
 
-    private async Task<T> ScalarAsync<T>(string url, string sql)
-    {
-        var b = Clients.Postgres.PostgresConnectionString.Parse(url);
-        b.Pooling = false;
-        await using var c = new NpgsqlConnection(b.ConnectionString);
-        await c.OpenAsync(Ct);
-        await using var cmd = new NpgsqlCommand(sql, c);
-        return (T)(await cmd.ExecuteScalarAsync(Ct))!;
-    }
+    private static Task<T> ScalarAsync<T>(string url, string sql) => PgPair.ScalarAsync<T>(url, sql);
 
     /// <summary>repmgr's part: the primary is gone, the replica of the primary region is promoted, port 5432 follows it.</summary>
     private void RepmgrPromotesOnKill(string killMode = "immediate") => _fly.FailOverOnKill("pg1primary", "pg2replica", async () =>
     {
-        await PairAsync("kill-primary", _pair["PAIR_DIR"], killMode);
-        await PairAsync("promote-replica", _pair["PAIR_DIR"]);
-        _proxy.Retarget(int.Parse(_pair["PAIR_REPLICA_PORT"]));
+        await _pair.RunAsync("kill-primary", killMode);
+        await _pair.RunAsync("promote-replica");
+        _proxy.Retarget(_pair.ReplicaPort);
     });
 
     [Fact]
@@ -134,7 +106,7 @@ public sealed class FlyFailoverDrillTests(TestServers servers) : IAsyncLifetime
         var plan = await FailoverDrill.PlanFlyAsync(fly, App, database, null, 16 << 20, Ct);
         Assert.Null(plan.Refusal);
         // The replica stops receiving between plan and kill; 500 orders are then written that it never sees.
-        await PairAsync("disconnect-replica", _pair["PAIR_DIR"]);
+        await _pair.RunAsync("disconnect-replica");
         Assert.Equal(600L, await ScalarAsync<long>(ServiceUrl, "WITH i AS (INSERT INTO orders (total_cents) SELECT g FROM generate_series(1, 500) g RETURNING id) SELECT max(id) FROM i"));
 
         var result = await FailoverDrill.RunFlyAsync(fly, database, plan, TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5), "test", null, null, Ct, TimeSpan.FromMilliseconds(100));
@@ -152,8 +124,8 @@ public sealed class FlyFailoverDrillTests(TestServers servers) : IAsyncLifetime
         // Fly's restart policy starts the killed machine again before the cluster promotes anyone.
         _fly.FailOverOnKill("pg1primary", null, async () =>
         {
-            await PairAsync("kill-primary", _pair["PAIR_DIR"]);
-            await PairAsync("start-primary", _pair["PAIR_DIR"]);
+            await _pair.RunAsync("kill-primary");
+            await _pair.RunAsync("start-primary");
         });
         using var fly = Fly();
         await using var database = await SessionAsync(ServiceUrl, "database");
@@ -167,15 +139,7 @@ public sealed class FlyFailoverDrillTests(TestServers servers) : IAsyncLifetime
         Assert.Contains("no write within 8 s: the server taking writes is still on timeline 1: machine pg1primary (iad) (alive, or restarted by Fly), no replica was promoted", failed.Detail);
         Assert.StartsWith("New primary takes writes failed", result.Reason, StringComparison.Ordinal);
         Assert.Contains(result.NextSteps, s => s.StartsWith("No new primary takes writes", StringComparison.Ordinal));
-        Assert.True(await ScalarAsync<bool>(_pair["PAIR_REPLICA_URL"], "SELECT pg_is_in_recovery()"));
-    }
-
-    private async Task AsPostgresOnReplicaAsync(string sql)
-    {
-        var b = new NpgsqlConnectionStringBuilder { Host = Path.Combine(_pair["PAIR_DIR"], "sock"), Port = int.Parse(_pair["PAIR_REPLICA_PORT"]), Username = "postgres", Database = "postgres", Pooling = false };
-        await using var c = new NpgsqlConnection(b.ConnectionString);
-        await c.OpenAsync(Ct);
-        await Db.ExecAsync(c, sql);
+        Assert.True(await ScalarAsync<bool>(_pair.ReplicaUrl, "SELECT pg_is_in_recovery()"));
     }
 
     [Fact]
@@ -183,19 +147,19 @@ public sealed class FlyFailoverDrillTests(TestServers servers) : IAsyncLifetime
     {
         using var fly = Fly();
         await using var database = await SessionAsync(ServiceUrl, "database");
-        await using var replicaSession = await SessionAsync(_pair["PAIR_REPLICA_URL"], "database-replica");
+        await using var replicaSession = await SessionAsync(_pair.ReplicaUrl, "database-replica");
         async Task<string?> RefusalAsync(DatabaseSession? db = null, DatabaseSession? replica = null, long maxLag = 16 << 20) =>
             (await FailoverDrill.PlanFlyAsync(fly, App, db ?? database, replica, maxLag, Ct)).Refusal;
 
         // A replica's own connection measures the lag, or pg_stat_replication does; a limit below it refuses.
         Assert.Null(await RefusalAsync(replica: replicaSession));
-        await AsPostgresOnReplicaAsync("SELECT pg_wal_replay_pause()");
+        await _pair.AsPostgresAsync("SELECT pg_wal_replay_pause()", replica: true, database: "postgres");
         await ScalarAsync<long>(ServiceUrl, "WITH i AS (INSERT INTO orders (total_cents) SELECT g FROM generate_series(1, 50) g RETURNING id) SELECT max(id) FROM i");
         Assert.Contains("the replicas are", await RefusalAsync(replica: replicaSession, maxLag: 100));
         await Db.EventuallyAsync(() => RefusalAsync(maxLag: 100), r => r?.Contains("the replicas are", StringComparison.Ordinal) == true);
-        await AsPostgresOnReplicaAsync("SELECT pg_wal_replay_resume()");
+        await _pair.AsPostgresAsync("SELECT pg_wal_replay_resume()", replica: true, database: "postgres");
         // A replica that receives nothing is no standby at all.
-        await PairAsync("disconnect-replica", _pair["PAIR_DIR"]);
+        await _pair.RunAsync("disconnect-replica");
         await Db.EventuallyAsync(() => RefusalAsync(), r => r?.Contains("the primary streams to no replica (pg_stat_replication)", StringComparison.Ordinal) == true);
         // The connection must reach the primary, not a replica.
         Assert.Contains("reaches a server in recovery, not the primary", await RefusalAsync(db: replicaSession));

@@ -15,45 +15,17 @@ namespace OpsRunbook.Engine.Tests;
 public sealed class LoadTestTests(TestServers servers) : IAsyncLifetime
 {
     private readonly Db _db = new(servers);
-    private readonly Dictionary<string, string> _pair = [];
+    private PgPair _pair = null!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        foreach (var line in File.ReadAllLines((await PairAsync("start")).Trim()))
-        {
-            var m = System.Text.RegularExpressions.Regex.Match(line, "^export ([A-Z_]+)='(.*)'$");
-            if (m.Success) _pair[m.Groups[1].Value] = m.Groups[2].Value;
-        }
-    }
+    public async ValueTask InitializeAsync() => _pair = await PgPair.StartAsync();
 
-    public async ValueTask DisposeAsync() => await PairAsync("stop", _pair.GetValueOrDefault("PAIR_DIR") ?? "/nonexistent");
-
-    private static async Task<string> PairAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(TestServers.RepoRoot, "tests", "pg-pair.sh"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stdout = await p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"pg-pair.sh {string.Join(' ', args)}: {stderr}");
-        return stdout;
-    }
+    public async ValueTask DisposeAsync() => await _pair.DisposeAsync();
 
     private Task<DatabaseSession> SessionAsync() =>
-        DatabaseSession.OpenAsync(SecretValue.Parse(_pair["PAIR_PRIMARY_URL"]), new DatabaseSessionOptions(), "database", _db.Context());
+        DatabaseSession.OpenAsync(SecretValue.Parse(_pair.PrimaryUrl), new DatabaseSessionOptions(), "database", _db.Context());
 
-    private async Task<T> ScalarAsync<T>(string sql)
-    {
-        var b = Clients.Postgres.PostgresConnectionString.Parse(_pair["PAIR_PRIMARY_URL"]);
-        b.Pooling = false;
-        await using var c = new NpgsqlConnection(b.ConnectionString);
-        await c.OpenAsync(Ct);
-        await using var cmd = new NpgsqlCommand(sql, c);
-        return (T)(await cmd.ExecuteScalarAsync(Ct))!;
-    }
+    private Task<T> ScalarAsync<T>(string sql) => PgPair.ScalarAsync<T>(_pair.PrimaryUrl, sql);
 
     private OperationContext Context(List<OperationStatus>? statuses = null, CancellationToken? ct = null) =>
         _db.Context() with { Progress = statuses is null ? null : new SyncProgress(statuses), Cancellation = ct ?? Ct };
@@ -121,7 +93,7 @@ public sealed class LoadTestTests(TestServers servers) : IAsyncLifetime
     public async Task Clients_that_abort_on_an_error_are_data_and_a_missing_script_is_refused()
     {
         await using var session = await SessionAsync();
-        var script = Path.Combine(_pair["PAIR_DIR"], "broken.sql");
+        var script = Path.Combine(_pair.Dir, "broken.sql");
         Assert.Contains("does not exist", (await DatabaseLoadTest.PlanAsync(session, new LoadTestOptions { Script = LoadTestScript.File, ScriptFile = script }, Ct)).Refusal);
         await File.WriteAllTextAsync(script, "SELECT count(*) FROM orders;\nSELECT 1 / (random() * 0)::int;\n", Ct);
         var options = new LoadTestOptions { Script = LoadTestScript.File, ScriptFile = script, Clients = 3, Threads = 1, Duration = TimeSpan.FromSeconds(2) };
@@ -139,7 +111,7 @@ public sealed class LoadTestTests(TestServers servers) : IAsyncLifetime
     public async Task Cancelling_stops_pgbench_and_its_sessions_at_once()
     {
         await using var session = await SessionAsync();
-        var script = Path.Combine(_pair["PAIR_DIR"], "sleep.sql");
+        var script = Path.Combine(_pair.Dir, "sleep.sql");
         await File.WriteAllTextAsync(script, "SELECT pg_sleep(0.05);\n", Ct);
         var options = new LoadTestOptions { Script = LoadTestScript.File, ScriptFile = script, Clients = 2, Threads = 1, Duration = TimeSpan.FromMinutes(5) };
         var plan = await DatabaseLoadTest.PlanAsync(session, options, Ct);
