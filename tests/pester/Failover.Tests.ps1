@@ -20,6 +20,55 @@ BeforeAll {
             }
         }
     } | ConvertTo-Json -Depth 6 | Set-Content -Path $Config
+    # A Fly Postgres cluster of a Describe's own: a pair (tests/pg-pair.sh) behind an address that follows the primary,
+    # and a fake Fly API of its own (tests/OpsRunbook.FakeCloud) whose cluster app drill-db fails over for real when its
+    # primary machine is killed. Environment "production" of the returned Config drills it.
+    function Start-FlyCluster {
+        function Get-FreePort { $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
+        $pair = Start-PgPair
+        $smPort, $flyPort, $proxyPort = (Get-FreePort), (Get-FreePort), (Get-FreePort)
+        $token = 'fm2_' + [Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(16))
+        $dir = $pair.PAIR_DIR
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive "fly-$smPort")
+        $seed = Join-Path $folder 'fly-seed.json'
+        @{
+            accessKey = 'X'; secretKey = 'X'; secrets = @{}
+            fly = @{ port = $flyPort; app = 'drill-app'; token = $token }
+            flyPostgres = @{
+                app = 'drill-db'
+                proxy = @{ port = $proxyPort; primaryPort = [int]$pair.PAIR_PRIMARY_PORT; replicaPort = [int]$pair.PAIR_REPLICA_PORT }
+                onKill = "bash '$PairScript' kill-primary '$dir' && bash '$PairScript' promote-replica '$dir'"
+            }
+        } | ConvertTo-Json -Depth 5 | Set-Content -Path $seed
+        $dll = @('Debug', 'Release') | ForEach-Object { Join-Path $RepoRoot 'tests' 'OpsRunbook.FakeCloud' 'bin' $_ 'net10.0' 'OpsRunbook.FakeCloud.dll' } | Where-Object { Test-Path $_ } | Select-Object -First 1
+        $dll | Should -Not -BeNullOrEmpty -Because 'dotnet build builds tests/OpsRunbook.FakeCloud'
+        $fake = Start-Process dotnet -ArgumentList $dll, $smPort, $seed -PassThru -RedirectStandardOutput (Join-Path $folder 'fakecloud.out') -RedirectStandardError (Join-Path $folder 'fakecloud.err')
+        $deadline = (Get-Date).AddSeconds(30)
+        while ((Get-Date) -lt $deadline) {
+            try { [System.Net.Sockets.TcpClient]::new('127.0.0.1', $proxyPort).Dispose(); break } catch { Start-Sleep -Milliseconds 200 }
+        }
+        # The application's connection goes through the address that follows the primary.
+        $env:FLYDRILL_URL = $pair.PAIR_PRIMARY_URL.Replace(":$($pair.PAIR_PRIMARY_PORT)/", ":$proxyPort/")
+        $env:FLYDRILL_TOKEN = $token
+        $config = Join-Path $folder 'runbook.json'
+        @{
+            system       = 'cardmint'
+            environments = @{
+                production = @{
+                    endpoints = @(@{ name = 'simple'; url = "$($Settings.OPSRUNBOOK_APP_URL)/api/simple-health"; timeout = '5s' })
+                    database  = @{ connection = 'env:FLYDRILL_URL'; timeout = '5s'; fly = @{ app = 'drill-db'; token = 'env:FLYDRILL_TOKEN'; machinesApi = "http://127.0.0.1:$flyPort/v1" } }
+                    backup    = @{ destination = (Join-Path $folder 'backups'); rto = '30s' }
+                }
+            }
+        } | ConvertTo-Json -Depth 6 | Set-Content -Path $config
+        @{ Pair = $pair; FakeCloud = $fake; Token = $token; Config = $config; Folder = $folder.FullName
+           Password = [regex]::Match($pair.PAIR_PRIMARY_URL, '^postgres://[^:]+:([^@]+)@').Groups[1].Value }
+    }
+    function Stop-FlyCluster([hashtable] $Cluster) {
+        if ($Cluster.FakeCloud) { Stop-Process -Id $Cluster.FakeCloud.Id -ErrorAction SilentlyContinue }
+        Stop-PgPair $Cluster.Pair
+        Remove-Item Env:FLYDRILL_URL, Env:FLYDRILL_TOKEN -ErrorAction SilentlyContinue
+    }
     function Test-InRecovery([string]$Url) { [bool]::Parse((psql $Url -Atc 'SELECT pg_is_in_recovery()').Trim().Replace('t', 'true').Replace('f', 'false')) }
 }
 
@@ -71,50 +120,11 @@ Describe 'Test-DatabaseFailover' {
 # the address moves, the role checks follow, as repmgr does.
 Describe 'Test-DatabaseFailover on Fly' {
     BeforeAll {
-        function Get-FreePort { $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
-        $script:FlyPair = Start-PgPair
-        $smPort, $flyPort, $proxyPort = (Get-FreePort), (Get-FreePort), (Get-FreePort)
-        $script:FlyToken = 'fm2_' + [Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(16))
-        $dir = $FlyPair.PAIR_DIR
-        $seed = Join-Path $TestDrive 'fly-seed.json'
-        @{
-            accessKey = 'X'; secretKey = 'X'; secrets = @{}
-            fly = @{ port = $flyPort; app = 'drill-app'; token = $FlyToken }
-            flyPostgres = @{
-                app = 'drill-db'
-                proxy = @{ port = $proxyPort; primaryPort = [int]$FlyPair.PAIR_PRIMARY_PORT; replicaPort = [int]$FlyPair.PAIR_REPLICA_PORT }
-                onKill = "bash '$PairScript' kill-primary '$dir' && bash '$PairScript' promote-replica '$dir'"
-            }
-        } | ConvertTo-Json -Depth 5 | Set-Content -Path $seed
-        $dll = @('Debug', 'Release') | ForEach-Object { Join-Path $RepoRoot 'tests' 'OpsRunbook.FakeCloud' 'bin' $_ 'net10.0' 'OpsRunbook.FakeCloud.dll' } | Where-Object { Test-Path $_ } | Select-Object -First 1
-        $dll | Should -Not -BeNullOrEmpty -Because 'dotnet build builds tests/OpsRunbook.FakeCloud'
-        $script:FakeCloud = Start-Process dotnet -ArgumentList $dll, $smPort, $seed -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'fakecloud.out') -RedirectStandardError (Join-Path $TestDrive 'fakecloud.err')
-        $deadline = (Get-Date).AddSeconds(30)
-        while ((Get-Date) -lt $deadline) {
-            try { [System.Net.Sockets.TcpClient]::new('127.0.0.1', $proxyPort).Dispose(); break } catch { Start-Sleep -Milliseconds 200 }
-        }
-        # The application's connection goes through the address that follows the primary.
-        $env:FLYDRILL_URL = $FlyPair.PAIR_PRIMARY_URL.Replace(":$($FlyPair.PAIR_PRIMARY_PORT)/", ":$proxyPort/")
-        $env:FLYDRILL_TOKEN = $FlyToken
-        $script:FlyConfig = Join-Path $TestDrive 'fly-runbook.json'
-        @{
-            system       = 'cardmint'
-            environments = @{
-                production = @{
-                    endpoints = @(@{ name = 'simple'; url = "$($Settings.OPSRUNBOOK_APP_URL)/api/simple-health"; timeout = '5s' })
-                    database  = @{ connection = 'env:FLYDRILL_URL'; timeout = '5s'; fly = @{ app = 'drill-db'; token = 'env:FLYDRILL_TOKEN'; machinesApi = "http://127.0.0.1:$flyPort/v1" } }
-                    backup    = @{ destination = (Join-Path $TestDrive 'backups'); rto = '30s' }
-                }
-            }
-        } | ConvertTo-Json -Depth 6 | Set-Content -Path $FlyConfig
-        $script:FlyPassword = [regex]::Match($FlyPair.PAIR_PRIMARY_URL, '^postgres://[^:]+:([^@]+)@').Groups[1].Value
+        $script:Fly = Start-FlyCluster
+        $script:FlyPair, $script:FlyToken, $script:FlyConfig, $script:FlyPassword = $Fly.Pair, $Fly.Token, $Fly.Config, $Fly.Password
     }
 
-    AfterAll {
-        if ($FakeCloud) { Stop-Process -Id $FakeCloud.Id -ErrorAction SilentlyContinue }
-        Stop-PgPair $FlyPair
-        Remove-Item Env:FLYDRILL_URL, Env:FLYDRILL_TOKEN -ErrorAction SilentlyContinue
-    }
+    AfterAll { Stop-FlyCluster $Fly }
 
     It 'names the machine it would kill and the replica that would be promoted with -WhatIf, and changes nothing' {
         $output = pwsh -NoProfile -NonInteractive -Command "Import-Module '$ModuleDir/OpsRunbook.psd1'; Test-DatabaseFailover production -ConfigPath '$FlyConfig' -WhatIf -Verbose" 2>&1 | Out-String
@@ -159,5 +169,27 @@ Describe 'Test-DatabaseFailover on Fly' {
         $err = { Test-DatabaseFailover production -ConfigPath $FlyConfig -Force } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'OpsRunbook.FailoverRefused*'
         $err.Exception.Message | Should -BeLike '*no started replica of drill-db in the primary region iad (roles: 5683d920b1558e error (stopped), e2865013a63d86 primary (started), 91852e1c7d3e08 replica (started))*'
+    }
+}
+
+# examples/monthly-failover-drill.ps1 with -Apply, as a scheduled job runs it: the window recorded, the drill on a Fly
+# cluster of its own, the report written, the window closed, the job's exit code the report's.
+Describe 'The monthly failover drill example, for real' {
+    BeforeAll { $script:Cluster = Start-FlyCluster }
+    AfterAll { Stop-FlyCluster $Cluster }
+
+    It 'drills, documents and closes the window' {
+        $report = Join-Path $Cluster.Folder 'drill.md'
+        $example = Join-Path $RepoRoot 'examples' 'monthly-failover-drill.ps1'
+        $output = pwsh -NoProfile -NonInteractive -WorkingDirectory $Cluster.Folder -Command "& '$example' -Environment production -ConfigPath '$($Cluster.Config)' -Apply -ReportPath '$report'; exit `$LASTEXITCODE" 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 0 -Because $output
+        $output | Should -Not -BeLike "*$($Cluster.Password)*"
+        $output | Should -Not -BeLike "*$($Cluster.Token)*"
+        $output | Should -BeLike '*Maintenance window on production*Status*Healthy*NewPrimary*machine e2865013a63d86 (iad)*Report:*(Healthy: recovered in*'
+        Get-Content $report -Raw | Should -BeLike '*production failover drill*Failover drill*machine 5683d920b1558e (iad) -&gt; machine e2865013a63d86 (iad)*recovered in*no WAL lost*'
+        Test-InRecovery $Cluster.Pair.PAIR_REPLICA_URL | Should -BeFalse
+        # The window was recorded beside the incidents and is closed again.
+        $windows = Get-ChildItem -Recurse -File (Join-Path $Cluster.Folder '.opsrunbook' 'incidents' 'maintenance')
+        $windows.Count | Should -Be 2
     }
 }
