@@ -53,6 +53,11 @@ Describe 'Invoke-DatabaseLoadTest' {
         $result.Errors.Count | Should -Be 0
         $result.Status | Should -BeIn @('Healthy', 'Degraded')   # p95 against 100 ms depends on this machine's load
         ($result | Out-String -Width 200) | Should -BeLike '*Status*Clients*Tps*LatencyP95Ms*LatencyP99Ms*Reason*tps; p95*'
+        # The p95 under load against the environment's db_latency_ms levels (cardmint: 100 / 150 ms).
+        $alert = $result | Test-MetricThreshold -ConfigPath $Config
+        ($alert.Metric, $alert.Value, $alert.Profile) | Should -Be @('db_latency_ms', $result.LatencyP95Ms, 'weekly')
+        $alert.Threshold | Should -BeLike '*100*150*'
+        $alert.Subject | Should -BeLike '127.0.0.1:*/drill p95 under load'
         $report = Join-Path $TestDrive 'load.md'
         $result | Export-RunbookReport -Title 'Weekly load test' -Format Markdown -Path $report
         Get-Content $report -Raw | Should -BeLike '*Load test*select only, 4 clients*tps; p95*'

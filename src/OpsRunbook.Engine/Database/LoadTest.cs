@@ -72,8 +72,14 @@ public sealed class LoadTestPlan
 /// failures, tps, average and standard deviation of latency, initial connection time) and the percentiles of the
 /// latencies it logged, against the target.
 /// </summary>
-public sealed class DatabaseLoadTestResult : DatabaseResult, IReportable
+public sealed class DatabaseLoadTestResult : DatabaseResult, IReportable, Metrics.IMetricSource
 {
+    /// <summary>For Test-MetricThreshold: the 95th-percentile latency as db_latency_ms (runbook 003's "p95 latency" target and alert).</summary>
+    public IEnumerable<Metrics.MetricObservation> Observations()
+    {
+        if (LatencyP95Ms is { } p95) yield return new Metrics.MetricObservation(Metrics.WellKnownMetrics.DbLatencyMs, $"{Database} p95 under load", p95, Environment, StartedAt + Duration);
+    }
+
     /// <summary>The database (host:port/database).</summary>
     public required string Database { get; init; }
     /// <summary>pgbench's name for the script ("select only", "TPC-B (sort of)", a file).</summary>

@@ -11,7 +11,7 @@ namespace OpsRunbook.Engine.Health;
 /// asked and whether the chain is trusted (with the reasons). A server that cannot be reached or refuses the handshake
 /// is a result with <see cref="Error"/>, never an exception.
 /// </summary>
-public sealed class EndpointCertificate : IReportable
+public sealed class EndpointCertificate : IReportable, IMetricSource
 {
     /// <summary>What was asked: the target's name (from runbook.json) or host:port.</summary>
     public required string Name { get; init; }

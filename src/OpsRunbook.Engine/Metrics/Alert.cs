@@ -46,3 +46,13 @@ public sealed class Alert : IReportable
 
 /// <summary>A value to compare with a threshold: what the evaluator reads from samples, health results and host resources.</summary>
 public sealed record MetricObservation(string Metric, string Subject, double Value, string? Environment, DateTimeOffset ObservedAt);
+
+/// <summary>
+/// A result that carries values for thresholds (host resources, certificates, load tests): Test-MetricThreshold compares
+/// what <see cref="Observations"/> gives against the environment's profile.
+/// </summary>
+public interface IMetricSource
+{
+    /// <summary>The values to compare, each named as a well-known metric.</summary>
+    IEnumerable<MetricObservation> Observations();
+}

@@ -13,7 +13,7 @@ public sealed record DiskUsage(string Mount, string FileSystem, long TotalBytes,
 }
 
 /// <summary>CPU, memory, load and disks of the machine the cmdlet runs on (runbook 001's <c>df -h</c> and <c>free -h</c>).</summary>
-public sealed class HostResource : IReportable
+public sealed class HostResource : IReportable, IMetricSource
 {
     /// <summary>Machine name.</summary>
     public required string Host { get; init; }

@@ -62,11 +62,8 @@ public static class ThresholdEvaluator
                     }
                 }
                 break;
-            case HostResource h:
-                foreach (var o in h.Observations()) yield return o;
-                break;
-            case EndpointCertificate c:
-                foreach (var o in c.Observations()) yield return o;
+            case IMetricSource source:
+                foreach (var o in source.Observations()) yield return o;
                 break;
         }
     }

@@ -204,6 +204,21 @@ public class ThresholdTests
     }
 
     [Fact]
+    public void A_load_test_is_judged_by_its_p95_as_the_database_latency_runbook_003_names()
+    {
+        var result = new Database.DatabaseLoadTestResult
+        {
+            Database = "db.internal:5432/cardmint", Script = "select only", Environment = "production", LatencyP95Ms = 120.5, Transactions = 1000,
+            StartedAt = DateTimeOffset.Parse("2026-11-30T03:00:00Z", System.Globalization.CultureInfo.InvariantCulture), Duration = TimeSpan.FromMinutes(5),
+        };
+        var alert = Assert.Single(ThresholdEvaluator.Evaluate(ThresholdEvaluator.Observe(result), ThresholdProfile.CardMint));
+        Assert.Equal(("db_latency_ms", "db.internal:5432/cardmint p95 under load", 120.5, AlertSeverity.Warning), (alert.Metric, alert.Subject, alert.Value, alert.Severity));
+        Assert.Equal(DateTimeOffset.Parse("2026-11-30T03:05:00Z", System.Globalization.CultureInfo.InvariantCulture), alert.ObservedAt);
+        // Without a percentile there is nothing to compare.
+        Assert.Empty(ThresholdEvaluator.Observe(new Database.DatabaseLoadTestResult { Database = "x", Script = "select only" }));
+    }
+
+    [Fact]
     public void Overrides_replace_rules_by_alias_or_name()
     {
         var p = ThresholdProfile.Paintbox.With("production", [new ThresholdRule("cpu", 50, 60), new ThresholdRule("queue_depth", 100, 1000)]);

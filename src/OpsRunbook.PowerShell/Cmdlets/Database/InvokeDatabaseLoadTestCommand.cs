@@ -27,7 +27,8 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// db_latency_ms warning level, runbook 003's 100 ms, else 100 ms); Degraded over it; Unhealthy when clients aborted on
 /// an error or transactions failed (the result says which error). Progress shows pgbench's figures every 5 seconds;
 /// Ctrl-C stops pgbench and its sessions at once. -WhatIf says what would run, and runs nothing. A load test is load:
-/// run it against production in a quiet hour, or against a replica (-Replica) for the read-only test.
+/// run it against production in a quiet hour, or against a replica (-Replica) for the read-only test. Piped to
+/// Test-MetricThreshold, the 95th percentile is compared as db_latency_ms with the environment's levels.
 /// </remarks>
 /// <example>
 /// <code>Invoke-DatabaseLoadTest production -Clients 20 -Threads 4 -Duration 5m</code>
@@ -40,6 +41,10 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// <example>
 /// <code>Invoke-DatabaseLoadTest production -Replica -Duration 2m | Export-RunbookReport -Title 'Weekly load test' -Format Markdown -Path ./load-test.md</code>
 /// <para>The read-only test on the replica, documented in a report (Unhealthy fails it, Degraded warns).</para>
+/// </example>
+/// <example>
+/// <code>Invoke-DatabaseLoadTest production -Duration 2m | Test-MetricThreshold -MinimumSeverity Warning | Send-RunbookAlert</code>
+/// <para>The p95 under load against the environment's db_latency_ms levels (runbook 003: warning over 100 ms, critical over 150), paging when it is past one.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "DatabaseLoadTest", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(DatabaseLoadTestResult))]

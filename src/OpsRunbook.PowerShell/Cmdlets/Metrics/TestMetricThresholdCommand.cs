@@ -9,9 +9,10 @@ namespace OpsRunbook.PowerShell.Cmdlets;
 /// Compares metrics, health results and host resources with threshold tables and returns an Alert per value.
 /// </summary>
 /// <remarks>
-/// Test-MetricThreshold takes MetricSample, HealthCheckResult, HealthReport and HostResource objects from the pipeline
-/// and compares each value they carry (CPU, memory and disk %, response times, replica lag, connection usage, Redis
-/// memory, any metric by name, histogram p50/p90/p95/p99) with a threshold table. It writes one Alert per value that
+/// Test-MetricThreshold takes MetricSample, HealthCheckResult, HealthReport, HostResource, EndpointCertificate and
+/// DatabaseLoadTestResult objects from the pipeline and compares each value they carry (CPU, memory and disk %, response
+/// times, replica lag, connection usage, Redis memory, certificate days left, a load test's p95 latency as
+/// db_latency_ms, any metric by name, histogram p50/p90/p95/p99) with a threshold table. It writes one Alert per value that
 /// has a rule: Severity Normal, Warning or Critical, with the rule and the runbook line it comes from.
 ///
 /// The table is the input's environment's (runbook.json "thresholdProfile" and "thresholds"), or -Profile, one of the
@@ -47,7 +48,7 @@ public sealed class TestMetricThresholdCommand : EnvironmentCmdlet
     private IReadOnlyList<ThresholdRule> _extra = [];
     private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>Results to compare: MetricSample, HealthCheckResult, HealthReport, HostResource.</summary>
+    /// <summary>Results to compare: MetricSample, HealthCheckResult, HealthReport, HostResource, EndpointCertificate, DatabaseLoadTestResult.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public object[]? InputObject { get; set; }
 
@@ -109,7 +110,7 @@ public sealed class TestMetricThresholdCommand : EnvironmentCmdlet
                 var hint = PipedInput.IsDeserialized(piped) ? ", whose values did not survive serialization: compare where the results are made (inside the job or remote session)" : "";
                 var message = value is OpsRunbook.Engine.Health.EndpointCertificate { Error: { } error } unread
                     ? $"the certificate of {unread.Name} has no days to compare: {error}"
-                    : $"Test-MetricThreshold compares MetricSample, HealthCheckResult, HealthReport, HostResource and EndpointCertificate objects; it got {PipedInput.Describe(piped)}{hint}";
+                    : $"Test-MetricThreshold compares MetricSample, HealthCheckResult, HealthReport, HostResource, EndpointCertificate and DatabaseLoadTestResult objects; it got {PipedInput.Describe(piped)}{hint}";
                 WriteError(new ErrorRecord(new ArgumentException(message), ErrorIds.NotComparable, ErrorCategory.InvalidType, item));
                 continue;
             }
