@@ -29,7 +29,6 @@ public static partial class FailoverDrill
     public static async Task<FailoverPlan> PlanFlyAsync(FlyProvider fly, string app, DatabaseSession database, DatabaseSession? replica, long maxLagBytes, CancellationToken ct)
     {
         var members = await fly.GetPostgresMembersAsync(ct).ConfigureAwait(false);
-        string Roles() => members.Count == 0 ? "none" : string.Join(", ", members.Select(m => $"{m.Id} {m.Role} ({m.State})"));
         var primaries = members.Where(m => m.IsPrimary && m.State == "started").ToList();
         var primary = primaries.Count == 1 ? primaries[0] : null;
         var region = primary?.PrimaryRegion ?? primary?.Region;
@@ -62,9 +61,9 @@ public static partial class FailoverDrill
         }
 
         var refusal = members.Count == 0 ? $"app {app} has no machines: is it the Postgres cluster's app? (fly postgres list)"
-            : primaries.Count == 0 ? $"no started machine of {app} has a passing role check that says primary (roles: {Roles()}): the cluster is not healthy; see fly status -a {app}"
+            : primaries.Count == 0 ? $"no started machine of {app} has a passing role check that says primary (roles: {Roles(members)}): the cluster is not healthy; see fly status -a {app}"
             : primaries.Count > 1 ? $"{primaries.Count} machines of {app} say they are the primary ({string.Join(", ", primaries.Select(p => p.Id))}): a split cluster must be mended, not drilled"
-            : candidates.Count == 0 ? $"no started replica of {app} in the primary region {region} (roles: {Roles()}): repmgr promotes only a replica there, so killing the primary would leave none"
+            : candidates.Count == 0 ? $"no started replica of {app} in the primary region {region} (roles: {Roles(members)}): repmgr promotes only a replica there, so killing the primary would leave none"
             : inRecovery ? $"the database connection {database.Display} reaches a server in recovery, not the primary: use the cluster's port 5432 ({app}.flycast or {app}.internal), which follows the primary"
             : senders == 0 || (visible > 0 && streaming == 0) ? $"the primary streams to no replica (pg_stat_replication): a promoted replica would not have its last writes"
             : lag > maxLagBytes ? $"the replicas are {lag} bytes of WAL behind (more than {maxLagBytes}): wait until they catch up, or raise -MaxLagBytes"
@@ -90,6 +89,13 @@ public static partial class FailoverDrill
         };
     }
 
+    /// <summary>The timeline the server writes on: the first eight hex digits of its current WAL file's name.</summary>
+    private const string TimelineSql = "('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint";
+
+    /// <summary>Each machine's role and state, as the plan's and the drill's messages show them.</summary>
+    private static string Roles(IReadOnlyList<FlyPostgresMember> members) =>
+        members.Count == 0 ? "none" : string.Join(", ", members.Select(m => $"{m.Id} {m.Role} ({m.State})"));
+
     /// <summary>Kills the primary machine the plan names and measures the cluster's own failover (the plan must not be refused).</summary>
     /// <param name="fly">The cluster app's Machines API.</param>
     /// <param name="database">The application's connection, which follows the primary.</param>
@@ -111,10 +117,10 @@ public static partial class FailoverDrill
         // Where the primary's WAL stood, and its timeline, just before the kill.
         var (lsnBefore, timelineBefore) = await database.ReadAsync(async c =>
         {
-            await using var cmd = new NpgsqlCommand("SELECT pg_current_wal_lsn()::text, substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)", c);
+            await using var cmd = new NpgsqlCommand($"SELECT pg_current_wal_lsn()::text, {TimelineSql}", c);
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await r.ReadAsync(ct).ConfigureAwait(false);
-            return (r.GetString(0), r.GetString(1));
+            return (r.GetString(0), r.GetInt64(1));
         }, ct).ConfigureAwait(false);
 
         var drill = new DrillLog(progress);
@@ -127,7 +133,7 @@ public static partial class FailoverDrill
         try
         {
             await fly.KillMachineAsync(old.Id, ct).ConfigureAwait(false);
-            drill.Step("Kill the primary machine", true, $"{old.Display}: SIGKILL sent; its last WAL {lsnBefore} (timeline {Convert.ToInt64(timelineBefore, 16)})");
+            drill.Step("Kill the primary machine", true, $"{old.Display}: SIGKILL sent; its last WAL {lsnBefore} (timeline {timelineBefore})");
         }
         catch (DeploymentProviderException e)
         {
@@ -141,19 +147,19 @@ public static partial class FailoverDrill
         // before the cluster promoted anyone. Either way no failover has happened yet: keep trying.
         var (recovery, after) = await drill.WaitForWriteAsync(database, timeout, async c =>
         {
-            await using var cmd = new NpgsqlCommand("""
-                SELECT txid_current(), substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8),
+            await using var cmd = new NpgsqlCommand($"""
+                SELECT txid_current(), {TimelineSql},
                        greatest(0, pg_wal_lsn_diff(@before::pg_lsn, pg_last_wal_replay_lsn()))::bigint
                 """, c);
             cmd.Parameters.AddWithValue("before", lsnBefore);
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await r.ReadAsync(ct).ConfigureAwait(false);
-            return (Timeline: r.GetString(1), Lost: r.IsDBNull(2) ? (long?)null : r.GetInt64(2));
-        }, a => a.Timeline == timelineBefore ? $"the server taking writes is still on timeline {Convert.ToInt64(timelineBefore, 16)}: {old.Display} (alive, or restarted by Fly), no replica was promoted" : null,
+            return (Timeline: r.GetInt64(1), Lost: r.IsDBNull(2) ? (long?)null : r.GetInt64(2));
+        }, a => a.Timeline == timelineBefore ? $"the server taking writes is still on timeline {timelineBefore}: {old.Display} (alive, or restarted by Fly), no replica was promoted" : null,
         ct).ConfigureAwait(false);
         if (recovery is null) return Result(null, 0, []);
         var lost = after.Lost ?? 0;
-        drill.Step("A replica was promoted", true, $"timeline {Convert.ToInt64(timelineBefore, 16)} -> {Convert.ToInt64(after.Timeline, 16)}; "
+        drill.Step("A replica was promoted", true, $"timeline {timelineBefore} -> {after.Timeline}; "
             + (after.Lost is null ? "its replay position is unknown" : lost == 0 ? "it had replayed everything written before the kill" : $"{lost} bytes written before the kill never reached it"));
 
         // Fly's view: flyctl's postgres commands find the primary by the role checks, which run on an interval.
@@ -176,7 +182,7 @@ public static partial class FailoverDrill
         }
         if (named is null)
         {
-            drill.Step("Fly names the new primary", false, $"after {drill.Elapsed.TotalSeconds:0} s no other machine's role check says primary (roles: {string.Join(", ", members.Select(m => $"{m.Id} {m.Role} ({m.State})"))})");
+            drill.Step("Fly names the new primary", false, $"after {drill.Elapsed.TotalSeconds:0} s no other machine's role check says primary (roles: {Roles(members)})");
             return Result(recovery, lost, []);
         }
         newPrimary = named.Display;

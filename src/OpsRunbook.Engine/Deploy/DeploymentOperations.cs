@@ -23,7 +23,7 @@ public static class DeploymentOperations
                     ? System.Environment.GetEnvironmentVariable("FLY_API_TOKEN") ?? throw new ArgumentException($"environment '{env.Name}': set \"deploy\".\"token\" (e.g. \"env:FLY_API_TOKEN\") or $env:FLY_API_TOKEN")
                     : await deploy.Token.ResolveAsync(secrets, ct).ConfigureAwait(false);
                 var settings = new FlySettings { App = app };
-                if (deploy.Settings.TryGetValue("machinesApi", out var m)) settings = settings with { MachinesApi = new Uri(EnvTemplate.Expand(m).TrimEnd('/') + "/") };
+                if (deploy.Settings.TryGetValue("machinesApi", out var m)) settings = settings with { MachinesApi = MachinesApi(m) };
                 if (deploy.Settings.TryGetValue("graphqlApi", out var g)) settings = settings with { GraphQl = new Uri(EnvTemplate.Expand(g)) };
                 return new FlyProvider(settings, token, redactor);
             }
@@ -91,9 +91,12 @@ public static class DeploymentOperations
               ?? throw new ArgumentException($"no Fly token for app '{app}': set \"database\".\"fly\".\"token\" (e.g. \"env:FLY_API_TOKEN\") in runbook.json, or $env:FLY_API_TOKEN");
         var api = fly?.MachinesApi ?? (deploy is not null && deploy.Settings.TryGetValue("machinesApi", out var m) ? m : null);
         var settings = new FlySettings { App = app, TokenSetting = $"{setting} (a token that may manage the cluster's machines: fly tokens create deploy -a {app})" };
-        if (api is not null) settings = settings with { MachinesApi = new Uri(EnvTemplate.Expand(api).TrimEnd('/') + "/") };
+        if (api is not null) settings = settings with { MachinesApi = MachinesApi(api) };
         return new FlyProvider(settings, token, context.Redactor);
     }
+
+    /// <summary>A Machines API base from runbook.json (${VAR} expanded), ending in "/" so paths append.</summary>
+    private static Uri MachinesApi(string setting) => new(EnvTemplate.Expand(setting).TrimEnd('/') + "/");
 
     /// <summary>The instances, labelled with the environment.</summary>
     public static async Task<IReadOnlyList<DeploymentInstance>> StatusAsync(IDeploymentProvider provider, string? environment, CancellationToken ct)
